@@ -1,0 +1,140 @@
+//! Typed failures of loading and calling plugins.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::bindings::latest::types::ConnectorError;
+
+/// Why a plugin could not be loaded. The previous version, if any, keeps serving.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read plugin files at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bad manifest {path}: {source}")]
+    Manifest {
+        path: PathBuf,
+        #[source]
+        source: tovor_manifest::ManifestError,
+    },
+    #[error(
+        "plugin {plugin} was built for contract {contract}, which this host does not speak (supported: {supported})"
+    )]
+    UnsupportedContract {
+        plugin: String,
+        contract: semver::Version,
+        supported: String,
+    },
+    #[error("plugin {plugin}: {path} is not a valid WebAssembly component: {message}")]
+    InvalidWasm {
+        plugin: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("plugin {plugin} imports something the host does not grant: {message}")]
+    UnsatisfiedImport { plugin: String, message: String },
+    #[error("plugin {plugin} declares kind {kind} but does not export the {kind} world: {message}")]
+    WorldMismatch {
+        plugin: String,
+        kind: tovor_manifest::Kind,
+        message: String,
+    },
+    #[error("plugin id {plugin} is used by both {first} and {second}")]
+    DuplicateId {
+        plugin: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("compile cache at {path}: {message}")]
+    Cache { path: PathBuf, message: String },
+}
+
+/// What went wrong with an outbound request the host made for a plugin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpFailure {
+    #[error("timed out")]
+    Timeout,
+    #[error("connection failed: {0}")]
+    Connection(String),
+    #[error("response larger than {0} bytes")]
+    ResponseTooLarge(u64),
+    #[error("more than {0} requests in one call")]
+    RequestLimit(u32),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+}
+
+/// Why a plugin call failed. Every variant says which plugin; the caller decides from
+/// the variant whether to retry.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("no plugin with id {0} is loaded")]
+    PluginNotFound(String),
+    #[error("plugin {plugin} is a {actual} connector, not a {expected} connector")]
+    WrongKind {
+        plugin: String,
+        expected: tovor_manifest::Kind,
+        actual: tovor_manifest::Kind,
+    },
+    #[error(
+        "plugin {plugin}: the shop's configuration does not give a usable allow-list: {message}"
+    )]
+    Config { plugin: String, message: String },
+    /// The connector ran and reported a failure of its own.
+    #[error("plugin {plugin}: {error}")]
+    Connector {
+        plugin: String,
+        error: ConnectorError,
+    },
+    #[error("plugin {plugin} was refused egress to {url}: {reason}")]
+    EgressDenied {
+        plugin: String,
+        url: String,
+        reason: String,
+    },
+    #[error("plugin {plugin}: request to {url} failed: {failure}")]
+    Http {
+        plugin: String,
+        url: String,
+        failure: HttpFailure,
+    },
+    #[error("plugin {plugin} trapped: {message}")]
+    Trap { plugin: String, message: String },
+    #[error("plugin {plugin} ran out of time after {limit:?}")]
+    Timeout { plugin: String, limit: Duration },
+    #[error("plugin {plugin} exceeded its memory limit of {limit_bytes} bytes")]
+    OutOfMemory { plugin: String, limit_bytes: u64 },
+    #[error("plugin {plugin} could not be instantiated: {message}")]
+    Instantiate { plugin: String, message: String },
+}
+
+impl CallError {
+    /// Whether trying the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CallError::Connector { error, .. } => matches!(
+                error,
+                ConnectorError::RateLimited(_) | ConnectorError::Transient(_)
+            ),
+            CallError::Http { failure, .. } => {
+                matches!(failure, HttpFailure::Timeout | HttpFailure::Connection(_))
+            }
+            CallError::Timeout { .. } | CallError::Instantiate { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// How long the platform asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            CallError::Connector {
+                error: ConnectorError::RateLimited(limit),
+                ..
+            } => limit.retry_after_ms.map(Duration::from_millis),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! The runtime: one engine, the registry of loaded plugins, and loading with atomic swap.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+use wasmtime::component::Linker;
+
+use crate::cache::CompileCache;
+use crate::egress::HttpClients;
+use crate::engine::{EngineOptions, EpochTicker, build_engine};
+use crate::error::LoadError;
+use crate::plugin::{self, COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};
+use crate::state::CallState;
+
+/// How the runtime is set up.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    pub engine: EngineOptions,
+    /// Where compiled components are cached; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+    /// Let allow-list entries that come from a shop's configuration reach loopback and
+    /// private addresses (tests, demos, shops on a local network). Off by default: a
+    /// company's users write shop configs, and they must not be able to aim a plugin at
+    /// the operator's internal network. Cloud metadata addresses stay refused regardless.
+    pub allow_private_egress: bool,
+}
+
+/// The runtime failed to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot configure the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("cannot start the epoch ticker: {0}")]
+    Ticker(#[source] std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// A plugin folder that failed to load, kept for operators to see.
+#[derive(Debug, Clone)]
+pub struct LoadFailure {
+    pub dir: PathBuf,
+    pub message: String,
+    pub at: SystemTime,
+}
+
+/// What loading a folder of plugins did.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    pub loaded: Vec<String>,
+    pub failed: Vec<(PathBuf, LoadError)>,
+}
+
+/// The sandboxed connector runtime. Cheap to clone; all clones share one engine and
+/// registry.
+#[derive(Clone)]
+pub struct Runtime {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<CallState>,
+    pub(crate) cache: CompileCache,
+    pub(crate) clients: HttpClients,
+    pub(crate) options: RuntimeOptions,
+    /// Bounds live instances: with the pooling allocator an exhausted pool fails
+    /// instantiation, so callers wait for a slot instead.
+    pub(crate) instance_slots: Semaphore,
+    plugins: RwLock<BTreeMap<String, Arc<LoadedPlugin>>>,
+    failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
+    /// Loads are serialised: two reloads of one plugin must not race to the swap.
+    load_lock: tokio::sync::Mutex<()>,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    pub fn new(options: RuntimeOptions) -> Result<Self, StartError> {
+        let engine =
+            build_engine(&options.engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let linker = plugin::linker(&engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let cache = CompileCache::new(&engine, options.cache_dir.clone());
+        let clients = HttpClients::new().map_err(StartError::HttpClient)?;
+        let ticker = EpochTicker::start(engine.clone()).map_err(StartError::Ticker)?;
+        let slots = options.engine.max_concurrent_instances as usize;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                cache,
+                clients,
+                options,
+                instance_slots: Semaphore::new(slots),
+                plugins: RwLock::new(BTreeMap::new()),
+                failures: RwLock::new(BTreeMap::new()),
+                load_lock: tokio::sync::Mutex::new(()),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &RuntimeOptions {
+        &self.inner.options
+    }
+
+    /// The plugin currently serving `id`.
+    pub fn plugin(&self, id: &str) -> Option<Arc<LoadedPlugin>> {
+        read(&self.inner.plugins).get(id).cloned()
+    }
+
+    /// All loaded plugins, by id.
+    pub fn plugins(&self) -> Vec<Arc<LoadedPlugin>> {
+        read(&self.inner.plugins).values().cloned().collect()
+    }
+
+    /// Folders whose last load failed, with why.
+    pub fn load_failures(&self) -> Vec<LoadFailure> {
+        read(&self.inner.failures).values().cloned().collect()
+    }
+
+    /// Loads every plugin folder (a folder holding `plugin.toml`) under `plugins_dir`.
+    /// A broken plugin is reported and skipped; the others load.
+    pub async fn load_dir(&self, plugins_dir: &Path) -> std::io::Result<LoadReport> {
+        let mut report = LoadReport::default();
+        for dir in plugin_dirs(plugins_dir)? {
+            match self.load_plugin_dir(&dir).await {
+                Ok(plugin) => report.loaded.push(plugin.id().to_owned()),
+                Err(error) => report.failed.push((dir, error)),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Validates and compiles the plugin in `dir`, then swaps it in atomically. Calls in
+    /// flight finish on the version they started with; if anything is wrong with the new
+    /// version the old one keeps serving and the error is returned (and remembered).
+    pub async fn load_plugin_dir(&self, dir: &Path) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let _serialised = self.inner.load_lock.lock().await;
+        let dir = dir.to_path_buf();
+        let inner = self.inner.clone();
+        let loading_dir = dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            plugin::load(&loading_dir, &inner.engine, &inner.linker, &inner.cache)
+        })
+        .await
+        .unwrap_or_else(|join_error| {
+            Err(LoadError::InvalidWasm {
+                plugin: dir.display().to_string(),
+                path: dir.join(COMPONENT_FILE),
+                message: format!("loading panicked: {join_error}"),
+            })
+        });
+        let result = loaded.and_then(|plugin| self.swap_in(plugin));
+        match &result {
+            Ok(plugin) => {
+                write(&self.inner.failures).remove(&dir);
+                tracing::info!(
+                    plugin = plugin.id(),
+                    version = %plugin.manifest.plugin.version,
+                    kind = %plugin.kind(),
+                    sha256 = %plugin.wasm_sha256,
+                    "plugin loaded"
+                );
+            }
+            Err(error) => {
+                tracing::error!(dir = %dir.display(), %error, "plugin not loaded");
+                write(&self.inner.failures).insert(
+                    dir.clone(),
+                    LoadFailure {
+                        dir: dir.clone(),
+                        message: error.to_string(),
+                        at: SystemTime::now(),
+                    },
+                );
+            }
+        }
+        result
+    }
+
+    fn swap_in(&self, plugin: LoadedPlugin) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let plugin = Arc::new(plugin);
+        let mut plugins = write(&self.inner.plugins);
+        if let Some(existing) = plugins.get(plugin.id())
+            && existing.dir != plugin.dir
+        {
+            return Err(LoadError::DuplicateId {
+                plugin: plugin.id().to_owned(),
+                first: existing.dir.clone(),
+                second: plugin.dir.clone(),
+            });
+        }
+        plugins.insert(plugin.id().to_owned(), plugin.clone());
+        Ok(plugin)
+    }
+
+    /// Loads `id` again from the folder it came from.
+    pub async fn reload(&self, id: &str) -> Result<Arc<LoadedPlugin>, ReloadError> {
+        let dir = self
+            .plugin(id)
+            .map(|p| p.dir.clone())
+            .ok_or_else(|| ReloadError::NotLoaded(id.to_owned()))?;
+        Ok(self.load_plugin_dir(&dir).await?)
+    }
+
+    /// Stops serving the plugin loaded from `dir` (its folder was removed). Calls in
+    /// flight finish.
+    pub fn unload_dir(&self, dir: &Path) -> Option<Arc<LoadedPlugin>> {
+        write(&self.inner.failures).remove(dir);
+        let mut plugins = write(&self.inner.plugins);
+        let id = plugins
+            .values()
+            .find(|p| p.dir == dir)
+            .map(|p| p.id().to_owned())?;
+        let removed = plugins.remove(&id);
+        tracing::info!(plugin = %id, "plugin unloaded");
+        removed
+    }
+
+    /// Adds or replaces a plugin from its manifest and component: validated and compiled
+    /// in a staging folder first, then moved to `<plugins_dir>/<id>/` and swapped in. A
+    /// plugin that does not load leaves the installed one untouched.
+    pub async fn install(
+        &self,
+        plugins_dir: &Path,
+        manifest_toml: &str,
+        wasm: &[u8],
+    ) -> Result<Arc<LoadedPlugin>, InstallError> {
+        let manifest = tovor_manifest::Manifest::parse(manifest_toml).map_err(|e| {
+            InstallError::Load(LoadError::Manifest {
+                path: PathBuf::from(MANIFEST_FILE),
+                source: e,
+            })
+        })?;
+        let id = manifest.plugin.id.clone();
+        std::fs::create_dir_all(plugins_dir).map_err(InstallError::Io)?;
+        // Staging and backup folders start with a dot: the directory watcher skips them.
+        let staging = plugins_dir.join(format!(".staging-{id}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir_all(&staging).map_err(InstallError::Io)?;
+        std::fs::write(staging.join(MANIFEST_FILE), manifest_toml).map_err(InstallError::Io)?;
+        std::fs::write(staging.join(COMPONENT_FILE), wasm).map_err(InstallError::Io)?;
+        let validated = {
+            let inner = self.inner.clone();
+            let staging = staging.clone();
+            tokio::task::spawn_blocking(move || {
+                plugin::load(&staging, &inner.engine, &inner.linker, &inner.cache).map(drop)
+            })
+            .await
+            .map_err(|e| InstallError::Io(std::io::Error::other(e.to_string())))?
+        };
+        if let Err(error) = validated {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(InstallError::Load(error));
+        }
+        let target = plugins_dir.join(&id);
+        let backup = plugins_dir.join(format!(".previous-{id}-{}", std::process::id()));
+        if target.exists() {
+            std::fs::rename(&target, &backup).map_err(InstallError::Io)?;
+        }
+        std::fs::rename(&staging, &target).map_err(InstallError::Io)?;
+        let _ = std::fs::remove_dir_all(&backup);
+        // The compile cache makes this second load cheap.
+        Ok(self.load_plugin_dir(&target).await?)
+    }
+}
+
+/// Why an explicit reload did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("no plugin with id {0} is loaded")]
+    NotLoaded(String),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// Why installing a plugin failed. Nothing installed before was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot write the plugin's files: {0}")]
+    Io(#[source] std::io::Error),
+}
+
+/// Sub-folders of `plugins_dir` that hold a plugin, skipping hidden ones.
+pub(crate) fn plugin_dirs(plugins_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(plugins_dir)? {
+        let path = entry?.path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if !hidden && path.join(MANIFEST_FILE).is_file() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+// The registry's locks are held only for map operations that cannot panic, so a poisoned
+// lock still guards consistent data.
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,50 @@
+//! Shared helpers of the end-to-end tests: the test connectors and plugin folders made
+//! from them.
+
+use std::path::{Path, PathBuf};
+
+use tovor_harness::{BuiltPlugin, build_plugin};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| here.to_path_buf())
+}
+
+/// The sandbox probe (`tests/plugins/probe`), built.
+pub fn probe() -> anyhow::Result<BuiltPlugin> {
+    build_plugin(workspace().join("tests/plugins/probe"))
+}
+
+/// The example connector of the guide (`plugins/example-shop`), built.
+pub fn example_shop() -> anyhow::Result<BuiltPlugin> {
+    build_plugin(workspace().join("plugins/example-shop"))
+}
+
+/// Writes a plugin folder `parent/name` holding `wasm` and the built plugin's manifest
+/// passed through `edit`, so one component can be loaded under many manifests.
+pub fn plugin_folder(
+    parent: &Path,
+    name: &str,
+    built: &BuiltPlugin,
+    edit: impl FnOnce(String) -> String,
+) -> anyhow::Result<PathBuf> {
+    let dir = parent.join(name);
+    std::fs::create_dir_all(&dir)?;
+    let manifest = std::fs::read_to_string(built.dir.join("plugin.toml"))?;
+    std::fs::write(dir.join("plugin.toml"), edit(manifest))?;
+    std::fs::copy(&built.wasm, dir.join("plugin.wasm"))?;
+    Ok(dir)
+}
+
+/// Replaces the first `from` in a manifest with `to`, failing loudly if it is not there
+/// (so a changed fixture cannot silently make a test meaningless).
+pub fn replace(manifest: String, from: &str, to: &str) -> String {
+    assert!(
+        manifest.contains(from),
+        "manifest has no {from:?}:\n{manifest}"
+    );
+    manifest.replacen(from, to, 1)
+}
