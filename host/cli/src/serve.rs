@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -79,10 +80,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         runtime,
         admin_token,
     });
+    let api = Router::new()
+        .route("/plugins", get(list_plugins))
+        .route("/plugins/{id}/reload", post(reload_plugin))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/v1/plugins", get(list_plugins))
-        .route("/api/v1/plugins/{id}/reload", post(reload_plugin))
+        .nest("/api/v1", api)
         .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -171,18 +175,26 @@ fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>)
         .into_response()
 }
 
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let presented = headers
+/// Every `/api/v1` route needs the bearer token.
+async fn require_token(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     match presented {
-        Some(token) if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) => Ok(()),
-        _ => Err(api_error(
+        Some(token) if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) => {
+            next.run(request).await
+        }
+        _ => api_error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "a valid bearer token is required",
-        )),
+        ),
     }
 }
 
@@ -209,10 +221,7 @@ struct PluginsView {
     failures: Vec<PluginFailureView>,
 }
 
-async fn list_plugins(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(denied) = authorize(&state, &headers) {
-        return denied;
-    }
+async fn list_plugins(State(state): State<Arc<AppState>>) -> Response {
     let plugins = state
         .runtime
         .plugins()
@@ -239,14 +248,7 @@ async fn list_plugins(State(state): State<Arc<AppState>>, headers: HeaderMap) ->
     Json(PluginsView { plugins, failures }).into_response()
 }
 
-async fn reload_plugin(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(denied) = authorize(&state, &headers) {
-        return denied;
-    }
+async fn reload_plugin(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     match state.runtime.reload(&id).await {
         Ok(plugin) => Json(serde_json::json!({
             "id": plugin.id(),
