@@ -42,12 +42,11 @@ use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, bail};
-use tovor_runtime::{
-    COMPONENT_FILE, CallContext, CarrierClient, LoadedPlugin, MANIFEST_FILE, Runtime,
-    RuntimeOptions, ShopClient,
-};
+use tovor_runtime::{COMPONENT_FILE, CallContext, LoadedPlugin, MANIFEST_FILE, Runtime};
 
-pub use tovor_runtime::{CallError, carrier_api, shop_api, types};
+pub use tovor_runtime::{
+    CallError, CarrierClient, LoadError, RuntimeOptions, ShopClient, carrier_api, shop_api, types,
+};
 pub use wiremock;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
