@@ -193,6 +193,14 @@ async fn the_watcher_picks_up_new_changed_and_removed_plugins() {
     let dir = plugin_folder(plugins.path(), "probe", &built, |m| m).unwrap();
     wait_until(|| runtime.plugin("probe").is_some()).await;
 
+    // Loading reads the files; reads are not changes, so nothing is reloaded.
+    let first = runtime.plugin("probe").unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &runtime.plugin("probe").unwrap()),
+        "an unchanged plugin was reloaded"
+    );
+
     std::fs::write(
         dir.join("plugin.toml"),
         replace(

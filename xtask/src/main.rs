@@ -14,7 +14,8 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_default();
-    let rest: Vec<String> = args.collect();
+    // `cargo xtask run -- --listen ...` and `cargo xtask run --listen ...` both work.
+    let rest: Vec<String> = args.skip_while(|a| a == "--").collect();
     let result = match task.as_str() {
         "setup" => setup().map(drop),
         "run" => setup().and_then(|root| run(&root, &rest)),

@@ -25,6 +25,9 @@ pub struct LoadedPlugin {
     pub dir: PathBuf,
     /// Hex SHA-256 of `plugin.wasm`.
     pub wasm_sha256: String,
+    /// Hex SHA-256 over the manifest and the component: tells whether the files on disk
+    /// still are what is loaded.
+    pub fingerprint: String,
     pub loaded_at: SystemTime,
     pub(crate) exports: Exports,
 }
@@ -65,7 +68,12 @@ pub(crate) fn load(
     cache: &CompileCache,
 ) -> Result<LoadedPlugin, LoadError> {
     let manifest_path = dir.join(MANIFEST_FILE);
-    let manifest = Manifest::from_file(&manifest_path).map_err(|source| LoadError::Manifest {
+    let manifest_text =
+        std::fs::read_to_string(&manifest_path).map_err(|source| LoadError::Io {
+            path: manifest_path.clone(),
+            source,
+        })?;
+    let manifest = Manifest::parse(&manifest_text).map_err(|source| LoadError::Manifest {
         path: manifest_path.clone(),
         source,
     })?;
@@ -91,6 +99,7 @@ pub(crate) fn load(
         source,
     })?;
     let wasm_sha256 = hex::encode(Sha256::digest(&wasm));
+    let fingerprint = fingerprint_of(manifest_text.as_bytes(), &wasm);
     let component = cache
         .load_or_compile(engine, &wasm, &wasm_sha256)
         .map_err(|error| LoadError::InvalidWasm {
@@ -120,9 +129,25 @@ pub(crate) fn load(
         manifest,
         dir: dir.to_path_buf(),
         wasm_sha256,
+        fingerprint,
         loaded_at: SystemTime::now(),
         exports,
     })
+}
+
+fn fingerprint_of(manifest: &[u8], wasm: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update((manifest.len() as u64).to_le_bytes());
+    hasher.update(manifest);
+    hasher.update(wasm);
+    hex::encode(hasher.finalize())
+}
+
+/// The fingerprint of the plugin files in `dir` as they are on disk now.
+pub(crate) fn fingerprint(dir: &Path) -> std::io::Result<String> {
+    let manifest = std::fs::read(dir.join(MANIFEST_FILE))?;
+    let wasm = std::fs::read(dir.join(COMPONENT_FILE))?;
+    Ok(fingerprint_of(&manifest, &wasm))
 }
 
 /// The linker every plugin is instantiated with: WASI p2 with nothing granted (no

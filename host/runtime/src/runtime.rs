@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
@@ -15,6 +16,9 @@ use crate::engine::{EngineOptions, EpochTicker, build_engine};
 use crate::error::LoadError;
 use crate::plugin::{self, COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};
 use crate::state::CallState;
+
+/// Numbers staging folders, so concurrent installs never share one.
+static INSTALL_ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 
 /// How the runtime is set up.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +79,8 @@ pub(crate) struct Inner {
     failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
     /// Loads are serialised: two reloads of one plugin must not race to the swap.
     load_lock: tokio::sync::Mutex<()>,
+    /// Installs are serialised too: they move folders around.
+    install_lock: tokio::sync::Mutex<()>,
     _ticker: EpochTicker,
 }
 
@@ -98,6 +104,7 @@ impl Runtime {
                 plugins: RwLock::new(BTreeMap::new()),
                 failures: RwLock::new(BTreeMap::new()),
                 load_lock: tokio::sync::Mutex::new(()),
+                install_lock: tokio::sync::Mutex::new(()),
                 _ticker: ticker,
             }),
         })
@@ -140,7 +147,9 @@ impl Runtime {
     /// version the old one keeps serving and the error is returned (and remembered).
     pub async fn load_plugin_dir(&self, dir: &Path) -> Result<Arc<LoadedPlugin>, LoadError> {
         let _serialised = self.inner.load_lock.lock().await;
-        let dir = dir.to_path_buf();
+        // One spelling per folder, so the watcher's absolute paths and a relative
+        // `--plugins` name the same plugin.
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let inner = self.inner.clone();
         let loading_dir = dir.clone();
         let loaded = tokio::task::spawn_blocking(move || {
@@ -193,8 +202,22 @@ impl Runtime {
                 second: plugin.dir.clone(),
             });
         }
+        // The folder may have been serving under another id before its manifest changed.
+        plugins.retain(|id, existing| existing.dir != plugin.dir || id == plugin.id());
         plugins.insert(plugin.id().to_owned(), plugin.clone());
         Ok(plugin)
+    }
+
+    /// Whether the plugin loaded from `dir` still matches the files there.
+    pub(crate) fn is_current(&self, dir: &Path) -> bool {
+        let loaded = read(&self.inner.plugins)
+            .values()
+            .find(|p| p.dir == dir)
+            .map(|p| p.fingerprint.clone());
+        match (loaded, plugin::fingerprint(dir)) {
+            (Some(loaded), Ok(on_disk)) => loaded == on_disk,
+            _ => false,
+        }
     }
 
     /// Loads `id` again from the folder it came from.
@@ -236,9 +259,12 @@ impl Runtime {
             })
         })?;
         let id = manifest.plugin.id.clone();
+        let _serialised = self.inner.install_lock.lock().await;
         std::fs::create_dir_all(plugins_dir).map_err(InstallError::Io)?;
         // Staging and backup folders start with a dot: the directory watcher skips them.
-        let staging = plugins_dir.join(format!(".staging-{id}-{}", std::process::id()));
+        let attempt = INSTALL_ATTEMPTS.fetch_add(1, Ordering::Relaxed);
+        let suffix = format!("{id}-{}-{attempt}", std::process::id());
+        let staging = plugins_dir.join(format!(".staging-{suffix}"));
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir_all(&staging).map_err(InstallError::Io)?;
         std::fs::write(staging.join(MANIFEST_FILE), manifest_toml).map_err(InstallError::Io)?;
@@ -257,7 +283,7 @@ impl Runtime {
             return Err(InstallError::Load(error));
         }
         let target = plugins_dir.join(&id);
-        let backup = plugins_dir.join(format!(".previous-{id}-{}", std::process::id()));
+        let backup = plugins_dir.join(format!(".previous-{suffix}"));
         if target.exists() {
             std::fs::rename(&target, &backup).map_err(InstallError::Io)?;
         }

@@ -32,12 +32,16 @@ impl Runtime {
     /// Watches `plugins_dir` and (re)loads or unloads plugin folders as they change.
     /// Must be called inside a tokio runtime.
     pub fn watch(&self, plugins_dir: &Path) -> notify::Result<WatchHandle> {
-        let plugins_dir = plugins_dir.to_path_buf();
+        // Events carry absolute paths; the runtime keys plugins by canonical folder.
+        let plugins_dir = std::fs::canonicalize(plugins_dir)?;
         let (changes, mut changed) = mpsc::unbounded_channel::<PathBuf>();
         let root = plugins_dir.clone();
-        let mut watcher =
-            notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+        let mut watcher = notify::recommended_watcher(
+            move |event: notify::Result<notify::Event>| match event {
+                // Reads (ours included, while loading) are not changes.
+                Ok(event) if !is_change(&event.kind) => {}
                 Ok(event) => {
+                    tracing::debug!(kind = ?event.kind, paths = ?event.paths, "plugin folder changed");
                     for path in event.paths {
                         if let Some(dir) = plugin_folder_of(&root, &path) {
                             let _ = changes.send(dir);
@@ -45,7 +49,8 @@ impl Runtime {
                     }
                 }
                 Err(error) => tracing::warn!(%error, "plugin folder watch error"),
-            })?;
+            },
+        )?;
         watcher.watch(&plugins_dir, RecursiveMode::Recursive)?;
         let runtime = self.clone();
         let task = tokio::spawn(async move {
@@ -57,6 +62,9 @@ impl Runtime {
                 }
                 for dir in dirs {
                     if dir.join(MANIFEST_FILE).is_file() {
+                        if runtime.is_current(&dir) {
+                            continue;
+                        }
                         // Errors are logged and remembered by the runtime; the previous
                         // version keeps serving.
                         let _ = runtime.load_plugin_dir(&dir).await;
@@ -70,6 +78,17 @@ impl Runtime {
             _watcher: watcher,
             task,
         })
+    }
+}
+
+fn is_change(kind: &notify::EventKind) -> bool {
+    use notify::EventKind;
+    use notify::event::ModifyKind;
+    match kind {
+        EventKind::Create(_) | EventKind::Remove(_) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Modify(_) => true,
+        EventKind::Access(_) | EventKind::Any | EventKind::Other => false,
     }
 }
 

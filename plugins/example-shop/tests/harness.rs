@@ -51,7 +51,10 @@ async fn fetches_and_maps_one_order() -> anyhow::Result<()> {
     assert_eq!(order.status, OrderStatus::Processing);
     assert_eq!(order.payment_status, PaymentStatus::Paid);
     assert_eq!(order.total, "29.16");
-    assert_eq!(order.modified_at, "2026-11-28T10:30:00Z", "converted to UTC");
+    assert_eq!(
+        order.modified_at, "2026-11-28T10:30:00Z",
+        "converted to UTC"
+    );
     assert_eq!(order.lines.len(), 1);
     assert_eq!(order.lines[0].sku.as_deref(), Some("MUG-1"));
     let billing = order.billing.expect("billing address");
@@ -97,7 +100,9 @@ async fn rate_limits_and_missing_orders_are_typed() -> anyhow::Result<()> {
         .mount(&platform)
         .await;
     Mock::given(path("/api/v1/orders/404"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": "not found"})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(serde_json::json!({"error": "not found"})),
+        )
         .mount(&platform)
         .await;
     let (_host, shop) = connector(&platform).await?;
@@ -144,7 +149,9 @@ async fn pushes_stock_by_sku() -> anyhow::Result<()> {
         },
         quantity,
     };
-    let results = shop.push_stock(&[level("MUG-1", 7), level("GONE", 1)]).await?;
+    let results = shop
+        .push_stock(&[level("MUG-1", 7), level("GONE", 1)])
+        .await?;
     assert!(results[0].is_ok());
     assert!(matches!(results[1], Err(ConnectorError::NotFound(_))));
     Ok(())
@@ -191,6 +198,12 @@ async fn verifies_webhook_signatures() -> anyhow::Result<()> {
         "{forged:?}"
     );
     // Verification needs no network at all.
-    assert!(platform.received_requests().await.unwrap_or_default().is_empty());
+    assert!(
+        platform
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
     Ok(())
 }
