@@ -48,7 +48,11 @@ struct Bound {
 }
 
 impl Runtime {
-    fn bind(&self, plugin: Arc<LoadedPlugin>, context: CallContext) -> Result<Bound, CallError> {
+    pub(crate) fn bind(
+        &self,
+        plugin: Arc<LoadedPlugin>,
+        context: CallContext,
+    ) -> Result<Bound, CallError> {
         let plugin_id = plugin.id();
         let policy = Policy {
             allow_private_egress: self.inner.options.allow_private_egress,
@@ -72,6 +76,28 @@ impl Runtime {
             allow: Arc::new(allow),
             redactor: Arc::new(redactor),
         })
+    }
+
+    /// Instantiates a freshly loaded plugin and calls `describe`: proof that it runs,
+    /// before it replaces the version that serves now.
+    pub(crate) async fn smoke_test(&self, plugin: &Arc<LoadedPlugin>) -> Result<(), CallError> {
+        let context = CallContext::default();
+        match &plugin.exports {
+            Exports::ShopV0_1(pre) => {
+                let client = ShopClient {
+                    pre: pre.clone(),
+                    bound: self.bind(plugin.clone(), context)?,
+                };
+                client.describe().await.map(drop)
+            }
+            Exports::CarrierV0_1(pre) => {
+                let client = CarrierClient {
+                    pre: pre.clone(),
+                    bound: self.bind(plugin.clone(), context)?,
+                };
+                client.describe().await.map(drop)
+            }
+        }
     }
 
     fn loaded(&self, plugin_id: &str) -> Result<Arc<LoadedPlugin>, CallError> {

@@ -42,6 +42,8 @@ pub enum LoadError {
         kind: tovor_manifest::Kind,
         message: String,
     },
+    #[error("plugin {plugin} loads but fails when called: {message}")]
+    Broken { plugin: String, message: String },
     #[error("plugin id {plugin} is used by both {first} and {second}")]
     DuplicateId {
         plugin: String,

@@ -150,20 +150,10 @@ impl Runtime {
         // One spelling per folder, so the watcher's absolute paths and a relative
         // `--plugins` name the same plugin.
         let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let inner = self.inner.clone();
-        let loading_dir = dir.clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            plugin::load(&loading_dir, &inner.engine, &inner.linker, &inner.cache)
-        })
-        .await
-        .unwrap_or_else(|join_error| {
-            Err(LoadError::InvalidWasm {
-                plugin: dir.display().to_string(),
-                path: dir.join(COMPONENT_FILE),
-                message: format!("loading panicked: {join_error}"),
-            })
-        });
-        let result = loaded.and_then(|plugin| self.swap_in(plugin));
+        let result = self
+            .prepare(&dir)
+            .await
+            .and_then(|plugin| self.swap_in(plugin));
         match &result {
             Ok(plugin) => {
                 write(&self.inner.failures).remove(&dir);
@@ -190,8 +180,33 @@ impl Runtime {
         result
     }
 
-    fn swap_in(&self, plugin: LoadedPlugin) -> Result<Arc<LoadedPlugin>, LoadError> {
+    /// Reads, validates and compiles the plugin in `dir` (on a blocking thread: compiling
+    /// is CPU-heavy on a cache miss) and smoke-tests it, without serving it yet.
+    async fn prepare(&self, dir: &Path) -> Result<Arc<LoadedPlugin>, LoadError> {
+        let inner = self.inner.clone();
+        let loading_dir = dir.to_path_buf();
+        let plugin = tokio::task::spawn_blocking(move || {
+            plugin::load(&loading_dir, &inner.engine, &inner.linker, &inner.cache)
+        })
+        .await
+        .unwrap_or_else(|join_error| {
+            Err(LoadError::InvalidWasm {
+                plugin: dir.display().to_string(),
+                path: dir.join(COMPONENT_FILE),
+                message: format!("loading panicked: {join_error}"),
+            })
+        })?;
         let plugin = Arc::new(plugin);
+        self.smoke_test(&plugin)
+            .await
+            .map_err(|error| LoadError::Broken {
+                plugin: plugin.id().to_owned(),
+                message: error.to_string(),
+            })?;
+        Ok(plugin)
+    }
+
+    fn swap_in(&self, plugin: Arc<LoadedPlugin>) -> Result<Arc<LoadedPlugin>, LoadError> {
         let mut plugins = write(&self.inner.plugins);
         if let Some(existing) = plugins.get(plugin.id())
             && existing.dir != plugin.dir
@@ -269,15 +284,7 @@ impl Runtime {
         std::fs::create_dir_all(&staging).map_err(InstallError::Io)?;
         std::fs::write(staging.join(MANIFEST_FILE), manifest_toml).map_err(InstallError::Io)?;
         std::fs::write(staging.join(COMPONENT_FILE), wasm).map_err(InstallError::Io)?;
-        let validated = {
-            let inner = self.inner.clone();
-            let staging = staging.clone();
-            tokio::task::spawn_blocking(move || {
-                plugin::load(&staging, &inner.engine, &inner.linker, &inner.cache).map(drop)
-            })
-            .await
-            .map_err(|e| InstallError::Io(std::io::Error::other(e.to_string())))?
-        };
+        let validated = self.prepare(&staging).await;
         if let Err(error) = validated {
             let _ = std::fs::remove_dir_all(&staging);
             return Err(InstallError::Load(error));
