@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use tovor_harness::{CallError, TestHost};
+use tovor_runtime::types::Order;
 use tovor_runtime::{HttpFailure, RuntimeOptions};
 use tovor_tests::{plugin_folder, probe, replace};
 use wiremock::matchers::{method, path};
@@ -27,12 +28,20 @@ async fn host_with_probe_options(options: RuntimeOptions) -> (TestHost, tempfile
     (host, plugins)
 }
 
+/// No request should leave in tests that use this target: port 9 is the discard port.
+const NOWHERE: &str = "http://127.0.0.1:9/";
+
+/// Asks the probe (with `target` configured) to do `action`.
+async fn probe_does(host: &TestHost, target: &str, action: &str) -> Result<Order, CallError> {
+    host.shop("probe", [("target", target)])
+        .unwrap()
+        .get_order(action)
+        .await
+}
+
 /// After any failure, the same plugin still answers.
 async fn still_serving(host: &TestHost) {
-    let order = host
-        .shop("probe", [("target", "http://127.0.0.1:9/")])
-        .unwrap()
-        .get_order("ok")
+    let order = probe_does(host, NOWHERE, "ok")
         .await
         .expect("the host keeps serving after a failed call");
     assert_eq!(order.number, "1");
@@ -49,12 +58,7 @@ async fn allowed_host_is_reached() {
         .await;
     let (host, _plugins) = host_with_probe().await;
     let target = format!("{}/hello", platform.uri());
-    let order = host
-        .shop("probe", [("target", target.as_str())])
-        .unwrap()
-        .get_order("fetch")
-        .await
-        .unwrap();
+    let order = probe_does(&host, &target, "fetch").await.unwrap();
     assert_eq!(order.number, "200");
     assert_eq!(order.customer_note.as_deref(), Some("hi from the platform"));
 }
@@ -69,12 +73,13 @@ async fn host_not_on_the_list_is_refused_and_never_contacted() {
         .mount(&other)
         .await;
     let (host, _plugins) = host_with_probe().await;
-    let error = host
-        .shop("probe", [("target", allowed.uri().as_str())])
-        .unwrap()
-        .get_order(&format!("fetch:{}/secret", other.uri()))
-        .await
-        .unwrap_err();
+    let error = probe_does(
+        &host,
+        &allowed.uri(),
+        &format!("fetch:{}/secret", other.uri()),
+    )
+    .await
+    .unwrap_err();
     match &error {
         CallError::EgressDenied {
             plugin,
@@ -113,12 +118,7 @@ async fn name_resolving_to_a_private_address_is_refused() {
     .unwrap();
     host.load_dir(&dir).await.unwrap();
     let url = format!("http://localhost:{}/", server.address().port());
-    let error = host
-        .shop("probe", [("target", url.as_str())])
-        .unwrap()
-        .get_order("fetch")
-        .await
-        .unwrap_err();
+    let error = probe_does(&host, &url, "fetch").await.unwrap_err();
     match &error {
         CallError::EgressDenied { reason, .. } => {
             assert!(reason.contains("localhost"), "{reason}")
@@ -137,12 +137,7 @@ async fn configured_private_address_needs_the_operator_switch() {
         .mount(&server)
         .await;
     let (host, _plugins) = host_with_probe_options(RuntimeOptions::default()).await;
-    let error = host
-        .shop("probe", [("target", server.uri().as_str())])
-        .unwrap()
-        .get_order("fetch")
-        .await
-        .unwrap_err();
+    let error = probe_does(&host, &server.uri(), "fetch").await.unwrap_err();
     assert!(matches!(error, CallError::EgressDenied { .. }), "{error:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
@@ -169,12 +164,7 @@ async fn cloud_metadata_is_refused_even_with_private_egress() {
 async fn endless_loop_is_stopped_near_its_deadline() {
     let (host, _plugins) = host_with_probe().await;
     let started = Instant::now();
-    let error = host
-        .shop("probe", [("target", "http://127.0.0.1:9/")])
-        .unwrap()
-        .get_order("spin")
-        .await
-        .unwrap_err();
+    let error = probe_does(&host, NOWHERE, "spin").await.unwrap_err();
     let took = started.elapsed();
     match &error {
         CallError::Timeout { plugin, limit } => {
@@ -195,12 +185,7 @@ async fn endless_loop_is_stopped_near_its_deadline() {
 #[tokio::test]
 async fn memory_bomb_is_stopped_at_its_cap() {
     let (host, _plugins) = host_with_probe().await;
-    let error = host
-        .shop("probe", [("target", "http://127.0.0.1:9/")])
-        .unwrap()
-        .get_order("hog")
-        .await
-        .unwrap_err();
+    let error = probe_does(&host, NOWHERE, "hog").await.unwrap_err();
     match &error {
         CallError::OutOfMemory {
             plugin,
@@ -217,12 +202,7 @@ async fn memory_bomb_is_stopped_at_its_cap() {
 #[tokio::test]
 async fn trap_is_reported_with_the_panic_message() {
     let (host, _plugins) = host_with_probe().await;
-    let error = host
-        .shop("probe", [("target", "http://127.0.0.1:9/")])
-        .unwrap()
-        .get_order("panic")
-        .await
-        .unwrap_err();
+    let error = probe_does(&host, NOWHERE, "panic").await.unwrap_err();
     match &error {
         CallError::Trap { plugin, message } => {
             assert_eq!(plugin, "probe");
@@ -242,10 +222,7 @@ async fn requests_per_call_are_capped() {
         .mount(&platform)
         .await;
     let (host, _plugins) = host_with_probe().await;
-    let error = host
-        .shop("probe", [("target", platform.uri().as_str())])
-        .unwrap()
-        .get_order("fetch-many")
+    let error = probe_does(&host, &platform.uri(), "fetch-many")
         .await
         .unwrap_err();
     match &error {
@@ -272,10 +249,7 @@ async fn oversized_response_is_cut_off() {
     })
     .unwrap();
     host.load_dir(&dir).await.unwrap();
-    let error = host
-        .shop("probe", [("target", platform.uri().as_str())])
-        .unwrap()
-        .get_order("fetch")
+    let error = probe_does(&host, &platform.uri(), "fetch")
         .await
         .unwrap_err();
     match &error {

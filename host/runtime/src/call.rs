@@ -48,11 +48,7 @@ struct Bound {
 }
 
 impl Runtime {
-    pub(crate) fn bind(
-        &self,
-        plugin: Arc<LoadedPlugin>,
-        context: CallContext,
-    ) -> Result<Bound, CallError> {
+    fn bind(&self, plugin: Arc<LoadedPlugin>, context: CallContext) -> Result<Bound, CallError> {
         let plugin_id = plugin.id();
         let policy = Policy {
             allow_private_egress: self.inner.options.allow_private_egress,
@@ -279,22 +275,30 @@ impl ShopClient {
         &self.bound.plugin
     }
 
-    fn pre(&self) -> &shop::ShopPre<CallState> {
-        &self.pre
+    /// Instantiates the plugin and runs one export of its `shop-connector`.
+    async fn call<R>(
+        &self,
+        operation: &'static str,
+        export: impl AsyncFnOnce(
+            &shop_api::Guest,
+            &mut Store<CallState>,
+            &Vec<(String, String)>,
+        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+    ) -> Result<R, CallError> {
+        let (pre, config) = (&self.pre, &self.bound.config);
+        self.bound
+            .run(operation, async |store| {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                export(bindings.tovor_connector_shop_connector(), store, config).await
+            })
+            .await
     }
 
     pub async fn describe(&self) -> Result<shop_api::ShopInfo, CallError> {
-        let pre = self.pre();
-        self.bound
-            .run("describe", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_describe(&mut *store)
-                    .await
-                    .map(Ok)
-            })
-            .await
+        self.call("describe", async |connector, store, _config| {
+            connector.call_describe(store).await.map(Ok)
+        })
+        .await
     }
 
     pub async fn list_orders(
@@ -302,83 +306,50 @@ impl ShopClient {
         changed_since: &str,
         cursor: Option<&str>,
     ) -> Result<shop_api::OrderPage, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
         let changed_since = changed_since.to_owned();
-        self.bound
-            .run("list-orders", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_list_orders(&mut *store, config, &changed_since, cursor)
-                    .await
-            })
-            .await
+        self.call("list-orders", async |connector, store, config| {
+            connector
+                .call_list_orders(store, config, &changed_since, cursor)
+                .await
+        })
+        .await
     }
 
     pub async fn get_order(&self, id: &str) -> Result<types::Order, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("get-order", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_get_order(&mut *store, config, id)
-                    .await
-            })
-            .await
+        self.call("get-order", async |connector, store, config| {
+            connector.call_get_order(store, config, id).await
+        })
+        .await
     }
 
     pub async fn verify_webhook(
         &self,
         request: &shop_api::WebhookRequest,
     ) -> Result<shop_api::VerifiedWebhook, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("verify-webhook", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_verify_webhook(&mut *store, config, request)
-                    .await
-            })
-            .await
+        self.call("verify-webhook", async |connector, store, config| {
+            connector.call_verify_webhook(store, config, request).await
+        })
+        .await
     }
 
     pub async fn push_stock(
         &self,
         levels: &[shop_api::StockLevel],
     ) -> Result<Vec<Result<(), ConnectorError>>, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("push-stock", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_push_stock(&mut *store, config, levels)
-                    .await
-            })
-            .await
+        self.call("push-stock", async |connector, store, config| {
+            connector.call_push_stock(store, config, levels).await
+        })
+        .await
     }
 
     pub async fn list_products(
         &self,
         cursor: Option<&str>,
     ) -> Result<shop_api::ProductPage, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("list-products", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_list_products(&mut *store, config, cursor)
-                    .await
-            })
-            .await
+        self.call("list-products", async |connector, store, config| {
+            connector.call_list_products(store, config, cursor).await
+        })
+        .await
     }
 
     pub async fn mark_shipped(
@@ -386,17 +357,12 @@ impl ShopClient {
         order_id: &str,
         tracking: &types::Tracking,
     ) -> Result<(), CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("mark-shipped", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_shop_connector()
-                    .call_mark_shipped(&mut *store, config, order_id, tracking)
-                    .await
-            })
-            .await
+        self.call("mark-shipped", async |connector, store, config| {
+            connector
+                .call_mark_shipped(store, config, order_id, tracking)
+                .await
+        })
+        .await
     }
 }
 
@@ -411,39 +377,42 @@ impl CarrierClient {
         &self.bound.plugin
     }
 
-    fn pre(&self) -> &carrier::CarrierPre<CallState> {
-        &self.pre
+    /// Instantiates the plugin and runs one export of its `carrier-connector`.
+    async fn call<R>(
+        &self,
+        operation: &'static str,
+        export: impl AsyncFnOnce(
+            &carrier_api::Guest,
+            &mut Store<CallState>,
+            &Vec<(String, String)>,
+        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+    ) -> Result<R, CallError> {
+        let (pre, config) = (&self.pre, &self.bound.config);
+        self.bound
+            .run(operation, async |store| {
+                let bindings = pre.instantiate_async(&mut *store).await?;
+                export(bindings.tovor_connector_carrier_connector(), store, config).await
+            })
+            .await
     }
 
     pub async fn describe(&self) -> Result<carrier_api::CarrierInfo, CallError> {
-        let pre = self.pre();
-        self.bound
-            .run("describe", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_describe(&mut *store)
-                    .await
-                    .map(Ok)
-            })
-            .await
+        self.call("describe", async |connector, store, _config| {
+            connector.call_describe(store).await.map(Ok)
+        })
+        .await
     }
 
     pub async fn create_shipments(
         &self,
         requests: &[carrier_api::ShipmentRequest],
     ) -> Result<Vec<Result<carrier_api::CreatedShipment, ConnectorError>>, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("create-shipments", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_create_shipments(&mut *store, config, requests)
-                    .await
-            })
-            .await
+        self.call("create-shipments", async |connector, store, config| {
+            connector
+                .call_create_shipments(store, config, requests)
+                .await
+        })
+        .await
     }
 
     pub async fn get_labels(
@@ -451,51 +420,32 @@ impl CarrierClient {
         shipment_ids: &[String],
         format: Option<&str>,
     ) -> Result<carrier_api::Label, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("get-labels", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_get_labels(&mut *store, config, shipment_ids, format)
-                    .await
-            })
-            .await
+        self.call("get-labels", async |connector, store, config| {
+            connector
+                .call_get_labels(store, config, shipment_ids, format)
+                .await
+        })
+        .await
     }
 
     pub async fn track(
         &self,
         tracking_numbers: &[String],
     ) -> Result<Vec<Result<carrier_api::TrackingResult, ConnectorError>>, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("track", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_track(&mut *store, config, tracking_numbers)
-                    .await
-            })
-            .await
+        self.call("track", async |connector, store, config| {
+            connector.call_track(store, config, tracking_numbers).await
+        })
+        .await
     }
 
     pub async fn cancel(
         &self,
         shipment_ids: &[String],
     ) -> Result<Vec<Result<(), ConnectorError>>, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
-        self.bound
-            .run("cancel", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_cancel(&mut *store, config, shipment_ids)
-                    .await
-            })
-            .await
+        self.call("cancel", async |connector, store, config| {
+            connector.call_cancel(store, config, shipment_ids).await
+        })
+        .await
     }
 
     pub async fn find_shipments(
@@ -503,18 +453,13 @@ impl CarrierClient {
         reference: &str,
         created_since: &str,
     ) -> Result<Vec<carrier_api::CreatedShipment>, CallError> {
-        let pre = self.pre();
-        let config = &self.bound.config;
         let (reference, created_since) = (reference.to_owned(), created_since.to_owned());
-        self.bound
-            .run("find-shipments", async |store| {
-                let bindings = pre.instantiate_async(&mut *store).await?;
-                bindings
-                    .tovor_connector_carrier_connector()
-                    .call_find_shipments(&mut *store, config, &reference, &created_since)
-                    .await
-            })
-            .await
+        self.call("find-shipments", async |connector, store, config| {
+            connector
+                .call_find_shipments(store, config, &reference, &created_since)
+                .await
+        })
+        .await
     }
 }
 
