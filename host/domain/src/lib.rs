@@ -1,0 +1,31 @@
+//! The commerce rules of tovor as pure functions over plain types.
+//!
+//! Everything here is deterministic and free of I/O: no database, no network, no
+//! clock, no plugin types. The storage layer loads the rows a rule needs, calls the
+//! rule, and persists the returned decision in the same transaction, so every rule can
+//! be tested (and property-tested) without a database.
+//!
+//! - [`money`]: rounding and VAT arithmetic on exact decimals.
+//! - [`order`]: the normalized order every connector and the custom-platform API
+//!   deliver, its content hash and validation, and what the host stores about it.
+//! - [`import`]: what to do when an order arrives (create, overwrite, status only,
+//!   nothing), and the difference between two versions of an order.
+//! - [`matching`]: which catalog item and which customer an order refers to.
+//! - [`mapping`]: a shop's payment methods and statuses in the host's terms.
+//! - [`document`]: invoices and delivery notes drafted from an order, numbering,
+//!   VAT recap and the rounding line.
+//! - [`stock`]: the movement ledger and the quantities shops are told.
+
+pub mod document;
+pub mod ids;
+pub mod import;
+pub mod mapping;
+pub mod matching;
+pub mod money;
+pub mod order;
+pub mod stock;
+
+pub use ids::{CustomerId, DocumentId, HostPaymentMethodId, ItemId, WarehouseId};
+
+#[cfg(test)]
+mod test_support;
