@@ -267,3 +267,37 @@ async fn wait_until(mut condition: impl FnMut() -> bool) {
     }
     panic!("condition not met within 10 s");
 }
+
+#[tokio::test]
+async fn compiled_components_are_cached_by_content_hash() {
+    let cache = tempfile::tempdir().unwrap();
+    let plugins = tempfile::tempdir().unwrap();
+    let dir = plugin_folder(plugins.path(), "probe", &probe().unwrap(), |m| m).unwrap();
+    let options = || tovor_runtime::RuntimeOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..Default::default()
+    };
+
+    let first = Runtime::new(options()).unwrap();
+    let loaded = first.load_plugin_dir(&dir).await.unwrap();
+    let entries: Vec<_> = std::fs::read_dir(cache.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].starts_with(&loaded.wasm_sha256), "{entries:?}");
+
+    // A damaged entry is not trusted blindly: it is recompiled and rewritten.
+    let entry = cache.path().join(&entries[0]);
+    std::fs::write(&entry, b"damaged").unwrap();
+    let second = Runtime::new(options()).unwrap();
+    second.load_plugin_dir(&dir).await.unwrap();
+    assert!(std::fs::metadata(&entry).unwrap().len() > 1000);
+    let order = second
+        .shop("probe", Default::default())
+        .unwrap()
+        .get_order("ok")
+        .await
+        .unwrap();
+    assert_eq!(order.number, "1");
+}
