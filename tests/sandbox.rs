@@ -39,6 +39,18 @@ async fn probe_does(host: &TestHost, target: &str, action: &str) -> Result<Order
         .await
 }
 
+/// A server the sandbox must keep the plugin away from: any request fails the test
+/// when the server is dropped.
+async fn must_not_be_contacted() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// After any failure, the same plugin still answers.
 async fn still_serving(host: &TestHost) {
     let order = probe_does(host, NOWHERE, "ok")
@@ -66,12 +78,7 @@ async fn allowed_host_is_reached() {
 #[tokio::test]
 async fn host_not_on_the_list_is_refused_and_never_contacted() {
     let allowed = MockServer::start().await;
-    let other = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&other)
-        .await;
+    let other = must_not_be_contacted().await;
     let (host, _plugins) = host_with_probe().await;
     let error = probe_does(
         &host,
@@ -98,12 +105,7 @@ async fn host_not_on_the_list_is_refused_and_never_contacted() {
 
 #[tokio::test]
 async fn name_resolving_to_a_private_address_is_refused() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = must_not_be_contacted().await;
     // The manifest allows the name `localhost`; names are never trusted with private
     // addresses, even when the operator allows private egress for configured hosts.
     let host = TestHost::new().unwrap();
@@ -130,12 +132,7 @@ async fn name_resolving_to_a_private_address_is_refused() {
 
 #[tokio::test]
 async fn configured_private_address_needs_the_operator_switch() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    let server = must_not_be_contacted().await;
     let (host, _plugins) = host_with_probe_options(RuntimeOptions::default()).await;
     let error = probe_does(&host, &server.uri(), "fetch").await.unwrap_err();
     assert!(matches!(error, CallError::EgressDenied { .. }), "{error:?}");
