@@ -166,12 +166,25 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 fn run(root: &Path, args: &[String]) -> Result<(), String> {
-    let plugins = root.join("target/plugins");
+    // Build exactly what `cargo xtask test` builds: cargo unifies features over what one
+    // command compiles, so `cargo run -p tovor` would compile wasmtime a second time with
+    // a slightly different feature set. This way `run` and `test` share every artefact.
     status(
         cargo()
             .current_dir(root)
-            .args(["run", "-p", "tovor", "--", "serve", "--plugins"])
-            .arg(&plugins)
+            .args(["test", "--workspace", "--no-run", "--quiet"]),
+    )?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target_dir
+        .join("debug")
+        .join(format!("tovor{}", std::env::consts::EXE_SUFFIX));
+    status(
+        Command::new(binary)
+            .current_dir(root)
+            .args(["serve", "--plugins"])
+            .arg(root.join("target/plugins"))
             .args(args),
     )
 }
