@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tovor_harness::TestHost;
 use tovor_runtime::{LoadError, Runtime};
-use tovor_tests::{example_shop, plugin_folder, probe, replace};
+use tovor_tests::{example_shop, plugin_folder, probe, replace, set_version};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -134,15 +134,7 @@ async fn replacing_a_plugin_lets_calls_in_flight_finish_on_the_old_version() {
     // Swap in a different component under the same id: the example connector.
     let example = example_shop().unwrap();
     std::fs::copy(&example.wasm, dir.join("plugin.wasm")).unwrap();
-    std::fs::write(
-        dir.join("plugin.toml"),
-        replace(
-            std::fs::read_to_string(dir.join("plugin.toml")).unwrap(),
-            r#"version = "0.1.0""#,
-            r#"version = "0.2.0""#,
-        ),
-    )
-    .unwrap();
+    set_version(&dir, "0.2.0").unwrap();
     let swapped = host.runtime().reload("probe").await.unwrap();
     assert_eq!(swapped.manifest.plugin.version.to_string(), "0.2.0");
 
@@ -201,15 +193,7 @@ async fn the_watcher_picks_up_new_changed_and_removed_plugins() {
         "an unchanged plugin was reloaded"
     );
 
-    std::fs::write(
-        dir.join("plugin.toml"),
-        replace(
-            std::fs::read_to_string(dir.join("plugin.toml")).unwrap(),
-            r#"version = "0.1.0""#,
-            r#"version = "0.3.0""#,
-        ),
-    )
-    .unwrap();
+    set_version(&dir, "0.3.0").unwrap();
     wait_until(|| {
         runtime
             .plugin("probe")

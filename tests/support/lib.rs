@@ -48,3 +48,16 @@ pub fn replace(manifest: String, from: &str, to: &str) -> String {
     );
     manifest.replacen(from, to, 1)
 }
+
+/// Rewrites the `version` of the plugin in `dir` from 0.1.0 to `to`, in place.
+pub fn set_version(dir: &Path, to: &str) -> anyhow::Result<()> {
+    let path = dir.join("plugin.toml");
+    let manifest = std::fs::read_to_string(&path)?;
+    let bumped = replace(
+        manifest,
+        r#"version = "0.1.0""#,
+        &format!("version = \"{to}\""),
+    );
+    std::fs::write(path, bumped)?;
+    Ok(())
+}

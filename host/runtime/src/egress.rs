@@ -227,7 +227,6 @@ impl CallState {
                     HttpFailure::Connection(m) => HttpError::Connection(m.clone()),
                     HttpFailure::ResponseTooLarge(n) => HttpError::ResponseTooLarge(*n),
                     HttpFailure::RequestLimit(n) => HttpError::RequestLimit(*n),
-                    HttpFailure::InvalidRequest(m) => HttpError::InvalidRequest(m.clone()),
                 };
                 self.record(EgressFailure::Http {
                     url: shown_url,

@@ -50,8 +50,6 @@ pub enum LoadError {
         first: PathBuf,
         second: PathBuf,
     },
-    #[error("compile cache at {path}: {message}")]
-    Cache { path: PathBuf, message: String },
 }
 
 /// What went wrong with an outbound request the host made for a plugin.
@@ -65,8 +63,6 @@ pub enum HttpFailure {
     ResponseTooLarge(u64),
     #[error("more than {0} requests in one call")]
     RequestLimit(u32),
-    #[error("invalid request: {0}")]
-    InvalidRequest(String),
 }
 
 /// Why a plugin call failed. Every variant says which plugin; the caller decides from
