@@ -43,3 +43,15 @@ id_type!(
     /// One of the host's own payment methods.
     HostPaymentMethodId
 );
+id_type!(
+    /// A company: the owner of every other record.
+    CompanyId
+);
+id_type!(
+    /// A shop (e-store) of a company.
+    ShopId
+);
+id_type!(
+    /// A customer order imported from a shop.
+    OrderId
+);

@@ -25,7 +25,9 @@ pub mod money;
 pub mod order;
 pub mod stock;
 
-pub use ids::{CustomerId, DocumentId, HostPaymentMethodId, ItemId, WarehouseId};
+pub use ids::{
+    CompanyId, CustomerId, DocumentId, HostPaymentMethodId, ItemId, OrderId, ShopId, WarehouseId,
+};
 
 #[cfg(test)]
 mod test_support;

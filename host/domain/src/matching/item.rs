@@ -132,6 +132,17 @@ pub fn match_item(
     })
 }
 
+/// The item codes [`match_item`] may look up for `line`: its SKU, or, for a line with
+/// neither SKU nor shop link, the code derived from its name. A storage that cannot
+/// answer [`ItemLookup::by_sku`] synchronously fetches these codes first.
+pub fn candidate_codes(line: &LineItem) -> Vec<String> {
+    match (non_blank(line.sku.as_deref()), shop_link(line)) {
+        (Some(sku), _) => vec![sku.to_owned()],
+        (None, Some(_)) => Vec::new(),
+        (None, None) => vec![name_code(&line.name)],
+    }
+}
+
 fn name_code(name: &str) -> String {
     let digest = Sha256::digest(name.trim().to_lowercase().as_bytes());
     format!("N-{}", &hex::encode(digest)[..8])

@@ -1,4 +1,4 @@
-//! Map-backed lookups for tests and examples.
+//! Map-backed lookups: filled by the storage with an order's candidates, or by tests.
 
 use std::collections::BTreeMap;
 

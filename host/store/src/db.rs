@@ -1,0 +1,205 @@
+//! Connecting to SQLite or PostgreSQL, migrations, and write transactions.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::error::{StoreError, StoreResult};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, WAL, one writer at a time (the embedded default).
+    Sqlite,
+    /// Several processes may share it; rows are locked where SQLite serialises writers.
+    Postgres,
+}
+
+impl Backend {
+    /// Reads `url`'s scheme.
+    pub fn of_url(url: &str) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    /// `FOR UPDATE` where the database has row locks. SQLite needs none: its write
+    /// transactions start `IMMEDIATE` and exclude each other.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Connections for reads (and, on PostgreSQL, writes).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The database of one tovor installation: every company's data, reached through
+/// [`Store::company`] scopes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    /// On SQLite a pool of exactly one connection: writers queue in the pool instead of
+    /// spinning on SQLITE_BUSY. On PostgreSQL the same pool as `read`.
+    write: AnyPool,
+    read: AnyPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` with default options and brings
+    /// its schema up to date. `sqlite://PATH` (relative or absolute) or `postgres://...`.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    pub async fn open_with(url: &str, options: StoreOptions) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let store = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_creating(url);
+                let connect = AnyConnectOptions::from_str(&url)?;
+                let write = sqlite_pool(1, &options).connect_with(connect.clone()).await?;
+                let read = sqlite_pool(options.max_connections, &options)
+                    .connect_with(connect)
+                    .await?;
+                Self {
+                    backend,
+                    write,
+                    read,
+                }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect(url)
+                    .await?;
+                Self {
+                    backend,
+                    write: pool.clone(),
+                    read: pool,
+                }
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so it holds the
+    /// write lock from its first statement and never fails half-way on a lock upgrade.
+    pub(crate) async fn begin(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
+    }
+}
+
+fn sqlite_pool(max_connections: u32, options: &StoreOptions) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                // WAL lets readers run beside the writer; NORMAL synchronous is durable
+                // across process crashes (not power loss of the last commits), the
+                // usual trade for WAL; foreign keys enforce company ownership.
+                connection
+                    .execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                Ok(())
+            })
+        })
+}
+
+/// SQLite URLs open read-write-create unless they say otherwise.
+fn sqlite_url_creating(url: &str) -> String {
+    if url.contains("mode=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}mode=rwc")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(Backend::of_url("sqlite://data/tovor.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("sqlite::memory:").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of_url("postgres://root@127.0.0.1/test").unwrap(),
+            Backend::Postgres
+        );
+        assert!(matches!(
+            Backend::of_url("mysql://x"),
+            Err(StoreError::UnsupportedUrl(_))
+        ));
+    }
+
+    #[test]
+    fn sqlite_urls_create_the_file_unless_told_otherwise() {
+        assert_eq!(sqlite_url_creating("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_creating("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url_creating("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+    }
+}

@@ -1,0 +1,528 @@
+//! Invoices and delivery notes: issuing from an order, numbering, the stock they move,
+//! and cancelling (DESIGN flow 2).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+use tovor_domain::document::{
+    DocumentDraft, DocumentKind, DocumentLine, DocumentTotals, LineRef, VatRecap, draft_document,
+    reverse,
+};
+use tovor_domain::stock::{movements_for_cancel, movements_for_issue};
+use tovor_domain::{DocumentId, ItemId, OrderId, WarehouseId};
+
+use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
+use crate::error::{StoreError, StoreResult};
+use crate::numbering::next_number;
+use crate::orders::{Source, add_history, lock_order};
+use crate::scope::CompanyScope;
+use crate::stock::{apply_movements, document_movements};
+
+/// Where a document stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentState {
+    Issued,
+    /// Cancelled by a reversal document, which undid its stock movements.
+    Cancelled,
+    /// The document that cancels another: the same lines with opposite signs.
+    Reversal,
+}
+
+impl DocumentState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Cancelled => "cancelled",
+            Self::Reversal => "reversal",
+        }
+    }
+
+    fn parse(text: &str) -> StoreResult<Self> {
+        match text {
+            "issued" => Ok(Self::Issued),
+            "cancelled" => Ok(Self::Cancelled),
+            "reversal" => Ok(Self::Reversal),
+            other => Err(StoreError::corrupt("documents.state", other)),
+        }
+    }
+}
+
+/// An issued document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: DocumentId,
+    pub order: OrderId,
+    /// `2026-00042`: gapless per company, kind and year.
+    pub number: String,
+    pub state: DocumentState,
+    /// For a reversal, the document it cancels.
+    pub reverses: Option<DocumentId>,
+    pub issued_at: OffsetDateTime,
+    pub moves_stock: bool,
+    pub warehouse: WarehouseId,
+    /// Kind, currency, lines with item ids, VAT recap and totals.
+    pub draft: DocumentDraft,
+    /// The catalog item of each line (`None` for charges and the rounding line).
+    pub line_items: Vec<Option<ItemId>>,
+}
+
+fn source_parts(source: Option<LineRef>) -> (Option<&'static str>, Option<i64>) {
+    match source {
+        Some(LineRef::Item(n)) => (Some("item"), Some(i64::from(n))),
+        Some(LineRef::Shipping(n)) => (Some("shipping"), Some(i64::from(n))),
+        Some(LineRef::Fee(n)) => (Some("fee"), Some(i64::from(n))),
+        None => (None, None),
+    }
+}
+
+fn source_of(kind: Option<String>, index: Option<i64>) -> StoreResult<Option<LineRef>> {
+    let (Some(kind), Some(index)) = (kind, index) else {
+        return Ok(None);
+    };
+    let index = u32::try_from(index).map_err(|error| StoreError::corrupt("source_index", error))?;
+    Ok(Some(match kind.as_str() {
+        "item" => LineRef::Item(index),
+        "shipping" => LineRef::Shipping(index),
+        "fee" => LineRef::Fee(index),
+        other => return Err(StoreError::corrupt("source_kind", other)),
+    }))
+}
+
+fn parse_kind(text: &str) -> StoreResult<DocumentKind> {
+    match text {
+        "invoice" => Ok(DocumentKind::Invoice),
+        "delivery_note" => Ok(DocumentKind::DeliveryNote),
+        other => Err(StoreError::corrupt("documents.kind", other)),
+    }
+}
+
+impl CompanyScope<'_> {
+    /// Issues an invoice or delivery note from `order`: of everything not yet on a
+    /// document of that kind (`selection` `None`), or of the given line quantities
+    /// (partial deliveries). Numbers it, moves stock if it is the shop's stock-moving
+    /// kind, and marks the order touched.
+    pub async fn issue_document(
+        &self,
+        order: OrderId,
+        kind: DocumentKind,
+        selection: Option<&[(LineRef, Decimal)]>,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<Document> {
+        let company = self.cid();
+        let mut tx = self.store.begin().await?;
+        // Locking the order serialises documents of one order across processes, so two
+        // partial deliveries cannot both take the same remaining quantity.
+        let stored = lock_order(&mut tx, company, self.store.backend().for_update(), order).await?;
+        let stock_document = sqlx::query(
+            "SELECT s.stock_document FROM shops s JOIN orders o \
+             ON o.company_id = s.company_id AND o.shop_id = s.id \
+             WHERE o.company_id = $1 AND o.id = $2",
+        )
+        .bind(company)
+        .bind(order.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .text("stock_document")?;
+        let moves_stock = parse_kind(&stock_document)? == kind;
+
+        let already = issued_quantities(&mut tx, company, order, kind).await?;
+        let draft = draft_document(kind, &stored.state.content, selection, &already)?;
+        let item_of_line = order_line_items(&mut tx, company, order).await?;
+        let line_items: Vec<Option<ItemId>> = draft
+            .lines
+            .iter()
+            .map(|line| match line.source {
+                Some(LineRef::Item(n)) => item_of_line.get(&n).copied(),
+                _ => None,
+            })
+            .collect();
+
+        let number = next_number(&mut tx, company, kind.as_str(), at).await?;
+        let id = insert_document(
+            &mut tx,
+            company,
+            NewDocument {
+                order,
+                number: number.to_string(),
+                year: number.year(),
+                seq: number.seq(),
+                state: DocumentState::Issued,
+                reverses: None,
+                moves_stock,
+                warehouse: stored.warehouse,
+                draft: &draft,
+                line_items: &line_items,
+            },
+            at,
+        )
+        .await?;
+
+        let movements = movements_for_issue(&draft, id, stored.warehouse, moves_stock, |line| match line {
+            LineRef::Item(n) => item_of_line.get(&n).copied(),
+            _ => None,
+        })
+        .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
+        apply_movements(&mut tx, company, &movements, None, at).await?;
+        if moves_stock {
+            add_delivered(&mut tx, company, order, &draft).await?;
+        }
+        sqlx::query("UPDATE orders SET touched_documents = 1, updated_at = $3 WHERE company_id = $1 AND id = $2")
+            .bind(company)
+            .bind(order.0)
+            .bind(time_text(at))
+            .execute(&mut *tx)
+            .await?;
+        let detail = json!({
+            "document": id, "kind": kind, "number": number.to_string(), "gross": draft.totals.gross,
+        });
+        add_history(&mut tx, company, order, source, "document_issued", &detail, at).await?;
+        tx.commit().await?;
+        Ok(Document {
+            id,
+            order,
+            number: number.to_string(),
+            state: DocumentState::Issued,
+            reverses: None,
+            issued_at: at,
+            moves_stock,
+            warehouse: stored.warehouse,
+            draft,
+            line_items,
+        })
+    }
+
+    /// Cancels an issued document with a reversal document (its own number, the same
+    /// lines negated) and undoes the stock it moved. Returns the reversal.
+    pub async fn cancel_document(
+        &self,
+        id: DocumentId,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<Document> {
+        let company = self.cid();
+        let for_update = self.store.backend().for_update();
+        let mut tx = self.store.begin().await?;
+        let original = load_document(&mut tx, company, id).await?;
+        lock_order(&mut tx, company, for_update, original.order).await?;
+        // Re-read under the order's lock: a concurrent cancel may have won.
+        let original = load_document(&mut tx, company, id).await?;
+        if original.state != DocumentState::Issued {
+            return Err(StoreError::Conflict(format!(
+                "{} {} is {} and cannot be cancelled",
+                original.draft.kind,
+                original.number,
+                original.state.as_str()
+            )));
+        }
+        let reversal = reverse(&original.draft);
+        let kind = original.draft.kind;
+        let number = next_number(&mut tx, company, kind.as_str(), at).await?;
+        let reversal_id = insert_document(
+            &mut tx,
+            company,
+            NewDocument {
+                order: original.order,
+                number: number.to_string(),
+                year: number.year(),
+                seq: number.seq(),
+                state: DocumentState::Reversal,
+                reverses: Some(id),
+                moves_stock: original.moves_stock,
+                warehouse: original.warehouse,
+                draft: &reversal,
+                line_items: &original.line_items,
+            },
+            at,
+        )
+        .await?;
+        sqlx::query("UPDATE documents SET state = 'cancelled' WHERE company_id = $1 AND id = $2")
+            .bind(company)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if original.moves_stock {
+            let issued = document_movements(&mut tx, company, id).await?;
+            let movements = movements_for_cancel(&issued, reversal_id);
+            apply_movements(&mut tx, company, &movements, None, at).await?;
+            add_delivered(&mut tx, company, original.order, &reversal).await?;
+        }
+        let detail = json!({
+            "document": id, "kind": kind, "number": original.number,
+            "reversal": reversal_id, "reversal_number": number.to_string(),
+        });
+        add_history(&mut tx, company, original.order, source, "document_cancelled", &detail, at)
+            .await?;
+        tx.commit().await?;
+        Ok(Document {
+            id: reversal_id,
+            order: original.order,
+            number: number.to_string(),
+            state: DocumentState::Reversal,
+            reverses: Some(id),
+            issued_at: at,
+            moves_stock: original.moves_stock,
+            warehouse: original.warehouse,
+            draft: reversal,
+            line_items: original.line_items,
+        })
+    }
+
+    pub async fn document(&self, id: DocumentId) -> StoreResult<Document> {
+        let mut conn = self.store.reader().acquire().await?;
+        load_document(&mut conn, self.cid(), id).await
+    }
+
+    /// The documents issued from an order, in the order they were issued.
+    pub async fn order_documents(&self, order: OrderId) -> StoreResult<Vec<Document>> {
+        let mut conn = self.store.reader().acquire().await?;
+        let ids: Vec<i64> = sqlx::query(
+            "SELECT id FROM documents WHERE company_id = $1 AND order_id = $2 ORDER BY id",
+        )
+        .bind(self.cid())
+        .bind(order.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| row.int("id"))
+        .collect::<StoreResult<_>>()?;
+        let mut documents = Vec::with_capacity(ids.len());
+        for id in ids {
+            documents.push(load_document(&mut conn, self.cid(), DocumentId(id)).await?);
+        }
+        Ok(documents)
+    }
+
+    /// Document numbers of a kind and year, in sequence order (for audits: they must
+    /// run 1..n without a hole).
+    pub async fn document_numbers(&self, kind: DocumentKind, year: u16) -> StoreResult<Vec<String>> {
+        sqlx::query(
+            "SELECT number FROM documents WHERE company_id = $1 AND kind = $2 AND year = $3 ORDER BY seq",
+        )
+        .bind(self.cid())
+        .bind(kind.as_str())
+        .bind(i64::from(year))
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| row.text("number"))
+        .collect()
+    }
+}
+
+struct NewDocument<'a> {
+    order: OrderId,
+    number: String,
+    year: u16,
+    seq: u32,
+    state: DocumentState,
+    reverses: Option<DocumentId>,
+    moves_stock: bool,
+    warehouse: WarehouseId,
+    draft: &'a DocumentDraft,
+    line_items: &'a [Option<ItemId>],
+}
+
+async fn insert_document(
+    conn: &mut AnyConnection,
+    company: i64,
+    document: NewDocument<'_>,
+    at: OffsetDateTime,
+) -> StoreResult<DocumentId> {
+    let draft = document.draft;
+    let id: i64 = sqlx::query(
+        "INSERT INTO documents (company_id, order_id, kind, number, year, seq, state, reverses_id, \
+         currency, issued_at, net, vat, rounding, gross, vat_recap, covers_whole_order, moves_stock, \
+         warehouse_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+         $17, $18) RETURNING id",
+    )
+    .bind(company)
+    .bind(document.order.0)
+    .bind(draft.kind.as_str())
+    .bind(document.number.as_str())
+    .bind(i64::from(document.year))
+    .bind(i64::from(document.seq))
+    .bind(document.state.as_str())
+    .bind(document.reverses.map(|id| id.0))
+    .bind(draft.currency.as_str())
+    .bind(time_text(at))
+    .bind(decimal_text(draft.totals.net))
+    .bind(decimal_text(draft.totals.vat))
+    .bind(decimal_text(draft.totals.rounding))
+    .bind(decimal_text(draft.totals.gross))
+    .bind(to_json(&draft.vat_recap)?)
+    .bind(flag(draft.covers_whole_order))
+    .bind(flag(document.moves_stock))
+    .bind(document.warehouse.0)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    for (index, line) in draft.lines.iter().enumerate() {
+        let (source_kind, source_index) = source_parts(line.source);
+        let item = document.line_items.get(index).copied().flatten();
+        let position = i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        sqlx::query(
+            "INSERT INTO document_lines (company_id, document_id, position, source_kind, source_index, \
+             item_id, sku, name, quantity, unit_price, discount, vat_rate, net, vat, gross) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(company)
+        .bind(id)
+        .bind(position)
+        .bind(source_kind)
+        .bind(source_index)
+        .bind(item.map(|item| item.0))
+        .bind(line.sku.as_deref())
+        .bind(line.name.as_str())
+        .bind(decimal_text(line.quantity))
+        .bind(decimal_text(line.unit_price))
+        .bind(decimal_text(line.discount))
+        .bind(decimal_text(line.vat_rate))
+        .bind(decimal_text(line.net))
+        .bind(decimal_text(line.vat))
+        .bind(decimal_text(line.gross))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(DocumentId(id))
+}
+
+async fn load_document(conn: &mut AnyConnection, company: i64, id: DocumentId) -> StoreResult<Document> {
+    let row = sqlx::query(
+        "SELECT order_id, kind, number, state, reverses_id, currency, issued_at, net, vat, rounding, \
+         gross, vat_recap, covers_whole_order, moves_stock, warehouse_id \
+         FROM documents WHERE company_id = $1 AND id = $2",
+    )
+    .bind(company)
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::not_found("document", id))?;
+    let mut lines = Vec::new();
+    let mut line_items = Vec::new();
+    for line in sqlx::query(
+        "SELECT source_kind, source_index, item_id, sku, name, quantity, unit_price, discount, vat_rate, \
+         net, vat, gross FROM document_lines WHERE company_id = $1 AND document_id = $2 ORDER BY position",
+    )
+    .bind(company)
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        line_items.push(line.opt_int("item_id")?.map(ItemId));
+        lines.push(DocumentLine {
+            source: source_of(line.opt_text("source_kind")?, line.opt_int("source_index")?)?,
+            sku: line.opt_text("sku")?,
+            name: line.text("name")?,
+            quantity: line.decimal("quantity")?,
+            unit_price: line.decimal("unit_price")?,
+            discount: line.decimal("discount")?,
+            vat_rate: line.decimal("vat_rate")?,
+            net: line.decimal("net")?,
+            vat: line.decimal("vat")?,
+            gross: line.decimal("gross")?,
+        });
+    }
+    let vat_recap: Vec<VatRecap> = row.json("vat_recap")?;
+    Ok(Document {
+        id,
+        order: OrderId(row.int("order_id")?),
+        number: row.text("number")?,
+        state: DocumentState::parse(&row.text("state")?)?,
+        reverses: row.opt_int("reverses_id")?.map(DocumentId),
+        issued_at: row.time("issued_at")?,
+        moves_stock: row.flag("moves_stock")?,
+        warehouse: WarehouseId(row.int("warehouse_id")?),
+        draft: DocumentDraft {
+            kind: parse_kind(&row.text("kind")?)?,
+            currency: row.text("currency")?,
+            lines,
+            vat_recap,
+            totals: DocumentTotals {
+                net: row.decimal("net")?,
+                vat: row.decimal("vat")?,
+                rounding: row.decimal("rounding")?,
+                gross: row.decimal("gross")?,
+            },
+            covers_whole_order: row.flag("covers_whole_order")?,
+        },
+        line_items,
+    })
+}
+
+/// What documents of `kind` (reversals included, negative) already carry per order line.
+async fn issued_quantities(
+    conn: &mut AnyConnection,
+    company: i64,
+    order: OrderId,
+    kind: DocumentKind,
+) -> StoreResult<Vec<(LineRef, Decimal)>> {
+    let mut issued = Vec::new();
+    for row in sqlx::query(
+        "SELECT l.source_kind, l.source_index, l.quantity FROM document_lines l \
+         JOIN documents d ON d.company_id = l.company_id AND d.id = l.document_id \
+         WHERE d.company_id = $1 AND d.order_id = $2 AND d.kind = $3 AND l.source_kind IS NOT NULL",
+    )
+    .bind(company)
+    .bind(order.0)
+    .bind(kind.as_str())
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        if let Some(source) = source_of(row.opt_text("source_kind")?, row.opt_int("source_index")?)? {
+            issued.push((source, row.decimal("quantity")?));
+        }
+    }
+    Ok(issued)
+}
+
+/// The catalog item of each order line, by position.
+async fn order_line_items(
+    conn: &mut AnyConnection,
+    company: i64,
+    order: OrderId,
+) -> StoreResult<BTreeMap<u32, ItemId>> {
+    let mut items = BTreeMap::new();
+    for row in sqlx::query(
+        "SELECT position, item_id FROM order_lines \
+         WHERE company_id = $1 AND order_id = $2 AND item_id IS NOT NULL",
+    )
+    .bind(company)
+    .bind(order.0)
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        let position =
+            u32::try_from(row.int("position")?).map_err(|error| StoreError::corrupt("position", error))?;
+        items.insert(position, ItemId(row.int("item_id")?));
+    }
+    Ok(items)
+}
+
+/// Adds a stock-moving document's item quantities (negative for a reversal) to what
+/// the order's lines have delivered, which releases their reservation.
+async fn add_delivered(
+    conn: &mut AnyConnection,
+    company: i64,
+    order: OrderId,
+    draft: &DocumentDraft,
+) -> StoreResult<()> {
+    for (source, quantity) in draft.issued_quantities() {
+        let LineRef::Item(position) = source else { continue };
+        let delta = quantity_e4("delivered quantity", quantity)?;
+        sqlx::query(
+            "UPDATE order_lines SET delivered_e4 = delivered_e4 + $4 \
+             WHERE company_id = $1 AND order_id = $2 AND position = $3",
+        )
+        .bind(company)
+        .bind(order.0)
+        .bind(i64::from(position))
+        .bind(delta)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! The storage of tovor's commerce core, on SQLite (the embedded default) and
+//! PostgreSQL, with the same schema, the same SQL and the same behaviour on both.
+//!
+//! - [`Store`] opens the database and migrates it; it holds companies and their API
+//!   tokens ([`Store::create_company`], [`Store::authenticate`]).
+//! - [`CompanyScope`] ([`Store::company`]) is the only way to a company's records:
+//!   catalogs ([`catalog`]), shops and mappings ([`shops`]), orders and the import
+//!   transaction ([`orders`]), documents ([`documents`]) and the stock ledger
+//!   ([`stock`]). No query through it can see or touch another company's rows, and
+//!   composite foreign keys in the schema make cross-company references impossible.
+//!
+//! The rules themselves live in `tovor-domain`, as pure functions: the store loads the
+//! rows a rule needs inside a transaction, calls the rule, and writes its decision in
+//! the same transaction.
+
+pub mod catalog;
+mod codec;
+pub mod companies;
+mod db;
+pub mod documents;
+mod error;
+mod numbering;
+pub mod orders;
+mod scope;
+pub mod shops;
+pub mod stock;
+
+pub use companies::{ApiToken, Company, NewApiToken};
+pub use db::{Backend, Store, StoreOptions};
+pub use error::{StoreError, StoreResult};
+pub use scope::CompanyScope;

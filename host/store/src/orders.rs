@@ -1,0 +1,970 @@
+//! Customer orders: the import transaction (DESIGN flows 1, 5 and 7), reading orders,
+//! their history, and the user's own changes.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+use tovor_domain::import::{ImportDecision, ImportSettings, UnchangedReason, decide, diff};
+use tovor_domain::mapping::{HostStatus, PaymentResolution, map_payment, map_status};
+use tovor_domain::matching::{
+    CustomerMatch, InMemoryCustomers, InMemoryItems, ItemMatch, ShopLink, candidate_codes,
+    match_customer, match_item, normalize_email, normalize_vat_id, shop_link,
+};
+use tovor_domain::order::{
+    Address, NormalizedOrder, OrderStatus, PaymentStatus, StoredOrderState, Touched, content_hash,
+    validate,
+};
+use tovor_domain::{CustomerId, HostPaymentMethodId, ItemId, OrderId, ShopId, WarehouseId};
+
+use crate::catalog::{insert_customer, insert_new_item, link_customer, link_to, upsert_item_link};
+use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
+use crate::error::{StoreError, StoreResult};
+use crate::numbering::next_number;
+use crate::scope::CompanyScope;
+use crate::shops::{
+    Shop, load_payment_mappings, load_shop, load_status_overrides, parse_status,
+    record_unmapped_payment,
+};
+use crate::stock::emit_stock_changes;
+
+/// The number sequence host order numbers come from.
+const ORDER_SEQUENCE: &str = "order";
+
+/// Where a change of an order came from, kept in its history: `webhook`, `poll`,
+/// `reconciliation`, `history-import`, `api`, `user`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a>(pub &'a str);
+
+/// What importing an order did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportOutcome {
+    pub order: OrderId,
+    /// The host's number of the order.
+    pub number: String,
+    /// What the import rules decided (and the store applied).
+    pub decision: ImportDecision,
+    pub items_created: Vec<ItemId>,
+    pub customer_created: Option<CustomerId>,
+    /// The order's payment method, when no mapping covers it (it is listed as unmapped).
+    pub unmapped_payment: Option<(String, String)>,
+}
+
+/// An order as the host keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: OrderId,
+    pub number: String,
+    pub shop: ShopId,
+    pub warehouse: WarehouseId,
+    pub external_id: String,
+    pub external_number: String,
+    /// The host's status.
+    pub status: HostStatus,
+    /// The shop's status as the connector normalized it, and as the shop calls it.
+    pub shop_status: OrderStatus,
+    pub shop_status_raw: String,
+    pub payment_status: PaymentStatus,
+    /// The host's payment method, when the shop's is mapped.
+    pub payment_method: Option<HostPaymentMethodId>,
+    pub customer: Option<CustomerId>,
+    pub currency: String,
+    pub total: Decimal,
+    pub tax_total: Decimal,
+    pub shop_modified_at: OffsetDateTime,
+    pub touched: Touched,
+    pub lines: Vec<OrderLine>,
+    /// The order's content as last applied (lines, charges, addresses, ...): what
+    /// documents are drafted from.
+    pub content: NormalizedOrder,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderLine {
+    pub position: u32,
+    pub item: Option<ItemId>,
+    pub sku: Option<String>,
+    pub name: String,
+    pub quantity: Decimal,
+    /// How much of it left the warehouse on stock-moving documents.
+    pub delivered: Decimal,
+    pub unit_price: Decimal,
+    pub total: Decimal,
+}
+
+/// One line of an order list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderSummary {
+    pub id: OrderId,
+    pub number: String,
+    pub shop: ShopId,
+    pub external_number: String,
+    pub status: HostStatus,
+    pub currency: String,
+    pub total: Decimal,
+    pub shop_created_at: OffsetDateTime,
+}
+
+/// One entry of an order's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
+    pub at: OffsetDateTime,
+    pub source: String,
+    /// `created`, `overwritten`, `status_updated`, `status_changed`, `edited`,
+    /// `document_issued`, `document_cancelled`.
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// What a user may change on an imported order by hand.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderEdit {
+    pub billing: Option<Address>,
+    pub shipping: Option<Address>,
+    pub customer_note: Option<String>,
+}
+
+/// The stored order row the import rules and user actions work on.
+pub(crate) struct StoredRow {
+    pub(crate) id: OrderId,
+    pub(crate) number: String,
+    pub(crate) warehouse: WarehouseId,
+    pub(crate) state: StoredOrderState,
+}
+
+/// What matching and mapping found for an order's content.
+struct Resolved {
+    customer: CustomerId,
+    customer_created: Option<CustomerId>,
+    items: Vec<ItemId>,
+    items_created: Vec<ItemId>,
+    payment_method: Option<HostPaymentMethodId>,
+    unmapped_payment: Option<(String, String)>,
+    status: HostStatus,
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|error| StoreError::corrupt(column, error))
+}
+
+fn touched_of(row: &sqlx::any::AnyRow) -> StoreResult<Touched> {
+    Ok(Touched {
+        documents_issued: row.flag("touched_documents")?,
+        content_edited: row.flag("touched_content")?,
+        status_changed_by_hand: row.flag("touched_status")?,
+        shipment_created: row.flag("touched_shipment")?,
+    })
+}
+
+const STORED_COLUMNS: &str = "id, number, warehouse_id, content_hash, shop_modified_at, status, \
+     touched_documents, touched_content, touched_status, touched_shipment, content";
+
+fn stored_of(row: &sqlx::any::AnyRow) -> StoreResult<StoredRow> {
+    Ok(StoredRow {
+        id: OrderId(row.int("id")?),
+        number: row.text("number")?,
+        warehouse: WarehouseId(row.int("warehouse_id")?),
+        state: StoredOrderState {
+            content_hash: row.text("content_hash")?,
+            shop_modified_at: row.time("shop_modified_at")?,
+            mapped_status: parse_status("status", &row.text("status")?)?,
+            touched: touched_of(row)?,
+            content: row.json("content")?,
+        },
+    })
+}
+
+/// `$start, $start+1, ...` for an `IN (...)` list of `count` values.
+fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CompanyScope<'_> {
+    /// Imports an order delivered by `shop`'s connector (or the custom-platform API):
+    /// decides with [`tovor_domain::import::decide`] and applies the decision in one
+    /// transaction, creating missing items and customers and applying the shop's
+    /// payment and status mappings.
+    pub async fn import_order(
+        &self,
+        shop: ShopId,
+        order: &NormalizedOrder,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<ImportOutcome> {
+        validate(order).map_err(StoreError::InvalidOrder)?;
+        let hash = content_hash(order);
+        // Two processes importing the same new order (or creating the same new item)
+        // collide on a unique key; the loser's second attempt sees the winner's rows.
+        match self.try_import(shop, order, &hash, source, at).await {
+            Err(error) if error.is_unique_violation() => {
+                self.try_import(shop, order, &hash, source, at).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn try_import(
+        &self,
+        shop_id: ShopId,
+        order: &NormalizedOrder,
+        hash: &str,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<ImportOutcome> {
+        let company = self.cid();
+        let mut tx = self.store.begin().await?;
+        let shop = load_shop(&mut tx, company, shop_id).await?;
+        let sql = format!(
+            "SELECT {STORED_COLUMNS} FROM orders \
+             WHERE company_id = $1 AND shop_id = $2 AND external_id = $3{}",
+            self.store.backend().for_update()
+        );
+        let existing = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(shop_id.0)
+            .bind(order.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(stored_of)
+            .transpose()?;
+        let settings = ImportSettings {
+            update_existing: shop.settings.update_existing,
+        };
+        let decision = decide(existing.as_ref().map(|row| &row.state), order, hash, settings);
+
+        let outcome = match (&decision, existing) {
+            (ImportDecision::Create, _) => {
+                let resolved = resolve(&mut tx, company, &shop, order, at).await?;
+                let (id, number) =
+                    insert_order(&mut tx, company, &shop, order, hash, &resolved, at).await?;
+                insert_lines(&mut tx, company, id, order, &resolved.items).await?;
+                let detail = json!({
+                    "shop_number": order.number,
+                    "status": resolved.status,
+                    "items_created": resolved.items_created,
+                    "customer_created": resolved.customer_created,
+                    "unmapped_payment": resolved.unmapped_payment,
+                });
+                add_history(&mut tx, company, id, source, "created", &detail, at).await?;
+                if resolved.status.is_open() {
+                    let items = resolved.items.iter().map(|item| (*item, shop.settings.warehouse));
+                    emit_stock_changes(&mut tx, company, items.collect::<BTreeSet<_>>(), "reserved", at)
+                        .await?;
+                }
+                outcome_of(id, number, decision.clone(), resolved)
+            }
+            (ImportDecision::Overwrite, Some(stored)) => {
+                let old_items = line_items(&mut tx, company, stored.id).await?;
+                let resolved = resolve(&mut tx, company, &shop, order, at).await?;
+                overwrite_order(&mut tx, company, stored.id, order, hash, &resolved, at).await?;
+                sqlx::query("DELETE FROM order_lines WHERE company_id = $1 AND order_id = $2")
+                    .bind(company)
+                    .bind(stored.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_lines(&mut tx, company, stored.id, order, &resolved.items).await?;
+                let detail = json!({
+                    "status": resolved.status,
+                    "differences": diff(&stored.state.content, order),
+                    "items_created": resolved.items_created,
+                    "customer_created": resolved.customer_created,
+                });
+                add_history(&mut tx, company, stored.id, source, "overwritten", &detail, at)
+                    .await?;
+                let changed: BTreeSet<_> = old_items
+                    .into_iter()
+                    .chain(resolved.items.iter().copied())
+                    .map(|item| (item, stored.warehouse))
+                    .collect();
+                emit_stock_changes(&mut tx, company, changed, "reserved", at).await?;
+                outcome_of(stored.id, stored.number, decision.clone(), resolved)
+            }
+            (ImportDecision::StatusOnly { differences }, Some(stored)) => {
+                let overrides = load_status_overrides(&mut tx, company, shop_id).await?;
+                let status = map_status(order.status, &order.status_raw, &overrides);
+                sqlx::query(
+                    "UPDATE orders SET status = $3, shop_status = $4, shop_status_raw = $5, \
+                     payment_status = $6, content_hash = $7, shop_modified_at = $8, updated_at = $9 \
+                     WHERE company_id = $1 AND id = $2",
+                )
+                .bind(company)
+                .bind(stored.id.0)
+                .bind(status.as_str())
+                .bind(order.status.as_str())
+                .bind(order.status_raw.as_str())
+                .bind(order.payment_status.as_str())
+                .bind(hash)
+                .bind(time_text(order.modified_at))
+                .bind(time_text(at))
+                .execute(&mut *tx)
+                .await?;
+                let detail = json!({
+                    "status": {"from": stored.state.mapped_status, "to": status},
+                    "differences": differences,
+                });
+                add_history(&mut tx, company, stored.id, source, "status_updated", &detail, at)
+                    .await?;
+                if stored.state.mapped_status.is_open() != status.is_open() {
+                    let items = line_items(&mut tx, company, stored.id).await?;
+                    let changed = items.into_iter().map(|item| (item, stored.warehouse));
+                    emit_stock_changes(&mut tx, company, changed.collect::<BTreeSet<_>>(), "reserved", at)
+                        .await?;
+                }
+                ImportOutcome {
+                    order: stored.id,
+                    number: stored.number,
+                    decision: decision.clone(),
+                    items_created: Vec::new(),
+                    customer_created: None,
+                    unmapped_payment: None,
+                }
+            }
+            (ImportDecision::Unchanged(reason), Some(stored)) => {
+                if let UnchangedReason::Stale { stored: newer, incoming } = reason {
+                    tracing::info!(
+                        order = %stored.number, %newer, %incoming,
+                        "ignored an older version of an imported order"
+                    );
+                }
+                ImportOutcome {
+                    order: stored.id,
+                    number: stored.number,
+                    decision: decision.clone(),
+                    items_created: Vec::new(),
+                    customer_created: None,
+                    unmapped_payment: None,
+                }
+            }
+            (_, None) => {
+                return Err(StoreError::Invalid(format!(
+                    "the import rules decided {decision:?} for an order that is not stored"
+                )));
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// The order with its lines.
+    pub async fn order(&self, id: OrderId) -> StoreResult<Order> {
+        let company = self.cid();
+        let mut conn = self.store.reader().acquire().await?;
+        let row = sqlx::query(
+            "SELECT id, number, shop_id, warehouse_id, external_id, external_number, status, \
+             shop_status, shop_status_raw, payment_status, payment_method_id, customer_id, currency, \
+             total, tax_total, shop_modified_at, touched_documents, touched_content, touched_status, \
+             touched_shipment, content FROM orders WHERE company_id = $1 AND id = $2",
+        )
+        .bind(company)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", id))?;
+        let lines = sqlx::query(
+            "SELECT position, item_id, sku, name, quantity_e4, delivered_e4, unit_price, total \
+             FROM order_lines WHERE company_id = $1 AND order_id = $2 ORDER BY position",
+        )
+        .bind(company)
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|line| {
+            Ok(OrderLine {
+                position: u32::try_from(line.int("position")?)
+                    .map_err(|error| StoreError::corrupt("position", error))?,
+                item: line.opt_int("item_id")?.map(ItemId),
+                sku: line.opt_text("sku")?,
+                name: line.text("name")?,
+                quantity: line.quantity("quantity_e4")?,
+                delivered: line.quantity("delivered_e4")?,
+                unit_price: line.decimal("unit_price")?,
+                total: line.decimal("total")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Order {
+            id,
+            number: row.text("number")?,
+            shop: ShopId(row.int("shop_id")?),
+            warehouse: WarehouseId(row.int("warehouse_id")?),
+            external_id: row.text("external_id")?,
+            external_number: row.text("external_number")?,
+            status: parse_status("status", &row.text("status")?)?,
+            shop_status: parse_enum("shop_status", &row.text("shop_status")?)?,
+            shop_status_raw: row.text("shop_status_raw")?,
+            payment_status: parse_enum("payment_status", &row.text("payment_status")?)?,
+            payment_method: row.opt_int("payment_method_id")?.map(HostPaymentMethodId),
+            customer: row.opt_int("customer_id")?.map(CustomerId),
+            currency: row.text("currency")?,
+            total: row.decimal("total")?,
+            tax_total: row.decimal("tax_total")?,
+            shop_modified_at: row.time("shop_modified_at")?,
+            touched: touched_of(&row)?,
+            lines,
+            content: row.json("content")?,
+        })
+    }
+
+    /// The order a shop knows by `external_id`, if imported.
+    pub async fn order_by_external_id(&self, shop: ShopId, external_id: &str) -> StoreResult<Option<OrderId>> {
+        sqlx::query("SELECT id FROM orders WHERE company_id = $1 AND shop_id = $2 AND external_id = $3")
+            .bind(self.cid())
+            .bind(shop.0)
+            .bind(external_id)
+            .fetch_optional(self.store.reader())
+            .await?
+            .map(|row| row.int("id").map(OrderId))
+            .transpose()
+    }
+
+    /// Orders newest first, `limit` at a time before `before` (all shops, or one).
+    pub async fn orders(
+        &self,
+        shop: Option<ShopId>,
+        before: Option<OrderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderSummary>> {
+        sqlx::query(
+            "SELECT id, number, shop_id, external_number, status, currency, total, shop_created_at \
+             FROM orders WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
+             ORDER BY id DESC LIMIT $4",
+        )
+        .bind(self.cid())
+        .bind(shop.map_or(0, |shop| shop.0))
+        .bind(before.map_or(i64::MAX, |order| order.0))
+        .bind(i64::from(limit))
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(OrderSummary {
+                id: OrderId(row.int("id")?),
+                number: row.text("number")?,
+                shop: ShopId(row.int("shop_id")?),
+                external_number: row.text("external_number")?,
+                status: parse_status("status", &row.text("status")?)?,
+                currency: row.text("currency")?,
+                total: row.decimal("total")?,
+                shop_created_at: row.time("shop_created_at")?,
+            })
+        })
+        .collect()
+    }
+
+    pub async fn order_history(&self, id: OrderId) -> StoreResult<Vec<HistoryEntry>> {
+        let mut conn = self.store.reader().acquire().await?;
+        ensure_order(&mut conn, self.cid(), id).await?;
+        sqlx::query(
+            "SELECT at, source, action, detail FROM order_history \
+             WHERE company_id = $1 AND order_id = $2 ORDER BY id",
+        )
+        .bind(self.cid())
+        .bind(id.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(HistoryEntry {
+                at: row.time("at")?,
+                source: row.text("source")?,
+                action: row.text("action")?,
+                detail: row.json("detail")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Sets the order's status by hand. From then on re-imports change its status only.
+    pub async fn set_order_status(
+        &self,
+        id: OrderId,
+        status: HostStatus,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let company = self.cid();
+        let mut tx = self.store.begin().await?;
+        let stored = lock_order(&mut tx, company, self.store.backend().for_update(), id).await?;
+        sqlx::query(
+            "UPDATE orders SET status = $3, touched_status = 1, updated_at = $4 \
+             WHERE company_id = $1 AND id = $2",
+        )
+        .bind(company)
+        .bind(id.0)
+        .bind(status.as_str())
+        .bind(time_text(at))
+        .execute(&mut *tx)
+        .await?;
+        let detail = json!({"from": stored.state.mapped_status, "to": status});
+        add_history(&mut tx, company, id, source, "status_changed", &detail, at).await?;
+        if stored.state.mapped_status.is_open() != status.is_open() {
+            let items = line_items(&mut tx, company, id).await?;
+            let changed = items.into_iter().map(|item| (item, stored.warehouse));
+            emit_stock_changes(&mut tx, company, changed.collect::<BTreeSet<_>>(), "reserved", at).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Edits the order's addresses or note by hand. From then on re-imports change its
+    /// status only.
+    pub async fn edit_order(
+        &self,
+        id: OrderId,
+        edit: &OrderEdit,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let company = self.cid();
+        let mut tx = self.store.begin().await?;
+        let stored = lock_order(&mut tx, company, self.store.backend().for_update(), id).await?;
+        let mut content = stored.state.content.clone();
+        if let Some(billing) = &edit.billing {
+            content.billing = Some(billing.clone());
+        }
+        if let Some(shipping) = &edit.shipping {
+            content.shipping = Some(shipping.clone());
+        }
+        if let Some(note) = &edit.customer_note {
+            content.customer_note = Some(note.clone());
+        }
+        let differences = diff(&stored.state.content, &content);
+        if differences.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE orders SET billing_address = $3, shipping_address = $4, customer_note = $5, \
+             content = $6, touched_content = 1, updated_at = $7 WHERE company_id = $1 AND id = $2",
+        )
+        .bind(company)
+        .bind(id.0)
+        .bind(content.billing.as_ref().map(to_json).transpose()?)
+        .bind(content.shipping.as_ref().map(to_json).transpose()?)
+        .bind(content.customer_note.as_deref())
+        .bind(to_json(&content)?)
+        .bind(time_text(at))
+        .execute(&mut *tx)
+        .await?;
+        let detail = json!({ "differences": differences });
+        add_history(&mut tx, company, id, source, "edited", &detail, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn outcome_of(order: OrderId, number: String, decision: ImportDecision, resolved: Resolved) -> ImportOutcome {
+    ImportOutcome {
+        order,
+        number,
+        decision,
+        items_created: resolved.items_created,
+        customer_created: resolved.customer_created,
+        unmapped_payment: resolved.unmapped_payment,
+    }
+}
+
+async fn ensure_order(conn: &mut AnyConnection, company: i64, id: OrderId) -> StoreResult<()> {
+    sqlx::query("SELECT id FROM orders WHERE company_id = $1 AND id = $2")
+        .bind(company)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", id))?;
+    Ok(())
+}
+
+/// Loads an order for a change, locking its row where the database can.
+pub(crate) async fn lock_order(
+    conn: &mut AnyConnection,
+    company: i64,
+    for_update: &str,
+    id: OrderId,
+) -> StoreResult<StoredRow> {
+    let sql = format!("SELECT {STORED_COLUMNS} FROM orders WHERE company_id = $1 AND id = $2{for_update}");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(company)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", id))?;
+    stored_of(&row)
+}
+
+pub(crate) async fn add_history(
+    conn: &mut AnyConnection,
+    company: i64,
+    order: OrderId,
+    source: Source<'_>,
+    action: &str,
+    detail: &serde_json::Value,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO order_history (company_id, order_id, at, source, action, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(company)
+    .bind(order.0)
+    .bind(time_text(at))
+    .bind(source.0)
+    .bind(action)
+    .bind(to_json(detail)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The distinct items on an order's lines.
+async fn line_items(conn: &mut AnyConnection, company: i64, order: OrderId) -> StoreResult<BTreeSet<ItemId>> {
+    sqlx::query(
+        "SELECT DISTINCT item_id FROM order_lines \
+         WHERE company_id = $1 AND order_id = $2 AND item_id IS NOT NULL",
+    )
+    .bind(company)
+    .bind(order.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.int("item_id").map(ItemId))
+    .collect()
+}
+
+/// Matches the order's customer and items (creating what is missing) and maps its
+/// payment method and status.
+async fn resolve(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: &Shop,
+    order: &NormalizedOrder,
+    at: OffsetDateTime,
+) -> StoreResult<Resolved> {
+    let (customer, customer_created) = resolve_customer(conn, company, shop.id, order, at).await?;
+    let (items, items_created) = resolve_items(conn, company, shop.id, order, at).await?;
+
+    let mut payment_method = None;
+    let mut unmapped_payment = None;
+    if let Some(raw) = order
+        .payment_method
+        .as_ref()
+        .filter(|raw| !raw.code.trim().is_empty() || !raw.title.trim().is_empty())
+    {
+        let mappings = load_payment_mappings(conn, company, shop.id).await?;
+        match map_payment(raw, &mappings) {
+            PaymentResolution::Mapped(method) => payment_method = Some(method),
+            PaymentResolution::Unmapped { code, title } => {
+                record_unmapped_payment(conn, company, shop.id, code.trim(), title.trim(), at).await?;
+                unmapped_payment = Some((code, title));
+            }
+        }
+    }
+    let overrides = load_status_overrides(conn, company, shop.id).await?;
+    let status = map_status(order.status, &order.status_raw, &overrides);
+    Ok(Resolved {
+        customer,
+        customer_created,
+        items,
+        items_created,
+        payment_method,
+        unmapped_payment,
+        status,
+    })
+}
+
+async fn resolve_customer(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+    order: &NormalizedOrder,
+    at: OffsetDateTime,
+) -> StoreResult<(CustomerId, Option<CustomerId>)> {
+    let customer = order.customer.as_ref();
+    let platform_id = customer
+        .and_then(|c| c.platform_id.as_deref())
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    let email = customer
+        .and_then(|c| c.email.as_deref())
+        .and_then(normalize_email)
+        .or_else(|| {
+            order
+                .billing
+                .as_ref()
+                .and_then(|b| b.email.as_deref())
+                .and_then(normalize_email)
+        });
+    let vat_id = customer
+        .and_then(|c| c.vat_id.as_deref())
+        .and_then(normalize_vat_id);
+
+    let mut known = InMemoryCustomers::default();
+    if let Some(platform_id) = platform_id {
+        let found = sqlx::query(
+            "SELECT customer_id FROM customer_links \
+             WHERE company_id = $1 AND shop_id = $2 AND platform_id = $3",
+        )
+        .bind(company)
+        .bind(shop.0)
+        .bind(platform_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = found {
+            known.insert_link(platform_id, CustomerId(row.int("customer_id")?));
+        }
+    }
+    // The oldest customer with the key wins, so matching is stable.
+    for (column, key) in [("email_key", &email), ("vat_id_key", &vat_id)] {
+        let Some(key) = key else { continue };
+        let sql = format!(
+            "SELECT id FROM customers WHERE company_id = $1 AND {column} = $2 ORDER BY id LIMIT 1"
+        );
+        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(key.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(row) = found {
+            let id = CustomerId(row.int("id")?);
+            if column == "email_key" {
+                known.insert_email(key, id);
+            } else {
+                known.insert_vat_id(key, id);
+            }
+        }
+    }
+
+    match match_customer(order, &known) {
+        CustomerMatch::Linked(id) => Ok((id, None)),
+        CustomerMatch::ByEmail(id) | CustomerMatch::ByVatId(id) => {
+            // Remember the shop's id for this customer, so the next order links directly.
+            if let Some(platform_id) = platform_id {
+                link_customer(conn, company, shop, platform_id, id).await?;
+            }
+            Ok((id, None))
+        }
+        CustomerMatch::Create(new) => {
+            let id = insert_customer(conn, company, &new, Some(shop), at).await?;
+            Ok((id, Some(id)))
+        }
+    }
+}
+
+async fn resolve_items(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+    order: &NormalizedOrder,
+    at: OffsetDateTime,
+) -> StoreResult<(Vec<ItemId>, Vec<ItemId>)> {
+    let mut known = InMemoryItems::default();
+    let products: BTreeSet<String> = order
+        .lines
+        .iter()
+        .filter_map(shop_link)
+        .map(|link| link.product_id)
+        .collect();
+    if !products.is_empty() {
+        let sql = format!(
+            "SELECT item_id, product_id, variation_id FROM item_links \
+             WHERE company_id = $1 AND shop_id = $2 AND product_id IN ({})",
+            placeholders(3, products.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company).bind(shop.0);
+        for product in &products {
+            query = query.bind(product.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let variation = row.text("variation_id")?;
+            let link = ShopLink {
+                product_id: row.text("product_id")?,
+                variation_id: (!variation.is_empty()).then_some(variation),
+            };
+            known.insert_link(link, ItemId(row.int("item_id")?));
+        }
+    }
+    let codes: BTreeSet<String> = order.lines.iter().flat_map(candidate_codes).collect();
+    if !codes.is_empty() {
+        let sql = format!(
+            "SELECT id, code FROM items WHERE company_id = $1 AND code IN ({})",
+            placeholders(2, codes.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
+        for code in &codes {
+            query = query.bind(code.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            known.insert_code(&row.text("code")?, ItemId(row.int("id")?));
+        }
+    }
+
+    let mut items = Vec::with_capacity(order.lines.len());
+    let mut created = Vec::new();
+    for line in &order.lines {
+        let item = match match_item(line, order.prices_include_tax, &known) {
+            ItemMatch::Linked(id) => id,
+            ItemMatch::BySku(id) => {
+                // Learn the shop's product for this item, so stock can be pushed to it.
+                if let Some(link) = shop_link(line) {
+                    upsert_item_link(conn, company, &link_to(shop, id, &link)).await?;
+                    known.insert_link(link, id);
+                }
+                id
+            }
+            ItemMatch::Create(new) => {
+                let id = insert_new_item(conn, company, shop, &new, at).await?;
+                known.insert_code(&new.code, id);
+                if let Some(link) = new.link {
+                    known.insert_link(link, id);
+                }
+                created.push(id);
+                id
+            }
+        };
+        items.push(item);
+    }
+    Ok((items, created))
+}
+
+async fn insert_order(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: &Shop,
+    order: &NormalizedOrder,
+    hash: &str,
+    resolved: &Resolved,
+    at: OffsetDateTime,
+) -> StoreResult<(OrderId, String)> {
+    let number = next_number(conn, company, ORDER_SEQUENCE, at).await?.to_string();
+    let payment = order.payment_method.as_ref();
+    let now = time_text(at);
+    let id = sqlx::query(
+        "INSERT INTO orders (company_id, shop_id, warehouse_id, number, external_id, external_number, \
+         status, shop_status, shop_status_raw, payment_status, payment_method_code, payment_method_title, \
+         payment_method_id, currency, prices_include_tax, customer_id, billing_address, shipping_address, \
+         customer_note, discount_total, shipping_total, tax_total, total, shop_created_at, shop_modified_at, \
+         content_hash, content, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28) \
+         RETURNING id",
+    )
+    .bind(company)
+    .bind(shop.id.0)
+    .bind(shop.settings.warehouse.0)
+    .bind(number.as_str())
+    .bind(order.id.as_str())
+    .bind(order.number.as_str())
+    .bind(resolved.status.as_str())
+    .bind(order.status.as_str())
+    .bind(order.status_raw.as_str())
+    .bind(order.payment_status.as_str())
+    .bind(payment.map(|p| p.code.clone()))
+    .bind(payment.map(|p| p.title.clone()))
+    .bind(resolved.payment_method.map(|m| m.0))
+    .bind(order.currency.as_str())
+    .bind(flag(order.prices_include_tax))
+    .bind(resolved.customer.0)
+    .bind(order.billing.as_ref().map(to_json).transpose()?)
+    .bind(order.shipping.as_ref().map(to_json).transpose()?)
+    .bind(order.customer_note.as_deref())
+    .bind(decimal_text(order.discount_total))
+    .bind(decimal_text(order.shipping_total))
+    .bind(decimal_text(order.tax_total))
+    .bind(decimal_text(order.total))
+    .bind(time_text(order.created_at))
+    .bind(time_text(order.modified_at))
+    .bind(hash)
+    .bind(to_json(order)?)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("id")?;
+    Ok((OrderId(id), number))
+}
+
+async fn overwrite_order(
+    conn: &mut AnyConnection,
+    company: i64,
+    id: OrderId,
+    order: &NormalizedOrder,
+    hash: &str,
+    resolved: &Resolved,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let payment = order.payment_method.as_ref();
+    sqlx::query(
+        "UPDATE orders SET external_number = $3, status = $4, shop_status = $5, shop_status_raw = $6, \
+         payment_status = $7, payment_method_code = $8, payment_method_title = $9, payment_method_id = $10, \
+         currency = $11, prices_include_tax = $12, customer_id = $13, billing_address = $14, \
+         shipping_address = $15, customer_note = $16, discount_total = $17, shipping_total = $18, \
+         tax_total = $19, total = $20, shop_created_at = $21, shop_modified_at = $22, content_hash = $23, \
+         content = $24, updated_at = $25 WHERE company_id = $1 AND id = $2",
+    )
+    .bind(company)
+    .bind(id.0)
+    .bind(order.number.as_str())
+    .bind(resolved.status.as_str())
+    .bind(order.status.as_str())
+    .bind(order.status_raw.as_str())
+    .bind(order.payment_status.as_str())
+    .bind(payment.map(|p| p.code.clone()))
+    .bind(payment.map(|p| p.title.clone()))
+    .bind(resolved.payment_method.map(|m| m.0))
+    .bind(order.currency.as_str())
+    .bind(flag(order.prices_include_tax))
+    .bind(resolved.customer.0)
+    .bind(order.billing.as_ref().map(to_json).transpose()?)
+    .bind(order.shipping.as_ref().map(to_json).transpose()?)
+    .bind(order.customer_note.as_deref())
+    .bind(decimal_text(order.discount_total))
+    .bind(decimal_text(order.shipping_total))
+    .bind(decimal_text(order.tax_total))
+    .bind(decimal_text(order.total))
+    .bind(time_text(order.created_at))
+    .bind(time_text(order.modified_at))
+    .bind(hash)
+    .bind(to_json(order)?)
+    .bind(time_text(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn insert_lines(
+    conn: &mut AnyConnection,
+    company: i64,
+    order_id: OrderId,
+    order: &NormalizedOrder,
+    items: &[ItemId],
+) -> StoreResult<()> {
+    for (position, (line, item)) in order.lines.iter().zip(items).enumerate() {
+        let position = i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        sqlx::query(
+            "INSERT INTO order_lines (company_id, order_id, position, item_id, platform_line_id, sku, \
+             name, quantity, unit_price, discount, vat_rate, vat_amount, total, quantity_e4) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(company)
+        .bind(order_id.0)
+        .bind(position)
+        .bind(item.0)
+        .bind(line.platform_line_id.as_deref())
+        .bind(line.sku.as_deref())
+        .bind(line.name.as_str())
+        .bind(decimal_text(line.quantity))
+        .bind(decimal_text(line.unit_price))
+        .bind(decimal_text(line.discount))
+        .bind(decimal_text(line.effective_tax_rate()))
+        .bind(decimal_text(line.tax_amount))
+        .bind(decimal_text(line.total))
+        .bind(quantity_e4(&format!("lines[{position}].quantity"), line.quantity)?)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! Shops (e-stores), the host's payment methods, and each shop's payment-method and
+//! status mappings.
+
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+use tovor_domain::document::DocumentKind;
+use tovor_domain::mapping::{HostStatus, PaymentMapping, StatusOverride};
+use tovor_domain::stock::StockMode;
+use tovor_domain::{HostPaymentMethodId, ShopId, WarehouseId};
+
+use crate::catalog::conflict;
+use crate::codec::{RowExt, flag, time_text};
+use crate::error::{StoreError, StoreResult};
+use crate::scope::CompanyScope;
+
+/// A shop's settings as far as the commerce core uses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub name: String,
+    /// The connector plugin's id (`woocommerce`, `shopify`, ...).
+    pub plugin_id: String,
+    /// Where the shop's orders take their goods from.
+    pub warehouse: WarehouseId,
+    /// Whether a re-imported order may change an imported one (DESIGN flow 7).
+    pub update_existing: bool,
+    /// Which document moves stock: a delivery note, or the invoice where no delivery
+    /// notes are used.
+    pub stock_document: DocumentKind,
+    /// What the shop is told: on hand or available.
+    pub stock_mode: StockMode,
+}
+
+impl ShopSettings {
+    /// Defaults for a new shop of `plugin_id` selling from `warehouse`.
+    pub fn new(name: &str, plugin_id: &str, warehouse: WarehouseId) -> Self {
+        Self {
+            name: name.to_owned(),
+            plugin_id: plugin_id.to_owned(),
+            warehouse,
+            update_existing: false,
+            stock_document: DocumentKind::DeliveryNote,
+            stock_mode: StockMode::Available,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shop {
+    pub id: ShopId,
+    pub settings: ShopSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentMethod {
+    pub id: HostPaymentMethodId,
+    pub code: String,
+    pub name: String,
+    /// Shipments of orders paid this way collect the amount (cash on delivery).
+    pub cash_on_delivery: bool,
+}
+
+/// A raw payment method seen on a shop's orders that has no mapping yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedPaymentMethod {
+    pub shop: ShopId,
+    pub code: String,
+    pub title: String,
+    pub orders_seen: i64,
+    pub first_seen_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+}
+
+fn stock_document_text(kind: DocumentKind) -> &'static str {
+    kind.as_str()
+}
+
+fn parse_stock_document(text: &str) -> StoreResult<DocumentKind> {
+    match text {
+        "invoice" => Ok(DocumentKind::Invoice),
+        "delivery_note" => Ok(DocumentKind::DeliveryNote),
+        other => Err(StoreError::corrupt("stock_document", format!("{other:?}"))),
+    }
+}
+
+fn stock_mode_text(mode: StockMode) -> &'static str {
+    match mode {
+        StockMode::OnHand => "on_hand",
+        StockMode::Available => "available",
+    }
+}
+
+fn parse_stock_mode(text: &str) -> StoreResult<StockMode> {
+    match text {
+        "on_hand" => Ok(StockMode::OnHand),
+        "available" => Ok(StockMode::Available),
+        other => Err(StoreError::corrupt("stock_mode", format!("{other:?}"))),
+    }
+}
+
+pub(crate) fn parse_status(column: &str, text: &str) -> StoreResult<HostStatus> {
+    text.parse()
+        .map_err(|error| StoreError::corrupt(column, error))
+}
+
+const SHOP_COLUMNS: &str =
+    "id, name, plugin_id, warehouse_id, update_existing, stock_document, stock_mode";
+
+fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
+    Ok(Shop {
+        id: ShopId(row.int("id")?),
+        settings: ShopSettings {
+            name: row.text("name")?,
+            plugin_id: row.text("plugin_id")?,
+            warehouse: WarehouseId(row.int("warehouse_id")?),
+            update_existing: row.flag("update_existing")?,
+            stock_document: parse_stock_document(&row.text("stock_document")?)?,
+            stock_mode: parse_stock_mode(&row.text("stock_mode")?)?,
+        },
+    })
+}
+
+pub(crate) async fn load_shop(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+) -> StoreResult<Shop> {
+    let sql = format!("SELECT {SHOP_COLUMNS} FROM shops WHERE company_id = $1 AND id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(company)
+        .bind(shop.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("shop", shop))?;
+    shop_of(&row)
+}
+
+pub(crate) async fn load_payment_mappings(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+) -> StoreResult<Vec<PaymentMapping>> {
+    sqlx::query(
+        "SELECT raw_code, raw_title, payment_method_id FROM payment_mappings \
+         WHERE company_id = $1 AND shop_id = $2 ORDER BY id",
+    )
+    .bind(company)
+    .bind(shop.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(PaymentMapping {
+            code: row.text("raw_code")?,
+            title: row.text("raw_title")?,
+            method: HostPaymentMethodId(row.int("payment_method_id")?),
+        })
+    })
+    .collect()
+}
+
+pub(crate) async fn load_status_overrides(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+) -> StoreResult<Vec<StatusOverride>> {
+    sqlx::query(
+        "SELECT raw_status, host_status FROM status_mappings \
+         WHERE company_id = $1 AND shop_id = $2 ORDER BY id",
+    )
+    .bind(company)
+    .bind(shop.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(StatusOverride {
+            raw: row.text("raw_status")?,
+            status: parse_status("host_status", &row.text("host_status")?)?,
+        })
+    })
+    .collect()
+}
+
+/// Records that an order came with a payment method that has no mapping.
+pub(crate) async fn record_unmapped_payment(
+    conn: &mut AnyConnection,
+    company: i64,
+    shop: ShopId,
+    code: &str,
+    title: &str,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let now = time_text(at);
+    sqlx::query(
+        "INSERT INTO unmapped_payment_methods \
+         (company_id, shop_id, raw_code, raw_title, orders_seen, first_seen_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5) \
+         ON CONFLICT (company_id, shop_id, raw_code, raw_title) DO UPDATE SET \
+         orders_seen = unmapped_payment_methods.orders_seen + 1, last_seen_at = excluded.last_seen_at",
+    )
+    .bind(company)
+    .bind(shop.0)
+    .bind(code)
+    .bind(title)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl CompanyScope<'_> {
+    pub async fn create_shop(&self, settings: &ShopSettings, at: OffsetDateTime) -> StoreResult<ShopId> {
+        if settings.name.trim().is_empty() || settings.plugin_id.trim().is_empty() {
+            return Err(StoreError::Invalid("a shop needs a name and a plugin".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        let id = sqlx::query(
+            "INSERT INTO shops (company_id, name, plugin_id, warehouse_id, update_existing, \
+             stock_document, stock_mode, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(self.cid())
+        .bind(settings.name.trim())
+        .bind(settings.plugin_id.trim())
+        .bind(settings.warehouse.0)
+        .bind(flag(settings.update_existing))
+        .bind(stock_document_text(settings.stock_document))
+        .bind(stock_mode_text(settings.stock_mode))
+        .bind(time_text(at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| foreign(error, "warehouse", settings.warehouse))?
+        .try_get("id")?;
+        tx.commit().await?;
+        Ok(ShopId(id))
+    }
+
+    pub async fn update_shop(&self, shop: ShopId, settings: &ShopSettings) -> StoreResult<()> {
+        let mut tx = self.store.begin().await?;
+        let done = sqlx::query(
+            "UPDATE shops SET name = $3, plugin_id = $4, warehouse_id = $5, update_existing = $6, \
+             stock_document = $7, stock_mode = $8 WHERE company_id = $1 AND id = $2",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(settings.name.trim())
+        .bind(settings.plugin_id.trim())
+        .bind(settings.warehouse.0)
+        .bind(flag(settings.update_existing))
+        .bind(stock_document_text(settings.stock_document))
+        .bind(stock_mode_text(settings.stock_mode))
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| foreign(error, "warehouse", settings.warehouse))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("shop", shop));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn shop(&self, shop: ShopId) -> StoreResult<Shop> {
+        let mut conn = self.store.reader().acquire().await?;
+        load_shop(&mut conn, self.cid(), shop).await
+    }
+
+    pub async fn shops(&self) -> StoreResult<Vec<Shop>> {
+        let sql = format!("SELECT {SHOP_COLUMNS} FROM shops WHERE company_id = $1 ORDER BY id");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(self.cid())
+            .fetch_all(self.store.reader())
+            .await?
+            .iter()
+            .map(shop_of)
+            .collect()
+    }
+
+    pub async fn create_payment_method(
+        &self,
+        code: &str,
+        name: &str,
+        cash_on_delivery: bool,
+    ) -> StoreResult<HostPaymentMethodId> {
+        let mut tx = self.store.begin().await?;
+        let id = sqlx::query(
+            "INSERT INTO payment_methods (company_id, code, name, cash_on_delivery) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(self.cid())
+        .bind(code.trim())
+        .bind(name.trim())
+        .bind(flag(cash_on_delivery))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| conflict(error, format!("payment method {code:?} already exists")))?
+        .try_get("id")?;
+        tx.commit().await?;
+        Ok(HostPaymentMethodId(id))
+    }
+
+    pub async fn payment_methods(&self) -> StoreResult<Vec<PaymentMethod>> {
+        sqlx::query(
+            "SELECT id, code, name, cash_on_delivery FROM payment_methods \
+             WHERE company_id = $1 ORDER BY id",
+        )
+        .bind(self.cid())
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PaymentMethod {
+                id: HostPaymentMethodId(row.int("id")?),
+                code: row.text("code")?,
+                name: row.text("name")?,
+                cash_on_delivery: row.flag("cash_on_delivery")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Maps a shop's raw payment method (code, and title where codes are not enough) to
+    /// one of the host's. Orders already imported keep what they had; the method leaves
+    /// the unmapped list.
+    pub async fn map_payment_method(
+        &self,
+        shop: ShopId,
+        code: &str,
+        title: &str,
+        method: HostPaymentMethodId,
+    ) -> StoreResult<()> {
+        let mut tx = self.store.begin().await?;
+        load_shop(&mut tx, self.cid(), shop).await?;
+        sqlx::query(
+            "INSERT INTO payment_mappings (company_id, shop_id, raw_code, raw_title, payment_method_id) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, shop_id, raw_code, raw_title) \
+             DO UPDATE SET payment_method_id = excluded.payment_method_id",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(code.trim())
+        .bind(title.trim())
+        .bind(method.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|error| foreign(error, "payment method", method))?;
+        let mappings = load_payment_mappings(&mut tx, self.cid(), shop).await?;
+        let unmapped = self.unmapped_in(&mut tx, Some(shop)).await?;
+        for entry in unmapped {
+            let raw = tovor_domain::order::PaymentMethod {
+                code: entry.code.clone(),
+                title: entry.title.clone(),
+            };
+            if matches!(
+                tovor_domain::mapping::map_payment(&raw, &mappings),
+                tovor_domain::mapping::PaymentResolution::Mapped(_)
+            ) {
+                sqlx::query(
+                    "DELETE FROM unmapped_payment_methods WHERE company_id = $1 AND shop_id = $2 \
+                     AND raw_code = $3 AND raw_title = $4",
+                )
+                .bind(self.cid())
+                .bind(shop.0)
+                .bind(&entry.code)
+                .bind(&entry.title)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn payment_mappings(&self, shop: ShopId) -> StoreResult<Vec<PaymentMapping>> {
+        let mut conn = self.store.reader().acquire().await?;
+        load_shop(&mut conn, self.cid(), shop).await?;
+        load_payment_mappings(&mut conn, self.cid(), shop).await
+    }
+
+    /// Payment methods orders arrived with that no mapping covers, per shop or for all.
+    pub async fn unmapped_payment_methods(
+        &self,
+        shop: Option<ShopId>,
+    ) -> StoreResult<Vec<UnmappedPaymentMethod>> {
+        let mut conn = self.store.reader().acquire().await?;
+        self.unmapped_in(&mut conn, shop).await
+    }
+
+    async fn unmapped_in(
+        &self,
+        conn: &mut AnyConnection,
+        shop: Option<ShopId>,
+    ) -> StoreResult<Vec<UnmappedPaymentMethod>> {
+        sqlx::query(
+            "SELECT shop_id, raw_code, raw_title, orders_seen, first_seen_at, last_seen_at \
+             FROM unmapped_payment_methods WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) \
+             ORDER BY shop_id, raw_code, raw_title",
+        )
+        .bind(self.cid())
+        .bind(shop.map_or(0, |shop| shop.0))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(UnmappedPaymentMethod {
+                shop: ShopId(row.int("shop_id")?),
+                code: row.text("raw_code")?,
+                title: row.text("raw_title")?,
+                orders_seen: row.int("orders_seen")?,
+                first_seen_at: row.time("first_seen_at")?,
+                last_seen_at: row.time("last_seen_at")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Maps a shop's raw order status to a host status (overriding the default that
+    /// follows the connector's normalized status).
+    pub async fn map_status(&self, shop: ShopId, raw: &str, status: HostStatus) -> StoreResult<()> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(StoreError::Invalid("the shop's status is empty".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        load_shop(&mut tx, self.cid(), shop).await?;
+        sqlx::query(
+            "INSERT INTO status_mappings (company_id, shop_id, raw_status, host_status) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, shop_id, raw_status) \
+             DO UPDATE SET host_status = excluded.host_status",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(raw)
+        .bind(status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn status_mappings(&self, shop: ShopId) -> StoreResult<Vec<StatusOverride>> {
+        let mut conn = self.store.reader().acquire().await?;
+        load_shop(&mut conn, self.cid(), shop).await?;
+        load_status_overrides(&mut conn, self.cid(), shop).await
+    }
+}
+
+/// A refused foreign key means the referenced record is not this company's.
+pub(crate) fn foreign(error: sqlx::Error, what: &'static str, id: impl ToString) -> StoreError {
+    let is_foreign_key = error
+        .as_database_error()
+        .is_some_and(|db| db.is_foreign_key_violation());
+    if is_foreign_key {
+        StoreError::not_found(what, id)
+    } else {
+        StoreError::Database(error)
+    }
+}

@@ -1,0 +1,336 @@
+//! The stock ledger: movements, running balances, stock levels and the stock-changed
+//! outbox the push to shops consumes.
+
+use std::collections::BTreeSet;
+
+use rust_decimal::Decimal;
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+use tovor_domain::stock::{Movement, MovementKind, StockLevel};
+use tovor_domain::{DocumentId, ItemId, WarehouseId};
+
+use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
+use crate::error::{StoreError, StoreResult};
+use crate::scope::CompanyScope;
+
+/// Why a movement was recorded by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualMovement {
+    /// Goods received.
+    Receipt,
+    /// A correction after counting, breakage, ... (either sign).
+    Adjustment,
+}
+
+/// A movement as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMovement {
+    pub id: i64,
+    pub movement: Movement,
+    pub note: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// A stock-changed record: the item's stock in the warehouse changed (on hand or
+/// reserved) and shops selling it from there should be told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockChange {
+    pub id: i64,
+    pub item: ItemId,
+    pub warehouse: WarehouseId,
+    pub reason: String,
+    pub at: OffsetDateTime,
+}
+
+fn kind_parts(kind: MovementKind) -> (&'static str, Option<i64>) {
+    match kind {
+        MovementKind::Receipt => ("receipt", None),
+        MovementKind::Adjustment => ("adjustment", None),
+        MovementKind::DocumentIssue { document } => ("document_issue", Some(document.0)),
+        MovementKind::Reversal { document } => ("reversal", Some(document.0)),
+    }
+}
+
+fn kind_of(kind: &str, document: Option<i64>) -> StoreResult<MovementKind> {
+    let document = || {
+        document
+            .map(DocumentId)
+            .ok_or_else(|| StoreError::corrupt("stock_movements.document_id", "missing"))
+    };
+    Ok(match kind {
+        "receipt" => MovementKind::Receipt,
+        "adjustment" => MovementKind::Adjustment,
+        "document_issue" => MovementKind::DocumentIssue {
+            document: document()?,
+        },
+        "reversal" => MovementKind::Reversal {
+            document: document()?,
+        },
+        other => return Err(StoreError::corrupt("stock_movements.kind", other)),
+    })
+}
+
+fn movement_of(row: &sqlx::any::AnyRow) -> StoreResult<StoredMovement> {
+    Ok(StoredMovement {
+        id: row.int("id")?,
+        movement: Movement {
+            item: ItemId(row.int("item_id")?),
+            warehouse: WarehouseId(row.int("warehouse_id")?),
+            quantity: row.quantity("quantity_e4")?,
+            kind: kind_of(&row.text("kind")?, row.opt_int("document_id")?)?,
+        },
+        note: row.opt_text("note")?,
+        at: row.time("at")?,
+    })
+}
+
+/// Appends movements to the ledger, keeps the balances in step and emits one
+/// stock-changed record per item and warehouse touched. Part of the caller's
+/// transaction.
+pub(crate) async fn apply_movements(
+    conn: &mut AnyConnection,
+    company: i64,
+    movements: &[Movement],
+    note: Option<&str>,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let now = time_text(at);
+    for movement in movements {
+        let quantity = quantity_e4("movement quantity", movement.quantity)?;
+        let (kind, document) = kind_parts(movement.kind);
+        sqlx::query(
+            "INSERT INTO stock_movements (company_id, item_id, warehouse_id, quantity_e4, kind, \
+             document_id, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(company)
+        .bind(movement.item.0)
+        .bind(movement.warehouse.0)
+        .bind(quantity)
+        .bind(kind)
+        .bind(document)
+        .bind(note)
+        .bind(now.as_str())
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO stock_balances (company_id, item_id, warehouse_id, on_hand_e4) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, item_id, warehouse_id) \
+             DO UPDATE SET on_hand_e4 = stock_balances.on_hand_e4 + excluded.on_hand_e4",
+        )
+        .bind(company)
+        .bind(movement.item.0)
+        .bind(movement.warehouse.0)
+        .bind(quantity)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let touched: BTreeSet<(ItemId, WarehouseId)> = movements
+        .iter()
+        .map(|movement| (movement.item, movement.warehouse))
+        .collect();
+    emit_stock_changes(conn, company, touched, "movement", at).await
+}
+
+/// Records that these items' stock changed in these warehouses.
+pub(crate) async fn emit_stock_changes(
+    conn: &mut AnyConnection,
+    company: i64,
+    changed: impl IntoIterator<Item = (ItemId, WarehouseId)>,
+    reason: &str,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let now = time_text(at);
+    for (item, warehouse) in changed {
+        sqlx::query(
+            "INSERT INTO stock_changes (company_id, item_id, warehouse_id, reason, at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(company)
+        .bind(item.0)
+        .bind(warehouse.0)
+        .bind(reason)
+        .bind(now.as_str())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn document_movements(
+    conn: &mut AnyConnection,
+    company: i64,
+    document: DocumentId,
+) -> StoreResult<Vec<Movement>> {
+    sqlx::query(
+        "SELECT id, item_id, warehouse_id, quantity_e4, kind, document_id, note, at \
+         FROM stock_movements WHERE company_id = $1 AND document_id = $2 ORDER BY id",
+    )
+    .bind(company)
+    .bind(document.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| movement_of(row).map(|stored| stored.movement))
+    .collect()
+}
+
+async fn reserved_e4(
+    conn: &mut AnyConnection,
+    company: i64,
+    item: ItemId,
+    warehouse: WarehouseId,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(l.quantity_e4 - l.delivered_e4), 0) AS BIGINT) AS reserved \
+         FROM order_lines l JOIN orders o ON o.company_id = l.company_id AND o.id = l.order_id \
+         WHERE l.company_id = $1 AND l.item_id = $2 AND o.warehouse_id = $3 \
+         AND o.status IN ('new', 'processing', 'on_hold') AND l.quantity_e4 > l.delivered_e4",
+    )
+    .bind(company)
+    .bind(item.0)
+    .bind(warehouse.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    row.int("reserved")
+}
+
+impl CompanyScope<'_> {
+    /// Records a receipt or an adjustment by hand.
+    pub async fn record_movement(
+        &self,
+        item: ItemId,
+        warehouse: WarehouseId,
+        quantity: Decimal,
+        kind: ManualMovement,
+        note: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        if quantity.is_zero() {
+            return Err(StoreError::Invalid("a movement of 0 changes nothing".into()));
+        }
+        let kind = match kind {
+            ManualMovement::Receipt if quantity.is_sign_negative() => {
+                return Err(StoreError::Invalid(
+                    "a receipt adds stock: use an adjustment to remove it".into(),
+                ));
+            }
+            ManualMovement::Receipt => MovementKind::Receipt,
+            ManualMovement::Adjustment => MovementKind::Adjustment,
+        };
+        let movement = Movement {
+            item,
+            warehouse,
+            quantity,
+            kind,
+        };
+        let mut tx = self.store.begin().await?;
+        ensure_item_and_warehouse(&mut tx, self.cid(), item, warehouse).await?;
+        apply_movements(&mut tx, self.cid(), &[movement], note, at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// On hand, reserved and available for an item in a warehouse.
+    pub async fn stock_level(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<StockLevel> {
+        let mut conn = self.store.reader().acquire().await?;
+        ensure_item_and_warehouse(&mut conn, self.cid(), item, warehouse).await?;
+        let on_hand = sqlx::query(
+            "SELECT on_hand_e4 FROM stock_balances \
+             WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3",
+        )
+        .bind(self.cid())
+        .bind(item.0)
+        .bind(warehouse.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.int("on_hand_e4"))
+        .transpose()?
+        .unwrap_or(0);
+        let reserved = reserved_e4(&mut conn, self.cid(), item, warehouse).await?;
+        Ok(StockLevel::from_parts(
+            quantity_from_e4(on_hand),
+            quantity_from_e4(reserved),
+        ))
+    }
+
+    /// On hand as the sum of the ledger itself, for audits: it must equal what
+    /// [`Self::stock_level`] reads from the running balance.
+    pub async fn on_hand_from_ledger(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<Decimal> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(quantity_e4), 0) AS BIGINT) AS on_hand FROM stock_movements \
+             WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3",
+        )
+        .bind(self.cid())
+        .bind(item.0)
+        .bind(warehouse.0)
+        .fetch_one(self.store.reader())
+        .await?;
+        Ok(quantity_from_e4(row.int("on_hand")?))
+    }
+
+    /// The ledger of an item in a warehouse, oldest first.
+    pub async fn movements(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<Vec<StoredMovement>> {
+        sqlx::query(
+            "SELECT id, item_id, warehouse_id, quantity_e4, kind, document_id, note, at \
+             FROM stock_movements WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3 \
+             ORDER BY id",
+        )
+        .bind(self.cid())
+        .bind(item.0)
+        .bind(warehouse.0)
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(movement_of)
+        .collect()
+    }
+
+    /// Stock-changed records after `after_id`, oldest first.
+    pub async fn stock_changes(&self, after_id: i64, limit: u32) -> StoreResult<Vec<StockChange>> {
+        sqlx::query(
+            "SELECT id, item_id, warehouse_id, reason, at FROM stock_changes \
+             WHERE company_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(self.cid())
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(StockChange {
+                id: row.int("id")?,
+                item: ItemId(row.int("item_id")?),
+                warehouse: WarehouseId(row.int("warehouse_id")?),
+                reason: row.text("reason")?,
+                at: row.time("at")?,
+            })
+        })
+        .collect()
+    }
+}
+
+async fn ensure_item_and_warehouse(
+    conn: &mut AnyConnection,
+    company: i64,
+    item: ItemId,
+    warehouse: WarehouseId,
+) -> StoreResult<()> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM items WHERE company_id = $1 AND id = $2) AS items, \
+         (SELECT COUNT(*) FROM warehouses WHERE company_id = $1 AND id = $3) AS warehouses",
+    )
+    .bind(company)
+    .bind(item.0)
+    .bind(warehouse.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    if row.int("items")? == 0 {
+        return Err(StoreError::not_found("item", item));
+    }
+    if row.int("warehouses")? == 0 {
+        return Err(StoreError::not_found("warehouse", warehouse));
+    }
+    Ok(())
+}
+

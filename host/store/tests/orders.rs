@@ -1,0 +1,286 @@
+//! Importing orders: creation with items and customers, re-imports, updates, stale
+//! versions, payment and status mappings. Each test runs on SQLite and PostgreSQL.
+
+mod support;
+
+use support::{NOW, TestDb, d, line, order, tenant, two_line_order};
+use time::Duration;
+use tovor_domain::document::DocumentKind;
+use tovor_domain::import::{ImportDecision, UnchangedReason};
+use tovor_domain::mapping::HostStatus;
+use tovor_domain::order::OrderStatus;
+use tovor_store::StoreError;
+use tovor_store::orders::{OrderEdit, Source};
+
+const WEBHOOK: Source<'static> = Source("webhook");
+
+on_both!(
+    new_order_creates_items_and_customer,
+    second_order_matches_by_link_sku_and_email,
+    same_payload_twice_is_one_import,
+    reimport_changes_nothing_unless_updates_are_enabled,
+    untouched_order_is_fully_overwritten,
+    touched_order_gets_status_only_with_differences_recorded,
+    older_version_never_overwrites_newer,
+    payment_methods_are_mapped_or_listed_as_unmapped,
+    status_mapping_overrides_the_default,
+    invalid_order_is_refused_with_its_problems,
+);
+
+async fn new_order_creates_items_and_customer(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let incoming = two_line_order("1001", 0);
+    let outcome = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+
+    assert_eq!(outcome.decision, ImportDecision::Create);
+    assert_eq!(outcome.number, "2026-00001");
+    assert_eq!(outcome.items_created.len(), 2);
+    let customer = outcome.customer_created.expect("a new customer");
+
+    let stored = scope.order(outcome.order).await.unwrap();
+    assert_eq!(stored.external_id, "1001");
+    assert_eq!(stored.external_number, "#1001");
+    assert_eq!(stored.status, HostStatus::Processing);
+    assert_eq!(stored.customer, Some(customer));
+    assert_eq!(stored.total, incoming.total);
+    assert_eq!(stored.content, incoming);
+    assert_eq!(stored.lines.len(), 2);
+    assert_eq!(stored.lines[0].quantity, d("2"));
+    assert_eq!(stored.lines[0].item, Some(outcome.items_created[0]));
+
+    let mug = scope.item(outcome.items_created[0]).await.unwrap();
+    assert_eq!(mug.code, "MUG-1");
+    assert_eq!(mug.vat_rate, d("22"));
+    assert_eq!(mug.price, d("10"), "net of 12.20 at 22 %");
+    let links = scope.item_links(mug.id).await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].product_id, "101");
+
+    let buyer = scope.customer(customer).await.unwrap();
+    assert_eq!(buyer.name, "Ana Novak");
+    assert_eq!(buyer.email.as_deref(), Some("buyer-1001@example.com"));
+
+    let history = scope.order_history(outcome.order).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].action, "created");
+    assert_eq!(history[0].source, "webhook");
+}
+
+async fn second_order_matches_by_link_sku_and_email(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let first = scope
+        .import_order(t.shop, &two_line_order("1001", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+
+    // Same product ids (linked), one known SKU under a new product id, a new item, and
+    // the same buyer's e-mail without a shop customer id.
+    let mut second = order(
+        "1002",
+        vec![
+            line("MUG-1", "101", "1", "12.20"),
+            line("TEE-2", "999", "1", "24.40"),
+            line("CAP-3", "103", "3", "6.10"),
+        ],
+        0,
+    );
+    let customer = second.customer.as_mut().unwrap();
+    customer.platform_id = None;
+    customer.email = Some(" Buyer-1001@Example.com ".into());
+    let outcome = scope.import_order(t.shop, &second, WEBHOOK, NOW).await.unwrap();
+
+    assert_eq!(outcome.number, "2026-00002");
+    assert_eq!(outcome.customer_created, None);
+    assert_eq!(outcome.items_created.len(), 1, "only CAP-3 is new");
+    let stored = scope.order(outcome.order).await.unwrap();
+    assert_eq!(stored.customer, scope.order(first.order).await.unwrap().customer);
+    assert_eq!(stored.lines[0].item, Some(first.items_created[0]));
+    assert_eq!(stored.lines[1].item, Some(first.items_created[1]));
+    // The SKU match taught the store the new product id.
+    let links = scope.item_links(first.items_created[1]).await.unwrap();
+    let products: Vec<_> = links.iter().map(|link| link.product_id.as_str()).collect();
+    assert_eq!(products, ["102", "999"]);
+}
+
+async fn same_payload_twice_is_one_import(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let scope = t.scope(&db.store);
+    let incoming = two_line_order("1001", 0);
+    let first = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+    let again = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+
+    assert_eq!(again.order, first.order);
+    assert_eq!(again.decision, ImportDecision::Unchanged(UnchangedReason::Identical));
+    assert_eq!(scope.orders(None, None, 10).await.unwrap().len(), 1);
+    assert_eq!(scope.order_history(first.order).await.unwrap().len(), 1);
+    assert_eq!(scope.items(None, 10).await.unwrap().len(), 2);
+    assert_eq!(scope.customers(None, 10).await.unwrap().len(), 1);
+}
+
+async fn reimport_changes_nothing_unless_updates_are_enabled(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let first = scope
+        .import_order(t.shop, &two_line_order("1001", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    let mut changed = two_line_order("1001", 5);
+    changed.status = OrderStatus::Completed;
+    changed.status_raw = "completed".into();
+    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+
+    assert_eq!(again.decision, ImportDecision::Unchanged(UnchangedReason::UpdatesDisabled));
+    assert_eq!(scope.order(first.order).await.unwrap().status, HostStatus::Processing);
+}
+
+async fn untouched_order_is_fully_overwritten(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let scope = t.scope(&db.store);
+    let first = scope
+        .import_order(t.shop, &two_line_order("1001", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    let changed = order("1001", vec![line("MUG-1", "101", "5", "12.20")], 5);
+    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+
+    assert_eq!(again.decision, ImportDecision::Overwrite);
+    let stored = scope.order(first.order).await.unwrap();
+    assert_eq!(stored.content, changed);
+    assert_eq!(stored.lines.len(), 1);
+    assert_eq!(stored.lines[0].quantity, d("5"));
+    assert_eq!(stored.total, changed.total);
+    let history = scope.order_history(first.order).await.unwrap();
+    assert_eq!(history.last().unwrap().action, "overwritten");
+}
+
+async fn touched_order_gets_status_only_with_differences_recorded(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let scope = t.scope(&db.store);
+    let original = two_line_order("1001", 0);
+    let first = scope.import_order(t.shop, &original, WEBHOOK, NOW).await.unwrap();
+    scope
+        .issue_document(first.order, DocumentKind::Invoice, None, Source("user"), NOW)
+        .await
+        .unwrap();
+
+    let mut changed = order("1001", vec![line("MUG-1", "101", "5", "12.20")], 5);
+    changed.status = OrderStatus::Completed;
+    changed.status_raw = "completed".into();
+    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+
+    let ImportDecision::StatusOnly { differences } = &again.decision else {
+        panic!("expected status only, got {:?}", again.decision);
+    };
+    assert!(differences.iter().any(|difference| difference.field == "total"));
+    let stored = scope.order(first.order).await.unwrap();
+    assert_eq!(stored.status, HostStatus::Completed);
+    assert_eq!(stored.content, original, "the content stays as it was");
+    assert_eq!(stored.lines.len(), 2);
+    let last = scope.order_history(first.order).await.unwrap().pop().unwrap();
+    assert_eq!(last.action, "status_updated");
+    assert!(last.detail["differences"].as_array().is_some_and(|list| !list.is_empty()));
+
+    // Delivered again (a webhook retry): nothing more happens.
+    let retry = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+    assert_eq!(retry.decision, ImportDecision::Unchanged(UnchangedReason::Identical));
+
+    // Edits by hand touch the order too.
+    let second = scope
+        .import_order(t.shop, &two_line_order("1002", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    let edit = OrderEdit {
+        customer_note: Some("Leave at the door".into()),
+        ..OrderEdit::default()
+    };
+    scope.edit_order(second.order, &edit, Source("user"), NOW).await.unwrap();
+    let newer = order("1002", vec![line("MUG-1", "101", "9", "12.20")], 5);
+    let outcome = scope.import_order(t.shop, &newer, WEBHOOK, NOW).await.unwrap();
+    assert!(matches!(outcome.decision, ImportDecision::StatusOnly { .. }));
+    let stored = scope.order(second.order).await.unwrap();
+    assert_eq!(stored.content.customer_note.as_deref(), Some("Leave at the door"));
+    assert_eq!(stored.lines[0].quantity, d("2"));
+}
+
+async fn older_version_never_overwrites_newer(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let scope = t.scope(&db.store);
+    let newer = order("1001", vec![line("MUG-1", "101", "3", "12.20")], 10);
+    let first = scope.import_order(t.shop, &newer, WEBHOOK, NOW).await.unwrap();
+    let older = order("1001", vec![line("MUG-1", "101", "1", "12.20")], 5);
+    let outcome = scope.import_order(t.shop, &older, WEBHOOK, NOW).await.unwrap();
+
+    assert!(matches!(
+        outcome.decision,
+        ImportDecision::Unchanged(UnchangedReason::Stale { .. })
+    ));
+    assert_eq!(scope.order(first.order).await.unwrap().content, newer);
+}
+
+async fn payment_methods_are_mapped_or_listed_as_unmapped(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let transfer = scope
+        .create_payment_method("TRR", "Bank transfer", false)
+        .await
+        .unwrap();
+
+    let first = scope
+        .import_order(t.shop, &two_line_order("1001", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.unmapped_payment,
+        Some(("bacs".to_owned(), "Direct bank transfer".to_owned()))
+    );
+    scope
+        .import_order(t.shop, &two_line_order("1002", 0), WEBHOOK, NOW + Duration::minutes(1))
+        .await
+        .unwrap();
+    let unmapped = scope.unmapped_payment_methods(Some(t.shop)).await.unwrap();
+    assert_eq!(unmapped.len(), 1);
+    assert_eq!(unmapped[0].code, "bacs");
+    assert_eq!(unmapped[0].orders_seen, 2);
+    assert_eq!(scope.order(first.order).await.unwrap().payment_method, None);
+
+    scope
+        .map_payment_method(t.shop, "bacs", "", transfer)
+        .await
+        .unwrap();
+    assert!(scope.unmapped_payment_methods(None).await.unwrap().is_empty());
+    let third = scope
+        .import_order(t.shop, &two_line_order("1003", 0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    assert_eq!(third.unmapped_payment, None);
+    assert_eq!(scope.order(third.order).await.unwrap().payment_method, Some(transfer));
+}
+
+async fn status_mapping_overrides_the_default(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    scope
+        .map_status(t.shop, "awaiting-pickup", HostStatus::OnHold)
+        .await
+        .unwrap();
+    let mut incoming = two_line_order("1001", 0);
+    incoming.status = OrderStatus::Other;
+    incoming.status_raw = "Awaiting-Pickup".into();
+    let outcome = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+    let stored = scope.order(outcome.order).await.unwrap();
+    assert_eq!(stored.status, HostStatus::OnHold);
+    assert_eq!(stored.shop_status, OrderStatus::Other);
+    assert_eq!(stored.shop_status_raw, "Awaiting-Pickup");
+}
+
+async fn invalid_order_is_refused_with_its_problems(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let mut broken = two_line_order("1001", 0);
+    broken.total += d("5");
+    let error = scope.import_order(t.shop, &broken, WEBHOOK, NOW).await.unwrap_err();
+    assert!(matches!(&error, StoreError::InvalidOrder(problems) if problems[0].field == "total"), "{error}");
+    assert!(scope.orders(None, None, 10).await.unwrap().is_empty());
+}
