@@ -221,7 +221,11 @@ impl CompanyScope<'_> {
     }
 
     /// Customers in id order, `limit` at a time after `after`.
-    pub async fn customers(&self, after: Option<CustomerId>, limit: u32) -> StoreResult<Vec<Customer>> {
+    pub async fn customers(
+        &self,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
         let sql = format!(
             "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE company_id = $1 AND id > $2 \
              ORDER BY id LIMIT $3"

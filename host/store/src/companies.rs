@@ -52,14 +52,13 @@ impl Store {
             return Err(StoreError::Invalid("a company needs a name".into()));
         }
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO companies (name, created_at) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(name)
-        .bind(time_text(at))
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("id")?;
+        let id: i64 =
+            sqlx::query("INSERT INTO companies (name, created_at) VALUES ($1, $2) RETURNING id")
+                .bind(name)
+                .bind(time_text(at))
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
         tx.commit().await?;
         Ok(CompanyId(id))
     }

@@ -86,7 +86,9 @@ impl Store {
             Backend::Sqlite => {
                 let url = sqlite_url_creating(url);
                 let connect = AnyConnectOptions::from_str(&url)?;
-                let write = sqlite_pool(1, &options).connect_with(connect.clone()).await?;
+                let write = sqlite_pool(1, &options)
+                    .connect_with(connect.clone())
+                    .await?;
                 let read = sqlite_pool(options.max_connections, &options)
                     .connect_with(connect)
                     .await?;
@@ -181,7 +183,10 @@ mod tests {
 
     #[test]
     fn urls_choose_the_backend() {
-        assert_eq!(Backend::of_url("sqlite://data/tovor.db").unwrap(), Backend::Sqlite);
+        assert_eq!(
+            Backend::of_url("sqlite://data/tovor.db").unwrap(),
+            Backend::Sqlite
+        );
         assert_eq!(Backend::of_url("sqlite::memory:").unwrap(), Backend::Sqlite);
         assert_eq!(
             Backend::of_url("postgres://root@127.0.0.1/test").unwrap(),
@@ -195,11 +200,17 @@ mod tests {
 
     #[test]
     fn sqlite_urls_create_the_file_unless_told_otherwise() {
-        assert_eq!(sqlite_url_creating("sqlite://a.db"), "sqlite://a.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_creating("sqlite://a.db"),
+            "sqlite://a.db?mode=rwc"
+        );
         assert_eq!(
             sqlite_url_creating("sqlite://a.db?cache=shared"),
             "sqlite://a.db?cache=shared&mode=rwc"
         );
-        assert_eq!(sqlite_url_creating("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
+        assert_eq!(
+            sqlite_url_creating("sqlite://a.db?mode=ro"),
+            "sqlite://a.db?mode=ro"
+        );
     }
 }

@@ -161,11 +161,18 @@ impl CompanyScope<'_> {
         )
         .await?;
 
-        let movements = movements_for_issue(&draft, id, stored.warehouse, moves_stock, |line| match line {
-            LineRef::Item(n) => item_of_line.get(&n).copied(),
-            _ => None,
-        })
-        .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
+        let movements =
+            movements_for_issue(
+                &draft,
+                id,
+                stored.warehouse,
+                moves_stock,
+                |line| match line {
+                    LineRef::Item(n) => item_of_line.get(&n).copied(),
+                    _ => None,
+                },
+            )
+            .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
         apply_movements(&mut tx, company, &movements, None, at).await?;
         if moves_stock {
             add_delivered(&mut tx, company, order, &draft).await?;
@@ -179,7 +186,16 @@ impl CompanyScope<'_> {
         let detail = json!({
             "document": id, "kind": kind, "number": number.to_string(), "gross": draft.totals.gross,
         });
-        add_history(&mut tx, company, order, source, "document_issued", &detail, at).await?;
+        add_history(
+            &mut tx,
+            company,
+            order,
+            source,
+            "document_issued",
+            &detail,
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Document {
             id,
@@ -254,8 +270,16 @@ impl CompanyScope<'_> {
             "document": id, "kind": kind, "number": original.number,
             "reversal": reversal_id, "reversal_number": number.to_string(),
         });
-        add_history(&mut tx, company, original.order, source, "document_cancelled", &detail, at)
-            .await?;
+        add_history(
+            &mut tx,
+            company,
+            original.order,
+            source,
+            "document_cancelled",
+            &detail,
+            at,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Document {
             id: reversal_id,
@@ -298,7 +322,11 @@ impl CompanyScope<'_> {
 
     /// Document numbers of a kind and year, in sequence order (for audits: they must
     /// run 1..n without a hole).
-    pub async fn document_numbers(&self, kind: DocumentKind, year: u16) -> StoreResult<Vec<String>> {
+    pub async fn document_numbers(
+        &self,
+        kind: DocumentKind,
+        year: u16,
+    ) -> StoreResult<Vec<String>> {
         sqlx::query(
             "SELECT number FROM documents WHERE company_id = $1 AND kind = $2 AND year = $3 ORDER BY seq",
         )
@@ -363,7 +391,8 @@ async fn insert_document(
     for (index, line) in draft.lines.iter().enumerate() {
         let (source_kind, source_index) = source_parts(line.source);
         let item = document.line_items.get(index).copied().flatten();
-        let position = i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let position =
+            i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
         sqlx::query(
             "INSERT INTO document_lines (company_id, document_id, position, source_kind, source_index, \
              item_id, sku, name, quantity, unit_price, discount, vat_rate, net, vat, gross) \
@@ -390,7 +419,11 @@ async fn insert_document(
     Ok(DocumentId(id))
 }
 
-async fn load_document(conn: &mut AnyConnection, company: i64, id: DocumentId) -> StoreResult<Document> {
+async fn load_document(
+    conn: &mut AnyConnection,
+    company: i64,
+    id: DocumentId,
+) -> StoreResult<Document> {
     let row = sqlx::query(
         "SELECT order_id, kind, number, state, reverses_id, currency, issued_at, net, vat, rounding, \
          gross, vat_recap, covers_whole_order, moves_stock, warehouse_id \
@@ -472,7 +505,8 @@ async fn issued_quantities(
     .fetch_all(&mut *conn)
     .await?
     {
-        if let Some(source) = source_of(row.opt_text("source_kind")?, row.opt_int("source_index")?)? {
+        if let Some(source) = source_of(row.opt_text("source_kind")?, row.opt_int("source_index")?)?
+        {
             issued.push((source, row.decimal("quantity")?));
         }
     }
@@ -495,8 +529,8 @@ async fn order_line_items(
     .fetch_all(&mut *conn)
     .await?
     {
-        let position =
-            u32::try_from(row.int("position")?).map_err(|error| StoreError::corrupt("position", error))?;
+        let position = u32::try_from(row.int("position")?)
+            .map_err(|error| StoreError::corrupt("position", error))?;
         items.insert(position, ItemId(row.int("item_id")?));
     }
     Ok(items)
@@ -511,7 +545,9 @@ async fn add_delivered(
     draft: &DocumentDraft,
 ) -> StoreResult<()> {
     for (source, quantity) in draft.issued_quantities() {
-        let LineRef::Item(position) = source else { continue };
+        let LineRef::Item(position) = source else {
+            continue;
+        };
         let delta = quantity_e4("delivered quantity", quantity)?;
         sqlx::query(
             "UPDATE order_lines SET delivered_e4 = delivered_e4 + $4 \

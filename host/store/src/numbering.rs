@@ -31,6 +31,7 @@ pub(crate) async fn next_number(
     .bind(i64::from(year))
     .fetch_one(&mut *conn)
     .await?;
-    let seq = u32::try_from(row.int("last_seq")?).map_err(|_| DocumentNumberError::Exhausted(year))?;
+    let seq =
+        u32::try_from(row.int("last_seq")?).map_err(|_| DocumentNumberError::Exhausted(year))?;
     Ok(DocumentNumber::new(year, seq)?)
 }

@@ -237,7 +237,12 @@ impl CompanyScope<'_> {
         let settings = ImportSettings {
             update_existing: shop.settings.update_existing,
         };
-        let decision = decide(existing.as_ref().map(|row| &row.state), order, hash, settings);
+        let decision = decide(
+            existing.as_ref().map(|row| &row.state),
+            order,
+            hash,
+            settings,
+        );
 
         let outcome = match (&decision, existing) {
             (ImportDecision::Create, _) => {
@@ -254,9 +259,18 @@ impl CompanyScope<'_> {
                 });
                 add_history(&mut tx, company, id, source, "created", &detail, at).await?;
                 if resolved.status.is_open() {
-                    let items = resolved.items.iter().map(|item| (*item, shop.settings.warehouse));
-                    emit_stock_changes(&mut tx, company, items.collect::<BTreeSet<_>>(), "reserved", at)
-                        .await?;
+                    let items = resolved
+                        .items
+                        .iter()
+                        .map(|item| (*item, shop.settings.warehouse));
+                    emit_stock_changes(
+                        &mut tx,
+                        company,
+                        items.collect::<BTreeSet<_>>(),
+                        "reserved",
+                        at,
+                    )
+                    .await?;
                 }
                 outcome_of(id, number, decision.clone(), resolved)
             }
@@ -276,8 +290,16 @@ impl CompanyScope<'_> {
                     "items_created": resolved.items_created,
                     "customer_created": resolved.customer_created,
                 });
-                add_history(&mut tx, company, stored.id, source, "overwritten", &detail, at)
-                    .await?;
+                add_history(
+                    &mut tx,
+                    company,
+                    stored.id,
+                    source,
+                    "overwritten",
+                    &detail,
+                    at,
+                )
+                .await?;
                 let changed: BTreeSet<_> = old_items
                     .into_iter()
                     .chain(resolved.items.iter().copied())
@@ -309,13 +331,27 @@ impl CompanyScope<'_> {
                     "status": {"from": stored.state.mapped_status, "to": status},
                     "differences": differences,
                 });
-                add_history(&mut tx, company, stored.id, source, "status_updated", &detail, at)
-                    .await?;
+                add_history(
+                    &mut tx,
+                    company,
+                    stored.id,
+                    source,
+                    "status_updated",
+                    &detail,
+                    at,
+                )
+                .await?;
                 if stored.state.mapped_status.is_open() != status.is_open() {
                     let items = line_items(&mut tx, company, stored.id).await?;
                     let changed = items.into_iter().map(|item| (item, stored.warehouse));
-                    emit_stock_changes(&mut tx, company, changed.collect::<BTreeSet<_>>(), "reserved", at)
-                        .await?;
+                    emit_stock_changes(
+                        &mut tx,
+                        company,
+                        changed.collect::<BTreeSet<_>>(),
+                        "reserved",
+                        at,
+                    )
+                    .await?;
                 }
                 ImportOutcome {
                     order: stored.id,
@@ -327,7 +363,11 @@ impl CompanyScope<'_> {
                 }
             }
             (ImportDecision::Unchanged(reason), Some(stored)) => {
-                if let UnchangedReason::Stale { stored: newer, incoming } = reason {
+                if let UnchangedReason::Stale {
+                    stored: newer,
+                    incoming,
+                } = reason
+                {
                     tracing::info!(
                         order = %stored.number, %newer, %incoming,
                         "ignored an older version of an imported order"
@@ -414,15 +454,21 @@ impl CompanyScope<'_> {
     }
 
     /// The order a shop knows by `external_id`, if imported.
-    pub async fn order_by_external_id(&self, shop: ShopId, external_id: &str) -> StoreResult<Option<OrderId>> {
-        sqlx::query("SELECT id FROM orders WHERE company_id = $1 AND shop_id = $2 AND external_id = $3")
-            .bind(self.cid())
-            .bind(shop.0)
-            .bind(external_id)
-            .fetch_optional(self.store.reader())
-            .await?
-            .map(|row| row.int("id").map(OrderId))
-            .transpose()
+    pub async fn order_by_external_id(
+        &self,
+        shop: ShopId,
+        external_id: &str,
+    ) -> StoreResult<Option<OrderId>> {
+        sqlx::query(
+            "SELECT id FROM orders WHERE company_id = $1 AND shop_id = $2 AND external_id = $3",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(external_id)
+        .fetch_optional(self.store.reader())
+        .await?
+        .map(|row| row.int("id").map(OrderId))
+        .transpose()
     }
 
     /// Orders newest first, `limit` at a time before `before` (all shops, or one).
@@ -508,7 +554,14 @@ impl CompanyScope<'_> {
         if stored.state.mapped_status.is_open() != status.is_open() {
             let items = line_items(&mut tx, company, id).await?;
             let changed = items.into_iter().map(|item| (item, stored.warehouse));
-            emit_stock_changes(&mut tx, company, changed.collect::<BTreeSet<_>>(), "reserved", at).await?;
+            emit_stock_changes(
+                &mut tx,
+                company,
+                changed.collect::<BTreeSet<_>>(),
+                "reserved",
+                at,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -560,7 +613,12 @@ impl CompanyScope<'_> {
     }
 }
 
-fn outcome_of(order: OrderId, number: String, decision: ImportDecision, resolved: Resolved) -> ImportOutcome {
+fn outcome_of(
+    order: OrderId,
+    number: String,
+    decision: ImportDecision,
+    resolved: Resolved,
+) -> ImportOutcome {
     ImportOutcome {
         order,
         number,
@@ -588,7 +646,9 @@ pub(crate) async fn lock_order(
     for_update: &str,
     id: OrderId,
 ) -> StoreResult<StoredRow> {
-    let sql = format!("SELECT {STORED_COLUMNS} FROM orders WHERE company_id = $1 AND id = $2{for_update}");
+    let sql = format!(
+        "SELECT {STORED_COLUMNS} FROM orders WHERE company_id = $1 AND id = $2{for_update}"
+    );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
         .bind(id.0)
@@ -623,7 +683,11 @@ pub(crate) async fn add_history(
 }
 
 /// The distinct items on an order's lines.
-async fn line_items(conn: &mut AnyConnection, company: i64, order: OrderId) -> StoreResult<BTreeSet<ItemId>> {
+async fn line_items(
+    conn: &mut AnyConnection,
+    company: i64,
+    order: OrderId,
+) -> StoreResult<BTreeSet<ItemId>> {
     sqlx::query(
         "SELECT DISTINCT item_id FROM order_lines \
          WHERE company_id = $1 AND order_id = $2 AND item_id IS NOT NULL",
@@ -660,7 +724,8 @@ async fn resolve(
         match map_payment(raw, &mappings) {
             PaymentResolution::Mapped(method) => payment_method = Some(method),
             PaymentResolution::Unmapped { code, title } => {
-                record_unmapped_payment(conn, company, shop.id, code.trim(), title.trim(), at).await?;
+                record_unmapped_payment(conn, company, shop.id, code.trim(), title.trim(), at)
+                    .await?;
                 unmapped_payment = Some((code, title));
             }
         }
@@ -776,7 +841,9 @@ async fn resolve_items(
              WHERE company_id = $1 AND shop_id = $2 AND product_id IN ({})",
             placeholders(3, products.len())
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company).bind(shop.0);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(shop.0);
         for product in &products {
             query = query.bind(product.as_str());
         }
@@ -841,7 +908,9 @@ async fn insert_order(
     resolved: &Resolved,
     at: OffsetDateTime,
 ) -> StoreResult<(OrderId, String)> {
-    let number = next_number(conn, company, ORDER_SEQUENCE, at).await?.to_string();
+    let number = next_number(conn, company, ORDER_SEQUENCE, at)
+        .await?
+        .to_string();
     let payment = order.payment_method.as_ref();
     let now = time_text(at);
     let id = sqlx::query(
@@ -943,7 +1012,8 @@ async fn insert_lines(
     items: &[ItemId],
 ) -> StoreResult<()> {
     for (position, (line, item)) in order.lines.iter().zip(items).enumerate() {
-        let position = i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
+        let position =
+            i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
         sqlx::query(
             "INSERT INTO order_lines (company_id, order_id, position, item_id, platform_line_id, sku, \
              name, quantity, unit_price, discount, vat_rate, vat_amount, total, quantity_e4) \

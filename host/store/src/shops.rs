@@ -209,9 +209,15 @@ pub(crate) async fn record_unmapped_payment(
 }
 
 impl CompanyScope<'_> {
-    pub async fn create_shop(&self, settings: &ShopSettings, at: OffsetDateTime) -> StoreResult<ShopId> {
+    pub async fn create_shop(
+        &self,
+        settings: &ShopSettings,
+        at: OffsetDateTime,
+    ) -> StoreResult<ShopId> {
         if settings.name.trim().is_empty() || settings.plugin_id.trim().is_empty() {
-            return Err(StoreError::Invalid("a shop needs a name and a plugin".into()));
+            return Err(StoreError::Invalid(
+                "a shop needs a name and a plugin".into(),
+            ));
         }
         let mut tx = self.store.begin().await?;
         let id = sqlx::query(

@@ -206,7 +206,9 @@ impl CompanyScope<'_> {
         at: OffsetDateTime,
     ) -> StoreResult<()> {
         if quantity.is_zero() {
-            return Err(StoreError::Invalid("a movement of 0 changes nothing".into()));
+            return Err(StoreError::Invalid(
+                "a movement of 0 changes nothing".into(),
+            ));
         }
         let kind = match kind {
             ManualMovement::Receipt if quantity.is_sign_negative() => {
@@ -231,7 +233,11 @@ impl CompanyScope<'_> {
     }
 
     /// On hand, reserved and available for an item in a warehouse.
-    pub async fn stock_level(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<StockLevel> {
+    pub async fn stock_level(
+        &self,
+        item: ItemId,
+        warehouse: WarehouseId,
+    ) -> StoreResult<StockLevel> {
         let mut conn = self.store.reader().acquire().await?;
         ensure_item_and_warehouse(&mut conn, self.cid(), item, warehouse).await?;
         let on_hand = sqlx::query(
@@ -255,7 +261,11 @@ impl CompanyScope<'_> {
 
     /// On hand as the sum of the ledger itself, for audits: it must equal what
     /// [`Self::stock_level`] reads from the running balance.
-    pub async fn on_hand_from_ledger(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<Decimal> {
+    pub async fn on_hand_from_ledger(
+        &self,
+        item: ItemId,
+        warehouse: WarehouseId,
+    ) -> StoreResult<Decimal> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(quantity_e4), 0) AS BIGINT) AS on_hand FROM stock_movements \
              WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3",
@@ -269,7 +279,11 @@ impl CompanyScope<'_> {
     }
 
     /// The ledger of an item in a warehouse, oldest first.
-    pub async fn movements(&self, item: ItemId, warehouse: WarehouseId) -> StoreResult<Vec<StoredMovement>> {
+    pub async fn movements(
+        &self,
+        item: ItemId,
+        warehouse: WarehouseId,
+    ) -> StoreResult<Vec<StoredMovement>> {
         sqlx::query(
             "SELECT id, item_id, warehouse_id, quantity_e4, kind, document_id, note, at \
              FROM stock_movements WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3 \
@@ -333,4 +347,3 @@ async fn ensure_item_and_warehouse(
     }
     Ok(())
 }
-

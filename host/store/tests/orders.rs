@@ -31,7 +31,10 @@ async fn new_order_creates_items_and_customer(db: TestDb) {
     let t = tenant(&db.store, "Acme", |_| {}).await;
     let scope = t.scope(&db.store);
     let incoming = two_line_order("1001", 0);
-    let outcome = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+    let outcome = scope
+        .import_order(t.shop, &incoming, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     assert_eq!(outcome.decision, ImportDecision::Create);
     assert_eq!(outcome.number, "2026-00001");
@@ -89,13 +92,19 @@ async fn second_order_matches_by_link_sku_and_email(db: TestDb) {
     let customer = second.customer.as_mut().unwrap();
     customer.platform_id = None;
     customer.email = Some(" Buyer-1001@Example.com ".into());
-    let outcome = scope.import_order(t.shop, &second, WEBHOOK, NOW).await.unwrap();
+    let outcome = scope
+        .import_order(t.shop, &second, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     assert_eq!(outcome.number, "2026-00002");
     assert_eq!(outcome.customer_created, None);
     assert_eq!(outcome.items_created.len(), 1, "only CAP-3 is new");
     let stored = scope.order(outcome.order).await.unwrap();
-    assert_eq!(stored.customer, scope.order(first.order).await.unwrap().customer);
+    assert_eq!(
+        stored.customer,
+        scope.order(first.order).await.unwrap().customer
+    );
     assert_eq!(stored.lines[0].item, Some(first.items_created[0]));
     assert_eq!(stored.lines[1].item, Some(first.items_created[1]));
     // The SKU match taught the store the new product id.
@@ -105,14 +114,26 @@ async fn second_order_matches_by_link_sku_and_email(db: TestDb) {
 }
 
 async fn same_payload_twice_is_one_import(db: TestDb) {
-    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
     let scope = t.scope(&db.store);
     let incoming = two_line_order("1001", 0);
-    let first = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
-    let again = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+    let first = scope
+        .import_order(t.shop, &incoming, WEBHOOK, NOW)
+        .await
+        .unwrap();
+    let again = scope
+        .import_order(t.shop, &incoming, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     assert_eq!(again.order, first.order);
-    assert_eq!(again.decision, ImportDecision::Unchanged(UnchangedReason::Identical));
+    assert_eq!(
+        again.decision,
+        ImportDecision::Unchanged(UnchangedReason::Identical)
+    );
     assert_eq!(scope.orders(None, None, 10).await.unwrap().len(), 1);
     assert_eq!(scope.order_history(first.order).await.unwrap().len(), 1);
     assert_eq!(scope.items(None, 10).await.unwrap().len(), 2);
@@ -129,21 +150,36 @@ async fn reimport_changes_nothing_unless_updates_are_enabled(db: TestDb) {
     let mut changed = two_line_order("1001", 5);
     changed.status = OrderStatus::Completed;
     changed.status_raw = "completed".into();
-    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+    let again = scope
+        .import_order(t.shop, &changed, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
-    assert_eq!(again.decision, ImportDecision::Unchanged(UnchangedReason::UpdatesDisabled));
-    assert_eq!(scope.order(first.order).await.unwrap().status, HostStatus::Processing);
+    assert_eq!(
+        again.decision,
+        ImportDecision::Unchanged(UnchangedReason::UpdatesDisabled)
+    );
+    assert_eq!(
+        scope.order(first.order).await.unwrap().status,
+        HostStatus::Processing
+    );
 }
 
 async fn untouched_order_is_fully_overwritten(db: TestDb) {
-    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
     let scope = t.scope(&db.store);
     let first = scope
         .import_order(t.shop, &two_line_order("1001", 0), WEBHOOK, NOW)
         .await
         .unwrap();
     let changed = order("1001", vec![line("MUG-1", "101", "5", "12.20")], 5);
-    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+    let again = scope
+        .import_order(t.shop, &changed, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     assert_eq!(again.decision, ImportDecision::Overwrite);
     let stored = scope.order(first.order).await.unwrap();
@@ -156,35 +192,69 @@ async fn untouched_order_is_fully_overwritten(db: TestDb) {
 }
 
 async fn touched_order_gets_status_only_with_differences_recorded(db: TestDb) {
-    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
     let scope = t.scope(&db.store);
     let original = two_line_order("1001", 0);
-    let first = scope.import_order(t.shop, &original, WEBHOOK, NOW).await.unwrap();
+    let first = scope
+        .import_order(t.shop, &original, WEBHOOK, NOW)
+        .await
+        .unwrap();
     scope
-        .issue_document(first.order, DocumentKind::Invoice, None, Source("user"), NOW)
+        .issue_document(
+            first.order,
+            DocumentKind::Invoice,
+            None,
+            Source("user"),
+            NOW,
+        )
         .await
         .unwrap();
 
     let mut changed = order("1001", vec![line("MUG-1", "101", "5", "12.20")], 5);
     changed.status = OrderStatus::Completed;
     changed.status_raw = "completed".into();
-    let again = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
+    let again = scope
+        .import_order(t.shop, &changed, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     let ImportDecision::StatusOnly { differences } = &again.decision else {
         panic!("expected status only, got {:?}", again.decision);
     };
-    assert!(differences.iter().any(|difference| difference.field == "total"));
+    assert!(
+        differences
+            .iter()
+            .any(|difference| difference.field == "total")
+    );
     let stored = scope.order(first.order).await.unwrap();
     assert_eq!(stored.status, HostStatus::Completed);
     assert_eq!(stored.content, original, "the content stays as it was");
     assert_eq!(stored.lines.len(), 2);
-    let last = scope.order_history(first.order).await.unwrap().pop().unwrap();
+    let last = scope
+        .order_history(first.order)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!(last.action, "status_updated");
-    assert!(last.detail["differences"].as_array().is_some_and(|list| !list.is_empty()));
+    assert!(
+        last.detail["differences"]
+            .as_array()
+            .is_some_and(|list| !list.is_empty())
+    );
 
     // Delivered again (a webhook retry): nothing more happens.
-    let retry = scope.import_order(t.shop, &changed, WEBHOOK, NOW).await.unwrap();
-    assert_eq!(retry.decision, ImportDecision::Unchanged(UnchangedReason::Identical));
+    let retry = scope
+        .import_order(t.shop, &changed, WEBHOOK, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        retry.decision,
+        ImportDecision::Unchanged(UnchangedReason::Identical)
+    );
 
     // Edits by hand touch the order too.
     let second = scope
@@ -195,22 +265,43 @@ async fn touched_order_gets_status_only_with_differences_recorded(db: TestDb) {
         customer_note: Some("Leave at the door".into()),
         ..OrderEdit::default()
     };
-    scope.edit_order(second.order, &edit, Source("user"), NOW).await.unwrap();
+    scope
+        .edit_order(second.order, &edit, Source("user"), NOW)
+        .await
+        .unwrap();
     let newer = order("1002", vec![line("MUG-1", "101", "9", "12.20")], 5);
-    let outcome = scope.import_order(t.shop, &newer, WEBHOOK, NOW).await.unwrap();
-    assert!(matches!(outcome.decision, ImportDecision::StatusOnly { .. }));
+    let outcome = scope
+        .import_order(t.shop, &newer, WEBHOOK, NOW)
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome.decision,
+        ImportDecision::StatusOnly { .. }
+    ));
     let stored = scope.order(second.order).await.unwrap();
-    assert_eq!(stored.content.customer_note.as_deref(), Some("Leave at the door"));
+    assert_eq!(
+        stored.content.customer_note.as_deref(),
+        Some("Leave at the door")
+    );
     assert_eq!(stored.lines[0].quantity, d("2"));
 }
 
 async fn older_version_never_overwrites_newer(db: TestDb) {
-    let t = tenant(&db.store, "Acme", |settings| settings.update_existing = true).await;
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
     let scope = t.scope(&db.store);
     let newer = order("1001", vec![line("MUG-1", "101", "3", "12.20")], 10);
-    let first = scope.import_order(t.shop, &newer, WEBHOOK, NOW).await.unwrap();
+    let first = scope
+        .import_order(t.shop, &newer, WEBHOOK, NOW)
+        .await
+        .unwrap();
     let older = order("1001", vec![line("MUG-1", "101", "1", "12.20")], 5);
-    let outcome = scope.import_order(t.shop, &older, WEBHOOK, NOW).await.unwrap();
+    let outcome = scope
+        .import_order(t.shop, &older, WEBHOOK, NOW)
+        .await
+        .unwrap();
 
     assert!(matches!(
         outcome.decision,
@@ -236,7 +327,12 @@ async fn payment_methods_are_mapped_or_listed_as_unmapped(db: TestDb) {
         Some(("bacs".to_owned(), "Direct bank transfer".to_owned()))
     );
     scope
-        .import_order(t.shop, &two_line_order("1002", 0), WEBHOOK, NOW + Duration::minutes(1))
+        .import_order(
+            t.shop,
+            &two_line_order("1002", 0),
+            WEBHOOK,
+            NOW + Duration::minutes(1),
+        )
         .await
         .unwrap();
     let unmapped = scope.unmapped_payment_methods(Some(t.shop)).await.unwrap();
@@ -249,13 +345,22 @@ async fn payment_methods_are_mapped_or_listed_as_unmapped(db: TestDb) {
         .map_payment_method(t.shop, "bacs", "", transfer)
         .await
         .unwrap();
-    assert!(scope.unmapped_payment_methods(None).await.unwrap().is_empty());
+    assert!(
+        scope
+            .unmapped_payment_methods(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let third = scope
         .import_order(t.shop, &two_line_order("1003", 0), WEBHOOK, NOW)
         .await
         .unwrap();
     assert_eq!(third.unmapped_payment, None);
-    assert_eq!(scope.order(third.order).await.unwrap().payment_method, Some(transfer));
+    assert_eq!(
+        scope.order(third.order).await.unwrap().payment_method,
+        Some(transfer)
+    );
 }
 
 async fn status_mapping_overrides_the_default(db: TestDb) {
@@ -268,7 +373,10 @@ async fn status_mapping_overrides_the_default(db: TestDb) {
     let mut incoming = two_line_order("1001", 0);
     incoming.status = OrderStatus::Other;
     incoming.status_raw = "Awaiting-Pickup".into();
-    let outcome = scope.import_order(t.shop, &incoming, WEBHOOK, NOW).await.unwrap();
+    let outcome = scope
+        .import_order(t.shop, &incoming, WEBHOOK, NOW)
+        .await
+        .unwrap();
     let stored = scope.order(outcome.order).await.unwrap();
     assert_eq!(stored.status, HostStatus::OnHold);
     assert_eq!(stored.shop_status, OrderStatus::Other);
@@ -280,7 +388,13 @@ async fn invalid_order_is_refused_with_its_problems(db: TestDb) {
     let scope = t.scope(&db.store);
     let mut broken = two_line_order("1001", 0);
     broken.total += d("5");
-    let error = scope.import_order(t.shop, &broken, WEBHOOK, NOW).await.unwrap_err();
-    assert!(matches!(&error, StoreError::InvalidOrder(problems) if problems[0].field == "total"), "{error}");
+    let error = scope
+        .import_order(t.shop, &broken, WEBHOOK, NOW)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::InvalidOrder(problems) if problems[0].field == "total"),
+        "{error}"
+    );
     assert!(scope.orders(None, None, 10).await.unwrap().is_empty());
 }

@@ -36,13 +36,17 @@ impl Drop for TestDb {
             // Drop is synchronous and may run inside the test's runtime: use a thread
             // with its own runtime and connection.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(runtime) = runtime {
                     runtime.block_on(async move {
                         use sqlx::Connection;
                         if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
                             let sql = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                .execute(&mut conn)
+                                .await;
                         }
                     });
                 }
@@ -70,20 +74,31 @@ pub async fn postgres() -> TestDb {
     use sqlx::Connection;
     let url = postgres_url();
     let schema = format!("tovor_test_{}", hex_id());
-    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap_or_else(|error| {
-        panic!(
-            "PostgreSQL at {url} is needed for the PostgreSQL half of the tests \
+    let mut conn = sqlx::PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|error| {
+            panic!(
+                "PostgreSQL at {url} is needed for the PostgreSQL half of the tests \
              (set TOVOR_TEST_POSTGRES_URL): {error}"
-        )
-    });
+            )
+        });
     let sql = format!("CREATE SCHEMA \"{schema}\"");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     conn.close().await.unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    let store = Store::open_with(&scoped, StoreOptions { max_connections: 6, ..StoreOptions::default() })
-        .await
-        .unwrap();
+    let store = Store::open_with(
+        &scoped,
+        StoreOptions {
+            max_connections: 6,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap();
     TestDb {
         store,
         cleanup: Cleanup::Postgres { url, schema },
@@ -141,7 +156,10 @@ pub struct Tenant {
 pub async fn tenant(store: &Store, name: &str, tweak: impl FnOnce(&mut ShopSettings)) -> Tenant {
     let company = store.create_company(name, NOW).await.unwrap();
     let scope = store.company(company);
-    let warehouse = scope.create_warehouse("MAIN", "Main warehouse").await.unwrap();
+    let warehouse = scope
+        .create_warehouse("MAIN", "Main warehouse")
+        .await
+        .unwrap();
     let mut settings = ShopSettings::new(&format!("{name} shop"), "woocommerce", warehouse);
     tweak(&mut settings);
     let shop = scope.create_shop(&settings, NOW).await.unwrap();
@@ -190,7 +208,8 @@ pub fn order(id: &str, lines: Vec<LineItem>, modified_minute: i64) -> Normalized
         tax_amount: d("0.90"),
     };
     let goods: Decimal = lines.iter().map(|line| line.total).sum();
-    let tax: Decimal = lines.iter().map(|line| line.tax_amount).sum::<Decimal>() + shipping.tax_amount;
+    let tax: Decimal =
+        lines.iter().map(|line| line.tax_amount).sum::<Decimal>() + shipping.tax_amount;
     let created = datetime!(2026-11-20 10:00 UTC);
     NormalizedOrder {
         id: id.to_owned(),
@@ -245,7 +264,10 @@ pub fn order(id: &str, lines: Vec<LineItem>, modified_minute: i64) -> Normalized
 pub fn two_line_order(id: &str, modified_minute: i64) -> NormalizedOrder {
     order(
         id,
-        vec![line("MUG-1", "101", "2", "12.20"), line("TEE-2", "102", "1", "24.40")],
+        vec![
+            line("MUG-1", "101", "2", "12.20"),
+            line("TEE-2", "102", "1", "24.40"),
+        ],
         modified_minute,
     )
 }
