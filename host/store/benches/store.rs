@@ -1,1 +1,230 @@
-fn main() {}
+//! Throughput of the commerce core on SQLite and PostgreSQL.
+//!
+//! `cargo bench -p tovor-store --bench store` prints, for each backend:
+//! - importing 10,000 normalized orders (5 lines each; a quarter bring a new item and a
+//!   new customer, the rest reuse linked items and known customers), orders/s, one
+//!   importer and four concurrent importers;
+//! - issuing a delivery note for each of them (stock moved, reservation released),
+//!   notes/s;
+//! - reading an item's stock level once the ledger holds over 100,000 movements, and
+//!   summing an item's ledger for an audit.
+//!
+//! PostgreSQL is the one at `TOVOR_TEST_POSTGRES_URL` (default
+//! postgres://postgres@127.0.0.1:5432/test), in a schema made for the run.
+//! `TOVOR_BENCH_ORDERS` changes the order count (default 10,000);
+//! `TOVOR_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use support::{NOW, TestDb, line, order, tenant};
+use tovor_domain::document::DocumentKind;
+use tovor_domain::matching::NewCustomer;
+use tovor_domain::order::NormalizedOrder;
+use tovor_domain::{ItemId, OrderId};
+use tovor_store::catalog::{ItemInput, ItemLink};
+use tovor_store::orders::Source;
+use tovor_store::stock::ManualMovement;
+
+const CATALOG: usize = 500;
+const KNOWN_CUSTOMERS: usize = 1_000;
+const LINES: usize = 5;
+const TARGET_MOVEMENTS: usize = 100_000;
+
+fn generated_order(n: usize) -> NormalizedOrder {
+    let mut lines = Vec::with_capacity(LINES);
+    for k in 0..LINES {
+        let pick = (n * 7 + k * 131) % CATALOG;
+        lines.push(line(&format!("SKU-{pick:04}"), &format!("{}", 10_000 + pick), "2", "12.20"));
+    }
+    let fresh = n % 4 == 0;
+    if fresh {
+        lines[LINES - 1] = line(&format!("NEW-{n}"), &format!("{}", 90_000 + n), "1", "24.40");
+    }
+    let mut incoming = order(&format!("{}", 100_000 + n), lines, 0);
+    let customer = incoming.customer.as_mut().map(|customer| {
+        customer.platform_id = Some(if fresh {
+            format!("new-{n}")
+        } else {
+            format!("known-{}", n % KNOWN_CUSTOMERS)
+        });
+        customer
+    });
+    drop(customer);
+    incoming
+}
+
+struct Figures {
+    backend: &'static str,
+    import_serial: f64,
+    import_concurrent: f64,
+    notes: f64,
+    movements: usize,
+    level_us: f64,
+    ledger_us: f64,
+}
+
+async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
+    let t = tenant(&db.store, "Bench", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let mut catalog = Vec::with_capacity(CATALOG);
+    for pick in 0..CATALOG {
+        let input = ItemInput {
+            code: format!("SKU-{pick:04}"),
+            name: format!("Product {pick}"),
+            unit: "pcs".into(),
+            vat_rate: Decimal::from(22),
+            price: Decimal::from(10),
+            barcode: None,
+        };
+        let item = scope.create_item(&input, NOW).await.unwrap();
+        let link = ItemLink {
+            shop: t.shop,
+            item,
+            product_id: format!("{}", 10_000 + pick),
+            variation_id: None,
+            inventory_id: None,
+        };
+        scope.link_item(&link).await.unwrap();
+        catalog.push(item);
+    }
+    for n in 0..KNOWN_CUSTOMERS {
+        let customer = NewCustomer {
+            name: format!("Customer {n}"),
+            company: None,
+            email: Some(format!("known-{n}@example.com")),
+            phone: None,
+            vat_id: None,
+            billing: None,
+            delivery: None,
+            platform_id: Some(format!("known-{n}")),
+        };
+        scope.create_customer(&customer, Some(t.shop), NOW).await.unwrap();
+    }
+    let payloads: Vec<NormalizedOrder> = (0..orders).map(generated_order).collect();
+
+    // One importer: the first half.
+    let half = orders / 2;
+    let started = Instant::now();
+    let mut imported: Vec<OrderId> = Vec::with_capacity(orders);
+    for payload in &payloads[..half] {
+        imported.push(scope.import_order(t.shop, payload, Source("bench"), NOW).await.unwrap().order);
+    }
+    let import_serial = rate(half, started.elapsed());
+
+    // Four importers at once: the second half.
+    let started = Instant::now();
+    let chunks: Vec<Vec<NormalizedOrder>> = payloads[half..].chunks(orders.div_ceil(8).max(1)).map(<[_]>::to_vec).collect();
+    let tasks = chunks.into_iter().map(|chunk| {
+        let store = db.store.clone();
+        let company = t.company;
+        let shop = t.shop;
+        tokio::spawn(async move {
+            let scope = store.company(company);
+            let mut ids = Vec::with_capacity(chunk.len());
+            for payload in &chunk {
+                ids.push(scope.import_order(shop, payload, Source("bench"), NOW).await.unwrap().order);
+            }
+            ids
+        })
+    });
+    for ids in futures::future::join_all(tasks.collect::<Vec<_>>()).await {
+        imported.extend(ids.unwrap());
+    }
+    let import_concurrent = rate(orders - half, started.elapsed());
+
+    let started = Instant::now();
+    for &id in &imported {
+        scope
+            .issue_document(id, DocumentKind::DeliveryNote, None, Source("bench"), NOW)
+            .await
+            .unwrap();
+    }
+    let notes = rate(imported.len(), started.elapsed());
+
+    // Fill the ledger past 100,000 movements with goods receipts of 1,000 lines.
+    let mut movements = imported.len() * LINES;
+    while movements < TARGET_MOVEMENTS {
+        let lines: Vec<(ItemId, Decimal)> = (0..1_000)
+            .map(|k| (catalog[(movements + k) % CATALOG], Decimal::from(3)))
+            .collect();
+        scope
+            .record_movements(t.warehouse, &lines, ManualMovement::Receipt, Some("bench"), NOW)
+            .await
+            .unwrap();
+        movements += lines.len();
+    }
+
+    let queries = 2_000;
+    let started = Instant::now();
+    for n in 0..queries {
+        scope.stock_level(catalog[(n * 37) % CATALOG], t.warehouse).await.unwrap();
+    }
+    let level_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(queries as u32);
+    let started = Instant::now();
+    for n in 0..queries {
+        scope.on_hand_from_ledger(catalog[(n * 37) % CATALOG], t.warehouse).await.unwrap();
+    }
+    let ledger_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(queries as u32);
+
+    Figures {
+        backend,
+        import_serial,
+        import_concurrent,
+        notes,
+        movements,
+        level_us,
+        ledger_us,
+    }
+}
+
+fn rate(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and expects
+    // a quick run.
+    let quick = !std::env::args().any(|arg| arg == "--bench");
+    let orders = std::env::var("TOVOR_BENCH_ORDERS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(if quick { 200 } else { 10_000 });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let backends = std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let figures = runtime.block_on(async {
+        let mut figures = Vec::new();
+        if backends.contains("sqlite") {
+            figures.push(run("SQLite", support::sqlite().await, orders).await);
+        }
+        if backends.contains("postgres") {
+            figures.push(run("PostgreSQL", support::postgres().await, orders).await);
+        }
+        figures
+    });
+    println!(
+        "\ncommerce core, {orders} orders of {LINES} lines (a quarter with a new item and customer)\n"
+    );
+    println!(
+        "{:<11} {:>16} {:>18} {:>17} {:>22} {:>20}",
+        "backend", "import orders/s", "import 4 tasks/s", "delivery notes/s", "stock level µs/query", "ledger sum µs/item"
+    );
+    for f in &figures {
+        println!(
+            "{:<11} {:>16.0} {:>18.0} {:>17.0} {:>22.1} {:>20.1}",
+            f.backend, f.import_serial, f.import_concurrent, f.notes, f.level_us, f.ledger_us
+        );
+    }
+    if let Some(first) = figures.first() {
+        println!(
+            "\nledger: {} movements over {CATALOG} catalog items plus the new ones; stock level reads the running balance and the open orders' reservations",
+            first.movements
+        );
+    }
+}

@@ -156,11 +156,14 @@ fn sqlite_pool(max_connections: u32, options: &StoreOptions) -> AnyPoolOptions {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; NORMAL synchronous is durable
                 // across process crashes (not power loss of the last commits), the
-                // usual trade for WAL; foreign keys enforce company ownership.
+                // usual trade for WAL; foreign keys enforce company ownership;
+                // `optimize` on open keeps the planner's statistics current, as SQLite
+                // recommends for long-lived connections.
                 connection
                     .execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA optimize = 0x10002;",
                     )
                     .await?;
                 Ok(())

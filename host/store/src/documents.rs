@@ -19,6 +19,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::numbering::next_number;
 use crate::orders::{Source, add_history, lock_order};
 use crate::scope::CompanyScope;
+use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
 use crate::stock::{apply_movements, document_movements};
 
 /// Where a document stands.
@@ -388,33 +389,37 @@ async fn insert_document(
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
-    for (index, line) in draft.lines.iter().enumerate() {
-        let (source_kind, source_index) = source_parts(line.source);
-        let item = document.line_items.get(index).copied().flatten();
-        let position =
-            i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
-        sqlx::query(
+    let lines: Vec<(usize, &DocumentLine)> = draft.lines.iter().enumerate().collect();
+    for chunk in lines.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO document_lines (company_id, document_id, position, source_kind, source_index, \
-             item_id, sku, name, quantity, unit_price, discount, vat_rate, net, vat, gross) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(company)
-        .bind(id)
-        .bind(position)
-        .bind(source_kind)
-        .bind(source_index)
-        .bind(item.map(|item| item.0))
-        .bind(line.sku.as_deref())
-        .bind(line.name.as_str())
-        .bind(decimal_text(line.quantity))
-        .bind(decimal_text(line.unit_price))
-        .bind(decimal_text(line.discount))
-        .bind(decimal_text(line.vat_rate))
-        .bind(decimal_text(line.net))
-        .bind(decimal_text(line.vat))
-        .bind(decimal_text(line.gross))
-        .execute(&mut *conn)
-        .await?;
+             item_id, sku, name, quantity, unit_price, discount, vat_rate, net, vat, gross) VALUES {}",
+            value_rows(chunk.len(), 15)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(index, line) in chunk {
+            let (source_kind, source_index) = source_parts(line.source);
+            let item = document.line_items.get(index).copied().flatten();
+            let position =
+                i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
+            query = query
+                .bind(company)
+                .bind(id)
+                .bind(position)
+                .bind(source_kind)
+                .bind(source_index)
+                .bind(item.map(|item| item.0))
+                .bind(line.sku.clone())
+                .bind(line.name.clone())
+                .bind(decimal_text(line.quantity))
+                .bind(decimal_text(line.unit_price))
+                .bind(decimal_text(line.discount))
+                .bind(decimal_text(line.vat_rate))
+                .bind(decimal_text(line.net))
+                .bind(decimal_text(line.vat))
+                .bind(decimal_text(line.gross));
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(DocumentId(id))
 }
@@ -493,21 +498,35 @@ async fn issued_quantities(
     order: OrderId,
     kind: DocumentKind,
 ) -> StoreResult<Vec<(LineRef, Decimal)>> {
-    let mut issued = Vec::new();
-    for row in sqlx::query(
-        "SELECT l.source_kind, l.source_index, l.quantity FROM document_lines l \
-         JOIN documents d ON d.company_id = l.company_id AND d.id = l.document_id \
-         WHERE d.company_id = $1 AND d.order_id = $2 AND d.kind = $3 AND l.source_kind IS NOT NULL",
+    // Two index lookups rather than a join: no planner can turn them into a scan.
+    let documents: Vec<i64> = sqlx::query(
+        "SELECT id FROM documents WHERE company_id = $1 AND order_id = $2 AND kind = $3",
     )
     .bind(company)
     .bind(order.0)
     .bind(kind.as_str())
     .fetch_all(&mut *conn)
     .await?
-    {
-        if let Some(source) = source_of(row.opt_text("source_kind")?, row.opt_int("source_index")?)?
-        {
-            issued.push((source, row.decimal("quantity")?));
+    .iter()
+    .map(|row| row.int("id"))
+    .collect::<StoreResult<_>>()?;
+    let mut issued = Vec::new();
+    for chunk in documents.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT source_kind, source_index, quantity FROM document_lines \
+             WHERE company_id = $1 AND document_id IN ({}) AND source_kind IS NOT NULL",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            if let Some(source) =
+                source_of(row.opt_text("source_kind")?, row.opt_int("source_index")?)?
+            {
+                issued.push((source, row.decimal("quantity")?));
+            }
         }
     }
     Ok(issued)

@@ -23,6 +23,7 @@ mod numbering;
 pub mod orders;
 mod scope;
 pub mod shops;
+mod sql;
 pub mod stock;
 
 pub use companies::{ApiToken, Company, NewApiToken};

@@ -24,6 +24,7 @@ use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::next_number;
 use crate::scope::CompanyScope;
+use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
 use crate::shops::{
     Shop, load_payment_mappings, load_shop, load_status_overrides, parse_status,
     record_unmapped_payment,
@@ -175,14 +176,6 @@ fn stored_of(row: &sqlx::any::AnyRow) -> StoreResult<StoredRow> {
             content: row.json("content")?,
         },
     })
-}
-
-/// `$start, $start+1, ...` for an `IN (...)` list of `count` values.
-fn placeholders(start: usize, count: usize) -> String {
-    (start..start + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl CompanyScope<'_> {
@@ -724,7 +717,7 @@ async fn resolve(
         match map_payment(raw, &mappings) {
             PaymentResolution::Mapped(method) => payment_method = Some(method),
             PaymentResolution::Unmapped { code, title } => {
-                record_unmapped_payment(conn, company, shop.id, code.trim(), title.trim(), at)
+                record_unmapped_payment(conn, company, shop.id, &code, &title, at)
                     .await?;
                 unmapped_payment = Some((code, title));
             }
@@ -1011,30 +1004,35 @@ async fn insert_lines(
     order: &NormalizedOrder,
     items: &[ItemId],
 ) -> StoreResult<()> {
-    for (position, (line, item)) in order.lines.iter().zip(items).enumerate() {
-        let position =
-            i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
-        sqlx::query(
+    let rows: Vec<(usize, (&tovor_domain::order::LineItem, &ItemId))> =
+        order.lines.iter().zip(items).enumerate().collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO order_lines (company_id, order_id, position, item_id, platform_line_id, sku, \
-             name, quantity, unit_price, discount, vat_rate, vat_amount, total, quantity_e4) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(company)
-        .bind(order_id.0)
-        .bind(position)
-        .bind(item.0)
-        .bind(line.platform_line_id.as_deref())
-        .bind(line.sku.as_deref())
-        .bind(line.name.as_str())
-        .bind(decimal_text(line.quantity))
-        .bind(decimal_text(line.unit_price))
-        .bind(decimal_text(line.discount))
-        .bind(decimal_text(line.effective_tax_rate()))
-        .bind(decimal_text(line.tax_amount))
-        .bind(decimal_text(line.total))
-        .bind(quantity_e4(&format!("lines[{position}].quantity"), line.quantity)?)
-        .execute(&mut *conn)
-        .await?;
+             name, quantity, unit_price, discount, vat_rate, vat_amount, total, quantity_e4) VALUES {}",
+            value_rows(chunk.len(), 14)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &(position, (line, item)) in chunk {
+            let position =
+                i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
+            query = query
+                .bind(company)
+                .bind(order_id.0)
+                .bind(position)
+                .bind(item.0)
+                .bind(line.platform_line_id.clone())
+                .bind(line.sku.clone())
+                .bind(line.name.clone())
+                .bind(decimal_text(line.quantity))
+                .bind(decimal_text(line.unit_price))
+                .bind(decimal_text(line.discount))
+                .bind(decimal_text(line.effective_tax_rate()))
+                .bind(decimal_text(line.tax_amount))
+                .bind(decimal_text(line.total))
+                .bind(quantity_e4(&format!("lines[{position}].quantity"), line.quantity)?);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

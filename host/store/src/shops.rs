@@ -65,6 +65,7 @@ pub struct UnmappedPaymentMethod {
     pub shop: ShopId,
     pub code: String,
     pub title: String,
+    /// Imported orders that carry it and have no host payment method.
     pub orders_seen: i64,
     pub first_seen_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
@@ -190,19 +191,16 @@ pub(crate) async fn record_unmapped_payment(
     title: &str,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
-    let now = time_text(at);
     sqlx::query(
-        "INSERT INTO unmapped_payment_methods \
-         (company_id, shop_id, raw_code, raw_title, orders_seen, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5) \
-         ON CONFLICT (company_id, shop_id, raw_code, raw_title) DO UPDATE SET \
-         orders_seen = unmapped_payment_methods.orders_seen + 1, last_seen_at = excluded.last_seen_at",
+        "INSERT INTO unmapped_payment_methods (company_id, shop_id, raw_code, raw_title, first_seen_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (company_id, shop_id, raw_code, raw_title) DO NOTHING",
     )
     .bind(company)
     .bind(shop.0)
     .bind(code)
     .bind(title)
-    .bind(now)
+    .bind(time_text(at))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -396,9 +394,15 @@ impl CompanyScope<'_> {
         shop: Option<ShopId>,
     ) -> StoreResult<Vec<UnmappedPaymentMethod>> {
         sqlx::query(
-            "SELECT shop_id, raw_code, raw_title, orders_seen, first_seen_at, last_seen_at \
-             FROM unmapped_payment_methods WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) \
-             ORDER BY shop_id, raw_code, raw_title",
+            "SELECT u.shop_id, u.raw_code, u.raw_title, u.first_seen_at, \
+             (SELECT COUNT(*) FROM orders o WHERE o.company_id = u.company_id AND o.shop_id = u.shop_id \
+              AND o.payment_method_code = u.raw_code AND o.payment_method_title = u.raw_title \
+              AND o.payment_method_id IS NULL) AS orders_seen, \
+             (SELECT MAX(o.created_at) FROM orders o WHERE o.company_id = u.company_id \
+              AND o.shop_id = u.shop_id AND o.payment_method_code = u.raw_code \
+              AND o.payment_method_title = u.raw_title) AS last_seen_at \
+             FROM unmapped_payment_methods u WHERE u.company_id = $1 AND ($2 = 0 OR u.shop_id = $2) \
+             ORDER BY u.shop_id, u.raw_code, u.raw_title",
         )
         .bind(self.cid())
         .bind(shop.map_or(0, |shop| shop.0))
@@ -412,7 +416,9 @@ impl CompanyScope<'_> {
                 title: row.text("raw_title")?,
                 orders_seen: row.int("orders_seen")?,
                 first_seen_at: row.time("first_seen_at")?,
-                last_seen_at: row.time("last_seen_at")?,
+                last_seen_at: row
+                    .opt_time("last_seen_at")?
+                    .unwrap_or(row.time("first_seen_at")?),
             })
         })
         .collect()

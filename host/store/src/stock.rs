@@ -1,7 +1,7 @@
 //! The stock ledger: movements, running balances, stock levels and the stock-changed
 //! outbox the push to shops consumes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 use sqlx::AnyConnection;
@@ -12,6 +12,7 @@ use tovor_domain::{DocumentId, ItemId, WarehouseId};
 use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
+use crate::sql::{ROWS_PER_STATEMENT, value_rows};
 
 /// Why a movement was recorded by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,39 +96,49 @@ pub(crate) async fn apply_movements(
     at: OffsetDateTime,
 ) -> StoreResult<()> {
     let now = time_text(at);
-    for movement in movements {
-        let quantity = quantity_e4("movement quantity", movement.quantity)?;
-        let (kind, document) = kind_parts(movement.kind);
-        sqlx::query(
+    let mut deltas: BTreeMap<(ItemId, WarehouseId), i64> = BTreeMap::new();
+    for chunk in movements.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
             "INSERT INTO stock_movements (company_id, item_id, warehouse_id, quantity_e4, kind, \
-             document_id, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(company)
-        .bind(movement.item.0)
-        .bind(movement.warehouse.0)
-        .bind(quantity)
-        .bind(kind)
-        .bind(document)
-        .bind(note)
-        .bind(now.as_str())
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO stock_balances (company_id, item_id, warehouse_id, on_hand_e4) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, item_id, warehouse_id) \
-             DO UPDATE SET on_hand_e4 = stock_balances.on_hand_e4 + excluded.on_hand_e4",
-        )
-        .bind(company)
-        .bind(movement.item.0)
-        .bind(movement.warehouse.0)
-        .bind(quantity)
-        .execute(&mut *conn)
-        .await?;
+             document_id, note, at) VALUES {}",
+            value_rows(chunk.len(), 8)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for movement in chunk {
+            let quantity = quantity_e4("movement quantity", movement.quantity)?;
+            let delta = deltas.entry((movement.item, movement.warehouse)).or_default();
+            *delta = delta
+                .checked_add(quantity)
+                .ok_or_else(|| StoreError::Invalid("stock quantity out of range".into()))?;
+            let (kind, document) = kind_parts(movement.kind);
+            query = query
+                .bind(company)
+                .bind(movement.item.0)
+                .bind(movement.warehouse.0)
+                .bind(quantity)
+                .bind(kind)
+                .bind(document)
+                .bind(note.map(str::to_owned))
+                .bind(now.clone());
+        }
+        query.execute(&mut *conn).await?;
     }
-    let touched: BTreeSet<(ItemId, WarehouseId)> = movements
-        .iter()
-        .map(|movement| (movement.item, movement.warehouse))
-        .collect();
+    // One row per key: an upsert may not touch the same row twice in one statement.
+    let deltas: Vec<_> = deltas.into_iter().collect();
+    for chunk in deltas.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO stock_balances (company_id, item_id, warehouse_id, on_hand_e4) VALUES {} \
+             ON CONFLICT (company_id, item_id, warehouse_id) \
+             DO UPDATE SET on_hand_e4 = stock_balances.on_hand_e4 + excluded.on_hand_e4",
+            value_rows(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((item, warehouse), delta) in chunk {
+            query = query.bind(company).bind(item.0).bind(warehouse.0).bind(*delta);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let touched = deltas.iter().map(|(key, _)| *key);
     emit_stock_changes(conn, company, touched, "movement", at).await
 }
 
@@ -140,18 +151,22 @@ pub(crate) async fn emit_stock_changes(
     at: OffsetDateTime,
 ) -> StoreResult<()> {
     let now = time_text(at);
-    for (item, warehouse) in changed {
-        sqlx::query(
-            "INSERT INTO stock_changes (company_id, item_id, warehouse_id, reason, at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(company)
-        .bind(item.0)
-        .bind(warehouse.0)
-        .bind(reason)
-        .bind(now.as_str())
-        .execute(&mut *conn)
-        .await?;
+    let changed: Vec<(ItemId, WarehouseId)> = changed.into_iter().collect();
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO stock_changes (company_id, item_id, warehouse_id, reason, at) VALUES {}",
+            value_rows(chunk.len(), 5)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (item, warehouse) in chunk {
+            query = query
+                .bind(company)
+                .bind(item.0)
+                .bind(warehouse.0)
+                .bind(reason.to_owned())
+                .bind(now.clone());
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -205,29 +220,47 @@ impl CompanyScope<'_> {
         note: Option<&str>,
         at: OffsetDateTime,
     ) -> StoreResult<()> {
-        if quantity.is_zero() {
-            return Err(StoreError::Invalid(
-                "a movement of 0 changes nothing".into(),
-            ));
-        }
-        let kind = match kind {
-            ManualMovement::Receipt if quantity.is_sign_negative() => {
-                return Err(StoreError::Invalid(
-                    "a receipt adds stock: use an adjustment to remove it".into(),
-                ));
+        self.record_movements(warehouse, &[(item, quantity)], kind, note, at)
+            .await
+    }
+
+    /// Records many receipt or adjustment lines at once (a goods receipt, a stock
+    /// count) in one transaction: all of them or none.
+    pub async fn record_movements(
+        &self,
+        warehouse: WarehouseId,
+        lines: &[(ItemId, Decimal)],
+        kind: ManualMovement,
+        note: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let mut movements = Vec::with_capacity(lines.len());
+        for &(item, quantity) in lines {
+            if quantity.is_zero() {
+                return Err(StoreError::Invalid("a movement of 0 changes nothing".into()));
             }
-            ManualMovement::Receipt => MovementKind::Receipt,
-            ManualMovement::Adjustment => MovementKind::Adjustment,
-        };
-        let movement = Movement {
-            item,
-            warehouse,
-            quantity,
-            kind,
-        };
+            let kind = match kind {
+                ManualMovement::Receipt if quantity.is_sign_negative() => {
+                    return Err(StoreError::Invalid(
+                        "a receipt adds stock: use an adjustment to remove it".into(),
+                    ));
+                }
+                ManualMovement::Receipt => MovementKind::Receipt,
+                ManualMovement::Adjustment => MovementKind::Adjustment,
+            };
+            movements.push(Movement {
+                item,
+                warehouse,
+                quantity,
+                kind,
+            });
+        }
         let mut tx = self.store.begin().await?;
-        ensure_item_and_warehouse(&mut tx, self.cid(), item, warehouse).await?;
-        apply_movements(&mut tx, self.cid(), &[movement], note, at).await?;
+        let items: BTreeSet<ItemId> = lines.iter().map(|(item, _)| *item).collect();
+        for item in items {
+            ensure_item_and_warehouse(&mut tx, self.cid(), item, warehouse).await?;
+        }
+        apply_movements(&mut tx, self.cid(), &movements, note, at).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -133,15 +133,15 @@ CREATE TABLE payment_mappings (
 );
 
 -- Raw methods seen on orders without a mapping: listed for the user, never dropped.
+-- Written once per method (no counter: a hot row would serialise every import); how
+-- many orders carry it is counted from the orders when listed.
 CREATE TABLE unmapped_payment_methods (
     id INTEGER PRIMARY KEY,
     company_id BIGINT NOT NULL,
     shop_id BIGINT NOT NULL,
     raw_code TEXT NOT NULL,
     raw_title TEXT NOT NULL,
-    orders_seen BIGINT NOT NULL,
     first_seen_at TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL,
     UNIQUE (company_id, shop_id, raw_code, raw_title),
     FOREIGN KEY (company_id, shop_id) REFERENCES shops (company_id, id)
 );
@@ -211,6 +211,7 @@ CREATE TABLE orders (
     FOREIGN KEY (company_id, payment_method_id) REFERENCES payment_methods (company_id, id)
 );
 CREATE INDEX orders_by_created ON orders (company_id, shop_created_at);
+CREATE INDEX orders_by_payment_method ON orders (company_id, shop_id, payment_method_code);
 
 CREATE TABLE order_lines (
     id INTEGER PRIMARY KEY,
