@@ -38,11 +38,21 @@ fn generated_order(n: usize) -> NormalizedOrder {
     let mut lines = Vec::with_capacity(LINES);
     for k in 0..LINES {
         let pick = (n * 7 + k * 131) % CATALOG;
-        lines.push(line(&format!("SKU-{pick:04}"), &format!("{}", 10_000 + pick), "2", "12.20"));
+        lines.push(line(
+            &format!("SKU-{pick:04}"),
+            &format!("{}", 10_000 + pick),
+            "2",
+            "12.20",
+        ));
     }
     let fresh = n % 4 == 0;
     if fresh {
-        lines[LINES - 1] = line(&format!("NEW-{n}"), &format!("{}", 90_000 + n), "1", "24.40");
+        lines[LINES - 1] = line(
+            &format!("NEW-{n}"),
+            &format!("{}", 90_000 + n),
+            "1",
+            "24.40",
+        );
     }
     let mut incoming = order(&format!("{}", 100_000 + n), lines, 0);
     let customer = incoming.customer.as_mut().map(|customer| {
@@ -102,7 +112,10 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
             delivery: None,
             platform_id: Some(format!("known-{n}")),
         };
-        scope.create_customer(&customer, Some(t.shop), NOW).await.unwrap();
+        scope
+            .create_customer(&customer, Some(t.shop), NOW)
+            .await
+            .unwrap();
     }
     let payloads: Vec<NormalizedOrder> = (0..orders).map(generated_order).collect();
 
@@ -111,13 +124,22 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
     let started = Instant::now();
     let mut imported: Vec<OrderId> = Vec::with_capacity(orders);
     for payload in &payloads[..half] {
-        imported.push(scope.import_order(t.shop, payload, Source("bench"), NOW).await.unwrap().order);
+        imported.push(
+            scope
+                .import_order(t.shop, payload, Source("bench"), NOW)
+                .await
+                .unwrap()
+                .order,
+        );
     }
     let import_serial = rate(half, started.elapsed());
 
     // Four importers at once: the second half.
     let started = Instant::now();
-    let chunks: Vec<Vec<NormalizedOrder>> = payloads[half..].chunks(orders.div_ceil(8).max(1)).map(<[_]>::to_vec).collect();
+    let chunks: Vec<Vec<NormalizedOrder>> = payloads[half..]
+        .chunks(orders.div_ceil(8).max(1))
+        .map(<[_]>::to_vec)
+        .collect();
     let tasks = chunks.into_iter().map(|chunk| {
         let store = db.store.clone();
         let company = t.company;
@@ -126,7 +148,13 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
             let scope = store.company(company);
             let mut ids = Vec::with_capacity(chunk.len());
             for payload in &chunk {
-                ids.push(scope.import_order(shop, payload, Source("bench"), NOW).await.unwrap().order);
+                ids.push(
+                    scope
+                        .import_order(shop, payload, Source("bench"), NOW)
+                        .await
+                        .unwrap()
+                        .order,
+                );
             }
             ids
         })
@@ -152,7 +180,13 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
             .map(|k| (catalog[(movements + k) % CATALOG], Decimal::from(3)))
             .collect();
         scope
-            .record_movements(t.warehouse, &lines, ManualMovement::Receipt, Some("bench"), NOW)
+            .record_movements(
+                t.warehouse,
+                &lines,
+                ManualMovement::Receipt,
+                Some("bench"),
+                NOW,
+            )
             .await
             .unwrap();
         movements += lines.len();
@@ -161,12 +195,18 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
     let queries = 2_000;
     let started = Instant::now();
     for n in 0..queries {
-        scope.stock_level(catalog[(n * 37) % CATALOG], t.warehouse).await.unwrap();
+        scope
+            .stock_level(catalog[(n * 37) % CATALOG], t.warehouse)
+            .await
+            .unwrap();
     }
     let level_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(queries as u32);
     let started = Instant::now();
     for n in 0..queries {
-        scope.on_hand_from_ledger(catalog[(n * 37) % CATALOG], t.warehouse).await.unwrap();
+        scope
+            .on_hand_from_ledger(catalog[(n * 37) % CATALOG], t.warehouse)
+            .await
+            .unwrap();
     }
     let ledger_us = started.elapsed().as_secs_f64() * 1e6 / f64::from(queries as u32);
 
@@ -197,7 +237,8 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let backends = std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let backends =
+        std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let figures = runtime.block_on(async {
         let mut figures = Vec::new();
         if backends.contains("sqlite") {
@@ -213,7 +254,12 @@ fn main() {
     );
     println!(
         "{:<11} {:>16} {:>18} {:>17} {:>22} {:>20}",
-        "backend", "import orders/s", "import 4 tasks/s", "delivery notes/s", "stock level µs/query", "ledger sum µs/item"
+        "backend",
+        "import orders/s",
+        "import 4 tasks/s",
+        "delivery notes/s",
+        "stock level µs/query",
+        "ledger sum µs/item"
     );
     for f in &figures {
         println!(

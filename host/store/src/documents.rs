@@ -540,8 +540,9 @@ async fn order_line_items(
 ) -> StoreResult<BTreeMap<u32, ItemId>> {
     let mut items = BTreeMap::new();
     for row in sqlx::query(
-        "SELECT position, item_id FROM order_lines \
-         WHERE company_id = $1 AND order_id = $2 AND item_id IS NOT NULL",
+        // No `item_id IS NOT NULL` here: it tempts SQLite's planner into the by-item
+        // index, which scans every line of the company.
+        "SELECT position, item_id FROM order_lines WHERE company_id = $1 AND order_id = $2",
     )
     .bind(company)
     .bind(order.0)
@@ -550,7 +551,9 @@ async fn order_line_items(
     {
         let position = u32::try_from(row.int("position")?)
             .map_err(|error| StoreError::corrupt("position", error))?;
-        items.insert(position, ItemId(row.int("item_id")?));
+        if let Some(item) = row.opt_int("item_id")? {
+            items.insert(position, ItemId(item));
+        }
     }
     Ok(items)
 }

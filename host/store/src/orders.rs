@@ -24,11 +24,11 @@ use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::next_number;
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
 use crate::shops::{
     Shop, load_payment_mappings, load_shop, load_status_overrides, parse_status,
     record_unmapped_payment,
 };
+use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
 use crate::stock::emit_stock_changes;
 
 /// The number sequence host order numbers come from.
@@ -682,15 +682,16 @@ async fn line_items(
     order: OrderId,
 ) -> StoreResult<BTreeSet<ItemId>> {
     sqlx::query(
-        "SELECT DISTINCT item_id FROM order_lines \
-         WHERE company_id = $1 AND order_id = $2 AND item_id IS NOT NULL",
+        // Filtered here, not with `item_id IS NOT NULL`: see `order_line_items`.
+        "SELECT item_id FROM order_lines WHERE company_id = $1 AND order_id = $2",
     )
     .bind(company)
     .bind(order.0)
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|row| row.int("item_id").map(ItemId))
+    .filter_map(|row| row.opt_int("item_id").transpose())
+    .map(|item| item.map(ItemId))
     .collect()
 }
 
@@ -717,8 +718,7 @@ async fn resolve(
         match map_payment(raw, &mappings) {
             PaymentResolution::Mapped(method) => payment_method = Some(method),
             PaymentResolution::Unmapped { code, title } => {
-                record_unmapped_payment(conn, company, shop.id, &code, &title, at)
-                    .await?;
+                record_unmapped_payment(conn, company, shop.id, &code, &title, at).await?;
                 unmapped_payment = Some((code, title));
             }
         }
@@ -1030,7 +1030,10 @@ async fn insert_lines(
                 .bind(decimal_text(line.effective_tax_rate()))
                 .bind(decimal_text(line.tax_amount))
                 .bind(decimal_text(line.total))
-                .bind(quantity_e4(&format!("lines[{position}].quantity"), line.quantity)?);
+                .bind(quantity_e4(
+                    &format!("lines[{position}].quantity"),
+                    line.quantity,
+                )?);
         }
         query.execute(&mut *conn).await?;
     }

@@ -106,7 +106,9 @@ pub(crate) async fn apply_movements(
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for movement in chunk {
             let quantity = quantity_e4("movement quantity", movement.quantity)?;
-            let delta = deltas.entry((movement.item, movement.warehouse)).or_default();
+            let delta = deltas
+                .entry((movement.item, movement.warehouse))
+                .or_default();
             *delta = delta
                 .checked_add(quantity)
                 .ok_or_else(|| StoreError::Invalid("stock quantity out of range".into()))?;
@@ -134,7 +136,11 @@ pub(crate) async fn apply_movements(
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for ((item, warehouse), delta) in chunk {
-            query = query.bind(company).bind(item.0).bind(warehouse.0).bind(*delta);
+            query = query
+                .bind(company)
+                .bind(item.0)
+                .bind(warehouse.0)
+                .bind(*delta);
         }
         query.execute(&mut *conn).await?;
     }
@@ -189,26 +195,6 @@ pub(crate) async fn document_movements(
     .collect()
 }
 
-async fn reserved_e4(
-    conn: &mut AnyConnection,
-    company: i64,
-    item: ItemId,
-    warehouse: WarehouseId,
-) -> StoreResult<i64> {
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(l.quantity_e4 - l.delivered_e4), 0) AS BIGINT) AS reserved \
-         FROM order_lines l JOIN orders o ON o.company_id = l.company_id AND o.id = l.order_id \
-         WHERE l.company_id = $1 AND l.item_id = $2 AND o.warehouse_id = $3 \
-         AND o.status IN ('new', 'processing', 'on_hold') AND l.quantity_e4 > l.delivered_e4",
-    )
-    .bind(company)
-    .bind(item.0)
-    .bind(warehouse.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    row.int("reserved")
-}
-
 impl CompanyScope<'_> {
     /// Records a receipt or an adjustment by hand.
     pub async fn record_movement(
@@ -237,7 +223,9 @@ impl CompanyScope<'_> {
         let mut movements = Vec::with_capacity(lines.len());
         for &(item, quantity) in lines {
             if quantity.is_zero() {
-                return Err(StoreError::Invalid("a movement of 0 changes nothing".into()));
+                return Err(StoreError::Invalid(
+                    "a movement of 0 changes nothing".into(),
+                ));
             }
             let kind = match kind {
                 ManualMovement::Receipt if quantity.is_sign_negative() => {
@@ -265,30 +253,38 @@ impl CompanyScope<'_> {
         Ok(())
     }
 
-    /// On hand, reserved and available for an item in a warehouse.
+    /// On hand, reserved and available for an item in a warehouse: the running balance
+    /// and the open orders' undelivered quantities, in one round trip.
     pub async fn stock_level(
         &self,
         item: ItemId,
         warehouse: WarehouseId,
     ) -> StoreResult<StockLevel> {
-        let mut conn = self.store.reader().acquire().await?;
-        ensure_item_and_warehouse(&mut conn, self.cid(), item, warehouse).await?;
-        let on_hand = sqlx::query(
-            "SELECT on_hand_e4 FROM stock_balances \
-             WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3",
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM items WHERE company_id = $1 AND id = $2) AS items, \
+             (SELECT COUNT(*) FROM warehouses WHERE company_id = $1 AND id = $3) AS warehouses, \
+             (SELECT on_hand_e4 FROM stock_balances \
+              WHERE company_id = $1 AND item_id = $2 AND warehouse_id = $3) AS on_hand, \
+             (SELECT CAST(COALESCE(SUM(l.quantity_e4 - l.delivered_e4), 0) AS BIGINT) \
+              FROM order_lines l JOIN orders o ON o.company_id = l.company_id AND o.id = l.order_id \
+              WHERE l.company_id = $1 AND l.item_id = $2 AND o.warehouse_id = $3 \
+              AND o.status IN ('new', 'processing', 'on_hold') \
+              AND l.quantity_e4 > l.delivered_e4) AS reserved",
         )
         .bind(self.cid())
         .bind(item.0)
         .bind(warehouse.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|row| row.int("on_hand_e4"))
-        .transpose()?
-        .unwrap_or(0);
-        let reserved = reserved_e4(&mut conn, self.cid(), item, warehouse).await?;
+        .fetch_one(self.store.reader())
+        .await?;
+        if row.int("items")? == 0 {
+            return Err(StoreError::not_found("item", item));
+        }
+        if row.int("warehouses")? == 0 {
+            return Err(StoreError::not_found("warehouse", warehouse));
+        }
         Ok(StockLevel::from_parts(
-            quantity_from_e4(on_hand),
-            quantity_from_e4(reserved),
+            quantity_from_e4(row.opt_int("on_hand")?.unwrap_or(0)),
+            quantity_from_e4(row.int("reserved")?),
         ))
     }
 
