@@ -14,6 +14,8 @@
 //! `TOVOR_BENCH_ORDERS` changes the order count (default 10,000);
 //! `TOVOR_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -45,7 +47,7 @@ fn generated_order(n: usize) -> NormalizedOrder {
             "12.20",
         ));
     }
-    let fresh = n % 4 == 0;
+    let fresh = n.is_multiple_of(4);
     if fresh {
         lines[LINES - 1] = line(
             &format!("NEW-{n}"),
@@ -55,15 +57,13 @@ fn generated_order(n: usize) -> NormalizedOrder {
         );
     }
     let mut incoming = order(&format!("{}", 100_000 + n), lines, 0);
-    let customer = incoming.customer.as_mut().map(|customer| {
+    if let Some(customer) = incoming.customer.as_mut() {
         customer.platform_id = Some(if fresh {
             format!("new-{n}")
         } else {
             format!("known-{}", n % KNOWN_CUSTOMERS)
         });
-        customer
-    });
-    drop(customer);
+    }
     incoming
 }
 
@@ -265,6 +265,23 @@ fn main() {
         println!(
             "{:<11} {:>16.0} {:>18.0} {:>17.0} {:>22.1} {:>20.1}",
             f.backend, f.import_serial, f.import_concurrent, f.notes, f.level_us, f.ledger_us
+        );
+    }
+    if backends.contains("postgres") {
+        let autovacuum = runtime.block_on(async {
+            use sqlx::{Connection, Row};
+            let mut conn = sqlx::PgConnection::connect(&support::postgres_url())
+                .await
+                .ok()?;
+            let row = sqlx::query("SHOW autovacuum")
+                .fetch_one(&mut conn)
+                .await
+                .ok()?;
+            row.try_get::<String, _>(0).ok()
+        });
+        println!(
+            "PostgreSQL autovacuum: {} (when off, nothing analyzes or vacuums the tables during the run)",
+            autovacuum.unwrap_or_else(|| "unknown".into())
         );
     }
     if let Some(first) = figures.first() {

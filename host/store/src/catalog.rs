@@ -189,6 +189,21 @@ impl CompanyScope<'_> {
     /// previous link in that shop.
     pub async fn link_item(&self, link: &ItemLink) -> StoreResult<()> {
         let mut tx = self.store.begin().await?;
+        let found = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM items WHERE company_id = $1 AND id = $2) AS items, \
+             (SELECT COUNT(*) FROM shops WHERE company_id = $1 AND id = $3) AS shops",
+        )
+        .bind(self.cid())
+        .bind(link.item.0)
+        .bind(link.shop.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        if found.int("items")? == 0 {
+            return Err(StoreError::not_found("item", link.item));
+        }
+        if found.int("shops")? == 0 {
+            return Err(StoreError::not_found("shop", link.shop));
+        }
         upsert_item_link(&mut tx, self.cid(), link).await?;
         tx.commit().await?;
         Ok(())

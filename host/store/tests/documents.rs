@@ -1,6 +1,8 @@
 //! Invoices, delivery notes, gapless numbering, stock moved and reversed, reservations
 //! and the stock-changed outbox. Each test runs on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::collections::BTreeSet;

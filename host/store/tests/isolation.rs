@@ -1,13 +1,15 @@
 //! Company isolation and API tokens: one company's records are invisible to another at
 //! the storage level. Each test runs on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{NOW, TestDb, d, tenant, two_line_order};
 use tovor_domain::document::DocumentKind;
 use tovor_domain::mapping::HostStatus;
 use tovor_store::StoreError;
-use tovor_store::catalog::ItemLink;
+use tovor_store::catalog::{ItemInput, ItemLink};
 use tovor_store::orders::Source;
 use tovor_store::shops::ShopSettings;
 use tovor_store::stock::ManualMovement;
@@ -158,7 +160,22 @@ async fn another_company_sees_and_touches_nothing(db: TestDb) {
         variation_id: None,
         inventory_id: None,
     };
-    assert!(beta.link_item(&stolen_link).await.is_err());
+    assert!(is_not_found(beta.link_item(&stolen_link).await));
+    let own = ItemInput {
+        code: "OWN".into(),
+        name: "Own item".into(),
+        unit: "pcs".into(),
+        vat_rate: d("22"),
+        price: d("1"),
+        barcode: None,
+    };
+    let own = beta.create_item(&own, NOW).await.unwrap();
+    let onto_their_shop = ItemLink {
+        shop: a.shop,
+        item: own,
+        ..stolen_link
+    };
+    assert!(is_not_found(beta.link_item(&onto_their_shop).await));
 
     // Alpha's records are as they were.
     let order = alpha.order(imported.order).await.unwrap();

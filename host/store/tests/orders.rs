@@ -1,6 +1,8 @@
 //! Importing orders: creation with items and customers, re-imports, updates, stale
 //! versions, payment and status mappings. Each test runs on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use support::{NOW, TestDb, d, line, order, tenant, two_line_order};

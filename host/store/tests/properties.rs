@@ -2,6 +2,8 @@
 //! gapless numbering under concurrency, the ledger's sums, idempotent import, touched
 //! orders never overwritten, and out-of-order versions converging to the newest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::future::Future;

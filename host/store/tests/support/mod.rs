@@ -21,6 +21,8 @@ pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test"
 
 pub struct TestDb {
     pub store: Store,
+    /// The URL the store was opened with.
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -66,6 +68,7 @@ pub async fn sqlite() -> TestDb {
     let store = Store::open(&url).await.unwrap();
     TestDb {
         store,
+        url,
         cleanup: Cleanup::Sqlite(dir),
     }
 }
@@ -101,6 +104,7 @@ pub async fn postgres() -> TestDb {
     .unwrap();
     TestDb {
         store,
+        url: scoped,
         cleanup: Cleanup::Postgres { url, schema },
     }
 }
