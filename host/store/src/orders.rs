@@ -892,6 +892,68 @@ async fn resolve_items(
     Ok((items, created))
 }
 
+/// The order columns an import writes from the incoming order, in binding order (see
+/// [`bind_content`]).
+const CONTENT_COLUMNS: [&str; 22] = [
+    "external_number",
+    "status",
+    "shop_status",
+    "shop_status_raw",
+    "payment_status",
+    "payment_method_code",
+    "payment_method_title",
+    "payment_method_id",
+    "currency",
+    "prices_include_tax",
+    "customer_id",
+    "billing_address",
+    "shipping_address",
+    "customer_note",
+    "discount_total",
+    "shipping_total",
+    "tax_total",
+    "total",
+    "shop_created_at",
+    "shop_modified_at",
+    "content_hash",
+    "content",
+];
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the values of [`CONTENT_COLUMNS`].
+fn bind_content<'q>(
+    query: AnyQuery<'q>,
+    order: &NormalizedOrder,
+    hash: &str,
+    resolved: &Resolved,
+) -> StoreResult<AnyQuery<'q>> {
+    let payment = order.payment_method.as_ref();
+    Ok(query
+        .bind(order.number.clone())
+        .bind(resolved.status.as_str())
+        .bind(order.status.as_str())
+        .bind(order.status_raw.clone())
+        .bind(order.payment_status.as_str())
+        .bind(payment.map(|p| p.code.clone()))
+        .bind(payment.map(|p| p.title.clone()))
+        .bind(resolved.payment_method.map(|m| m.0))
+        .bind(order.currency.clone())
+        .bind(flag(order.prices_include_tax))
+        .bind(resolved.customer.0)
+        .bind(order.billing.as_ref().map(to_json).transpose()?)
+        .bind(order.shipping.as_ref().map(to_json).transpose()?)
+        .bind(order.customer_note.clone())
+        .bind(decimal_text(order.discount_total))
+        .bind(decimal_text(order.shipping_total))
+        .bind(decimal_text(order.tax_total))
+        .bind(decimal_text(order.total))
+        .bind(time_text(order.created_at))
+        .bind(time_text(order.modified_at))
+        .bind(hash.to_owned())
+        .bind(to_json(order)?))
+}
+
 async fn insert_order(
     conn: &mut AnyConnection,
     company: i64,
@@ -904,48 +966,27 @@ async fn insert_order(
     let number = next_number(conn, company, ORDER_SEQUENCE, at)
         .await?
         .to_string();
-    let payment = order.payment_method.as_ref();
-    let now = time_text(at);
-    let id = sqlx::query(
-        "INSERT INTO orders (company_id, shop_id, warehouse_id, number, external_id, external_number, \
-         status, shop_status, shop_status_raw, payment_status, payment_method_code, payment_method_title, \
-         payment_method_id, currency, prices_include_tax, customer_id, billing_address, shipping_address, \
-         customer_note, discount_total, shipping_total, tax_total, total, shop_created_at, shop_modified_at, \
-         content_hash, content, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $28) \
-         RETURNING id",
-    )
-    .bind(company)
-    .bind(shop.id.0)
-    .bind(shop.settings.warehouse.0)
-    .bind(number.as_str())
-    .bind(order.id.as_str())
-    .bind(order.number.as_str())
-    .bind(resolved.status.as_str())
-    .bind(order.status.as_str())
-    .bind(order.status_raw.as_str())
-    .bind(order.payment_status.as_str())
-    .bind(payment.map(|p| p.code.clone()))
-    .bind(payment.map(|p| p.title.clone()))
-    .bind(resolved.payment_method.map(|m| m.0))
-    .bind(order.currency.as_str())
-    .bind(flag(order.prices_include_tax))
-    .bind(resolved.customer.0)
-    .bind(order.billing.as_ref().map(to_json).transpose()?)
-    .bind(order.shipping.as_ref().map(to_json).transpose()?)
-    .bind(order.customer_note.as_deref())
-    .bind(decimal_text(order.discount_total))
-    .bind(decimal_text(order.shipping_total))
-    .bind(decimal_text(order.tax_total))
-    .bind(decimal_text(order.total))
-    .bind(time_text(order.created_at))
-    .bind(time_text(order.modified_at))
-    .bind(hash)
-    .bind(to_json(order)?)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?
-    .try_get("id")?;
+    // $1-$5 below, the content from $6, then the creation time twice.
+    let content_end = 5 + CONTENT_COLUMNS.len();
+    let sql = format!(
+        "INSERT INTO orders (company_id, shop_id, warehouse_id, number, external_id, {}, \
+         created_at, updated_at) VALUES ({}, ${}, ${}) RETURNING id",
+        CONTENT_COLUMNS.join(", "),
+        placeholders(1, content_end),
+        content_end + 1,
+        content_end + 1,
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(company)
+        .bind(shop.id.0)
+        .bind(shop.settings.warehouse.0)
+        .bind(number.clone())
+        .bind(order.id.clone());
+    let id = bind_content(query, order, hash, resolved)?
+        .bind(time_text(at))
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("id")?;
     Ok((OrderId(id), number))
 }
 
@@ -958,42 +999,24 @@ async fn overwrite_order(
     resolved: &Resolved,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
-    let payment = order.payment_method.as_ref();
-    sqlx::query(
-        "UPDATE orders SET external_number = $3, status = $4, shop_status = $5, shop_status_raw = $6, \
-         payment_status = $7, payment_method_code = $8, payment_method_title = $9, payment_method_id = $10, \
-         currency = $11, prices_include_tax = $12, customer_id = $13, billing_address = $14, \
-         shipping_address = $15, customer_note = $16, discount_total = $17, shipping_total = $18, \
-         tax_total = $19, total = $20, shop_created_at = $21, shop_modified_at = $22, content_hash = $23, \
-         content = $24, updated_at = $25 WHERE company_id = $1 AND id = $2",
-    )
-    .bind(company)
-    .bind(id.0)
-    .bind(order.number.as_str())
-    .bind(resolved.status.as_str())
-    .bind(order.status.as_str())
-    .bind(order.status_raw.as_str())
-    .bind(order.payment_status.as_str())
-    .bind(payment.map(|p| p.code.clone()))
-    .bind(payment.map(|p| p.title.clone()))
-    .bind(resolved.payment_method.map(|m| m.0))
-    .bind(order.currency.as_str())
-    .bind(flag(order.prices_include_tax))
-    .bind(resolved.customer.0)
-    .bind(order.billing.as_ref().map(to_json).transpose()?)
-    .bind(order.shipping.as_ref().map(to_json).transpose()?)
-    .bind(order.customer_note.as_deref())
-    .bind(decimal_text(order.discount_total))
-    .bind(decimal_text(order.shipping_total))
-    .bind(decimal_text(order.tax_total))
-    .bind(decimal_text(order.total))
-    .bind(time_text(order.created_at))
-    .bind(time_text(order.modified_at))
-    .bind(hash)
-    .bind(to_json(order)?)
-    .bind(time_text(at))
-    .execute(&mut *conn)
-    .await?;
+    // $1 and $2 select the row, the content from $3, then the update time.
+    let assignments: Vec<String> = CONTENT_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(n, column)| format!("{column} = ${}", n + 3))
+        .collect();
+    let sql = format!(
+        "UPDATE orders SET {}, updated_at = ${} WHERE company_id = $1 AND id = $2",
+        assignments.join(", "),
+        CONTENT_COLUMNS.len() + 3
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(company)
+        .bind(id.0);
+    bind_content(query, order, hash, resolved)?
+        .bind(time_text(at))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
