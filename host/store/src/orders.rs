@@ -334,18 +334,7 @@ impl CompanyScope<'_> {
                     at,
                 )
                 .await?;
-                if stored.state.mapped_status.is_open() != status.is_open() {
-                    let items = line_items(&mut tx, company, stored.id).await?;
-                    let changed = items.into_iter().map(|item| (item, stored.warehouse));
-                    emit_stock_changes(
-                        &mut tx,
-                        company,
-                        changed.collect::<BTreeSet<_>>(),
-                        "reserved",
-                        at,
-                    )
-                    .await?;
-                }
+                reservation_follows_status(&mut tx, company, &stored, status, at).await?;
                 ImportOutcome {
                     order: stored.id,
                     number: stored.number,
@@ -544,18 +533,7 @@ impl CompanyScope<'_> {
         .await?;
         let detail = json!({"from": stored.state.mapped_status, "to": status});
         add_history(&mut tx, company, id, source, "status_changed", &detail, at).await?;
-        if stored.state.mapped_status.is_open() != status.is_open() {
-            let items = line_items(&mut tx, company, id).await?;
-            let changed = items.into_iter().map(|item| (item, stored.warehouse));
-            emit_stock_changes(
-                &mut tx,
-                company,
-                changed.collect::<BTreeSet<_>>(),
-                "reserved",
-                at,
-            )
-            .await?;
-        }
+        reservation_follows_status(&mut tx, company, &stored, status, at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -649,6 +627,26 @@ pub(crate) async fn lock_order(
         .await?
         .ok_or_else(|| StoreError::not_found("order", id))?;
     stored_of(&row)
+}
+
+/// An order that opens or closes reserves or releases its items: record a stock change
+/// for each of them.
+async fn reservation_follows_status(
+    conn: &mut AnyConnection,
+    company: i64,
+    stored: &StoredRow,
+    status: HostStatus,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    if stored.state.mapped_status.is_open() == status.is_open() {
+        return Ok(());
+    }
+    let items = line_items(conn, company, stored.id).await?;
+    let changed: BTreeSet<_> = items
+        .into_iter()
+        .map(|item| (item, stored.warehouse))
+        .collect();
+    emit_stock_changes(conn, company, changed, "reserved", at).await
 }
 
 pub(crate) async fn add_history(
