@@ -2,47 +2,57 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Serialize;
-use subtle::ConstantTimeEq;
 use tovor_runtime::{EngineOptions, Runtime, RuntimeOptions};
+use tovor_server::{Sealer, Server, ServerConfig, WorkerOptions};
+use tovor_store::Store;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "TOVOR_LISTEN")]
     listen: SocketAddr,
-    /// Where tovor keeps its data (SQLite database, compile cache, uploaded plugins).
+    /// Where tovor keeps its data (SQLite database, secret key, compile cache, uploaded
+    /// plugins).
     #[arg(long, default_value = "tovor-data", env = "TOVOR_DATA_DIR")]
     data_dir: PathBuf,
+    /// `postgres://...` to keep the data in PostgreSQL (several processes may share
+    /// it); the default is SQLite at `<data-dir>/tovor.db`.
+    #[arg(long, env = "TOVOR_DATABASE_URL")]
+    database_url: Option<String>,
     /// Folder of connector plugins, watched for changes. Defaults to the connectors the
     /// set-up command built (`target/plugins`) when present, else `<data-dir>/plugins`.
     #[arg(long, env = "TOVOR_PLUGINS")]
     plugins: Option<PathBuf>,
+    /// The address shops reach this service at, for the webhook URLs it hands out
+    /// (default `http://<listen>`).
+    #[arg(long, env = "TOVOR_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Let connectors reach loopback and private addresses named in a shop's settings
     /// (tests, demos, shops on a local network). Cloud metadata stays refused.
     #[arg(long, env = "TOVOR_ALLOW_PRIVATE_EGRESS")]
     allow_private_egress: bool,
+    /// Serve the API and take webhooks, but leave background work to other processes.
+    #[arg(long)]
+    no_workers: bool,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20, env = "TOVOR_MAX_BODY_BYTES")]
+    max_body_bytes: usize,
+    /// Seconds an idle worker waits before looking for due work again.
+    #[arg(long, default_value_t = 2, env = "TOVOR_IDLE_POLL_SECS")]
+    idle_poll_secs: u64,
+    /// Logs as JSON lines instead of text.
+    #[arg(long, env = "TOVOR_LOG_JSON")]
+    log_json: bool,
     /// Disable wasmtime's pooling allocator (slower calls, less reserved address space).
     #[arg(long)]
     no_pooling: bool,
 }
 
-struct AppState {
-    runtime: Runtime,
-    admin_token: String,
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging();
+    init_logging(args.log_json);
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     let plugins_dir = args.plugins.clone().unwrap_or_else(|| {
@@ -55,6 +65,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     std::fs::create_dir_all(&plugins_dir)
         .with_context(|| format!("cannot create {}", plugins_dir.display()))?;
+
+    let database_url = args.database_url.clone().unwrap_or_else(|| {
+        format!("sqlite://{}", args.data_dir.join("tovor.db").display())
+    });
+    let store = Store::open(&database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact_url(&database_url)))?;
+    let sealer = Sealer::load(
+        std::env::var("TOVOR_SECRET_KEY").ok().as_deref(),
+        &args.data_dir,
+    )?;
 
     let runtime = Runtime::new(RuntimeOptions {
         engine: EngineOptions {
@@ -76,36 +97,60 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot watch {}", plugins_dir.display()))?;
 
     let admin_token = admin_token(&args.data_dir)?;
-    let state = Arc::new(AppState {
+    let server = Server::start(ServerConfig {
+        store: store.clone(),
         runtime,
+        sealer,
         admin_token,
+        public_url: args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen)),
+        plugins_dir,
+        max_body_bytes: args.max_body_bytes,
+        workers: WorkerOptions {
+            enabled: !args.no_workers,
+            idle_poll: Duration::from_secs(args.idle_poll_secs.max(1)),
+            ..WorkerOptions::default()
+        },
     });
-    let api = Router::new()
-        .route("/plugins", get(list_plugins))
-        .route("/plugins/{id}/reload", post(reload_plugin))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .nest("/api/v1", api)
-        .with_state(state);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(listen = %args.listen, "tovor is serving");
-    axum::serve(listener, app)
+    tracing::info!(listen = %args.listen, database = %redact_url(&database_url), "tovor is serving");
+    axum::serve(listener, server.router())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .context("server failed")
+        .context("server failed")?;
+    // Requests are answered; now the workers finish what they hold and the intake
+    // flushes, then the database closes.
+    server.shutdown().await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
 }
 
-fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+/// The URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// `TOVOR_ADMIN_TOKEN` when set; otherwise a token generated on first start, printed
@@ -149,122 +194,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
-}
-
-#[derive(Serialize)]
-struct ApiError {
-    error: ApiErrorBody,
-}
-
-#[derive(Serialize)]
-struct ApiErrorBody {
-    code: &'static str,
-    message: String,
-}
-
-fn api_error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ApiError {
-            error: ApiErrorBody {
-                code,
-                message: message.into(),
-            },
-        }),
-    )
-        .into_response()
-}
-
-/// Every `/api/v1` route needs the bearer token.
-async fn require_token(
-    State(state): State<Arc<AppState>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let presented = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if bool::from(token.as_bytes().ct_eq(state.admin_token.as_bytes())) => {
-            next.run(request).await
-        }
-        _ => api_error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid bearer token is required",
-        ),
-    }
-}
-
-#[derive(Serialize)]
-struct PluginView {
-    id: String,
-    name: String,
-    kind: String,
-    version: String,
-    contract: String,
-    sha256: String,
-    config: Vec<tovor_manifest::ConfigField>,
-}
-
-#[derive(Serialize)]
-struct PluginFailureView {
-    dir: String,
-    message: String,
-}
-
-#[derive(Serialize)]
-struct PluginsView {
-    plugins: Vec<PluginView>,
-    failures: Vec<PluginFailureView>,
-}
-
-async fn list_plugins(State(state): State<Arc<AppState>>) -> Response {
-    let plugins = state
-        .runtime
-        .plugins()
-        .iter()
-        .map(|p| PluginView {
-            id: p.manifest.plugin.id.clone(),
-            name: p.manifest.plugin.name.clone(),
-            kind: p.manifest.plugin.kind.to_string(),
-            version: p.manifest.plugin.version.to_string(),
-            contract: p.manifest.plugin.contract.to_string(),
-            sha256: p.wasm_sha256.clone(),
-            config: p.manifest.config.clone(),
-        })
-        .collect();
-    let failures = state
-        .runtime
-        .load_failures()
-        .into_iter()
-        .map(|f| PluginFailureView {
-            dir: f.dir.display().to_string(),
-            message: f.message,
-        })
-        .collect();
-    Json(PluginsView { plugins, failures }).into_response()
-}
-
-async fn reload_plugin(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    match state.runtime.reload(&id).await {
-        Ok(plugin) => Json(serde_json::json!({
-            "id": plugin.id(),
-            "version": plugin.manifest.plugin.version.to_string(),
-            "sha256": plugin.wasm_sha256,
-        }))
-        .into_response(),
-        Err(tovor_runtime::ReloadError::NotLoaded(id)) => api_error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no plugin {id}"),
-        ),
-        Err(error) => api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "plugin_refused",
-            error.to_string(),
-        ),
-    }
 }

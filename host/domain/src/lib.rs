@@ -19,6 +19,7 @@
 pub mod document;
 pub mod ids;
 pub mod import;
+pub mod invoicing;
 pub mod mapping;
 pub mod matching;
 pub mod money;

@@ -41,6 +41,16 @@ impl Backend {
             Self::Postgres => " FOR UPDATE",
         }
     }
+
+    /// Appended to the sub-select of a claim: on PostgreSQL rows another process is
+    /// claiming are skipped instead of claimed twice; SQLite's single writer already
+    /// serialises claims.
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
 }
 
 /// Connection settings beyond the URL.
@@ -136,6 +146,11 @@ impl Store {
 
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.read
+    }
+
+    /// For single-statement writes outside a transaction.
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
     }
 
     /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so it holds the

@@ -19,12 +19,15 @@ pub mod companies;
 mod db;
 pub mod documents;
 mod error;
+pub mod inbox;
 mod numbering;
 pub mod orders;
+pub mod push;
 mod scope;
 pub mod shops;
 mod sql;
 pub mod stock;
+pub mod sync;
 
 pub use companies::{ApiToken, Company, NewApiToken};
 pub use db::{Backend, Store, StoreOptions};

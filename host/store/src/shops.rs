@@ -1,15 +1,19 @@
 //! Shops (e-stores), the host's payment methods, and each shop's payment-method and
 //! status mappings.
 
+use std::collections::BTreeMap;
+
+use rand::RngCore;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use tovor_domain::document::DocumentKind;
+use tovor_domain::invoicing::AutoInvoice;
 use tovor_domain::mapping::{HostStatus, PaymentMapping, StatusOverride};
 use tovor_domain::stock::StockMode;
 use tovor_domain::{HostPaymentMethodId, ShopId, WarehouseId};
 
 use crate::catalog::conflict;
-use crate::codec::{RowExt, flag, time_text};
+use crate::codec::{RowExt, flag, parse_time, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
 
@@ -28,6 +32,16 @@ pub struct ShopSettings {
     pub stock_document: DocumentKind,
     /// What the shop is told: on hand or available.
     pub stock_mode: StockMode,
+    /// The connector's non-secret settings (the fields its manifest declares).
+    pub config: BTreeMap<String, String>,
+    /// The connector's secret settings, sealed by the caller; the store keeps them as
+    /// given and never reads them.
+    pub sealed_secrets: Option<String>,
+    /// Minutes between syncs of a shop that sends no webhooks.
+    pub poll_minutes: u32,
+    /// Orders placed before this are not imported.
+    pub import_from: Option<OffsetDateTime>,
+    pub auto_invoice: AutoInvoice,
 }
 
 impl ShopSettings {
@@ -40,14 +54,29 @@ impl ShopSettings {
             update_existing: false,
             stock_document: DocumentKind::DeliveryNote,
             stock_mode: StockMode::Available,
+            config: BTreeMap::new(),
+            sealed_secrets: None,
+            poll_minutes: DEFAULT_POLL_MINUTES,
+            import_from: None,
+            auto_invoice: AutoInvoice::Off,
         }
     }
+
+    /// A custom-platform shop has no connector: orders arrive through the API.
+    pub fn is_custom(&self) -> bool {
+        self.plugin_id.is_empty()
+    }
 }
+
+/// How often a shop without webhooks is asked for changed orders, by default.
+pub const DEFAULT_POLL_MINUTES: u32 = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shop {
     pub id: ShopId,
     pub settings: ShopSettings,
+    /// The unguessable part of the shop's webhook URL (`/hooks/{key}`).
+    pub webhook_key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +132,8 @@ pub(crate) fn parse_status(column: &str, text: &str) -> StoreResult<HostStatus> 
         .map_err(|error| StoreError::corrupt(column, error))
 }
 
-const SHOP_COLUMNS: &str =
-    "id, name, plugin_id, warehouse_id, update_existing, stock_document, stock_mode";
+const SHOP_COLUMNS: &str = "id, name, plugin_id, warehouse_id, update_existing, stock_document, \
+     stock_mode, config, sealed_secrets, webhook_key, poll_minutes, import_from, auto_invoice";
 
 fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
     Ok(Shop {
@@ -116,8 +145,41 @@ fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
             update_existing: row.flag("update_existing")?,
             stock_document: parse_stock_document(&row.text("stock_document")?)?,
             stock_mode: parse_stock_mode(&row.text("stock_mode")?)?,
+            config: row.json("config")?,
+            sealed_secrets: row.opt_text("sealed_secrets")?,
+            poll_minutes: u32::try_from(row.int("poll_minutes")?)
+                .map_err(|error| StoreError::corrupt("poll_minutes", error))?,
+            import_from: row
+                .opt_text("import_from")?
+                .map(|text| parse_time("import_from", &text))
+                .transpose()?,
+            auto_invoice: row
+                .text("auto_invoice")?
+                .parse()
+                .map_err(|error| StoreError::corrupt("auto_invoice", error))?,
         },
+        webhook_key: row.opt_text("webhook_key")?.unwrap_or_default(),
     })
+}
+
+fn check_settings(settings: &ShopSettings) -> StoreResult<()> {
+    if settings.name.trim().is_empty() {
+        return Err(StoreError::Invalid("a shop needs a name".into()));
+    }
+    if settings.poll_minutes == 0 {
+        return Err(StoreError::Invalid(
+            "poll_minutes must be at least 1".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// 256 random bits, hex: the webhook URL is the shop's only credential for intake
+/// routing, so it must not be guessable or enumerable.
+fn new_webhook_key() -> String {
+    let mut random = [0_u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    hex::encode(random)
 }
 
 pub(crate) async fn load_shop(
@@ -206,21 +268,37 @@ pub(crate) async fn record_unmapped_payment(
     Ok(())
 }
 
+impl crate::Store {
+    /// The shop a webhook URL belongs to, with its company: the intake's routing.
+    pub async fn shop_by_webhook_key(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<(tovor_domain::CompanyId, Shop)>> {
+        let sql = format!("SELECT company_id, {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1");
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_optional(self.reader())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((tovor_domain::CompanyId(row.int("company_id")?), shop_of(&row)?)))
+    }
+}
+
 impl CompanyScope<'_> {
     pub async fn create_shop(
         &self,
         settings: &ShopSettings,
         at: OffsetDateTime,
     ) -> StoreResult<ShopId> {
-        if settings.name.trim().is_empty() || settings.plugin_id.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "a shop needs a name and a plugin".into(),
-            ));
-        }
+        check_settings(settings)?;
         let mut tx = self.store.begin().await?;
         let id = sqlx::query(
             "INSERT INTO shops (company_id, name, plugin_id, warehouse_id, update_existing, \
-             stock_document, stock_mode, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+             stock_document, stock_mode, config, sealed_secrets, poll_minutes, import_from, \
+             auto_invoice, webhook_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(self.cid())
         .bind(settings.name.trim())
@@ -229,20 +307,43 @@ impl CompanyScope<'_> {
         .bind(flag(settings.update_existing))
         .bind(stock_document_text(settings.stock_document))
         .bind(stock_mode_text(settings.stock_mode))
+        .bind(to_json(&settings.config)?)
+        .bind(settings.sealed_secrets.clone())
+        .bind(i64::from(settings.poll_minutes))
+        .bind(settings.import_from.map(time_text))
+        .bind(settings.auto_invoice.to_string())
+        .bind(new_webhook_key())
         .bind(time_text(at))
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?
         .try_get("id")?;
+        // Every shop with a connector gets a sync job, due at once: the first sync
+        // imports what changed since `import_from`.
+        if !settings.is_custom() {
+            sqlx::query(
+                "INSERT INTO shop_sync (company_id, shop_id, next_run_at, sync_cursor) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(self.cid())
+            .bind(id)
+            .bind(time_text(at))
+            .bind(time_text(settings.import_from.unwrap_or(at)))
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(ShopId(id))
     }
 
     pub async fn update_shop(&self, shop: ShopId, settings: &ShopSettings) -> StoreResult<()> {
+        check_settings(settings)?;
         let mut tx = self.store.begin().await?;
         let done = sqlx::query(
             "UPDATE shops SET name = $3, plugin_id = $4, warehouse_id = $5, update_existing = $6, \
-             stock_document = $7, stock_mode = $8 WHERE company_id = $1 AND id = $2",
+             stock_document = $7, stock_mode = $8, config = $9, sealed_secrets = $10, \
+             poll_minutes = $11, import_from = $12, auto_invoice = $13 \
+             WHERE company_id = $1 AND id = $2",
         )
         .bind(self.cid())
         .bind(shop.0)
@@ -252,11 +353,29 @@ impl CompanyScope<'_> {
         .bind(flag(settings.update_existing))
         .bind(stock_document_text(settings.stock_document))
         .bind(stock_mode_text(settings.stock_mode))
+        .bind(to_json(&settings.config)?)
+        .bind(settings.sealed_secrets.clone())
+        .bind(i64::from(settings.poll_minutes))
+        .bind(settings.import_from.map(time_text))
+        .bind(settings.auto_invoice.to_string())
         .execute(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("shop", shop));
+        }
+        if !settings.is_custom() {
+            let now = OffsetDateTime::now_utc();
+            sqlx::query(
+                "INSERT INTO shop_sync (company_id, shop_id, next_run_at, sync_cursor) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (shop_id) DO NOTHING",
+            )
+            .bind(self.cid())
+            .bind(shop.0)
+            .bind(time_text(now))
+            .bind(time_text(settings.import_from.unwrap_or(now)))
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

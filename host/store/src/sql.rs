@@ -17,8 +17,13 @@ pub(crate) fn placeholders(start: usize, count: usize) -> String {
 
 /// `($1, $2, ...), (...)` for `rows` rows of `columns` values.
 pub(crate) fn value_rows(rows: usize, columns: usize) -> String {
+    value_rows_from(1, rows, columns)
+}
+
+/// Like [`value_rows`], numbered from `$start` (after a statement's fixed values).
+pub(crate) fn value_rows_from(start: usize, rows: usize, columns: usize) -> String {
     (0..rows)
-        .map(|row| format!("({})", placeholders(1 + row * columns, columns)))
+        .map(|row| format!("({})", placeholders(start + row * columns, columns)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -31,5 +36,6 @@ mod tests {
     fn lists_number_their_values() {
         assert_eq!(placeholders(3, 2), "$3, $4");
         assert_eq!(value_rows(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(value_rows_from(3, 2, 2), "($3, $4), ($5, $6)");
     }
 }

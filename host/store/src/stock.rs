@@ -174,7 +174,7 @@ pub(crate) async fn emit_stock_changes(
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(())
+    crate::push::queue_pushes(conn, company, &changed, at).await
 }
 
 pub(crate) async fn document_movements(

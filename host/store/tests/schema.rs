@@ -14,6 +14,7 @@ fn portable(declared: &str) -> String {
     match declared.to_ascii_uppercase().as_str() {
         "INTEGER" | "BIGINT" => "integer".to_owned(),
         "TEXT" => "text".to_owned(),
+        "BLOB" | "BYTEA" => "bytes".to_owned(),
         other => other.to_lowercase(),
     }
 }

@@ -65,6 +65,9 @@ pub struct MsPayment {
 #[derive(Debug, Deserialize)]
 pub struct MsItem {
     pub id: u64,
+    /// Minishop's product id; absent on lines of deleted products.
+    #[serde(default)]
+    pub product_id: Option<u64>,
     pub sku: Option<String>,
     pub name: String,
     #[serde(with = "money::lenient")]
@@ -171,7 +174,7 @@ fn map_item(item: MsItem) -> LineItem {
         platform_line_id: Some(item.id.to_string()),
         sku: item.sku,
         name: item.name,
-        product_id: None,
+        product_id: item.product_id.map(|id| id.to_string()),
         variation_id: None,
         quantity: money::format_decimal(item.quantity),
         unit_price: money::format_decimal(item.unit_price),

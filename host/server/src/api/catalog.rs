@@ -1,0 +1,442 @@
+//! Warehouses, items, customers, host payment methods, and the company's stock.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tovor_domain::stock::StockLevel;
+use tovor_domain::{CustomerId, ItemId, ShopId, WarehouseId};
+use tovor_store::catalog::{Customer, Item, ItemInput, ItemLink};
+use tovor_store::stock::ManualMovement;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Company;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WarehouseInput {
+    pub name: String,
+    /// Short code; derived from the name when omitted.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarehouseView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// Creates a warehouse.
+#[utoipa::path(post, path = "/api/v1/warehouses", tag = "catalog", request_body = WarehouseInput,
+    responses((status = 201, body = WarehouseView), (status = 409, body = ErrorBody)))]
+pub async fn create_warehouse(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<WarehouseInput>,
+) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "a warehouse needs a name"));
+    }
+    let code = input.code.unwrap_or_else(|| {
+        name.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    });
+    let id = state.store.company(company.0).create_warehouse(&code, name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WarehouseView {
+            id: id.0,
+            code,
+            name: name.to_owned(),
+        }),
+    ))
+}
+
+/// The company's warehouses.
+#[utoipa::path(get, path = "/api/v1/warehouses", tag = "catalog",
+    responses((status = 200, body = Vec<WarehouseView>)))]
+pub async fn list_warehouses(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+) -> ApiResult<Json<Vec<WarehouseView>>> {
+    let warehouses = state.store.company(company.0).warehouses().await?;
+    Ok(Json(
+        warehouses
+            .into_iter()
+            .map(|warehouse| WarehouseView {
+                id: warehouse.id.0,
+                code: warehouse.code,
+                name: warehouse.name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ItemInputBody {
+    /// The item's code; the SKU shops know it by.
+    pub code: String,
+    pub name: String,
+    #[serde(default = "default_unit")]
+    pub unit: String,
+    #[schema(value_type = String)]
+    pub vat_rate: Decimal,
+    /// Net unit price.
+    #[schema(value_type = String)]
+    pub price: Decimal,
+    pub barcode: Option<String>,
+}
+
+fn default_unit() -> String {
+    "pcs".into()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    #[schema(value_type = String)]
+    pub vat_rate: Decimal,
+    #[schema(value_type = String)]
+    pub price: Decimal,
+    pub barcode: Option<String>,
+}
+
+fn item_view(item: Item) -> ItemView {
+    ItemView {
+        id: item.id.0,
+        code: item.code,
+        name: item.name,
+        unit: item.unit,
+        vat_rate: item.vat_rate,
+        price: item.price,
+        barcode: item.barcode,
+    }
+}
+
+/// Creates an item.
+#[utoipa::path(post, path = "/api/v1/items", tag = "catalog", request_body = ItemInputBody,
+    responses((status = 201, body = ItemView), (status = 409, body = ErrorBody)))]
+pub async fn create_item(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<ItemInputBody>,
+) -> ApiResult<(StatusCode, Json<ItemView>)> {
+    let scope = state.store.company(company.0);
+    let id = scope
+        .create_item(
+            &ItemInput {
+                code: input.code,
+                name: input.name,
+                unit: input.unit,
+                vat_rate: input.vat_rate,
+                price: input.price,
+                barcode: input.barcode,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(item_view(scope.item(id).await?))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct Page {
+    /// Continue after this item code / customer id.
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// The item catalog, by code.
+#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(Page),
+    responses((status = 200, body = Vec<ItemView>)))]
+pub async fn list_items(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Vec<ItemView>>> {
+    let items = state
+        .store
+        .company(company.0)
+        .items(page.after.as_deref(), page.limit.unwrap_or(100).clamp(1, 1000))
+        .await?;
+    Ok(Json(items.into_iter().map(item_view).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ItemLinkInput {
+    pub shop_id: i64,
+    /// The platform's product id.
+    pub product_id: String,
+    pub variation_id: Option<String>,
+    /// The platform's inventory record (Shopify inventory item id).
+    pub inventory_id: Option<String>,
+}
+
+/// Links an item to a shop's product (or variation): its stock is then pushed there.
+#[utoipa::path(post, path = "/api/v1/items/{id}/links", tag = "catalog",
+    params(("id" = i64, Path)), request_body = ItemLinkInput,
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn link_item(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(input): Json<ItemLinkInput>,
+) -> ApiResult<StatusCode> {
+    let scope = state.store.company(company.0);
+    scope
+        .link_item(&ItemLink {
+            shop: ShopId(input.shop_id),
+            item: ItemId(id),
+            product_id: input.product_id,
+            variation_id: input.variation_id,
+            inventory_id: input.inventory_id,
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerView {
+    pub id: i64,
+    pub name: String,
+    pub company_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub vat_id: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub billing: Option<tovor_domain::order::Address>,
+    #[schema(value_type = Option<Object>)]
+    pub delivery: Option<tovor_domain::order::Address>,
+}
+
+fn customer_view(customer: Customer) -> CustomerView {
+    CustomerView {
+        id: customer.id.0,
+        name: customer.name,
+        company_name: customer.company_name,
+        email: customer.email,
+        phone: customer.phone,
+        vat_id: customer.vat_id,
+        billing: customer.billing,
+        delivery: customer.delivery,
+    }
+}
+
+/// The customer catalog.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "catalog", params(Page),
+    responses((status = 200, body = Vec<CustomerView>)))]
+pub async fn list_customers(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Vec<CustomerView>>> {
+    let after = page
+        .after
+        .as_deref()
+        .map(|text| text.parse::<i64>().map(CustomerId))
+        .transpose()
+        .map_err(|_| ApiError::field("after", "a customer id"))?;
+    let customers = state
+        .store
+        .company(company.0)
+        .customers(after, page.limit.unwrap_or(100).clamp(1, 1000))
+        .await?;
+    Ok(Json(customers.into_iter().map(customer_view).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PaymentMethodInput {
+    pub code: String,
+    pub name: String,
+    /// Shipments of orders paid this way collect the amount.
+    #[serde(default)]
+    pub cash_on_delivery: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentMethodView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub cash_on_delivery: bool,
+}
+
+/// Creates a host payment method (shops' methods are mapped to these).
+#[utoipa::path(post, path = "/api/v1/payment-methods", tag = "catalog",
+    request_body = PaymentMethodInput,
+    responses((status = 201, body = PaymentMethodView), (status = 409, body = ErrorBody)))]
+pub async fn create_payment_method(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<PaymentMethodInput>,
+) -> ApiResult<(StatusCode, Json<PaymentMethodView>)> {
+    let id = state
+        .store
+        .company(company.0)
+        .create_payment_method(&input.code, &input.name, input.cash_on_delivery)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PaymentMethodView {
+            id: id.0,
+            code: input.code,
+            name: input.name,
+            cash_on_delivery: input.cash_on_delivery,
+        }),
+    ))
+}
+
+/// The host's payment methods.
+#[utoipa::path(get, path = "/api/v1/payment-methods", tag = "catalog",
+    responses((status = 200, body = Vec<PaymentMethodView>)))]
+pub async fn list_payment_methods(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+) -> ApiResult<Json<Vec<PaymentMethodView>>> {
+    let methods = state.store.company(company.0).payment_methods().await?;
+    Ok(Json(
+        methods
+            .into_iter()
+            .map(|method| PaymentMethodView {
+                id: method.id.0,
+                code: method.code,
+                name: method.name,
+                cash_on_delivery: method.cash_on_delivery,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StockQuery {
+    pub warehouse_id: Option<i64>,
+    pub item_id: Option<i64>,
+    pub sku: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StockView {
+    pub item_id: i64,
+    pub sku: String,
+    pub warehouse_id: i64,
+    #[schema(value_type = String)]
+    pub on_hand: Decimal,
+    #[schema(value_type = String)]
+    pub reserved: Decimal,
+    #[schema(value_type = String)]
+    pub available: Decimal,
+}
+
+/// On hand, reserved and available per item and warehouse. Narrow with `item_id` or
+/// `sku` and `warehouse_id`; without an item, every item (up to 1000) is listed.
+#[utoipa::path(get, path = "/api/v1/stock", tag = "stock", params(StockQuery),
+    responses((status = 200, body = Vec<StockView>), (status = 404, body = ErrorBody)))]
+pub async fn stock(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Query(query): Query<StockQuery>,
+) -> ApiResult<Json<Vec<StockView>>> {
+    let scope = state.store.company(company.0);
+    let items: Vec<Item> = match (query.item_id, query.sku.as_deref()) {
+        (Some(id), _) => vec![scope.item(ItemId(id)).await?],
+        (None, Some(sku)) => vec![
+            scope
+                .item_by_code(sku)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("no item {sku:?}")))?,
+        ],
+        (None, None) => scope.items(None, 1000).await?,
+    };
+    let warehouses: Vec<WarehouseId> = match query.warehouse_id {
+        Some(id) => vec![WarehouseId(id)],
+        None => scope.warehouses().await?.into_iter().map(|w| w.id).collect(),
+    };
+    let mut levels = Vec::with_capacity(items.len() * warehouses.len());
+    for item in &items {
+        for warehouse in &warehouses {
+            let level: StockLevel = scope.stock_level(item.id, *warehouse).await?;
+            levels.push(StockView {
+                item_id: item.id.0,
+                sku: item.code.clone(),
+                warehouse_id: warehouse.0,
+                on_hand: level.on_hand,
+                reserved: level.reserved,
+                available: level.available,
+            });
+        }
+    }
+    Ok(Json(levels))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReceiptInput {
+    pub warehouse_id: i64,
+    pub lines: Vec<ReceiptLine>,
+    pub note: Option<String>,
+    /// `receipt` (default) or `adjustment` (a count correction, either sign).
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReceiptLine {
+    pub sku: String,
+    #[schema(value_type = String)]
+    pub quantity: Decimal,
+}
+
+/// Goods received (or counted): stock goes up, and the shops hear of it.
+#[utoipa::path(post, path = "/api/v1/stock/receipts", tag = "stock", request_body = ReceiptInput,
+    responses((status = 201, body = Vec<StockView>), (status = 404, body = ErrorBody)))]
+pub async fn receive_stock(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<ReceiptInput>,
+) -> ApiResult<(StatusCode, Json<Vec<StockView>>)> {
+    let kind = match input.kind.as_deref() {
+        None | Some("receipt") => ManualMovement::Receipt,
+        Some("adjustment") => ManualMovement::Adjustment,
+        Some(_) => return Err(ApiError::field("kind", "must be receipt or adjustment")),
+    };
+    if input.lines.is_empty() {
+        return Err(ApiError::field("lines", "at least one line"));
+    }
+    let scope = state.store.company(company.0);
+    let mut lines = Vec::with_capacity(input.lines.len());
+    for (index, line) in input.lines.iter().enumerate() {
+        let item = scope.item_by_code(&line.sku).await?.ok_or_else(|| {
+            ApiError::field(&format!("lines[{index}].sku"), format!("no item {:?}", line.sku))
+        })?;
+        lines.push((item, line.quantity));
+    }
+    let warehouse = WarehouseId(input.warehouse_id);
+    let movements: Vec<(ItemId, Decimal)> = lines.iter().map(|(item, q)| (item.id, *q)).collect();
+    scope
+        .record_movements(warehouse, &movements, kind, input.note.as_deref(), OffsetDateTime::now_utc())
+        .await?;
+    state.wake.push.notify_one();
+    let mut levels = Vec::with_capacity(lines.len());
+    for (item, _) in lines {
+        let level = scope.stock_level(item.id, warehouse).await?;
+        levels.push(StockView {
+            item_id: item.id.0,
+            sku: item.code,
+            warehouse_id: warehouse.0,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            available: level.available,
+        });
+    }
+    Ok((StatusCode::CREATED, Json(levels)))
+}

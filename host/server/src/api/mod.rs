@@ -1,0 +1,124 @@
+//! The HTTP API (`/api/v1`), the webhook intake (`/hooks/{key}`), health and metrics.
+
+pub mod admin;
+pub mod auth;
+pub mod catalog;
+pub mod error;
+pub mod orders;
+pub mod shops;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tovor", description = "Connects an invoicing and stock program with online shops and parcel carriers. Every /api/v1 route but this document needs `Authorization: Bearer <token>`: a company's API token, or the operator's admin token for companies and plugins. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`."),
+    paths(
+        admin::create_company, admin::list_plugins, admin::add_plugin, admin::reload_plugin,
+        catalog::create_warehouse, catalog::list_warehouses, catalog::create_item, catalog::list_items,
+        catalog::link_item, catalog::list_customers, catalog::create_payment_method,
+        catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
+        shops::create_shop, shops::list_shops, shops::get_shop, shops::update_shop, shops::sync_now,
+        shops::import_history, shops::push_order, shops::payment_methods, shops::map_payment_method,
+        shops::map_status, shops::push_states, shops::resync_stock, shops::deliveries,
+        shops::retry_delivery,
+        orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
+        orders::get_document, orders::cancel_document,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    match state.store.pending_deliveries().await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    state.metrics.run_upkeep();
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn unknown_route() -> impl IntoResponse {
+    error::ApiError::not_found("no such route")
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/companies", post(admin::create_company))
+        .route("/plugins", get(admin::list_plugins).post(admin::add_plugin))
+        .route("/plugins/{id}/reload", post(admin::reload_plugin))
+        .route("/warehouses", get(catalog::list_warehouses).post(catalog::create_warehouse))
+        .route("/items", get(catalog::list_items).post(catalog::create_item))
+        .route("/items/{id}/links", post(catalog::link_item))
+        .route("/customers", get(catalog::list_customers))
+        .route(
+            "/payment-methods",
+            get(catalog::list_payment_methods).post(catalog::create_payment_method),
+        )
+        .route("/stock", get(catalog::stock))
+        .route("/stock/receipts", post(catalog::receive_stock))
+        .route("/shops", get(shops::list_shops).post(shops::create_shop))
+        .route("/shops/{id}", get(shops::get_shop).patch(shops::update_shop))
+        .route("/shops/{id}/sync", post(shops::sync_now))
+        .route("/shops/{id}/import-history", post(shops::import_history))
+        .route("/shops/{id}/orders", post(shops::push_order))
+        .route("/shops/{id}/payment-methods", get(shops::payment_methods))
+        .route("/shops/{id}/payment-methods/{code}", put(shops::map_payment_method))
+        .route("/shops/{id}/status-mappings/{raw}", put(shops::map_status))
+        .route("/shops/{id}/stock", get(shops::push_states))
+        .route("/shops/{id}/stock/resync", post(shops::resync_stock))
+        .route("/shops/{id}/deliveries", get(shops::deliveries))
+        .route("/shops/{id}/deliveries/{delivery}/retry", post(shops::retry_delivery))
+        .route("/orders", get(orders::list_orders))
+        .route("/orders/{id}", get(orders::get_order))
+        .route("/orders/{id}/invoices", post(orders::create_invoice))
+        .route("/orders/{id}/delivery-notes", post(orders::create_delivery_note))
+        .route("/documents/{id}", get(orders::get_document))
+        .route("/documents/{id}/cancel", post(orders::cancel_document))
+        .fallback(unknown_route);
+    let limit = state.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/hooks/{key}", post(crate::intake::receive))
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}

@@ -1,0 +1,331 @@
+//! Customer orders and their documents (invoices, delivery notes).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tovor_domain::document::{DocumentKind, LineRef};
+use tovor_domain::mapping::HostStatus;
+use tovor_domain::{DocumentId, OrderId, ShopId};
+use tovor_store::documents::{Document, DocumentState};
+use tovor_store::orders::{Order, OrderSummary, Source};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Company;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrderQuery {
+    pub shop_id: Option<i64>,
+    /// Host status: `new`, `processing`, `on_hold`, `completed`, `cancelled`, `refunded`.
+    pub status: Option<String>,
+    /// Orders with a smaller id than this (paging, newest first).
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderSummaryView {
+    pub id: i64,
+    pub number: String,
+    pub shop_id: i64,
+    pub external_number: String,
+    pub status: String,
+    pub currency: String,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub placed_at: OffsetDateTime,
+}
+
+fn summary_view(order: OrderSummary) -> OrderSummaryView {
+    OrderSummaryView {
+        id: order.id.0,
+        number: order.number,
+        shop_id: order.shop.0,
+        external_number: order.external_number,
+        status: order.status.as_str().to_owned(),
+        currency: order.currency,
+        total: order.total,
+        placed_at: order.shop_created_at,
+    }
+}
+
+/// Customer orders, newest first.
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery),
+    responses((status = 200, body = Vec<OrderSummaryView>)))]
+pub async fn list_orders(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Query(query): Query<OrderQuery>,
+) -> ApiResult<Json<Vec<OrderSummaryView>>> {
+    let status: Option<HostStatus> = query
+        .status
+        .as_deref()
+        .map(|text| text.parse().map_err(|error: tovor_domain::mapping::UnknownHostStatus| ApiError::field("status", error.to_string())))
+        .transpose()?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let scope = state.store.company(company.0);
+    let mut before = query.before.map(OrderId);
+    let mut found = Vec::new();
+    // The status filter is applied here; keep reading pages until the page is full.
+    loop {
+        let page = scope
+            .orders(query.shop_id.map(ShopId), before, limit)
+            .await?;
+        let exhausted = page.len() < limit as usize;
+        before = page.last().map(|order| order.id);
+        found.extend(
+            page.into_iter()
+                .filter(|order| status.is_none_or(|status| order.status == status)),
+        );
+        if exhausted || found.len() >= limit as usize {
+            break;
+        }
+    }
+    found.truncate(limit as usize);
+    Ok(Json(found.into_iter().map(summary_view).collect()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: i64,
+    pub number: String,
+    pub shop_id: i64,
+    pub warehouse_id: i64,
+    pub external_id: String,
+    pub external_number: String,
+    pub status: String,
+    pub shop_status: String,
+    pub shop_status_raw: String,
+    pub payment_status: String,
+    pub payment_method_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub currency: String,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+    #[schema(value_type = String)]
+    pub tax_total: Decimal,
+    pub lines: Vec<OrderLineView>,
+    pub documents: Vec<DocumentView>,
+    /// The order's content as imported (addresses, charges, ...).
+    #[schema(value_type = Object)]
+    pub content: tovor_domain::order::NormalizedOrder,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderLineView {
+    pub position: u32,
+    pub item_id: Option<i64>,
+    pub sku: Option<String>,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub quantity: Decimal,
+    #[schema(value_type = String)]
+    pub delivered: Decimal,
+    #[schema(value_type = String)]
+    pub unit_price: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentView {
+    pub id: i64,
+    pub order_id: i64,
+    /// `invoice` or `delivery_note`.
+    pub kind: String,
+    pub number: String,
+    /// `issued`, `cancelled` or `reversal`.
+    pub state: String,
+    pub reverses: Option<i64>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub issued_at: OffsetDateTime,
+    pub moves_stock: bool,
+    pub warehouse_id: i64,
+    /// Lines, VAT recap and totals.
+    #[schema(value_type = Object)]
+    pub draft: tovor_domain::document::DocumentDraft,
+}
+
+pub(crate) fn document_view(document: Document) -> DocumentView {
+    DocumentView {
+        id: document.id.0,
+        order_id: document.order.0,
+        kind: document.draft.kind.as_str().to_owned(),
+        number: document.number,
+        state: match document.state {
+            DocumentState::Issued => "issued",
+            DocumentState::Cancelled => "cancelled",
+            DocumentState::Reversal => "reversal",
+        }
+        .to_owned(),
+        reverses: document.reverses.map(|id| id.0),
+        issued_at: document.issued_at,
+        moves_stock: document.moves_stock,
+        warehouse_id: document.warehouse.0,
+        draft: document.draft,
+    }
+}
+
+fn order_view(order: Order, documents: Vec<Document>) -> OrderView {
+    OrderView {
+        id: order.id.0,
+        number: order.number,
+        shop_id: order.shop.0,
+        warehouse_id: order.warehouse.0,
+        external_id: order.external_id,
+        external_number: order.external_number,
+        status: order.status.as_str().to_owned(),
+        shop_status: order.shop_status.as_str().to_owned(),
+        shop_status_raw: order.shop_status_raw,
+        payment_status: order.payment_status.as_str().to_owned(),
+        payment_method_id: order.payment_method.map(|id| id.0),
+        customer_id: order.customer.map(|id| id.0),
+        currency: order.currency,
+        total: order.total,
+        tax_total: order.tax_total,
+        lines: order
+            .lines
+            .into_iter()
+            .map(|line| OrderLineView {
+                position: line.position,
+                item_id: line.item.map(|id| id.0),
+                sku: line.sku,
+                name: line.name,
+                quantity: line.quantity,
+                delivered: line.delivered,
+                unit_price: line.unit_price,
+                total: line.total,
+            })
+            .collect(),
+        documents: documents.into_iter().map(document_view).collect(),
+        content: order.content,
+    }
+}
+
+/// An order with its lines, customer, status and documents.
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = OrderView), (status = 404, body = ErrorBody)))]
+pub async fn get_order(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderView>> {
+    let scope = state.store.company(company.0);
+    let order = scope.order(OrderId(id)).await?;
+    let documents = scope.order_documents(OrderId(id)).await?;
+    Ok(Json(order_view(order, documents)))
+}
+
+/// Which order lines (by position, 0-based) and how much of each; all that is left
+/// when omitted.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct DocumentRequest {
+    pub lines: Option<Vec<LineQuantity>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LineQuantity {
+    /// The order line's position.
+    pub position: u32,
+    #[schema(value_type = String)]
+    pub quantity: Decimal,
+}
+
+async fn issue(
+    state: &AppState,
+    company: Company,
+    order: i64,
+    kind: DocumentKind,
+    request: Option<DocumentRequest>,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    let selection: Option<Vec<(LineRef, Decimal)>> = request
+        .and_then(|request| request.lines)
+        .map(|lines| {
+            lines
+                .into_iter()
+                .map(|line| (LineRef::Item(line.position), line.quantity))
+                .collect()
+        });
+    let document = state
+        .store
+        .company(company.0)
+        .issue_document(
+            OrderId(order),
+            kind,
+            selection.as_deref(),
+            Source("api"),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    if document.moves_stock {
+        state.wake.push.notify_one();
+    }
+    Ok((StatusCode::CREATED, Json(document_view(document))))
+}
+
+/// Issues an invoice for the order (all lines when `lines` is omitted).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/invoices", tag = "orders",
+    params(("id" = i64, Path)), request_body = Option<DocumentRequest>,
+    responses((status = 201, body = DocumentView), (status = 422, body = ErrorBody)))]
+pub async fn create_invoice(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    body: Option<Json<DocumentRequest>>,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    issue(&state, company, id, DocumentKind::Invoice, body.map(|Json(body)| body)).await
+}
+
+/// Issues a delivery note for the order (all undelivered lines when omitted).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/delivery-notes", tag = "orders",
+    params(("id" = i64, Path)), request_body = Option<DocumentRequest>,
+    responses((status = 201, body = DocumentView), (status = 422, body = ErrorBody)))]
+pub async fn create_delivery_note(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    body: Option<Json<DocumentRequest>>,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    issue(&state, company, id, DocumentKind::DeliveryNote, body.map(|Json(body)| body)).await
+}
+
+/// A document.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "orders", params(("id" = i64, Path)),
+    responses((status = 200, body = DocumentView), (status = 404, body = ErrorBody)))]
+pub async fn get_document(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DocumentView>> {
+    let document = state.store.company(company.0).document(DocumentId(id)).await?;
+    Ok(Json(document_view(document)))
+}
+
+/// Cancels a document with a numbered reversal; its stock movements are undone.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/cancel", tag = "orders",
+    params(("id" = i64, Path)),
+    responses((status = 201, body = DocumentView), (status = 409, body = ErrorBody)))]
+pub async fn cancel_document(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    let reversal = state
+        .store
+        .company(company.0)
+        .cancel_document(DocumentId(id), Source("api"), OffsetDateTime::now_utc())
+        .await?;
+    if reversal.moves_stock {
+        state.wake.push.notify_one();
+    }
+    Ok((StatusCode::CREATED, Json(document_view(reversal))))
+}

@@ -1,0 +1,677 @@
+//! "Add e-store" and everything about one shop: settings, sync, the custom-platform
+//! order intake, payment and status mappings, stock push state, webhook deliveries.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tovor_domain::document::DocumentKind;
+use tovor_domain::invoicing::AutoInvoice;
+use tovor_domain::mapping::HostStatus;
+use tovor_domain::order::NormalizedOrder;
+use tovor_domain::stock::StockMode;
+use tovor_domain::{HostPaymentMethodId, ShopId, WarehouseId};
+use tovor_store::inbox::{Delivery, DeliveryState};
+use tovor_store::push::PushState;
+use tovor_store::shops::{DEFAULT_POLL_MINUTES, Shop, ShopSettings};
+use tovor_store::sync::SyncStatus;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Company;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use crate::connectors::sends_webhooks;
+use crate::error::ServiceError;
+use crate::ingest::{Ingested, ingest};
+use crate::state::AppState;
+
+/// "Add e-store": a shop and how it is synced.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopInput {
+    /// The connector plugin's id; leave out for a custom platform that pushes its
+    /// orders to `POST /api/v1/shops/{id}/orders`.
+    pub plugin: Option<String>,
+    pub name: String,
+    /// The fields the plugin's manifest declares; secret ones are sealed at rest and
+    /// never returned.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    pub warehouse_id: i64,
+    /// Whether a changed order in the shop may update an imported one.
+    #[serde(default)]
+    pub update_existing: bool,
+    /// Minutes between syncs for shops without webhooks (default 20).
+    pub poll_minutes: Option<u32>,
+    /// Orders placed before this are not imported (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub import_from: Option<OffsetDateTime>,
+    /// `off`, `paid`, or `status:<host status>` (e.g. `status:completed`).
+    pub auto_invoice: Option<String>,
+    /// `on_hand` or `available` (default).
+    pub stock_mode: Option<String>,
+    /// `delivery_note` (default) or `invoice`: which document moves stock.
+    pub stock_document: Option<String>,
+}
+
+/// Changes to a shop; what is left out stays. Config keys given replace those values
+/// (an empty value clears a field); secrets left out are kept.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShopPatch {
+    pub name: Option<String>,
+    pub config: Option<BTreeMap<String, String>>,
+    pub warehouse_id: Option<i64>,
+    pub update_existing: Option<bool>,
+    pub poll_minutes: Option<u32>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub import_from: Option<OffsetDateTime>,
+    pub auto_invoice: Option<String>,
+    pub stock_mode: Option<String>,
+    pub stock_document: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShopView {
+    pub id: i64,
+    pub name: String,
+    /// `null` for a custom platform.
+    pub plugin: Option<String>,
+    pub warehouse_id: i64,
+    /// The non-secret config fields.
+    pub config: BTreeMap<String, String>,
+    /// Names of the secret fields that are set (their values are never shown).
+    pub secrets_set: Vec<String>,
+    pub update_existing: bool,
+    pub poll_minutes: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub import_from: Option<OffsetDateTime>,
+    pub auto_invoice: String,
+    pub stock_mode: String,
+    pub stock_document: String,
+    /// Register this URL in the shop's webhook settings (connector shops).
+    pub webhook_url: Option<String>,
+    /// Where a custom platform pushes its orders.
+    pub orders_url: String,
+    /// Whether the platform sends webhooks (otherwise it is polled).
+    pub webhooks: bool,
+    /// Sync health: when it last ran, what failed, history import progress.
+    #[schema(value_type = Option<Object>)]
+    pub sync: Option<SyncStatus>,
+}
+
+fn parse_setting<T: std::str::FromStr>(field: &str, text: &str) -> ApiResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|error: T::Err| ApiError::field(field, error.to_string()))
+}
+
+fn parse_stock_mode(text: &str) -> ApiResult<StockMode> {
+    match text {
+        "on_hand" => Ok(StockMode::OnHand),
+        "available" => Ok(StockMode::Available),
+        _ => Err(ApiError::field("stock_mode", "must be on_hand or available")),
+    }
+}
+
+fn parse_stock_document(text: &str) -> ApiResult<DocumentKind> {
+    match text {
+        "delivery_note" => Ok(DocumentKind::DeliveryNote),
+        "invoice" => Ok(DocumentKind::Invoice),
+        _ => Err(ApiError::field("stock_document", "must be delivery_note or invoice")),
+    }
+}
+
+fn stock_mode_text(mode: StockMode) -> &'static str {
+    match mode {
+        StockMode::OnHand => "on_hand",
+        StockMode::Available => "available",
+    }
+}
+
+/// Checks `values` against the plugin's manifest and splits them into plain fields and
+/// sealed secrets.
+fn checked_config(
+    state: &AppState,
+    plugin_id: &str,
+    values: &BTreeMap<String, String>,
+) -> ApiResult<(BTreeMap<String, String>, Option<String>)> {
+    if plugin_id.is_empty() {
+        if values.is_empty() {
+            return Ok((BTreeMap::new(), None));
+        }
+        return Err(ApiError::field("config", "a custom-platform shop has no connector config"));
+    }
+    let plugin = state
+        .runtime
+        .plugin(plugin_id)
+        .ok_or_else(|| ApiError::field("plugin", format!("no plugin {plugin_id:?} is loaded")))?;
+    if plugin.kind() != tovor_runtime::Kind::Shop {
+        return Err(ApiError::field("plugin", format!("{plugin_id} is not a shop connector")));
+    }
+    let filled = plugin
+        .manifest
+        .validate_config(values)
+        .map_err(|errors| ApiError::from(ServiceError::Config(errors)))?;
+    let (secrets, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = filled
+        .into_iter()
+        .partition(|(name, _)| plugin.manifest.field(name).is_some_and(|field| field.secret));
+    Ok((plain, state.sealer.seal(&secrets)))
+}
+
+fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<ShopView> {
+    let secrets = state
+        .sealer
+        .open(shop.settings.sealed_secrets.as_deref())
+        .map_err(|error| ApiError::internal(error.to_string()))?;
+    let custom = shop.settings.is_custom();
+    Ok(ShopView {
+        id: shop.id.0,
+        webhooks: !custom && sends_webhooks(state, &shop),
+        webhook_url: (!custom).then(|| state.webhook_url(&shop.webhook_key)),
+        orders_url: format!("{}/api/v1/shops/{}/orders", state.public_url, shop.id),
+        name: shop.settings.name,
+        plugin: (!custom).then_some(shop.settings.plugin_id),
+        warehouse_id: shop.settings.warehouse.0,
+        config: shop.settings.config,
+        secrets_set: secrets.into_keys().collect(),
+        update_existing: shop.settings.update_existing,
+        poll_minutes: shop.settings.poll_minutes,
+        import_from: shop.settings.import_from,
+        auto_invoice: shop.settings.auto_invoice.to_string(),
+        stock_mode: stock_mode_text(shop.settings.stock_mode).to_owned(),
+        stock_document: shop.settings.stock_document.as_str().to_owned(),
+        sync,
+    })
+}
+
+async fn load_view(state: &AppState, company: Company, id: ShopId) -> ApiResult<ShopView> {
+    let scope = state.store.company(company.0);
+    let shop = scope.shop(id).await?;
+    let sync = if shop.settings.is_custom() {
+        None
+    } else {
+        Some(scope.sync_status(id).await?)
+    };
+    view(state, shop, sync)
+}
+
+/// "Add e-store". The answer carries the webhook URL to register in the shop.
+#[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = ShopInput,
+    responses((status = 201, body = ShopView), (status = 400, body = ErrorBody)))]
+pub async fn create_shop(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<ShopInput>,
+) -> ApiResult<(StatusCode, Json<ShopView>)> {
+    let plugin_id = input.plugin.unwrap_or_default().trim().to_owned();
+    let (config, sealed_secrets) = checked_config(&state, &plugin_id, &input.config)?;
+    let mut settings = ShopSettings::new(input.name.trim(), &plugin_id, WarehouseId(input.warehouse_id));
+    settings.config = config;
+    settings.sealed_secrets = sealed_secrets;
+    settings.update_existing = input.update_existing;
+    settings.poll_minutes = input.poll_minutes.unwrap_or(DEFAULT_POLL_MINUTES);
+    settings.import_from = input.import_from;
+    if let Some(policy) = &input.auto_invoice {
+        settings.auto_invoice = parse_setting::<AutoInvoice>("auto_invoice", policy)?;
+    }
+    if let Some(mode) = &input.stock_mode {
+        settings.stock_mode = parse_stock_mode(mode)?;
+    }
+    if let Some(kind) = &input.stock_document {
+        settings.stock_document = parse_stock_document(kind)?;
+    }
+    let id = state
+        .store
+        .company(company.0)
+        .create_shop(&settings, OffsetDateTime::now_utc())
+        .await?;
+    state.wake.sync.notify_one();
+    Ok((StatusCode::CREATED, Json(load_view(&state, company, id).await?)))
+}
+
+/// The company's shops.
+#[utoipa::path(get, path = "/api/v1/shops", tag = "shops",
+    responses((status = 200, body = Vec<ShopView>)))]
+pub async fn list_shops(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+) -> ApiResult<Json<Vec<ShopView>>> {
+    let shops = state.store.company(company.0).shops().await?;
+    let mut views = Vec::with_capacity(shops.len());
+    for shop in shops {
+        views.push(load_view(&state, company, shop.id).await?);
+    }
+    Ok(Json(views))
+}
+
+/// A shop's settings (secrets never shown) and sync health.
+#[utoipa::path(get, path = "/api/v1/shops/{id}", tag = "shops", params(("id" = i64, Path)),
+    responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+pub async fn get_shop(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ShopView>> {
+    Ok(Json(load_view(&state, company, ShopId(id)).await?))
+}
+
+/// Changes a shop's settings.
+#[utoipa::path(patch, path = "/api/v1/shops/{id}", tag = "shops", params(("id" = i64, Path)),
+    request_body = ShopPatch,
+    responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+pub async fn update_shop(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(patch): Json<ShopPatch>,
+) -> ApiResult<Json<ShopView>> {
+    let scope = state.store.company(company.0);
+    let shop = scope.shop(ShopId(id)).await?;
+    let mut settings = shop.settings.clone();
+    if let Some(changes) = &patch.config {
+        let mut values = settings.config.clone();
+        values.extend(
+            state
+                .sealer
+                .open(settings.sealed_secrets.as_deref())
+                .map_err(|error| ApiError::internal(error.to_string()))?,
+        );
+        for (name, value) in changes {
+            if value.is_empty() {
+                values.remove(name);
+            } else {
+                values.insert(name.clone(), value.clone());
+            }
+        }
+        let (config, sealed) = checked_config(&state, &settings.plugin_id, &values)?;
+        settings.config = config;
+        settings.sealed_secrets = sealed;
+    }
+    if let Some(name) = patch.name {
+        settings.name = name;
+    }
+    if let Some(warehouse) = patch.warehouse_id {
+        settings.warehouse = WarehouseId(warehouse);
+    }
+    if let Some(update_existing) = patch.update_existing {
+        settings.update_existing = update_existing;
+    }
+    if let Some(minutes) = patch.poll_minutes {
+        settings.poll_minutes = minutes;
+    }
+    if patch.import_from.is_some() {
+        settings.import_from = patch.import_from;
+    }
+    if let Some(policy) = &patch.auto_invoice {
+        settings.auto_invoice = parse_setting::<AutoInvoice>("auto_invoice", policy)?;
+    }
+    if let Some(mode) = &patch.stock_mode {
+        settings.stock_mode = parse_stock_mode(mode)?;
+    }
+    if let Some(kind) = &patch.stock_document {
+        settings.stock_document = parse_stock_document(kind)?;
+    }
+    scope.update_shop(ShopId(id), &settings).await?;
+    state.shops.clear();
+    Ok(Json(load_view(&state, company, ShopId(id)).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct SyncRequest {
+    /// Ask for orders changed since this time instead of since the last sync.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub since: Option<OffsetDateTime>,
+}
+
+/// Sync now (optionally from a given time). Answers at once; the sync runs in the
+/// background and its progress shows in the shop's `sync`.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/sync", tag = "shops", params(("id" = i64, Path)),
+    request_body = Option<SyncRequest>,
+    responses((status = 202, body = ShopView), (status = 404, body = ErrorBody)))]
+pub async fn sync_now(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    body: Option<Json<SyncRequest>>,
+) -> ApiResult<(StatusCode, Json<ShopView>)> {
+    let since = body.and_then(|Json(body)| body.since);
+    state
+        .store
+        .company(company.0)
+        .request_sync(ShopId(id), since, OffsetDateTime::now_utc())
+        .await?;
+    state.wake.sync.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(load_view(&state, company, ShopId(id)).await?)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct HistoryRequest {
+    /// Import orders changed since this time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub from: OffsetDateTime,
+}
+
+/// Starts an import of the shop's order history; progress shows in `sync.history`.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/import-history", tag = "shops",
+    params(("id" = i64, Path)), request_body = HistoryRequest,
+    responses((status = 202, body = ShopView), (status = 404, body = ErrorBody)))]
+pub async fn import_history(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(body): Json<HistoryRequest>,
+) -> ApiResult<(StatusCode, Json<ShopView>)> {
+    state
+        .store
+        .company(company.0)
+        .request_history_import(ShopId(id), body.from)
+        .await?;
+    state.wake.sync.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(load_view(&state, company, ShopId(id)).await?)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResult {
+    /// The host's order id; `null` when the order was placed before `import_from`.
+    pub order_id: Option<i64>,
+    pub number: Option<String>,
+    /// `created`, `overwritten`, `status_only`, `unchanged` or `skipped`.
+    pub result: String,
+    pub items_created: usize,
+    pub customer_created: bool,
+}
+
+/// Custom platform: pushes one normalized order through the same import rules as a
+/// connector's. Idempotent on the order's `id`.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/orders", tag = "shops", params(("id" = i64, Path)),
+    request_body(content = Object, description = "A normalized order (see tovor_domain::order::NormalizedOrder): id, number, status, currency, prices_include_tax, created_at, modified_at, lines, total, ..."),
+    responses((status = 201, body = ImportResult), (status = 200, body = ImportResult),
+        (status = 422, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn push_order(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<ImportResult>)> {
+    let shop = state.store.company(company.0).shop(ShopId(id)).await?;
+    let order: NormalizedOrder = serde_json::from_slice(&body).map_err(|error| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order", format!("not a normalized order: {error}"))
+    })?;
+    let ingested = ingest(&state, company.0, &shop, &order, "api").await?;
+    Ok(match ingested {
+        Ingested::Imported(outcome) => {
+            let created = matches!(outcome.decision, tovor_domain::import::ImportDecision::Create);
+            let result = match &outcome.decision {
+                tovor_domain::import::ImportDecision::Create => "created",
+                tovor_domain::import::ImportDecision::Overwrite => "overwritten",
+                tovor_domain::import::ImportDecision::StatusOnly { .. } => "status_only",
+                tovor_domain::import::ImportDecision::Unchanged(_) => "unchanged",
+            };
+            (
+                if created { StatusCode::CREATED } else { StatusCode::OK },
+                Json(ImportResult {
+                    order_id: Some(outcome.order.0),
+                    number: Some(outcome.number),
+                    result: result.to_owned(),
+                    items_created: outcome.items_created.len(),
+                    customer_created: outcome.customer_created.is_some(),
+                }),
+            )
+        }
+        Ingested::BeforeImportFrom => (
+            StatusCode::OK,
+            Json(ImportResult {
+                order_id: None,
+                number: None,
+                result: "skipped".into(),
+                items_created: 0,
+                customer_created: false,
+            }),
+        ),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentMethods {
+    pub mapped: Vec<MappedMethod>,
+    pub unmapped: Vec<UnmappedMethod>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MappedMethod {
+    pub code: String,
+    pub title: String,
+    pub payment_method_id: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnmappedMethod {
+    pub code: String,
+    pub title: String,
+    /// Imported orders carrying it.
+    pub orders_seen: i64,
+}
+
+/// Payment methods seen on the shop's orders, mapped or not.
+#[utoipa::path(get, path = "/api/v1/shops/{id}/payment-methods", tag = "shops",
+    params(("id" = i64, Path)), responses((status = 200, body = PaymentMethods)))]
+pub async fn payment_methods(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PaymentMethods>> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    let mapped = scope
+        .payment_mappings(ShopId(id))
+        .await?
+        .into_iter()
+        .map(|mapping| MappedMethod {
+            code: mapping.code,
+            title: mapping.title,
+            payment_method_id: mapping.method.0,
+        })
+        .collect();
+    let unmapped = scope
+        .unmapped_payment_methods(Some(ShopId(id)))
+        .await?
+        .into_iter()
+        .map(|method| UnmappedMethod {
+            code: method.code,
+            title: method.title,
+            orders_seen: method.orders_seen,
+        })
+        .collect();
+    Ok(Json(PaymentMethods { mapped, unmapped }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PaymentMappingInput {
+    /// The host payment method the shop's method means.
+    pub payment_method_id: i64,
+    /// Narrow the mapping to one title of the code (default: any title).
+    #[serde(default)]
+    pub title: String,
+}
+
+/// Maps one of the shop's payment methods to a host payment method.
+#[utoipa::path(put, path = "/api/v1/shops/{id}/payment-methods/{code}", tag = "shops",
+    params(("id" = i64, Path), ("code" = String, Path)), request_body = PaymentMappingInput,
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn map_payment_method(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path((id, code)): Path<(i64, String)>,
+    Json(body): Json<PaymentMappingInput>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .company(company.0)
+        .map_payment_method(ShopId(id), &code, &body.title, HostPaymentMethodId(body.payment_method_id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusMappingInput {
+    /// `new`, `processing`, `on_hold`, `completed`, `cancelled` or `refunded`.
+    pub status: String,
+}
+
+/// Maps one of the shop's raw statuses to a host status.
+#[utoipa::path(put, path = "/api/v1/shops/{id}/status-mappings/{raw}", tag = "shops",
+    params(("id" = i64, Path), ("raw" = String, Path)), request_body = StatusMappingInput,
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn map_status(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path((id, raw)): Path<(i64, String)>,
+    Json(body): Json<StatusMappingInput>,
+) -> ApiResult<StatusCode> {
+    let status: HostStatus = parse_setting("status", &body.status)?;
+    state
+        .store
+        .company(company.0)
+        .map_status(ShopId(id), &raw, status)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PushStateQuery {
+    /// `pushed`, `unlinked` (items to link) or `refused`.
+    pub outcome: Option<String>,
+}
+
+/// What the shop was last told about each item's stock; `?outcome=unlinked` lists the
+/// items that have no link to the shop and were therefore not pushed.
+#[utoipa::path(get, path = "/api/v1/shops/{id}/stock", tag = "shops",
+    params(("id" = i64, Path), PushStateQuery),
+    responses((status = 200, body = Vec<Object>)))]
+pub async fn push_states(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Query(query): Query<PushStateQuery>,
+) -> ApiResult<Json<Vec<PushState>>> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    Ok(Json(
+        scope
+            .stock_push_states(ShopId(id), query.outcome.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resync {
+    /// Items queued for pushing.
+    pub queued: u64,
+}
+
+/// Pushes the stock of every item the shop could be told about again.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/stock/resync", tag = "shops",
+    params(("id" = i64, Path)), responses((status = 202, body = Resync)))]
+pub async fn resync_stock(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<Resync>)> {
+    let queued = state
+        .store
+        .company(company.0)
+        .queue_full_stock_push(ShopId(id), OffsetDateTime::now_utc())
+        .await?;
+    state.wake.push.notify_one();
+    Ok((StatusCode::ACCEPTED, Json(Resync { queued })))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeliveryQuery {
+    /// `pending`, `done`, `failed` or `malformed`.
+    pub state: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: OffsetDateTime,
+    pub delivery_id: Option<String>,
+    pub topic: Option<String>,
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub order_id: Option<i64>,
+    /// The raw body of a malformed delivery, as text where it is UTF-8.
+    pub body: Option<String>,
+}
+
+fn delivery_view(delivery: Delivery) -> DeliveryView {
+    DeliveryView {
+        id: delivery.id,
+        received_at: delivery.received_at,
+        delivery_id: delivery.delivery_id,
+        topic: delivery.topic,
+        state: delivery.state.as_str().to_owned(),
+        attempts: delivery.attempts,
+        last_error: delivery.last_error,
+        order_id: delivery.order.map(|order| order.0),
+        body: delivery.body.map(|body| String::from_utf8_lossy(&body).into_owned()),
+    }
+}
+
+/// The shop's webhook deliveries, newest first: failed and malformed ones stay here
+/// with their error for inspection.
+#[utoipa::path(get, path = "/api/v1/shops/{id}/deliveries", tag = "shops",
+    params(("id" = i64, Path), DeliveryQuery), responses((status = 200, body = Vec<DeliveryView>)))]
+pub async fn deliveries(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Query(query): Query<DeliveryQuery>,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    let filter = match query.state.as_deref() {
+        None => None,
+        Some("pending") => Some(DeliveryState::Pending),
+        Some("done") => Some(DeliveryState::Done),
+        Some("failed") => Some(DeliveryState::Failed),
+        Some("malformed") => Some(DeliveryState::Malformed),
+        Some(_) => return Err(ApiError::field("state", "must be pending, done, failed or malformed")),
+    };
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    let list = scope
+        .deliveries(ShopId(id), filter, query.limit.unwrap_or(50).min(500))
+        .await?;
+    Ok(Json(list.into_iter().map(delivery_view).collect()))
+}
+
+/// Puts a failed delivery back in line.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/deliveries/{delivery}/retry", tag = "shops",
+    params(("id" = i64, Path), ("delivery" = i64, Path)),
+    responses((status = 202), (status = 404, body = ErrorBody)))]
+pub async fn retry_delivery(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path((id, delivery)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    scope.retry_delivery(delivery, OffsetDateTime::now_utc()).await?;
+    state.wake.inbox.notify_one();
+    Ok(StatusCode::ACCEPTED)
+}

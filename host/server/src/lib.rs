@@ -1,0 +1,138 @@
+//! The running tovor service.
+//!
+//! [`Server::start`] wires the store, the connector runtime and the secret sealer into
+//! the HTTP API ([`api`]), the webhook intake ([`intake`]) and the background workers
+//! ([`workers`]): the inbox processor, the sync scheduler and the stock pusher. Every
+//! piece of background work is a database row claimed with a lease, so any number of
+//! processes can share one PostgreSQL and a process killed mid-way loses nothing.
+
+pub mod api;
+mod connectors;
+pub mod convert;
+mod error;
+pub mod ingest;
+pub mod intake;
+pub mod metrics;
+pub mod secrets;
+mod state;
+pub mod workers;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tovor_runtime::Runtime;
+use tovor_store::Store;
+
+pub use error::ServiceError;
+pub use secrets::Sealer;
+pub use state::AppState;
+
+/// How the background workers behave.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Run the workers at all (an API-only process sets false).
+    pub enabled: bool,
+    /// This process's name in leases; unique per process.
+    pub node: String,
+    /// How long a claimed row stays ours without being finished.
+    pub lease: Duration,
+    /// How long an idle worker sleeps before looking for due work again (it is also
+    /// woken whenever this process queues work).
+    pub idle_poll: Duration,
+    /// Deliveries claimed at once.
+    pub inbox_batch: u32,
+    /// Attempts before a delivery is kept as failed.
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt up to `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Orders changed this long before the last sync's start are asked for again, so
+    /// orders saved while the last sync ran (or with a skewed clock) are not missed.
+    pub sync_overlap: Duration,
+    /// Shops that send webhooks are reconciled this often.
+    pub reconcile_every: Duration,
+    /// Stock pushes claimed (and sent per shop) at once.
+    pub push_batch: u32,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            node: format!("{}-{}", hostname(), std::process::id()),
+            lease: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(2),
+            inbox_batch: 64,
+            max_attempts: 8,
+            backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(3600),
+            sync_overlap: Duration::from_secs(600),
+            reconcile_every: Duration::from_secs(24 * 3600),
+            push_batch: 100,
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "tovor".to_owned())
+}
+
+/// Everything the service needs, opened by the caller.
+pub struct ServerConfig {
+    pub store: Store,
+    pub runtime: Runtime,
+    pub sealer: Sealer,
+    pub admin_token: String,
+    /// Where shops reach this service (`https://tovor.example.com`): webhook URLs are
+    /// built from it.
+    pub public_url: String,
+    /// Where `POST /api/v1/plugins` installs plugins.
+    pub plugins_dir: PathBuf,
+    /// Largest request body accepted (webhooks, API).
+    pub max_body_bytes: usize,
+    pub workers: WorkerOptions,
+}
+
+/// A started service: its router and its background tasks.
+pub struct Server {
+    state: Arc<AppState>,
+    tasks: TaskTracker,
+    stop: CancellationToken,
+}
+
+impl Server {
+    /// Starts the intake writer and (when enabled) the workers.
+    pub fn start(config: ServerConfig) -> Self {
+        let stop = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let (intake, writer) = intake::channel(config.store.clone());
+        let state = Arc::new(AppState::new(config, intake));
+        tasks.spawn(writer.run(state.clone()));
+        if state.workers.enabled {
+            workers::spawn(&tasks, state.clone(), stop.clone());
+        }
+        Self { state, tasks, stop }
+    }
+
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
+    }
+
+    pub fn state(&self) -> &Arc<AppState> {
+        &self.state
+    }
+
+    /// Stops the workers after the work in hand, flushes the intake, and waits.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        self.state.intake.close();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+}

@@ -1,0 +1,170 @@
+//! The inbox worker: turns stored webhook deliveries into imported orders.
+//!
+//! A delivery is a hint: the order is fetched again through the connector, so an old
+//! delivery processed late cannot roll an order back, and the import rules decide what
+//! changes. Deliveries of one order in one batch are worked on once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use tovor_domain::order::NormalizedOrder;
+use tovor_domain::{CompanyId, OrderId, ShopId};
+use tovor_domain::mapping::HostStatus;
+use tovor_runtime::CallError;
+use tovor_runtime::types::ConnectorError;
+use tovor_store::StoreError;
+use tovor_store::inbox::Delivery;
+use tovor_store::orders::Source;
+
+use super::{backoff, later, lease};
+use crate::connectors::shop_client;
+use crate::convert;
+use crate::error::ServiceError;
+use crate::ingest::ingest;
+use crate::intake::InboxEvent;
+use crate::metrics;
+use crate::state::AppState;
+
+pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Result<bool, ServiceError> {
+    let node = state.workers.node.clone();
+    let claimed = state
+        .store
+        .claim_deliveries(&node, state.workers.inbox_batch, lease(&state), OffsetDateTime::now_utc())
+        .await?;
+    if claimed.is_empty() {
+        return Ok(false);
+    }
+    // Deliveries of the same order: work once, record the outcome on each.
+    let mut groups: Vec<(Option<(ShopId, String)>, Vec<Delivery>)> = Vec::new();
+    let mut index: HashMap<(ShopId, String), usize> = HashMap::new();
+    for delivery in claimed {
+        let key = order_key(&delivery);
+        match key.as_ref().and_then(|key| index.get(key)) {
+            Some(&at) => groups[at].1.push(delivery),
+            None => {
+                if let Some(key) = &key {
+                    index.insert(key.clone(), groups.len());
+                }
+                groups.push((key, vec![delivery]));
+            }
+        }
+    }
+    for (_, deliveries) in groups {
+        if stop.is_cancelled() {
+            // Unstarted deliveries go back to the queue when their lease expires.
+            break;
+        }
+        let Some(first) = deliveries.first() else { continue };
+        let result = process(&state, first).await;
+        for delivery in &deliveries {
+            record(&state, &node, delivery, &result).await?;
+        }
+    }
+    Ok(true)
+}
+
+fn order_key(delivery: &Delivery) -> Option<(ShopId, String)> {
+    match serde_json::from_str::<InboxEvent>(&delivery.event).ok()? {
+        InboxEvent::OrderChanged { id, .. } | InboxEvent::OrderDeleted { id } => {
+            Some((delivery.shop, id))
+        }
+    }
+}
+
+async fn record(
+    state: &AppState,
+    node: &str,
+    delivery: &Delivery,
+    result: &Result<Option<OrderId>, ServiceError>,
+) -> Result<(), ServiceError> {
+    match result {
+        Ok(order) => {
+            state
+                .store
+                .finish_delivery(delivery.id, node, *order, OffsetDateTime::now_utc())
+                .await?;
+        }
+        Err(error) => {
+            let attempts = delivery.attempts;
+            let retry_at = (error.is_retryable() && attempts < state.workers.max_attempts).then(|| {
+                later(backoff(
+                    attempts,
+                    state.workers.backoff,
+                    state.workers.max_backoff,
+                    error.retry_after(),
+                ))
+            });
+            if retry_at.is_none() {
+                tracing::error!(delivery = delivery.id, shop = %delivery.shop, %error, attempts, "delivery failed for good; kept for inspection");
+            } else {
+                tracing::warn!(delivery = delivery.id, shop = %delivery.shop, %error, attempts, "delivery failed; will retry");
+            }
+            state
+                .store
+                .fail_delivery(delivery.id, node, &error.to_string(), retry_at)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn process(state: &AppState, delivery: &Delivery) -> Result<Option<OrderId>, ServiceError> {
+    let event: InboxEvent = serde_json::from_str(&delivery.event)
+        .map_err(|error| ServiceError::Invalid(format!("stored event unreadable: {error}")))?;
+    let scope = state.store.company(delivery.company);
+    let shop = scope.shop(delivery.shop).await?;
+    match event {
+        InboxEvent::OrderChanged { id, order } => {
+            let current = fetch_current(state, &shop, &id, order).await?;
+            let ingested = ingest(state, delivery.company, &shop, &current, "webhook").await?;
+            Ok(ingested.order())
+        }
+        InboxEvent::OrderDeleted { id } => order_deleted(state, delivery.company, shop.id, &id).await,
+    }
+}
+
+/// The order as the platform has it now; the delivery's own copy only when the
+/// connector cannot fetch single orders.
+async fn fetch_current(
+    state: &AppState,
+    shop: &tovor_store::shops::Shop,
+    id: &str,
+    delivered: Option<Box<NormalizedOrder>>,
+) -> Result<NormalizedOrder, ServiceError> {
+    let client = shop_client(state, shop)?;
+    let fetched = client.get_order(id).await;
+    metrics::plugin_call(&shop.settings.plugin_id, "get-order", fetched.is_ok());
+    match fetched {
+        Ok(order) => Ok(convert::order(&order)?),
+        Err(CallError::Connector {
+            error: ConnectorError::Unsupported(_),
+            ..
+        }) if delivered.is_some() => Ok(delivered.map(|order| *order).ok_or_else(|| {
+            ServiceError::Invalid("no order in the delivery".into())
+        })?),
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn order_deleted(
+    state: &AppState,
+    company: CompanyId,
+    shop: ShopId,
+    external_id: &str,
+) -> Result<Option<OrderId>, ServiceError> {
+    let scope = state.store.company(company);
+    let Some(order) = scope.order_by_external_id(shop, external_id).await? else {
+        return Ok(None);
+    };
+    match scope
+        .set_order_status(order, HostStatus::Cancelled, Source("webhook"), OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(()) | Err(StoreError::Conflict(_)) => {}
+        Err(error) => return Err(error.into()),
+    }
+    state.wake.push.notify_one();
+    Ok(Some(order))
+}

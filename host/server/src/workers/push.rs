@@ -1,0 +1,130 @@
+//! The stock pusher: tells shops the current stock of the items queued for them, in
+//! batches per shop, with the figure the shop wants (on hand or available).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+use tovor_domain::CompanyId;
+use tovor_domain::stock::shop_quantity;
+use tovor_runtime::shop_api::{StockKey, StockLevel};
+use tovor_store::StoreError;
+use tovor_store::push::{PushOutcome, PushTask};
+use tovor_store::shops::Shop;
+
+use super::{backoff, later, lease};
+use crate::connectors::shop_client;
+use crate::error::ServiceError;
+use crate::metrics;
+use crate::state::AppState;
+
+pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Result<bool, ServiceError> {
+    let node = state.workers.node.clone();
+    let tasks = state
+        .store
+        .claim_stock_pushes(&node, state.workers.push_batch, lease(&state), OffsetDateTime::now_utc())
+        .await?;
+    if tasks.is_empty() {
+        return Ok(false);
+    }
+    let mut by_shop: BTreeMap<_, Vec<PushTask>> = BTreeMap::new();
+    for task in tasks {
+        by_shop.entry((task.company, task.shop)).or_default().push(task);
+    }
+    for ((company, shop_id), tasks) in by_shop {
+        if stop.is_cancelled() {
+            break;
+        }
+        let shop = match state.store.company(company).shop(shop_id).await {
+            Ok(shop) => shop,
+            Err(StoreError::NotFound { .. }) => continue,
+            Err(error) => return Err(error.into()),
+        };
+        push_shop_batch(&state, &node, company, &shop, &tasks).await?;
+    }
+    Ok(true)
+}
+
+/// Pushes one shop's claimed items: unlinked ones are recorded as such, the rest go to
+/// the connector in one call with their current figure.
+pub async fn push_shop_batch(
+    state: &AppState,
+    node: &str,
+    company: CompanyId,
+    shop: &Shop,
+    tasks: &[PushTask],
+) -> Result<(), ServiceError> {
+    let scope = state.store.company(company);
+    let now = OffsetDateTime::now_utc();
+    let mut levels = Vec::new();
+    let mut sent: Vec<(&PushTask, Decimal)> = Vec::new();
+    for task in tasks {
+        let links = scope.item_links(task.item).await?;
+        let Some(link) = links.into_iter().find(|link| link.shop == shop.id) else {
+            state
+                .store
+                .complete_stock_push(task, node, &PushOutcome::Unlinked, now)
+                .await?;
+            metrics::stock_pushes("unlinked", 1);
+            continue;
+        };
+        let item = scope.item(task.item).await?;
+        let level = scope.stock_level(task.item, shop.settings.warehouse).await?;
+        let quantity = shop_quantity(&level, shop.settings.stock_mode);
+        levels.push(StockLevel {
+            key: StockKey {
+                sku: Some(item.code.clone()),
+                product_id: Some(link.product_id.clone()),
+                variation_id: link.variation_id.clone(),
+                inventory_item_id: link.inventory_id.clone(),
+                location_id: shop.settings.config.get("location_id").cloned(),
+            },
+            quantity,
+        });
+        sent.push((task, Decimal::from(quantity)));
+    }
+    if levels.is_empty() {
+        return Ok(());
+    }
+    let result = match shop_client(state, shop) {
+        Ok(client) => client.push_stock(&levels).await.map_err(ServiceError::from),
+        Err(error) => Err(error),
+    };
+    metrics::plugin_call(&shop.settings.plugin_id, "push-stock", result.is_ok());
+    let now = OffsetDateTime::now_utc();
+    match result {
+        Ok(results) => {
+            for (index, (task, quantity)) in sent.iter().enumerate() {
+                let outcome = match results.get(index) {
+                    Some(Ok(())) => PushOutcome::Pushed(*quantity),
+                    Some(Err(error)) => PushOutcome::Refused(format!("{error:?}")),
+                    None => PushOutcome::Refused("the connector gave no result for this item".into()),
+                };
+                metrics::stock_pushes(
+                    if matches!(outcome, PushOutcome::Pushed(_)) { "pushed" } else { "refused" },
+                    1,
+                );
+                state.store.complete_stock_push(task, node, &outcome, now).await?;
+            }
+        }
+        Err(error) => {
+            tracing::warn!(shop = %shop.id, %error, items = sent.len(), "stock push failed; will retry");
+            metrics::stock_pushes("retry", sent.len() as u64);
+            for (task, _) in &sent {
+                let delay = backoff(
+                    task.attempts + 1,
+                    state.workers.backoff,
+                    state.workers.max_backoff,
+                    error.retry_after(),
+                );
+                state
+                    .store
+                    .retry_stock_push(task, node, &error.to_string(), later(delay))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}

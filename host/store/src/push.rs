@@ -1,0 +1,281 @@
+//! The stock push queue: which (shop, item) pairs a shop must be told about, and what
+//! each shop was last told.
+//!
+//! Every stock change queues the pair for every connector shop selling from the
+//! warehouse, in the transaction of the change (see `stock::emit_stock_changes`), so a
+//! crash can never lose a push. Many changes of one item coalesce into one queued row;
+//! the pusher sends the value current when it runs.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+use tovor_domain::{CompanyId, ItemId, ShopId, WarehouseId};
+
+use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
+use crate::db::Store;
+use crate::error::{StoreError, StoreResult};
+use crate::scope::CompanyScope;
+use crate::sql::{ROWS_PER_STATEMENT, value_rows_from};
+
+/// A queued push claimed by a pusher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushTask {
+    pub company: CompanyId,
+    pub shop: ShopId,
+    pub item: ItemId,
+    /// Bumped by every change after the claim; the row is removed only if unchanged.
+    pub version: i64,
+    /// Attempts before this one.
+    pub attempts: u32,
+}
+
+/// What came of pushing one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushOutcome {
+    /// The shop accepted this value.
+    Pushed(Decimal),
+    /// The item has no link to the shop: nothing was sent (listed, never guessed).
+    Unlinked,
+    /// The shop refused the value for this item for good (unknown product, ...).
+    Refused(String),
+}
+
+/// What a shop was last told about an item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PushState {
+    pub item: ItemId,
+    pub item_code: String,
+    /// `pushed`, `unlinked` or `refused`.
+    pub outcome: String,
+    pub quantity: Option<Decimal>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub error: Option<String>,
+}
+
+/// Queues pushes of these items for every connector shop of the company that sells
+/// from the warehouse they changed in.
+pub(crate) async fn queue_pushes(
+    conn: &mut sqlx::AnyConnection,
+    company: i64,
+    changed: &[(ItemId, WarehouseId)],
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let now = time_text(at);
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        // `WHERE` keeps SQLite from reading `ON CONFLICT` as part of the join.
+        let sql = format!(
+            "INSERT INTO stock_push_queue (company_id, shop_id, item_id, queued_at, next_attempt_at) \
+             SELECT s.company_id, s.id, v.column1, $1, $1 FROM shops s \
+             JOIN (VALUES {}) v ON v.column2 = s.warehouse_id \
+             WHERE s.company_id = $2 AND s.plugin_id <> '' \
+             ON CONFLICT (shop_id, item_id) DO UPDATE SET version = stock_push_queue.version + 1, \
+             queued_at = excluded.queued_at",
+            value_rows_from(3, chunk.len(), 2)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.clone()).bind(company);
+        for (item, warehouse) in chunk {
+            query = query.bind(item.0).bind(warehouse.0);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Claims up to `limit` due pushes for `owner` until `now + lease`.
+    pub async fn claim_stock_pushes(
+        &self,
+        owner: &str,
+        limit: u32,
+        lease: Duration,
+        now: OffsetDateTime,
+    ) -> StoreResult<Vec<PushTask>> {
+        let sql = format!(
+            "UPDATE stock_push_queue SET lease_owner = $1, lease_until = $2 \
+             WHERE (shop_id, item_id) IN (SELECT shop_id, item_id FROM stock_push_queue \
+             WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             ORDER BY next_attempt_at LIMIT $4{}) \
+             RETURNING company_id, shop_id, item_id, version, attempts",
+            self.backend().skip_locked()
+        );
+        let mut tasks: Vec<PushTask> = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(time_text(now + lease))
+            .bind(time_text(now))
+            .bind(i64::from(limit))
+            .fetch_all(self.writer())
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PushTask {
+                    company: CompanyId(row.int("company_id")?),
+                    shop: ShopId(row.int("shop_id")?),
+                    item: ItemId(row.int("item_id")?),
+                    version: row.int("version")?,
+                    attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
+                })
+            })
+            .collect::<StoreResult<_>>()?;
+        tasks.sort_by_key(|task| (task.shop, task.item));
+        Ok(tasks)
+    }
+
+    /// Records what came of a push and takes the pair off the queue, unless the stock
+    /// changed again meanwhile (then it stays queued, due at once).
+    pub async fn complete_stock_push(
+        &self,
+        task: &PushTask,
+        owner: &str,
+        outcome: &PushOutcome,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let (label, quantity, error) = match outcome {
+            PushOutcome::Pushed(quantity) => ("pushed", Some(quantity_e4("pushed", *quantity)?), None),
+            PushOutcome::Unlinked => ("unlinked", None, None),
+            PushOutcome::Refused(error) => ("refused", None, Some(error.clone())),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO stock_push_state (company_id, shop_id, item_id, outcome, quantity_e4, at, error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shop_id, item_id) DO UPDATE SET \
+             outcome = excluded.outcome, quantity_e4 = excluded.quantity_e4, at = excluded.at, \
+             error = excluded.error",
+        )
+        .bind(task.company.0)
+        .bind(task.shop.0)
+        .bind(task.item.0)
+        .bind(label)
+        .bind(quantity)
+        .bind(time_text(at))
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        let removed = sqlx::query(
+            "DELETE FROM stock_push_queue WHERE shop_id = $1 AND item_id = $2 AND version = $3 \
+             AND lease_owner = $4",
+        )
+        .bind(task.shop.0)
+        .bind(task.item.0)
+        .bind(task.version)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        if removed.rows_affected() == 0 {
+            sqlx::query(
+                "UPDATE stock_push_queue SET attempts = 0, last_error = NULL, next_attempt_at = $3, \
+                 lease_owner = NULL, lease_until = NULL \
+                 WHERE shop_id = $1 AND item_id = $2 AND lease_owner = $4",
+            )
+            .bind(task.shop.0)
+            .bind(task.item.0)
+            .bind(time_text(at))
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A push failed for a reason worth retrying: try again at `retry_at`.
+    pub async fn retry_stock_push(
+        &self,
+        task: &PushTask,
+        owner: &str,
+        error: &str,
+        retry_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE stock_push_queue SET attempts = attempts + 1, last_error = $3, next_attempt_at = $4, \
+             lease_owner = NULL, lease_until = NULL WHERE shop_id = $1 AND item_id = $2 AND lease_owner = $5",
+        )
+        .bind(task.shop.0)
+        .bind(task.item.0)
+        .bind(error)
+        .bind(time_text(retry_at))
+        .bind(owner)
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Pushes waiting, across all companies (a metric).
+    pub async fn queued_stock_pushes(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM stock_push_queue")
+            .fetch_one(self.reader())
+            .await?;
+        row.int("n")
+    }
+}
+
+impl CompanyScope<'_> {
+    /// Queues every item the shop could be told about: those with stock in its
+    /// warehouse and those linked to it.
+    pub async fn queue_full_stock_push(&self, shop: ShopId, at: OffsetDateTime) -> StoreResult<u64> {
+        let now = time_text(at);
+        let mut tx = self.store.begin().await?;
+        let known = sqlx::query("SELECT plugin_id FROM shops WHERE company_id = $1 AND id = $2")
+            .bind(self.cid())
+            .bind(shop.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("shop", shop))?;
+        if known.text("plugin_id")?.is_empty() {
+            return Err(StoreError::Invalid(
+                "a custom-platform shop reads its stock from the API; nothing is pushed".into(),
+            ));
+        }
+        let queued = sqlx::query(
+            "INSERT INTO stock_push_queue (company_id, shop_id, item_id, queued_at, next_attempt_at) \
+             SELECT $1, $2, item_id, $3, $3 FROM ( \
+               SELECT b.item_id FROM stock_balances b JOIN shops s \
+                 ON s.company_id = b.company_id AND s.warehouse_id = b.warehouse_id \
+                 WHERE s.company_id = $1 AND s.id = $2 \
+               UNION SELECT l.item_id FROM item_links l WHERE l.company_id = $1 AND l.shop_id = $2 \
+             ) AS wanted WHERE true \
+             ON CONFLICT (shop_id, item_id) DO UPDATE SET version = stock_push_queue.version + 1, \
+             queued_at = excluded.queued_at, next_attempt_at = excluded.next_attempt_at, attempts = 0",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// What the shop was last told about each item, or why it was not; `outcome`
+    /// narrows it (`unlinked` lists the items that need a link).
+    pub async fn stock_push_states(
+        &self,
+        shop: ShopId,
+        outcome: Option<&str>,
+    ) -> StoreResult<Vec<PushState>> {
+        sqlx::query(
+            "SELECT p.item_id, i.code, p.outcome, p.quantity_e4, p.at, p.error \
+             FROM stock_push_state p JOIN items i ON i.company_id = p.company_id AND i.id = p.item_id \
+             WHERE p.company_id = $1 AND p.shop_id = $2 AND ($3 IS NULL OR p.outcome = $3) \
+             ORDER BY i.code",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(outcome)
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(PushState {
+                item: ItemId(row.int("item_id")?),
+                item_code: row.text("code")?,
+                outcome: row.text("outcome")?,
+                quantity: row.opt_int("quantity_e4")?.map(quantity_from_e4),
+                at: row.time("at")?,
+                error: row.opt_text("error")?,
+            })
+        })
+        .collect()
+    }
+}
