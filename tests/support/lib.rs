@@ -1,6 +1,9 @@
 //! Shared helpers of the end-to-end tests: the test connectors and plugin folders made
 //! from them.
 
+pub mod minishop;
+pub mod service;
+
 use std::path::{Path, PathBuf};
 
 use tovor_harness::{BuiltPlugin, build_plugin};

@@ -205,7 +205,11 @@ async fn list_orders(
     Json(json!({"orders": orders, "page": page, "total_pages": total_pages})).into_response()
 }
 
-async fn get_order(State(shop): State<Minishop>, headers: HeaderMap, Path(id): Path<u64>) -> Response {
+async fn get_order(
+    State(shop): State<Minishop>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> Response {
     if let Err(response) = gate(&shop, &headers) {
         return response;
     }
@@ -235,7 +239,10 @@ async fn put_stock(
         return response;
     }
     let Ok(body) = serde_json::from_slice::<StockBody>(&body) else {
-        return error(StatusCode::UNPROCESSABLE_ENTITY, "quantity must be an integer");
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "quantity must be an integer",
+        );
     };
     if let Ok(mut inner) = shop.inner.lock() {
         inner.stock.insert(sku.clone(), body.quantity);
@@ -250,7 +257,7 @@ async fn put_stock(
 }
 
 /// A Minishop order of `lines` (sku, quantity, unit price without tax at 22 % VAT),
-/// placed by `email`, updated at `updated_at`.
+/// placed by `email` at `updated_at` (and last changed then).
 pub fn order(id: u64, email: &str, lines: &[(&str, u32, &str)], updated_at: &str) -> Value {
     use rust_decimal::Decimal;
     let rate = Decimal::new(22, 2);
@@ -278,7 +285,7 @@ pub fn order(id: u64, email: &str, lines: &[(&str, u32, &str)], updated_at: &str
         "number": id.to_string(),
         "status": "paid",
         "currency": "EUR",
-        "created_at": "2026-11-28T10:00:00Z",
+        "created_at": updated_at,
         "updated_at": updated_at,
         "customer": {"id": 7000 + id, "email": email, "name": "Ana Novak"},
         "billing_address": {"name": "Ana Novak", "street": "Slovenska cesta 12a", "city": "Ljubljana", "zip": "1000", "country": "SI"},
@@ -292,7 +299,12 @@ pub fn order(id: u64, email: &str, lines: &[(&str, u32, &str)], updated_at: &str
 }
 
 /// The headers and body of a signed Minishop webhook delivery.
-pub fn signed_delivery(event: &str, delivery_id: &str, body: &Value, secret: &str) -> (Vec<(String, String)>, Vec<u8>) {
+pub fn signed_delivery(
+    event: &str,
+    delivery_id: &str,
+    body: &Value,
+    secret: &str,
+) -> (Vec<(String, String)>, Vec<u8>) {
     let body = serde_json::to_vec(body).unwrap_or_default();
     let signature = sign(secret, &body);
     (

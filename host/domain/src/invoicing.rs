@@ -102,9 +102,18 @@ mod tests {
     #[test]
     fn when_paid_waits_for_full_payment() {
         let policy = AutoInvoice::WhenPaid;
-        assert!(invoice_due(policy, facts(HostStatus::Processing, PaymentStatus::Paid)));
-        assert!(!invoice_due(policy, facts(HostStatus::New, PaymentStatus::Unpaid)));
-        assert!(!invoice_due(policy, facts(HostStatus::New, PaymentStatus::Authorized)));
+        assert!(invoice_due(
+            policy,
+            facts(HostStatus::Processing, PaymentStatus::Paid)
+        ));
+        assert!(!invoice_due(
+            policy,
+            facts(HostStatus::New, PaymentStatus::Unpaid)
+        ));
+        assert!(!invoice_due(
+            policy,
+            facts(HostStatus::New, PaymentStatus::Authorized)
+        ));
         assert!(!invoice_due(
             policy,
             facts(HostStatus::Processing, PaymentStatus::PartiallyPaid)
@@ -114,8 +123,14 @@ mod tests {
     #[test]
     fn at_status_matches_the_host_status_only() {
         let policy = AutoInvoice::AtStatus(HostStatus::Completed);
-        assert!(invoice_due(policy, facts(HostStatus::Completed, PaymentStatus::Unpaid)));
-        assert!(!invoice_due(policy, facts(HostStatus::Processing, PaymentStatus::Paid)));
+        assert!(invoice_due(
+            policy,
+            facts(HostStatus::Completed, PaymentStatus::Unpaid)
+        ));
+        assert!(!invoice_due(
+            policy,
+            facts(HostStatus::Processing, PaymentStatus::Paid)
+        ));
     }
 
     #[test]

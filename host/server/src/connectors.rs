@@ -13,7 +13,10 @@ use crate::error::ServiceError;
 use crate::state::AppState;
 
 /// The shop's full connector config: plain fields and opened secrets.
-pub fn shop_config(state: &AppState, shop: &Shop) -> Result<BTreeMap<String, String>, ServiceError> {
+pub fn shop_config(
+    state: &AppState,
+    shop: &Shop,
+) -> Result<BTreeMap<String, String>, ServiceError> {
     let mut config = shop.settings.config.clone();
     config.extend(state.sealer.open(shop.settings.sealed_secrets.as_deref())?);
     Ok(config)
@@ -35,7 +38,13 @@ pub fn sends_webhooks(state: &AppState, shop: &Shop) -> bool {
     state
         .runtime
         .plugin(&shop.settings.plugin_id)
-        .is_some_and(|plugin| plugin.manifest.capabilities().iter().any(|c| c == "webhooks"))
+        .is_some_and(|plugin| {
+            plugin
+                .manifest
+                .capabilities()
+                .iter()
+                .any(|c| c == "webhooks")
+        })
 }
 
 /// What the intake needs to verify a delivery, by webhook key.

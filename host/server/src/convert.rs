@@ -184,10 +184,7 @@ fn line_item(index: usize, line: &wit::LineItem) -> Result<domain::LineItem, Con
     })
 }
 
-fn charges(
-    list: &str,
-    lines: &[wit::ChargeLine],
-) -> Result<Vec<domain::ChargeLine>, ConvertError> {
+fn charges(list: &str, lines: &[wit::ChargeLine]) -> Result<Vec<domain::ChargeLine>, ConvertError> {
     lines
         .iter()
         .enumerate()

@@ -31,7 +31,10 @@ impl ServiceError {
         match self {
             Self::Call(error) => {
                 error.is_retryable()
-                    || matches!(error, CallError::PluginNotFound(_) | CallError::Connector { .. })
+                    || matches!(
+                        error,
+                        CallError::PluginNotFound(_) | CallError::Connector { .. }
+                    )
             }
             Self::Store(StoreError::Database(_)) => true,
             Self::Unavailable(_) => true,

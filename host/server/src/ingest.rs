@@ -2,11 +2,11 @@
 //! custom-platform API): the import rules of the store, then automatic invoicing.
 
 use time::OffsetDateTime;
+use tovor_domain::CompanyId;
 use tovor_domain::document::DocumentKind;
 use tovor_domain::import::ImportDecision;
 use tovor_domain::invoicing::{AutoInvoice, InvoiceFacts, invoice_due};
 use tovor_domain::order::NormalizedOrder;
-use tovor_domain::CompanyId;
 use tovor_store::documents::DocumentState;
 use tovor_store::orders::{ImportOutcome, Source};
 use tovor_store::shops::Shop;
@@ -14,6 +14,9 @@ use tovor_store::shops::Shop;
 use crate::error::ServiceError;
 use crate::metrics;
 use crate::state::AppState;
+
+/// The source of orders brought by an import of history.
+pub const HISTORY: &str = "history";
 
 /// What happened to one incoming order.
 #[derive(Debug)]
@@ -41,7 +44,9 @@ fn decision_label(decision: &ImportDecision) -> &'static str {
     }
 }
 
-/// Imports `order` for `shop`, then invoices it if the shop's policy says so.
+/// Imports `order` for `shop`, then invoices it if the shop's policy says so. Orders
+/// placed before the shop's import-from date are left alone, except by an import of
+/// history, which the user asked for from a date of their choosing.
 pub async fn ingest(
     state: &AppState,
     company: CompanyId,
@@ -49,10 +54,11 @@ pub async fn ingest(
     order: &NormalizedOrder,
     source: &'static str,
 ) -> Result<Ingested, ServiceError> {
-    if shop
-        .settings
-        .import_from
-        .is_some_and(|from| order.created_at < from)
+    if source != HISTORY
+        && shop
+            .settings
+            .import_from
+            .is_some_and(|from| order.created_at < from)
     {
         return Ok(Ingested::BeforeImportFrom);
     }

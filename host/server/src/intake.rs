@@ -131,7 +131,9 @@ impl IntakeWriter {
                 metrics::webhooks("duplicate", total.saturating_sub(*inserted));
                 state.wake.inbox.notify_one();
             }
-            Err(error) => tracing::error!(%error, count = deliveries.len(), "cannot store webhook deliveries"),
+            Err(error) => {
+                tracing::error!(%error, count = deliveries.len(), "cannot store webhook deliveries")
+            }
         }
         let outcome = result.map(drop).map_err(|error| error.to_string());
         for waiter in waiters {
@@ -272,7 +274,8 @@ async fn handle(
         shop: shop.shop,
         delivery_id: verified.delivery_id,
         topic: verified.topic,
-        event: serde_json::to_string(&event).map_err(|error| ApiError::internal(error.to_string()))?,
+        event: serde_json::to_string(&event)
+            .map_err(|error| ApiError::internal(error.to_string()))?,
         body: None,
         state: DeliveryState::Pending,
         error: None,

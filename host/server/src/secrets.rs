@@ -143,7 +143,10 @@ mod tests {
         assert!(!sealed.contains("s3cret"));
         assert_eq!(sealer.open(Some(&sealed)).unwrap(), secrets());
         let other = Sealer::from_key([8; 32]);
-        assert!(matches!(other.open(Some(&sealed)), Err(SecretError::Open(_))));
+        assert!(matches!(
+            other.open(Some(&sealed)),
+            Err(SecretError::Open(_))
+        ));
     }
 
     #[test]

@@ -228,13 +228,13 @@ impl Store {
 
     /// Forgets processed deliveries received before `before`.
     pub async fn purge_deliveries(&self, before: OffsetDateTime) -> StoreResult<u64> {
-        Ok(sqlx::query(
-            "DELETE FROM webhook_inbox WHERE state = 'done' AND received_at < $1",
+        Ok(
+            sqlx::query("DELETE FROM webhook_inbox WHERE state = 'done' AND received_at < $1")
+                .bind(time_text(before))
+                .execute(self.writer())
+                .await?
+                .rows_affected(),
         )
-        .bind(time_text(before))
-        .execute(self.writer())
-        .await?
-        .rows_affected())
     }
 }
 
@@ -280,6 +280,9 @@ impl CompanyScope<'_> {
     }
 }
 
-pub(crate) fn parse_opt_time(column: &str, text: Option<String>) -> StoreResult<Option<OffsetDateTime>> {
+pub(crate) fn parse_opt_time(
+    column: &str,
+    text: Option<String>,
+) -> StoreResult<Option<OffsetDateTime>> {
     text.map(|text| parse_time(column, &text)).transpose()
 }

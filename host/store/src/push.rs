@@ -73,7 +73,9 @@ pub(crate) async fn queue_pushes(
              queued_at = excluded.queued_at",
             value_rows_from(3, chunk.len(), 2)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now.clone()).bind(company);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now.clone())
+            .bind(company);
         for (item, warehouse) in chunk {
             query = query.bind(item.0).bind(warehouse.0);
         }
@@ -131,7 +133,9 @@ impl Store {
         at: OffsetDateTime,
     ) -> StoreResult<()> {
         let (label, quantity, error) = match outcome {
-            PushOutcome::Pushed(quantity) => ("pushed", Some(quantity_e4("pushed", *quantity)?), None),
+            PushOutcome::Pushed(quantity) => {
+                ("pushed", Some(quantity_e4("pushed", *quantity)?), None)
+            }
             PushOutcome::Unlinked => ("unlinked", None, None),
             PushOutcome::Refused(error) => ("refused", None, Some(error.clone())),
         };
@@ -212,7 +216,11 @@ impl Store {
 impl CompanyScope<'_> {
     /// Queues every item the shop could be told about: those with stock in its
     /// warehouse and those linked to it.
-    pub async fn queue_full_stock_push(&self, shop: ShopId, at: OffsetDateTime) -> StoreResult<u64> {
+    pub async fn queue_full_stock_push(
+        &self,
+        shop: ShopId,
+        at: OffsetDateTime,
+    ) -> StoreResult<u64> {
         let now = time_text(at);
         let mut tx = self.store.begin().await?;
         let known = sqlx::query("SELECT plugin_id FROM shops WHERE company_id = $1 AND id = $2")

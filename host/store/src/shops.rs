@@ -282,7 +282,10 @@ impl crate::Store {
         else {
             return Ok(None);
         };
-        Ok(Some((tovor_domain::CompanyId(row.int("company_id")?), shop_of(&row)?)))
+        Ok(Some((
+            tovor_domain::CompanyId(row.int("company_id")?),
+            shop_of(&row)?,
+        )))
     }
 }
 

@@ -234,7 +234,8 @@ impl Store {
 impl CompanyScope<'_> {
     /// The shop's sync job; `NotFound` for a custom-platform shop.
     pub async fn sync_status(&self, shop: ShopId) -> StoreResult<SyncStatus> {
-        let sql = format!("SELECT {SYNC_COLUMNS} FROM shop_sync WHERE company_id = $1 AND shop_id = $2");
+        let sql =
+            format!("SELECT {SYNC_COLUMNS} FROM shop_sync WHERE company_id = $1 AND shop_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(self.cid())
             .bind(shop.0)
@@ -289,4 +290,3 @@ impl CompanyScope<'_> {
         Ok(())
     }
 }
-

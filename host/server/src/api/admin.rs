@@ -143,7 +143,11 @@ pub async fn add_plugin(
         .install(&state.plugins_dir, &body.manifest, &wasm)
         .await
         .map_err(|error| {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", error.to_string())
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "plugin_refused",
+                error.to_string(),
+            )
         })?;
     state.shops.clear();
     Ok((StatusCode::CREATED, Json(plugin_view(&plugin))))

@@ -51,7 +51,11 @@ pub async fn create_warehouse(
             .collect::<String>()
             .to_ascii_uppercase()
     });
-    let id = state.store.company(company.0).create_warehouse(&code, name).await?;
+    let id = state
+        .store
+        .company(company.0)
+        .create_warehouse(&code, name)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(WarehouseView {
@@ -169,7 +173,10 @@ pub async fn list_items(
     let items = state
         .store
         .company(company.0)
-        .items(page.after.as_deref(), page.limit.unwrap_or(100).clamp(1, 1000))
+        .items(
+            page.after.as_deref(),
+            page.limit.unwrap_or(100).clamp(1, 1000),
+        )
         .await?;
     Ok(Json(items.into_iter().map(item_view).collect()))
 }
@@ -361,7 +368,12 @@ pub async fn stock(
     };
     let warehouses: Vec<WarehouseId> = match query.warehouse_id {
         Some(id) => vec![WarehouseId(id)],
-        None => scope.warehouses().await?.into_iter().map(|w| w.id).collect(),
+        None => scope
+            .warehouses()
+            .await?
+            .into_iter()
+            .map(|w| w.id)
+            .collect(),
     };
     let mut levels = Vec::with_capacity(items.len() * warehouses.len());
     for item in &items {
@@ -416,14 +428,23 @@ pub async fn receive_stock(
     let mut lines = Vec::with_capacity(input.lines.len());
     for (index, line) in input.lines.iter().enumerate() {
         let item = scope.item_by_code(&line.sku).await?.ok_or_else(|| {
-            ApiError::field(&format!("lines[{index}].sku"), format!("no item {:?}", line.sku))
+            ApiError::field(
+                &format!("lines[{index}].sku"),
+                format!("no item {:?}", line.sku),
+            )
         })?;
         lines.push((item, line.quantity));
     }
     let warehouse = WarehouseId(input.warehouse_id);
     let movements: Vec<(ItemId, Decimal)> = lines.iter().map(|(item, q)| (item.id, *q)).collect();
     scope
-        .record_movements(warehouse, &movements, kind, input.note.as_deref(), OffsetDateTime::now_utc())
+        .record_movements(
+            warehouse,
+            &movements,
+            kind,
+            input.note.as_deref(),
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     state.wake.push.notify_one();
     let mut levels = Vec::with_capacity(lines.len());

@@ -96,18 +96,28 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match &error {
             StoreError::NotFound { .. } => Self::not_found(error.to_string()),
-            StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", error.to_string()),
+            StoreError::Conflict(_) => {
+                Self::new(StatusCode::CONFLICT, "conflict", error.to_string())
+            }
             StoreError::Invalid(_) => Self::bad_request(error.to_string()),
             StoreError::InvalidOrder(problems) => Self {
                 field: problems.first().map(|problem| problem.field.clone()),
-                ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order", error.to_string())
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_order",
+                    error.to_string(),
+                )
             },
-            StoreError::Document(_) | StoreError::Numbering(_) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_refused", error.to_string())
-            }
-            StoreError::Database(_) if error.is_unique_violation() => {
-                Self::new(StatusCode::CONFLICT, "conflict", "a record with these values exists")
-            }
+            StoreError::Document(_) | StoreError::Numbering(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rule_refused",
+                error.to_string(),
+            ),
+            StoreError::Database(_) if error.is_unique_violation() => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "a record with these values exists",
+            ),
             _ => Self::internal(error.to_string()),
         }
     }
@@ -118,20 +128,31 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::Store(error) => error.into(),
             ServiceError::Config(errors) => Self {
-                field: errors.problems().first().map(|problem| format!("config.{}", problem.field)),
+                field: errors
+                    .problems()
+                    .first()
+                    .map(|problem| format!("config.{}", problem.field)),
                 ..Self::bad_request(errors.to_string())
             },
             ServiceError::Invalid(message) => Self::bad_request(message),
             ServiceError::Convert(error) => Self {
                 field: Some(error.field.clone()),
-                ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order", error.to_string())
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_order",
+                    error.to_string(),
+                )
             },
-            ServiceError::Call(error) if error.is_retryable() => {
-                Self::new(StatusCode::BAD_GATEWAY, "shop_unavailable", error.to_string())
-            }
-            ServiceError::Call(error) => {
-                Self::new(StatusCode::BAD_GATEWAY, "connector_failed", error.to_string())
-            }
+            ServiceError::Call(error) if error.is_retryable() => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "shop_unavailable",
+                error.to_string(),
+            ),
+            ServiceError::Call(error) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "connector_failed",
+                error.to_string(),
+            ),
             ServiceError::Unavailable(message) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
             }

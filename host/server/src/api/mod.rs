@@ -69,7 +69,10 @@ async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     state.metrics.run_upkeep();
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
 }
@@ -84,8 +87,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/companies", post(admin::create_company))
         .route("/plugins", get(admin::list_plugins).post(admin::add_plugin))
         .route("/plugins/{id}/reload", post(admin::reload_plugin))
-        .route("/warehouses", get(catalog::list_warehouses).post(catalog::create_warehouse))
-        .route("/items", get(catalog::list_items).post(catalog::create_item))
+        .route(
+            "/warehouses",
+            get(catalog::list_warehouses).post(catalog::create_warehouse),
+        )
+        .route(
+            "/items",
+            get(catalog::list_items).post(catalog::create_item),
+        )
         .route("/items/{id}/links", post(catalog::link_item))
         .route("/customers", get(catalog::list_customers))
         .route(
@@ -95,21 +104,33 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stock", get(catalog::stock))
         .route("/stock/receipts", post(catalog::receive_stock))
         .route("/shops", get(shops::list_shops).post(shops::create_shop))
-        .route("/shops/{id}", get(shops::get_shop).patch(shops::update_shop))
+        .route(
+            "/shops/{id}",
+            get(shops::get_shop).patch(shops::update_shop),
+        )
         .route("/shops/{id}/sync", post(shops::sync_now))
         .route("/shops/{id}/import-history", post(shops::import_history))
         .route("/shops/{id}/orders", post(shops::push_order))
         .route("/shops/{id}/payment-methods", get(shops::payment_methods))
-        .route("/shops/{id}/payment-methods/{code}", put(shops::map_payment_method))
+        .route(
+            "/shops/{id}/payment-methods/{code}",
+            put(shops::map_payment_method),
+        )
         .route("/shops/{id}/status-mappings/{raw}", put(shops::map_status))
         .route("/shops/{id}/stock", get(shops::push_states))
         .route("/shops/{id}/stock/resync", post(shops::resync_stock))
         .route("/shops/{id}/deliveries", get(shops::deliveries))
-        .route("/shops/{id}/deliveries/{delivery}/retry", post(shops::retry_delivery))
+        .route(
+            "/shops/{id}/deliveries/{delivery}/retry",
+            post(shops::retry_delivery),
+        )
         .route("/orders", get(orders::list_orders))
         .route("/orders/{id}", get(orders::get_order))
         .route("/orders/{id}/invoices", post(orders::create_invoice))
-        .route("/orders/{id}/delivery-notes", post(orders::create_delivery_note))
+        .route(
+            "/orders/{id}/delivery-notes",
+            post(orders::create_delivery_note),
+        )
         .route("/documents/{id}", get(orders::get_document))
         .route("/documents/{id}/cancel", post(orders::cancel_document))
         .fallback(unknown_route);

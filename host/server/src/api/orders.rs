@@ -68,7 +68,12 @@ pub async fn list_orders(
     let status: Option<HostStatus> = query
         .status
         .as_deref()
-        .map(|text| text.parse().map_err(|error: tovor_domain::mapping::UnknownHostStatus| ApiError::field("status", error.to_string())))
+        .map(|text| {
+            text.parse()
+                .map_err(|error: tovor_domain::mapping::UnknownHostStatus| {
+                    ApiError::field("status", error.to_string())
+                })
+        })
         .transpose()?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let scope = state.store.company(company.0);
@@ -247,9 +252,8 @@ async fn issue(
     kind: DocumentKind,
     request: Option<DocumentRequest>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    let selection: Option<Vec<(LineRef, Decimal)>> = request
-        .and_then(|request| request.lines)
-        .map(|lines| {
+    let selection: Option<Vec<(LineRef, Decimal)>> =
+        request.and_then(|request| request.lines).map(|lines| {
             lines
                 .into_iter()
                 .map(|line| (LineRef::Item(line.position), line.quantity))
@@ -282,7 +286,14 @@ pub async fn create_invoice(
     Path(id): Path<i64>,
     body: Option<Json<DocumentRequest>>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    issue(&state, company, id, DocumentKind::Invoice, body.map(|Json(body)| body)).await
+    issue(
+        &state,
+        company,
+        id,
+        DocumentKind::Invoice,
+        body.map(|Json(body)| body),
+    )
+    .await
 }
 
 /// Issues a delivery note for the order (all undelivered lines when omitted).
@@ -295,7 +306,14 @@ pub async fn create_delivery_note(
     Path(id): Path<i64>,
     body: Option<Json<DocumentRequest>>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
-    issue(&state, company, id, DocumentKind::DeliveryNote, body.map(|Json(body)| body)).await
+    issue(
+        &state,
+        company,
+        id,
+        DocumentKind::DeliveryNote,
+        body.map(|Json(body)| body),
+    )
+    .await
 }
 
 /// A document.
@@ -306,7 +324,11 @@ pub async fn get_document(
     company: Company,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<DocumentView>> {
-    let document = state.store.company(company.0).document(DocumentId(id)).await?;
+    let document = state
+        .store
+        .company(company.0)
+        .document(DocumentId(id))
+        .await?;
     Ok(Json(document_view(document)))
 }
 

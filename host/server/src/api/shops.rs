@@ -118,7 +118,10 @@ fn parse_stock_mode(text: &str) -> ApiResult<StockMode> {
     match text {
         "on_hand" => Ok(StockMode::OnHand),
         "available" => Ok(StockMode::Available),
-        _ => Err(ApiError::field("stock_mode", "must be on_hand or available")),
+        _ => Err(ApiError::field(
+            "stock_mode",
+            "must be on_hand or available",
+        )),
     }
 }
 
@@ -126,7 +129,10 @@ fn parse_stock_document(text: &str) -> ApiResult<DocumentKind> {
     match text {
         "delivery_note" => Ok(DocumentKind::DeliveryNote),
         "invoice" => Ok(DocumentKind::Invoice),
-        _ => Err(ApiError::field("stock_document", "must be delivery_note or invoice")),
+        _ => Err(ApiError::field(
+            "stock_document",
+            "must be delivery_note or invoice",
+        )),
     }
 }
 
@@ -148,22 +154,32 @@ fn checked_config(
         if values.is_empty() {
             return Ok((BTreeMap::new(), None));
         }
-        return Err(ApiError::field("config", "a custom-platform shop has no connector config"));
+        return Err(ApiError::field(
+            "config",
+            "a custom-platform shop has no connector config",
+        ));
     }
     let plugin = state
         .runtime
         .plugin(plugin_id)
         .ok_or_else(|| ApiError::field("plugin", format!("no plugin {plugin_id:?} is loaded")))?;
     if plugin.kind() != tovor_runtime::Kind::Shop {
-        return Err(ApiError::field("plugin", format!("{plugin_id} is not a shop connector")));
+        return Err(ApiError::field(
+            "plugin",
+            format!("{plugin_id} is not a shop connector"),
+        ));
     }
     let filled = plugin
         .manifest
         .validate_config(values)
         .map_err(|errors| ApiError::from(ServiceError::Config(errors)))?;
-    let (secrets, plain): (BTreeMap<_, _>, BTreeMap<_, _>) = filled
-        .into_iter()
-        .partition(|(name, _)| plugin.manifest.field(name).is_some_and(|field| field.secret));
+    let (secrets, plain): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        filled.into_iter().partition(|(name, _)| {
+            plugin
+                .manifest
+                .field(name)
+                .is_some_and(|field| field.secret)
+        });
     Ok((plain, state.sealer.seal(&secrets)))
 }
 
@@ -214,7 +230,11 @@ pub async fn create_shop(
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     let plugin_id = input.plugin.unwrap_or_default().trim().to_owned();
     let (config, sealed_secrets) = checked_config(&state, &plugin_id, &input.config)?;
-    let mut settings = ShopSettings::new(input.name.trim(), &plugin_id, WarehouseId(input.warehouse_id));
+    let mut settings = ShopSettings::new(
+        input.name.trim(),
+        &plugin_id,
+        WarehouseId(input.warehouse_id),
+    );
     settings.config = config;
     settings.sealed_secrets = sealed_secrets;
     settings.update_existing = input.update_existing;
@@ -235,7 +255,10 @@ pub async fn create_shop(
         .create_shop(&settings, OffsetDateTime::now_utc())
         .await?;
     state.wake.sync.notify_one();
-    Ok((StatusCode::CREATED, Json(load_view(&state, company, id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(load_view(&state, company, id).await?),
+    ))
 }
 
 /// The company's shops.
@@ -351,7 +374,10 @@ pub async fn sync_now(
         .request_sync(ShopId(id), since, OffsetDateTime::now_utc())
         .await?;
     state.wake.sync.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(load_view(&state, company, ShopId(id)).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(load_view(&state, company, ShopId(id)).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -378,7 +404,10 @@ pub async fn import_history(
         .request_history_import(ShopId(id), body.from)
         .await?;
     state.wake.sync.notify_one();
-    Ok((StatusCode::ACCEPTED, Json(load_view(&state, company, ShopId(id)).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(load_view(&state, company, ShopId(id)).await?),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -406,12 +435,19 @@ pub async fn push_order(
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let shop = state.store.company(company.0).shop(ShopId(id)).await?;
     let order: NormalizedOrder = serde_json::from_slice(&body).map_err(|error| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_order", format!("not a normalized order: {error}"))
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_order",
+            format!("not a normalized order: {error}"),
+        )
     })?;
     let ingested = ingest(&state, company.0, &shop, &order, "api").await?;
     Ok(match ingested {
         Ingested::Imported(outcome) => {
-            let created = matches!(outcome.decision, tovor_domain::import::ImportDecision::Create);
+            let created = matches!(
+                outcome.decision,
+                tovor_domain::import::ImportDecision::Create
+            );
             let result = match &outcome.decision {
                 tovor_domain::import::ImportDecision::Create => "created",
                 tovor_domain::import::ImportDecision::Overwrite => "overwritten",
@@ -419,7 +455,11 @@ pub async fn push_order(
                 tovor_domain::import::ImportDecision::Unchanged(_) => "unchanged",
             };
             (
-                if created { StatusCode::CREATED } else { StatusCode::OK },
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
                 Json(ImportResult {
                     order_id: Some(outcome.order.0),
                     number: Some(outcome.number),
@@ -518,7 +558,12 @@ pub async fn map_payment_method(
     state
         .store
         .company(company.0)
-        .map_payment_method(ShopId(id), &code, &body.title, HostPaymentMethodId(body.payment_method_id))
+        .map_payment_method(
+            ShopId(id),
+            &code,
+            &body.title,
+            HostPaymentMethodId(body.payment_method_id),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -630,7 +675,9 @@ fn delivery_view(delivery: Delivery) -> DeliveryView {
         attempts: delivery.attempts,
         last_error: delivery.last_error,
         order_id: delivery.order.map(|order| order.0),
-        body: delivery.body.map(|body| String::from_utf8_lossy(&body).into_owned()),
+        body: delivery
+            .body
+            .map(|body| String::from_utf8_lossy(&body).into_owned()),
     }
 }
 
@@ -650,7 +697,12 @@ pub async fn deliveries(
         Some("done") => Some(DeliveryState::Done),
         Some("failed") => Some(DeliveryState::Failed),
         Some("malformed") => Some(DeliveryState::Malformed),
-        Some(_) => return Err(ApiError::field("state", "must be pending, done, failed or malformed")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "state",
+                "must be pending, done, failed or malformed",
+            ));
+        }
     };
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -671,7 +723,9 @@ pub async fn retry_delivery(
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
-    scope.retry_delivery(delivery, OffsetDateTime::now_utc()).await?;
+    scope
+        .retry_delivery(delivery, OffsetDateTime::now_utc())
+        .await?;
     state.wake.inbox.notify_one();
     Ok(StatusCode::ACCEPTED)
 }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
+use tovor_domain::mapping::HostStatus;
 use tovor_domain::order::NormalizedOrder;
 use tovor_domain::{CompanyId, OrderId, ShopId};
-use tovor_domain::mapping::HostStatus;
 use tovor_runtime::CallError;
 use tovor_runtime::types::ConnectorError;
 use tovor_store::StoreError;
@@ -27,11 +27,19 @@ use crate::intake::InboxEvent;
 use crate::metrics;
 use crate::state::AppState;
 
-pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Result<bool, ServiceError> {
+pub(super) async fn work(
+    state: Arc<AppState>,
+    stop: CancellationToken,
+) -> Result<bool, ServiceError> {
     let node = state.workers.node.clone();
     let claimed = state
         .store
-        .claim_deliveries(&node, state.workers.inbox_batch, lease(&state), OffsetDateTime::now_utc())
+        .claim_deliveries(
+            &node,
+            state.workers.inbox_batch,
+            lease(&state),
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     if claimed.is_empty() {
         return Ok(false);
@@ -56,7 +64,9 @@ pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Resul
             // Unstarted deliveries go back to the queue when their lease expires.
             break;
         }
-        let Some(first) = deliveries.first() else { continue };
+        let Some(first) = deliveries.first() else {
+            continue;
+        };
         let result = process(&state, first).await;
         for delivery in &deliveries {
             record(&state, &node, delivery, &result).await?;
@@ -88,14 +98,15 @@ async fn record(
         }
         Err(error) => {
             let attempts = delivery.attempts;
-            let retry_at = (error.is_retryable() && attempts < state.workers.max_attempts).then(|| {
-                later(backoff(
-                    attempts,
-                    state.workers.backoff,
-                    state.workers.max_backoff,
-                    error.retry_after(),
-                ))
-            });
+            let retry_at =
+                (error.is_retryable() && attempts < state.workers.max_attempts).then(|| {
+                    later(backoff(
+                        attempts,
+                        state.workers.backoff,
+                        state.workers.max_backoff,
+                        error.retry_after(),
+                    ))
+                });
             if retry_at.is_none() {
                 tracing::error!(delivery = delivery.id, shop = %delivery.shop, %error, attempts, "delivery failed for good; kept for inspection");
             } else {
@@ -121,7 +132,9 @@ async fn process(state: &AppState, delivery: &Delivery) -> Result<Option<OrderId
             let ingested = ingest(state, delivery.company, &shop, &current, "webhook").await?;
             Ok(ingested.order())
         }
-        InboxEvent::OrderDeleted { id } => order_deleted(state, delivery.company, shop.id, &id).await,
+        InboxEvent::OrderDeleted { id } => {
+            order_deleted(state, delivery.company, shop.id, &id).await
+        }
     }
 }
 
@@ -141,9 +154,9 @@ async fn fetch_current(
         Err(CallError::Connector {
             error: ConnectorError::Unsupported(_),
             ..
-        }) if delivered.is_some() => Ok(delivered.map(|order| *order).ok_or_else(|| {
-            ServiceError::Invalid("no order in the delivery".into())
-        })?),
+        }) if delivered.is_some() => Ok(delivered
+            .map(|order| *order)
+            .ok_or_else(|| ServiceError::Invalid("no order in the delivery".into()))?),
         Err(error) => Err(error.into()),
     }
 }
@@ -159,7 +172,12 @@ async fn order_deleted(
         return Ok(None);
     };
     match scope
-        .set_order_status(order, HostStatus::Cancelled, Source("webhook"), OffsetDateTime::now_utc())
+        .set_order_status(
+            order,
+            HostStatus::Cancelled,
+            Source("webhook"),
+            OffsetDateTime::now_utc(),
+        )
         .await
     {
         Ok(()) | Err(StoreError::Conflict(_)) => {}

@@ -22,9 +22,27 @@ pub use push::push_shop_batch;
 
 /// Starts every worker on `tasks`.
 pub fn spawn(tasks: &TaskTracker, state: Arc<AppState>, stop: CancellationToken) {
-    tasks.spawn(run_loop("inbox", state.clone(), stop.clone(), |s| &s.wake.inbox, inbox::work));
-    tasks.spawn(run_loop("sync", state.clone(), stop.clone(), |s| &s.wake.sync, sync::work));
-    tasks.spawn(run_loop("push", state.clone(), stop.clone(), |s| &s.wake.push, push::work));
+    tasks.spawn(run_loop(
+        "inbox",
+        state.clone(),
+        stop.clone(),
+        |s| &s.wake.inbox,
+        inbox::work,
+    ));
+    tasks.spawn(run_loop(
+        "sync",
+        state.clone(),
+        stop.clone(),
+        |s| &s.wake.sync,
+        sync::work,
+    ));
+    tasks.spawn(run_loop(
+        "push",
+        state.clone(),
+        stop.clone(),
+        |s| &s.wake.push,
+        push::work,
+    ));
     tasks.spawn(gauges(state, stop));
 }
 
@@ -84,12 +102,7 @@ async fn gauges(state: Arc<AppState>, stop: CancellationToken) {
 
 /// When to try again after `attempts` failures: `base · 2^(attempts-1)`, capped, or
 /// what the platform asked for when that is longer.
-pub fn backoff(
-    attempts: u32,
-    base: Duration,
-    cap: Duration,
-    asked: Option<Duration>,
-) -> Duration {
+pub fn backoff(attempts: u32, base: Duration, cap: Duration, asked: Option<Duration>) -> Duration {
     let exponent = attempts.saturating_sub(1).min(20);
     let delay = base.saturating_mul(1_u32 << exponent).min(cap);
     asked.map_or(delay, |asked| delay.max(asked.min(cap)))

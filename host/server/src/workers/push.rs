@@ -20,18 +20,29 @@ use crate::error::ServiceError;
 use crate::metrics;
 use crate::state::AppState;
 
-pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Result<bool, ServiceError> {
+pub(super) async fn work(
+    state: Arc<AppState>,
+    stop: CancellationToken,
+) -> Result<bool, ServiceError> {
     let node = state.workers.node.clone();
     let tasks = state
         .store
-        .claim_stock_pushes(&node, state.workers.push_batch, lease(&state), OffsetDateTime::now_utc())
+        .claim_stock_pushes(
+            &node,
+            state.workers.push_batch,
+            lease(&state),
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     if tasks.is_empty() {
         return Ok(false);
     }
     let mut by_shop: BTreeMap<_, Vec<PushTask>> = BTreeMap::new();
     for task in tasks {
-        by_shop.entry((task.company, task.shop)).or_default().push(task);
+        by_shop
+            .entry((task.company, task.shop))
+            .or_default()
+            .push(task);
     }
     for ((company, shop_id), tasks) in by_shop {
         if stop.is_cancelled() {
@@ -71,7 +82,9 @@ pub async fn push_shop_batch(
             continue;
         };
         let item = scope.item(task.item).await?;
-        let level = scope.stock_level(task.item, shop.settings.warehouse).await?;
+        let level = scope
+            .stock_level(task.item, shop.settings.warehouse)
+            .await?;
         let quantity = shop_quantity(&level, shop.settings.stock_mode);
         levels.push(StockLevel {
             key: StockKey {
@@ -100,13 +113,22 @@ pub async fn push_shop_batch(
                 let outcome = match results.get(index) {
                     Some(Ok(())) => PushOutcome::Pushed(*quantity),
                     Some(Err(error)) => PushOutcome::Refused(format!("{error:?}")),
-                    None => PushOutcome::Refused("the connector gave no result for this item".into()),
+                    None => {
+                        PushOutcome::Refused("the connector gave no result for this item".into())
+                    }
                 };
                 metrics::stock_pushes(
-                    if matches!(outcome, PushOutcome::Pushed(_)) { "pushed" } else { "refused" },
+                    if matches!(outcome, PushOutcome::Pushed(_)) {
+                        "pushed"
+                    } else {
+                        "refused"
+                    },
                     1,
                 );
-                state.store.complete_stock_push(task, node, &outcome, now).await?;
+                state
+                    .store
+                    .complete_stock_push(task, node, &outcome, now)
+                    .await?;
             }
         }
         Err(error) => {

@@ -21,14 +21,21 @@ use super::{backoff, later, lease};
 use crate::connectors::{sends_webhooks, shop_client};
 use crate::convert;
 use crate::error::ServiceError;
-use crate::ingest::ingest;
+use crate::ingest::{HISTORY, ingest};
 use crate::metrics;
 use crate::state::AppState;
 
-pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Result<bool, ServiceError> {
+pub(super) async fn work(
+    state: Arc<AppState>,
+    stop: CancellationToken,
+) -> Result<bool, ServiceError> {
     let node = state.workers.node.clone();
     let now = OffsetDateTime::now_utc();
-    let Some(job) = state.store.claim_sync_job(&node, lease(&state), now).await? else {
+    let Some(job) = state
+        .store
+        .claim_sync_job(&node, lease(&state), now)
+        .await?
+    else {
         return Ok(false);
     };
     let shop = match state.store.company(job.company).shop(job.shop).await {
@@ -46,7 +53,10 @@ pub(super) async fn work(state: Arc<AppState>, stop: CancellationToken) -> Resul
             return Ok(true);
         }
     };
-    if matches!(job.history.state, HistoryState::Requested | HistoryState::Running) {
+    if matches!(
+        job.history.state,
+        HistoryState::Requested | HistoryState::Running
+    ) {
         import_history(&state, &node, &job, &shop, &client, &stop).await?;
     }
     if job.next_run_at <= now && !stop.is_cancelled() {
@@ -104,7 +114,8 @@ async fn regular_sync(
     now: OffsetDateTime,
     stop: &CancellationToken,
 ) -> Result<i64, (i64, ServiceError)> {
-    let overlap = time::Duration::try_from(state.workers.sync_overlap).unwrap_or(time::Duration::ZERO);
+    let overlap =
+        time::Duration::try_from(state.workers.sync_overlap).unwrap_or(time::Duration::ZERO);
     let since = job
         .requested_since
         .or(job.cursor.map(|cursor| cursor - overlap))
@@ -140,7 +151,9 @@ async fn import_one(
     source: &'static str,
 ) -> bool {
     let result = match convert::order(order) {
-        Ok(order) => ingest(state, company, shop, &order, source).await.map(|_| ()),
+        Ok(order) => ingest(state, company, shop, &order, source)
+            .await
+            .map(|_| ()),
         Err(error) => Err(error.into()),
     };
     if let Err(error) = &result {
@@ -170,13 +183,16 @@ async fn import_history(
         let page = match page {
             Ok(page) => page,
             Err(error) => {
-                state.store.fail_history(shop.id, node, &error.to_string()).await?;
+                state
+                    .store
+                    .fail_history(shop.id, node, &error.to_string())
+                    .await?;
                 return Ok(());
             }
         };
         let mut imported = 0;
         for order in &page.orders {
-            if import_one(state, job.company, shop, order, "history").await {
+            if import_one(state, job.company, shop, order, HISTORY).await {
                 imported += 1;
             }
         }
