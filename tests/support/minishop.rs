@@ -42,6 +42,8 @@ struct Inner {
     updates: Vec<StockUpdate>,
     /// Answer every API call with 503 (the shop is down).
     down: bool,
+    /// How long a stock update takes to answer (a slow shop).
+    stock_delay: std::time::Duration,
     requests: u64,
 }
 
@@ -92,6 +94,12 @@ impl Minishop {
         let id = order["id"].as_u64().unwrap_or_default();
         if let Ok(mut inner) = self.inner.lock() {
             inner.orders.insert(id, order);
+        }
+    }
+
+    pub fn set_stock_delay(&self, delay: std::time::Duration) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.stock_delay = delay;
         }
     }
 
@@ -270,7 +278,7 @@ pub fn order(id: u64, email: &str, lines: &[(&str, u32, &str)], updated_at: &str
         total += net + tax;
         items.push(json!({
             "id": index + 1,
-            "product_id": 100 + index,
+            "product_id": product_id(sku),
             "sku": sku,
             "name": format!("Product {sku}"),
             "quantity": quantity,
@@ -296,6 +304,15 @@ pub fn order(id: u64, email: &str, lines: &[(&str, u32, &str)], updated_at: &str
         "total": total.to_string(),
         "note": null,
     })
+}
+
+/// Minishop's product id of a SKU in these fixtures: stable, distinct per SKU.
+pub fn product_id(sku: &str) -> u64 {
+    sku.bytes()
+        .fold(1_469_598_103_934_665_603_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(1_099_511_628_211)
+        })
+        % 1_000_000_000
 }
 
 /// The headers and body of a signed Minishop webhook delivery.

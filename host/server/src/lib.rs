@@ -35,7 +35,8 @@ pub use state::AppState;
 pub struct WorkerOptions {
     /// Run the workers at all (an API-only process sets false).
     pub enabled: bool,
-    /// This process's name in leases; unique per process.
+    /// This process's name in leases: unique among the processes sharing a database,
+    /// and the same after a restart, so a restarted process takes its work back at once.
     pub node: String,
     /// How long a claimed row stays ours without being finished.
     pub lease: Duration,

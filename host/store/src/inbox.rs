@@ -286,3 +286,23 @@ pub(crate) fn parse_opt_time(
 ) -> StoreResult<Option<OffsetDateTime>> {
     text.map(|text| parse_time(column, &text)).transpose()
 }
+
+impl Store {
+    /// Frees every lease `owner` holds (inbox deliveries, stock pushes, sync jobs): a
+    /// process that restarts under its old name takes its unfinished work back at once
+    /// instead of waiting for the leases to run out.
+    pub async fn release_leases(&self, owner: &str) -> StoreResult<u64> {
+        let mut released = 0;
+        for table in ["webhook_inbox", "stock_push_queue", "shop_sync"] {
+            let sql = format!(
+                "UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1"
+            );
+            released += sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(owner)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
+        }
+        Ok(released)
+    }
+}

@@ -20,30 +20,41 @@ use crate::state::AppState;
 
 pub use push::push_shop_batch;
 
-/// Starts every worker on `tasks`.
+/// Starts every worker on `tasks`, after taking back the work this node held when it
+/// last stopped (or was killed).
 pub fn spawn(tasks: &TaskTracker, state: Arc<AppState>, stop: CancellationToken) {
-    tasks.spawn(run_loop(
-        "inbox",
-        state.clone(),
-        stop.clone(),
-        |s| &s.wake.inbox,
-        inbox::work,
-    ));
-    tasks.spawn(run_loop(
-        "sync",
-        state.clone(),
-        stop.clone(),
-        |s| &s.wake.sync,
-        sync::work,
-    ));
-    tasks.spawn(run_loop(
-        "push",
-        state.clone(),
-        stop.clone(),
-        |s| &s.wake.push,
-        push::work,
-    ));
-    tasks.spawn(gauges(state, stop));
+    tasks.spawn(async move {
+        match state.store.release_leases(&state.workers.node).await {
+            Ok(released) => {
+                tracing::info!(node = %state.workers.node, released, "workers starting");
+            }
+            Err(error) => tracing::error!(%error, "cannot release this node's old leases"),
+        }
+        tokio::join!(
+            run_loop(
+                "inbox",
+                state.clone(),
+                stop.clone(),
+                |s| &s.wake.inbox,
+                inbox::work
+            ),
+            run_loop(
+                "sync",
+                state.clone(),
+                stop.clone(),
+                |s| &s.wake.sync,
+                sync::work
+            ),
+            run_loop(
+                "push",
+                state.clone(),
+                stop.clone(),
+                |s| &s.wake.push,
+                push::work
+            ),
+            gauges(state.clone(), stop.clone()),
+        );
+    });
 }
 
 /// Runs `work` until stopped. `work` returns whether it found something to do; when it

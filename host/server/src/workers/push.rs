@@ -101,6 +101,7 @@ pub async fn push_shop_batch(
     if levels.is_empty() {
         return Ok(());
     }
+    tracing::debug!(shop = %shop.id, items = levels.len(), "pushing stock");
     let result = match shop_client(state, shop) {
         Ok(client) => client.push_stock(&levels).await.map_err(ServiceError::from),
         Err(error) => Err(error),
