@@ -1,111 +1,172 @@
-//! The `tovor` command line.
+//! The `tovor` command line: `tovor serve` runs the host; the other commands manage a
+//! running one over its HTTP API, or work locally (`plugins list|check|new`).
 
+mod client;
+mod commands;
+mod output;
+mod parse;
 mod serve;
-
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tovor_runtime::{Runtime, RuntimeOptions};
+
+use client::ApiOptions;
+use commands::catalog::{CustomersCommand, ItemsCommand, PaymentMethodsCommand, WarehousesCommand};
+use commands::companies::CompaniesCommand;
+use commands::orders::{DocumentsCommand, IssueCommand, OrdersCommand};
+use commands::plugins::PluginsCommand;
+use commands::shops::ShopsCommand;
+use commands::stock::StockCommand;
 
 #[derive(Parser)]
 #[command(
     name = "tovor",
     version,
-    about = "Connects invoicing and stock to online shops and parcel carriers"
+    about = "Connects invoicing and stock to online shops and parcel carriers",
+    after_help = "Commands other than `serve` and `plugins list|check|new` talk to a running \
+                  tovor: --url (TOVOR_URL) says where, --token (TOVOR_TOKEN) who you are; \
+                  without a token, the admin token in <data-dir>/admin-token is used."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// A group of commands with the options to reach a running tovor, which may be given
+/// before or after the group's subcommand.
+#[derive(clap::Args)]
+struct Group<C: Subcommand> {
+    #[command(flatten)]
+    api: ApiOptions,
+    #[command(subcommand)]
+    command: C,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the host: HTTP API, webhooks and background work.
     Serve(serve::ServeArgs),
-    /// Inspect connector plugins.
-    #[command(subcommand)]
-    Plugins(PluginsCommand),
+    /// Connector plugins: list, check, add, reload, and create new ones.
+    #[command(visible_alias = "plugin")]
+    Plugins(Group<PluginsCommand>),
+    /// Companies and their API tokens (admin token).
+    Companies(Group<CompaniesCommand>),
+    /// Warehouses.
+    Warehouses(Group<WarehousesCommand>),
+    /// Shops ("e-stores"): add, inspect, sync, import history, mappings.
+    Shops(Group<ShopsCommand>),
+    /// Customer orders.
+    Orders(Group<OrdersCommand>),
+    /// Invoices for orders.
+    Invoices(Group<IssueCommand>),
+    /// Delivery notes for orders.
+    DeliveryNotes(Group<IssueCommand>),
+    /// Issued documents (invoices, delivery notes).
+    Documents(Group<DocumentsCommand>),
+    /// Stock levels, goods received and counts.
+    Stock(Group<StockCommand>),
+    /// The host's payment methods.
+    PaymentMethods(Group<PaymentMethodsCommand>),
+    /// The item catalog.
+    Items(Group<ItemsCommand>),
+    /// The customer catalog.
+    Customers(Group<CustomersCommand>),
 }
 
-#[derive(Subcommand)]
-enum PluginsCommand {
-    /// Load every plugin in a folder and list them, with the ones that failed and why.
-    List {
-        /// Folder holding one sub-folder per plugin (plugin.toml + plugin.wasm).
-        #[arg(long, default_value = "target/plugins")]
-        plugins: PathBuf,
-    },
-    /// Validate one plugin folder the way the host would load it, and call `describe`.
-    Check {
-        /// A plugin folder (plugin.toml + plugin.wasm).
-        dir: PathBuf,
-    },
-}
-
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        use commands::{catalog, companies, orders, plugins, shops, stock};
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
-            Command::Plugins(PluginsCommand::List { plugins }) => list_plugins(plugins).await,
-            Command::Plugins(PluginsCommand::Check { dir }) => check_plugin(dir).await,
+            Command::Plugins(Group { api, command }) => plugins::run(&api, command).await,
+            Command::Companies(Group { api, command }) => companies::run(&api, command).await,
+            Command::Warehouses(Group { api, command }) => catalog::warehouses(&api, command).await,
+            Command::Shops(Group { api, command }) => shops::run(&api, command).await,
+            Command::Orders(Group { api, command }) => orders::orders(&api, command).await,
+            Command::Invoices(Group { api, command }) => orders::invoices(&api, command).await,
+            Command::DeliveryNotes(Group { api, command }) => {
+                orders::delivery_notes(&api, command).await
+            }
+            Command::Documents(Group { api, command }) => orders::documents(&api, command).await,
+            Command::Stock(Group { api, command }) => stock::run(&api, command).await,
+            Command::PaymentMethods(Group { api, command }) => {
+                catalog::payment_methods(&api, command).await
+            }
+            Command::Items(Group { api, command }) => catalog::items_command(&api, command).await,
+            Command::Customers(Group { api, command }) => catalog::customers(&api, command).await,
         }
     })
 }
 
-async fn list_plugins(plugins: PathBuf) -> anyhow::Result<()> {
-    let runtime = Runtime::new(RuntimeOptions::default())?;
-    let report = runtime
-        .load_dir(&plugins)
-        .await
-        .with_context(|| format!("cannot read {}", plugins.display()))?;
-    for plugin in runtime.plugins() {
-        let info = &plugin.manifest.plugin;
-        println!(
-            "{:<20} {:<8} {:<10} {}",
-            info.id, info.kind, info.version, info.name
-        );
-    }
-    for (dir, error) in &report.failed {
-        println!("FAILED {}: {error}", dir.display());
-    }
-    if report.failed.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("{} plugin(s) failed to load", report.failed.len())
-    }
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-async fn check_plugin(dir: PathBuf) -> anyhow::Result<()> {
-    let runtime = Runtime::new(RuntimeOptions::default())?;
-    let plugin = runtime.load_plugin_dir(&dir).await?;
-    let info = &plugin.manifest.plugin;
-    println!(
-        "{} {} ({} connector, contract {})",
-        info.id, info.version, info.kind, info.contract
-    );
-    println!("sha256 {}", plugin.wasm_sha256);
-    let context = tovor_runtime::CallContext::default();
-    match plugin.kind() {
-        tovor_runtime::Kind::Shop => {
-            let described = runtime.shop(&info.id, context)?.describe().await?;
-            println!(
-                "platform {}: {:?}",
-                described.platform, described.capabilities
-            );
-        }
-        tovor_runtime::Kind::Carrier => {
-            let described = runtime.carrier(&info.id, context)?.describe().await?;
-            println!(
-                "carrier {}: label formats {:?}, {:?}",
-                described.carrier, described.label_formats, described.capabilities
-            );
-        }
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
-    Ok(())
+
+    #[test]
+    fn api_options_go_before_or_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "tovor",
+            "shops",
+            "list",
+            "--url",
+            "http://h:1",
+            "--json",
+            "--token",
+            "t",
+        ])
+        .unwrap();
+        let Command::Shops(group) = cli.command else {
+            panic!("not shops");
+        };
+        assert_eq!(group.api.url, "http://h:1");
+        assert_eq!(group.api.token.as_deref(), Some("t"));
+        assert!(group.api.json);
+        let cli = Cli::try_parse_from(["tovor", "orders", "--json", "list"]).unwrap();
+        let Command::Orders(group) = cli.command else {
+            panic!("not orders");
+        };
+        assert!(group.api.json);
+    }
+
+    #[test]
+    fn serve_has_only_its_own_options() {
+        assert!(Cli::try_parse_from(["tovor", "serve", "--data-dir", "/tmp/x"]).is_ok());
+        assert!(Cli::try_parse_from(["tovor", "serve", "--url", "http://h:1"]).is_err());
+    }
+
+    #[test]
+    fn plugin_is_plugins() {
+        let cli = Cli::try_parse_from(["tovor", "plugin", "new", "my-shop"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Plugins(Group {
+                command: PluginsCommand::New(_),
+                ..
+            })
+        ));
+    }
 }

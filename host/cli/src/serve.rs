@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Serve the API and take webhooks, but leave background work to other processes.
     #[arg(long)]
     no_workers: bool,
+    /// This process's name among those sharing the database (default `<host>:<port>`);
+    /// keep it across restarts so unfinished work is taken back at once.
+    #[arg(long, env = "TOVOR_NODE")]
+    node: Option<String>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20, env = "TOVOR_MAX_BODY_BYTES")]
     max_body_bytes: usize,
@@ -66,9 +70,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&plugins_dir)
         .with_context(|| format!("cannot create {}", plugins_dir.display()))?;
 
-    let database_url = args.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite://{}", args.data_dir.join("tovor.db").display())
-    });
+    let database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("tovor.db").display()));
     let store = Store::open(&database_url)
         .await
         .with_context(|| format!("cannot open the database {}", redact_url(&database_url)))?;
@@ -110,6 +115,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         workers: WorkerOptions {
             enabled: !args.no_workers,
+            node: args.node.clone().unwrap_or_else(|| {
+                let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "tovor".into());
+                format!("{host}:{}", args.listen.port())
+            }),
             idle_poll: Duration::from_secs(args.idle_poll_secs.max(1)),
             ..WorkerOptions::default()
         },

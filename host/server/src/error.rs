@@ -1,6 +1,7 @@
 //! What can go wrong in the service, and whether trying again may help.
 
 use tovor_runtime::CallError;
+use tovor_runtime::types::ConnectorError;
 use tovor_store::StoreError;
 
 use crate::convert::ConvertError;
@@ -29,11 +30,17 @@ impl ServiceError {
     /// down or slow), as opposed to a problem with the data itself.
     pub fn is_retryable(&self) -> bool {
         match self {
+            // Credentials can be fixed and a missing plugin installed: worth waiting
+            // for. A missing order or refused input will not change by itself.
             Self::Call(error) => {
                 error.is_retryable()
                     || matches!(
                         error,
-                        CallError::PluginNotFound(_) | CallError::Connector { .. }
+                        CallError::PluginNotFound(_)
+                            | CallError::Connector {
+                                error: ConnectorError::Auth(_),
+                                ..
+                            }
                     )
             }
             Self::Store(StoreError::Database(_)) => true,

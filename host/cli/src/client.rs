@@ -1,0 +1,309 @@
+//! A small client for a running tovor's HTTP API (`/api/v1`).
+//!
+//! Every call answers the response body as JSON (`null` for `204 No Content`); an error
+//! answer (`{"error": {"code", "message", "field"?}}`) becomes an [`ApiError`], shown as
+//! `<message> (field <field>)`.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::Context;
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+/// The global options of the commands that talk to a running tovor.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ApiOptions {
+    /// Address of the running tovor.
+    #[arg(
+        long,
+        global = true,
+        env = "TOVOR_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub url: String,
+    /// API token: a company's token, or the admin token for companies and plugins.
+    /// Defaults to `<data-dir>/admin-token` when that file exists.
+    #[arg(long, global = true, env = "TOVOR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The data folder of a local `tovor serve`, where the admin token is kept.
+    #[arg(
+        long,
+        global = true,
+        env = "TOVOR_DATA_DIR",
+        default_value = "tovor-data"
+    )]
+    pub data_dir: std::path::PathBuf,
+    /// Print the API's JSON answers instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl ApiOptions {
+    /// A client for `--url` with the token from `--token`, `TOVOR_TOKEN`,
+    /// `<data-dir>/admin-token` or `TOVOR_ADMIN_TOKEN`, in that order.
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let token = match &self.token {
+            Some(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
+            _ => token_from_data_dir(&self.data_dir)?.or_else(|| {
+                std::env::var("TOVOR_ADMIN_TOKEN")
+                    .ok()
+                    .filter(|token| !token.trim().is_empty())
+            }),
+        };
+        Client::new(&self.url, token)
+    }
+}
+
+fn token_from_data_dir(data_dir: &Path) -> anyhow::Result<Option<String>> {
+    let path = data_dir.join("admin-token");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_owned()).filter(|token| !token.is_empty())),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// An error answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, " (field {field})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl ApiError {
+    /// The error a failed answer carries: the API's `{"error": ...}` body when it has one,
+    /// else the status and whatever text came back.
+    pub fn from_body(status: u16, body: &[u8]) -> Self {
+        let detail = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|value| value.get("error").cloned())
+            .filter(Value::is_object);
+        match detail {
+            Some(detail) => Self {
+                status,
+                code: detail["code"].as_str().unwrap_or("error").to_owned(),
+                message: detail["message"]
+                    .as_str()
+                    .map_or_else(|| format!("HTTP {status}"), str::to_owned),
+                field: detail["field"].as_str().map(str::to_owned),
+            },
+            None => {
+                let text = String::from_utf8_lossy(body);
+                let text = text.trim();
+                Self {
+                    status,
+                    code: "http".to_owned(),
+                    message: if text.is_empty() {
+                        format!("HTTP {status}")
+                    } else {
+                        format!("HTTP {status}: {}", shorten(text, 300))
+                    },
+                    field: None,
+                }
+            }
+        }
+    }
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let mut short: String = text.chars().take(max_chars).collect();
+        short.push('…');
+        short
+    }
+}
+
+/// Talks to one tovor.
+#[derive(Debug, Clone)]
+pub struct Client {
+    base: Url,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client for the tovor at `base` (`http://127.0.0.1:8080`, possibly with a path
+    /// prefix when it sits behind a proxy).
+    pub fn new(base: &str, token: Option<String>) -> anyhow::Result<Self> {
+        let base = Url::parse(base.trim()).with_context(|| format!("--url {base:?}"))?;
+        anyhow::ensure!(
+            matches!(base.scheme(), "http" | "https") && base.has_host(),
+            "--url {base}: must be an http:// or https:// address"
+        );
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("tovor-cli/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(300))
+            .build()
+            .context("cannot set up the HTTP client")?;
+        Ok(Self { base, token, http })
+    }
+
+    /// The address of `/api/v1/<segments...>` with `query`; each segment is
+    /// percent-encoded, so ids and codes may hold any text.
+    pub fn url(&self, segments: &[&str], query: &[(&str, String)]) -> anyhow::Result<Url> {
+        let mut url = self.base.clone();
+        {
+            let mut path = url
+                .path_segments_mut()
+                .map_err(|()| anyhow::anyhow!("--url {}: cannot hold a path", self.base))?;
+            path.pop_if_empty().extend(["api", "v1"]).extend(segments);
+        }
+        url.set_query(None);
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(key, value)| (*key, value.as_str())));
+        }
+        Ok(url)
+    }
+
+    pub async fn get(&self, segments: &[&str], query: &[(&str, String)]) -> anyhow::Result<Value> {
+        self.send(Method::GET, self.url(segments, query)?, None)
+            .await
+    }
+
+    pub async fn post(&self, segments: &[&str], body: Option<&Value>) -> anyhow::Result<Value> {
+        self.send(Method::POST, self.url(segments, &[])?, body)
+            .await
+    }
+
+    pub async fn patch(&self, segments: &[&str], body: &Value) -> anyhow::Result<Value> {
+        self.send(Method::PATCH, self.url(segments, &[])?, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, segments: &[&str], body: &Value) -> anyhow::Result<Value> {
+        self.send(Method::PUT, self.url(segments, &[])?, Some(body))
+            .await
+    }
+
+    async fn send(&self, method: Method, url: Url, body: Option<&Value>) -> anyhow::Result<Value> {
+        let mut request = self.http.request(method.clone(), url.clone());
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach tovor at {}", self.base))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("{method} {}: the answer broke off", url.path()))?;
+        if !status.is_success() {
+            let mut error = ApiError::from_body(status.as_u16(), &bytes);
+            if status == reqwest::StatusCode::UNAUTHORIZED && self.token.is_none() {
+                error.message.push_str(
+                    "; no token was given: pass --token or set TOVOR_TOKEN \
+                     (the admin token is kept in <data-dir>/admin-token)",
+                );
+            }
+            return Err(error.into());
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{method} {}: the answer is not JSON: {}",
+                url.path(),
+                shorten(&String::from_utf8_lossy(&bytes), 200)
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn api_errors_show_message_and_field() {
+        let error = ApiError::from_body(
+            400,
+            br#"{"error": {"code": "bad_request", "message": "must be on_hand or available", "field": "stock_mode"}}"#,
+        );
+        assert_eq!(error.code, "bad_request");
+        assert_eq!(
+            error.to_string(),
+            "must be on_hand or available (field stock_mode)"
+        );
+        let error = ApiError::from_body(
+            404,
+            br#"{"error": {"code": "not_found", "message": "no shop 9"}}"#,
+        );
+        assert_eq!(error.to_string(), "no shop 9");
+        assert_eq!(error.field, None);
+    }
+
+    #[test]
+    fn other_error_bodies_keep_the_status() {
+        assert_eq!(
+            ApiError::from_body(502, b"Bad Gateway").to_string(),
+            "HTTP 502: Bad Gateway"
+        );
+        assert_eq!(ApiError::from_body(503, b"").to_string(), "HTTP 503");
+    }
+
+    #[test]
+    fn urls_encode_segments_and_keep_a_prefix() {
+        let client = Client::new("http://127.0.0.1:8080", None).unwrap();
+        let url = client
+            .url(
+                &["shops", "3", "payment-methods", "cash on/delivery"],
+                &[("state", "failed".into())],
+            )
+            .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:8080/api/v1/shops/3/payment-methods/cash%20on%2Fdelivery?state=failed"
+        );
+        let client = Client::new("https://erp.example/tovor/", None).unwrap();
+        assert_eq!(
+            client.url(&["orders"], &[]).unwrap().as_str(),
+            "https://erp.example/tovor/api/v1/orders"
+        );
+    }
+
+    #[test]
+    fn only_http_urls() {
+        assert!(Client::new("ftp://example.org", None).is_err());
+        assert!(Client::new("not a url", None).is_err());
+    }
+
+    #[test]
+    fn the_admin_token_file_is_read_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(token_from_data_dir(dir.path()).unwrap(), None);
+        std::fs::write(dir.path().join("admin-token"), "abc123\n").unwrap();
+        assert_eq!(
+            token_from_data_dir(dir.path()).unwrap().as_deref(),
+            Some("abc123")
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! `tovor plugins ...`: connector plugins, in a local folder or on a running tovor.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use base64::Engine;
+use serde_json::{Value, json};
+use tovor_runtime::{Runtime, RuntimeOptions};
+
+use super::scaffold::NewArgs;
+use super::show;
+use crate::client::ApiOptions;
+use crate::output::{Table, cell, items, outln};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PluginsCommand {
+    /// List plugins: those in a local folder (loaded here, with the ones that failed and
+    /// why), or with --remote those a running tovor has loaded.
+    List {
+        /// Folder holding one sub-folder per plugin (plugin.toml + plugin.wasm).
+        #[arg(long, default_value = "target/plugins", conflicts_with = "remote")]
+        plugins: PathBuf,
+        /// Ask the running tovor (--url) instead of loading a local folder.
+        #[arg(long)]
+        remote: bool,
+    },
+    /// Validate one plugin folder the way the host would load it, and call `describe`.
+    Check {
+        /// A plugin folder (plugin.toml + plugin.wasm).
+        dir: PathBuf,
+    },
+    /// Install a plugin on the running tovor, or replace it (admin token).
+    Add {
+        /// A plugin folder: plugin.toml and the built component plugin.wasm.
+        dir: PathBuf,
+    },
+    /// Reload a plugin from its folder on the running tovor (admin token).
+    Reload {
+        /// The plugin's id.
+        id: String,
+    },
+    /// Create a new connector crate from the template: plugin.toml, a skeleton
+    /// implementation, a harness test that passes as generated, and a README.
+    New(NewArgs),
+}
+
+pub async fn run(api: &ApiOptions, command: PluginsCommand) -> anyhow::Result<()> {
+    match command {
+        PluginsCommand::List {
+            plugins,
+            remote: false,
+        } => list_local(plugins).await,
+        PluginsCommand::List { remote: true, .. } => {
+            let list = api.client()?.get(&["plugins"], &[]).await?;
+            show(api, &list, print_remote_list)
+        }
+        PluginsCommand::Check { dir } => check(dir).await,
+        PluginsCommand::Add { dir } => {
+            let body = upload_body(&dir)?;
+            let plugin = api.client()?.post(&["plugins"], Some(&body)).await?;
+            show(api, &plugin, |plugin| {
+                outln!(
+                    "plugin {} {} installed ({} connector, sha256 {})",
+                    cell(plugin, "id"),
+                    cell(plugin, "version"),
+                    cell(plugin, "kind"),
+                    cell(plugin, "sha256")
+                );
+            })
+        }
+        PluginsCommand::Reload { id } => {
+            let plugin = api
+                .client()?
+                .post(&["plugins", &id, "reload"], None)
+                .await?;
+            show(api, &plugin, |plugin| {
+                outln!(
+                    "plugin {} {} reloaded (sha256 {})",
+                    cell(plugin, "id"),
+                    cell(plugin, "version"),
+                    cell(plugin, "sha256")
+                );
+            })
+        }
+        PluginsCommand::New(args) => super::scaffold::run(args),
+    }
+}
+
+/// `{manifest, wasm_base64}` from a plugin folder.
+fn upload_body(dir: &Path) -> anyhow::Result<Value> {
+    let manifest_path = dir.join(tovor_runtime::MANIFEST_FILE);
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+    let wasm_path = dir.join(tovor_runtime::COMPONENT_FILE);
+    let wasm = std::fs::read(&wasm_path).with_context(|| {
+        format!(
+            "cannot read {} (build the connector with `cargo build --release --target \
+             wasm32-wasip2` and copy the .wasm there)",
+            wasm_path.display()
+        )
+    })?;
+    Ok(json!({
+        "manifest": manifest,
+        "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm),
+    }))
+}
+
+fn print_remote_list(list: &Value) {
+    let mut table = Table::new(&["ID", "KIND", "VERSION", "NAME", "CAPABILITIES"]);
+    for plugin in items(&list["plugins"]) {
+        table.row(vec![
+            cell(plugin, "id"),
+            cell(plugin, "kind"),
+            cell(plugin, "version"),
+            cell(plugin, "name"),
+            cell(plugin, "capabilities"),
+        ]);
+    }
+    table.print_or("no plugins loaded");
+    for failure in items(&list["failures"]) {
+        outln!(
+            "FAILED {}: {}",
+            cell(failure, "dir"),
+            cell(failure, "message")
+        );
+    }
+}
+
+async fn list_local(plugins: PathBuf) -> anyhow::Result<()> {
+    let runtime = Runtime::new(RuntimeOptions::default())?;
+    let report = runtime
+        .load_dir(&plugins)
+        .await
+        .with_context(|| format!("cannot read {}", plugins.display()))?;
+    for plugin in runtime.plugins() {
+        let info = &plugin.manifest.plugin;
+        outln!(
+            "{:<20} {:<8} {:<10} {}",
+            info.id,
+            info.kind,
+            info.version,
+            info.name
+        );
+    }
+    for (dir, error) in &report.failed {
+        outln!("FAILED {}: {error}", dir.display());
+    }
+    if report.failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} plugin(s) failed to load", report.failed.len())
+    }
+}
+
+async fn check(dir: PathBuf) -> anyhow::Result<()> {
+    let runtime = Runtime::new(RuntimeOptions::default())?;
+    let plugin = runtime.load_plugin_dir(&dir).await?;
+    let info = &plugin.manifest.plugin;
+    outln!(
+        "{} {} ({} connector, contract {})",
+        info.id,
+        info.version,
+        info.kind,
+        info.contract
+    );
+    outln!("sha256 {}", plugin.wasm_sha256);
+    let context = tovor_runtime::CallContext::default();
+    match plugin.kind() {
+        tovor_runtime::Kind::Shop => {
+            let described = runtime.shop(&info.id, context)?.describe().await?;
+            outln!(
+                "platform {}: {:?}",
+                described.platform,
+                described.capabilities
+            );
+        }
+        tovor_runtime::Kind::Carrier => {
+            let described = runtime.carrier(&info.id, context)?.describe().await?;
+            outln!(
+                "carrier {}: label formats {:?}, {:?}",
+                described.carrier,
+                described.label_formats,
+                described.capabilities
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn upload_body_carries_manifest_and_base64_component() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plugin.toml"), "[plugin]\n").unwrap();
+        std::fs::write(dir.path().join("plugin.wasm"), b"\0asm").unwrap();
+        let body = upload_body(dir.path()).unwrap();
+        assert_eq!(body["manifest"], "[plugin]\n");
+        assert_eq!(body["wasm_base64"], "AGFzbQ==");
+    }
+
+    #[test]
+    fn a_folder_without_component_says_how_to_build_one() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plugin.toml"), "[plugin]\n").unwrap();
+        let error = format!("{:#}", upload_body(dir.path()).unwrap_err());
+        assert!(error.contains("plugin.wasm"), "{error}");
+        assert!(error.contains("wasm32-wasip2"), "{error}");
+    }
+}

@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! `tovor plugin new` makes a connector crate whose own `cargo test` passes as generated.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The tovor checkout (`host/cli/../..`).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// What the `cargo test` running us set for itself, and must not leak into the nested
+/// cargo (it would make the nested builds differ from run to run, or fight over jobs).
+const LEAKY_ENV: &[&str] = &[
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_MAKEFLAGS",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_TARGET_TMPDIR",
+    "RUSTC_WRAPPER",
+    "RUSTFLAGS",
+];
+
+fn tovor(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tovor"))
+        .args(args)
+        .output()
+        .expect("run tovor")
+}
+
+/// Generates `demo-shop` outside the workspace's members and runs `cargo test` in it:
+/// the unit tests of the template's mapping, then its harness test, which builds the
+/// component for wasm32-wasip2 and runs it in the host's runtime against wiremock.
+///
+/// SLOW ON THE FIRST RUN: the generated crate is a workspace of its own, so its test
+/// build compiles the host runtime (wasmtime, optimised) from scratch, several minutes
+/// on 2 cores. Every run builds into the same `target/scaffold` (the nested cargo's
+/// `CARGO_TARGET_DIR`, and the harness's wasm build through `build.target-dir` in
+/// `target/scaffold-test/.cargo/config.toml`) with the workspace's `Cargo.lock` copied in,
+/// so later runs only rebuild the small generated crate and download nothing new.
+#[test]
+fn a_generated_connector_passes_its_own_tests() {
+    let workspace = workspace();
+    let shared_target = workspace.join("target/scaffold");
+    let parent = workspace.join("target/scaffold-test");
+    std::fs::create_dir_all(parent.join(".cargo")).unwrap();
+    // The harness asks `cargo metadata` (without CARGO_TARGET_DIR) where to build the
+    // component; this makes it the shared folder too, for crates generated below here.
+    std::fs::write(
+        parent.join(".cargo/config.toml"),
+        format!(
+            "# Written by host/cli/tests/scaffold.rs: one build folder for every run.\n\
+             [build]\ntarget-dir = {}\n",
+            toml_string(&shared_target)
+        ),
+    )
+    .unwrap();
+    let run_dir = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&parent)
+        .unwrap();
+
+    let output = tovor(&[
+        "plugin",
+        "new",
+        "demo-shop",
+        "--dir",
+        run_dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "tovor plugin new failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let crate_dir = run_dir.path().join("demo-shop");
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("[workspace]"),
+        "outside the workspace's members the crate stands alone:\n{manifest}"
+    );
+    assert!(
+        manifest.contains(&toml_string(&workspace.join("sdk"))),
+        "{manifest}"
+    );
+
+    // The same dependency versions as the workspace: nothing new to resolve or download.
+    std::fs::copy(workspace.join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&crate_dir)
+        .args(["test", "--color", "never"])
+        .env("CARGO_TARGET_DIR", &shared_target);
+    for var in LEAKY_ENV {
+        if *var != "CARGO_TARGET_DIR" {
+            command.env_remove(var);
+        }
+    }
+    let output = command.output().expect("run cargo test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        // Keep the crate to look at.
+        let kept = run_dir.keep();
+        panic!(
+            "cargo test failed in the generated crate (kept in {}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+            kept.display()
+        );
+    }
+    for test in [
+        "describes_itself",
+        "fetches_and_maps_one_order",
+        "maps_the_sample_order",
+    ] {
+        assert!(
+            stdout.contains(&format!("{test} ... ok")),
+            "{test} did not run:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn refuses_bad_names_and_taken_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+
+    let output = tovor(&["plugin", "new", "Demo_Shop", "--dir", dir_arg]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: \"Demo_Shop\" is not a valid plugin id"),
+        "{stderr}"
+    );
+
+    std::fs::create_dir(dir.path().join("taken")).unwrap();
+    std::fs::write(dir.path().join("taken/notes.txt"), "mine").unwrap();
+    let output = tovor(&["plugin", "new", "taken", "--dir", dir_arg]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not empty"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("taken/notes.txt")).unwrap(),
+        "mine"
+    );
+}
+
+fn toml_string(path: &Path) -> String {
+    let text = path.to_str().unwrap();
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
