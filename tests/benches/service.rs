@@ -52,7 +52,12 @@ async fn generate_load(url: String, count: usize, concurrency: usize) {
                 &[("BENCH-1", 1, "10.00"), ("BENCH-2", 2, "5.00")],
                 "2026-11-28T12:00:00Z",
             );
-            minishop::signed_delivery("order.updated", &format!("bench-{n}"), &order, WEBHOOK_SECRET)
+            minishop::signed_delivery(
+                "order.updated",
+                &format!("bench-{n}"),
+                &order,
+                WEBHOOK_SECRET,
+            )
         })
         .collect();
     let deliveries = std::sync::Arc::new(deliveries);
@@ -60,20 +65,25 @@ async fn generate_load(url: String, count: usize, concurrency: usize) {
     let started = Instant::now();
     let mut lanes = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (http, url, deliveries, next) = (http.clone(), url.clone(), deliveries.clone(), next.clone());
+        let (http, url, deliveries, next) =
+            (http.clone(), url.clone(), deliveries.clone(), next.clone());
         lanes.spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0_usize;
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((headers, body)) = deliveries.get(n) else { break };
+                let Some((headers, body)) = deliveries.get(n) else {
+                    break;
+                };
                 let mut request = http.post(&url).body(body.clone());
                 for (name, value) in headers {
                     request = request.header(name, value);
                 }
                 let sent = Instant::now();
                 match request.send().await {
-                    Ok(response) if response.status().is_success() => latencies.push(sent.elapsed()),
+                    Ok(response) if response.status().is_success() => {
+                        latencies.push(sent.elapsed())
+                    }
                     _ => failures += 1,
                 }
             }
@@ -105,20 +115,42 @@ async fn intake(db: Db, count: usize, concurrency: usize) {
     let service = TestService::start_with(db, workers).await.unwrap();
     let shop = Minishop::start().await.unwrap();
     let token = service.company("Bench").await.unwrap();
-    let (_, webhook) = service.minishop_shop(&token, &shop, json!({})).await.unwrap();
+    let (_, webhook) = service
+        .minishop_shop(&token, &shop, json!({}))
+        .await
+        .unwrap();
     // Warm the connector and the connection pools.
-    let warm = minishop::order(0, "w@example.com", &[("W", 1, "1.00")], "2026-11-28T12:00:00Z");
-    service.deliver(&webhook, "order.updated", "warm", &warm, WEBHOOK_SECRET).await.unwrap();
+    let warm = minishop::order(
+        0,
+        "w@example.com",
+        &[("W", 1, "1.00")],
+        "2026-11-28T12:00:00Z",
+    );
+    service
+        .deliver(&webhook, "order.updated", "warm", &warm, WEBHOOK_SECRET)
+        .await
+        .unwrap();
 
     let output = tokio::process::Command::new(std::env::current_exe().unwrap())
-        .args([LOAD_ARG, &webhook, &count.to_string(), &concurrency.to_string()])
+        .args([
+            LOAD_ARG,
+            &webhook,
+            &count.to_string(),
+            &concurrency.to_string(),
+        ])
         .output()
         .await
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
-    let line = text.lines().find(|line| line.starts_with("ok ")).unwrap_or_else(|| {
-        panic!("load process failed: {text} {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("ok "))
+        .unwrap_or_else(|| {
+            panic!(
+                "load process failed: {text} {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
     let fields: Vec<&str> = line.split_whitespace().collect();
     let (ok, failed, seconds, p50, p99): (usize, usize, f64, u64, u64) = (
         fields[1].parse().unwrap(),
@@ -147,24 +179,52 @@ async fn stock_latency(db: Db, rounds: usize) {
         .await
         .unwrap();
     let (_, item) = service
-        .call(reqwest::Method::POST, "/api/v1/items", Some(&token), Some(json!({"code": "LAT", "name": "Latency", "vat_rate": "22", "price": "1"})))
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/items",
+            Some(&token),
+            Some(json!({"code": "LAT", "name": "Latency", "vat_rate": "22", "price": "1"})),
+        )
         .await
         .unwrap();
     service
-        .call(reqwest::Method::POST, &format!("/api/v1/items/{}/links", item["id"]), Some(&token), Some(json!({"shop_id": shop_id, "product_id": "1"})))
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/items/{}/links", item["id"]),
+            Some(&token),
+            Some(json!({"shop_id": shop_id, "product_id": "1"})),
+        )
         .await
         .unwrap();
-    let (_, warehouses) = service.call(reqwest::Method::GET, "/api/v1/warehouses", Some(&token), None).await.unwrap();
+    let (_, warehouses) = service
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/warehouses",
+            Some(&token),
+            None,
+        )
+        .await
+        .unwrap();
     let warehouse = warehouses[0]["id"].clone();
     let mut latencies = Vec::with_capacity(rounds);
     for round in 1..=rounds {
         let started = Instant::now();
         let (status, _) = service
-            .call(reqwest::Method::POST, "/api/v1/stock/receipts", Some(&token), Some(json!({"warehouse_id": warehouse, "lines": [{"sku": "LAT", "quantity": "1"}]})))
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/stock/receipts",
+                Some(&token),
+                Some(
+                    json!({"warehouse_id": warehouse, "lines": [{"sku": "LAT", "quantity": "1"}]}),
+                ),
+            )
             .await
             .unwrap();
         assert_eq!(status, 201);
-        assert!(shop.wait_for_stock("LAT", round as i64, Duration::from_secs(30)).await);
+        assert!(
+            shop.wait_for_stock("LAT", round as i64, Duration::from_secs(30))
+                .await
+        );
         latencies.push(started.elapsed());
     }
     latencies.sort();
@@ -178,7 +238,10 @@ async fn stock_latency(db: Db, rounds: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     if let Some(at) = args.iter().position(|arg| arg == LOAD_ARG) {
         let url = args[at + 1].clone();
         let count = args[at + 2].parse().unwrap();
@@ -189,7 +252,8 @@ fn main() {
     // `cargo bench` passes `--bench`; anything else (a filter) is ignored.
     let count = env_number("TOVOR_BENCH_DELIVERIES", 20_000);
     let concurrency = env_number("TOVOR_BENCH_CONCURRENCY", 64);
-    let backends = std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let backends =
+        std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     runtime.block_on(async {
         for db in [Db::Sqlite, Db::Postgres] {
             let name = format!("{db:?}").to_lowercase();

@@ -150,19 +150,22 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Auth and availability, as every Minishop endpoint checks them.
-fn gate(shop: &Minishop, headers: &HeaderMap) -> Result<(), Response> {
+fn gate(shop: &Minishop, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let mut inner = shop
         .inner
         .lock()
-        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned"))?;
+        .map_err(|_| Box::new(error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned")))?;
     inner.requests += 1;
     if inner.down {
-        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "maintenance"));
+        return Err(Box::new(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "maintenance",
+        )));
     }
     let expected = format!("Bearer {TOKEN}");
     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         Some(value) if value == expected => Ok(()),
-        _ => Err(error(StatusCode::UNAUTHORIZED, "invalid token")),
+        _ => Err(Box::new(error(StatusCode::UNAUTHORIZED, "invalid token"))),
     }
 }
 
@@ -183,7 +186,7 @@ async fn list_orders(
     Query(query): Query<ListQuery>,
 ) -> Response {
     if let Err(response) = gate(&shop, &headers) {
-        return response;
+        return *response;
     }
     let since = query.updated_since.as_deref().and_then(parse_time);
     let per_page = query.per_page.unwrap_or(50).clamp(1, 50);
@@ -219,7 +222,7 @@ async fn get_order(
     Path(id): Path<u64>,
 ) -> Response {
     if let Err(response) = gate(&shop, &headers) {
-        return response;
+        return *response;
     }
     let order = shop
         .inner
@@ -244,7 +247,7 @@ async fn put_stock(
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(response) = gate(&shop, &headers) {
-        return response;
+        return *response;
     }
     let Ok(body) = serde_json::from_slice::<StockBody>(&body) else {
         return error(

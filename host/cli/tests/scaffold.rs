@@ -37,16 +37,18 @@ fn tovor(args: &[&str]) -> std::process::Output {
 /// the unit tests of the template's mapping, then its harness test, which builds the
 /// component for wasm32-wasip2 and runs it in the host's runtime against wiremock.
 ///
-/// SLOW ON THE FIRST RUN: the generated crate is a workspace of its own, so its test
-/// build compiles the host runtime (wasmtime, optimised) from scratch, several minutes
-/// on 2 cores. Every run builds into the same `target/scaffold` (the nested cargo's
-/// `CARGO_TARGET_DIR`, and the harness's wasm build through `build.target-dir` in
+/// SLOWER THAN THE REST: the generated crate is a workspace of its own, so its test
+/// build compiles the host runtime and harness again (optimised, as dependencies). It
+/// builds into the workspace's own `target/` (the nested cargo's `CARGO_TARGET_DIR`, and
+/// the harness's wasm build through `build.target-dir` in
 /// `target/scaffold-test/.cargo/config.toml`) with the workspace's `Cargo.lock` copied in,
-/// so later runs only rebuild the small generated crate and download nothing new.
+/// so the registry crates the workspace already compiled (wasmtime above all) are reused
+/// and nothing new is downloaded. (Cargo does not hold the build folder's lock while the
+/// outer `cargo test` runs tests, so the nested build does not wait for it.)
 #[test]
 fn a_generated_connector_passes_its_own_tests() {
     let workspace = workspace();
-    let shared_target = workspace.join("target/scaffold");
+    let shared_target = workspace.join("target");
     let parent = workspace.join("target/scaffold-test");
     std::fs::create_dir_all(parent.join(".cargo")).unwrap();
     // The harness asks `cargo metadata` (without CARGO_TARGET_DIR) where to build the

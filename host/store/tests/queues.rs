@@ -38,7 +38,9 @@ fn delivery(t: &support::Tenant, id: Option<String>) -> NewDelivery {
 
 async fn concurrent_claims_never_share_a_delivery(db: TestDb) {
     let t = tenant(&db.store, "A", |_| {}).await;
-    let batch: Vec<NewDelivery> = (0..200).map(|n| delivery(&t, Some(format!("d{n}")))).collect();
+    let batch: Vec<NewDelivery> = (0..200)
+        .map(|n| delivery(&t, Some(format!("d{n}"))))
+        .collect();
     assert_eq!(db.store.store_deliveries(&batch, NOW).await.unwrap(), 200);
     let mut workers = Vec::new();
     for worker in 0..4 {
@@ -77,7 +79,12 @@ async fn duplicate_delivery_ids_are_stored_once(db: TestDb) {
     ];
     // Without an id a delivery cannot be recognised, so it is kept.
     assert_eq!(db.store.store_deliveries(&again, NOW).await.unwrap(), 2);
-    let stored = db.store.company(t.company).deliveries(t.shop, None, 10).await.unwrap();
+    let stored = db
+        .store
+        .company(t.company)
+        .deliveries(t.shop, None, 10)
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 4);
 }
 
@@ -116,7 +123,14 @@ async fn stock_changes_queue_one_coalesced_push_per_shop_and_item(db: TestDb) {
     let item = linked_item(&db, &t, "MUG").await;
     for _ in 0..5 {
         scope
-            .record_movement(item, t.warehouse, d("1"), ManualMovement::Receipt, None, NOW)
+            .record_movement(
+                item,
+                t.warehouse,
+                d("1"),
+                ManualMovement::Receipt,
+                None,
+                NOW,
+            )
             .await
             .unwrap();
     }
@@ -140,7 +154,14 @@ async fn stock_changes_queue_one_coalesced_push_per_shop_and_item(db: TestDb) {
     let other_item = linked_item(&db, &other, "MUG").await;
     db.store
         .company(other.company)
-        .record_movement(other_item, other.warehouse, d("1"), ManualMovement::Receipt, None, NOW)
+        .record_movement(
+            other_item,
+            other.warehouse,
+            d("1"),
+            ManualMovement::Receipt,
+            None,
+            NOW,
+        )
         .await
         .unwrap();
     let tasks = db
@@ -156,7 +177,14 @@ async fn a_change_during_a_push_keeps_the_item_queued(db: TestDb) {
     let scope = db.store.company(t.company);
     let item = linked_item(&db, &t, "MUG").await;
     scope
-        .record_movement(item, t.warehouse, d("1"), ManualMovement::Receipt, None, NOW)
+        .record_movement(
+            item,
+            t.warehouse,
+            d("1"),
+            ManualMovement::Receipt,
+            None,
+            NOW,
+        )
         .await
         .unwrap();
     let tasks = db
@@ -166,7 +194,14 @@ async fn a_change_during_a_push_keeps_the_item_queued(db: TestDb) {
         .unwrap();
     // The stock changes while the push of the old value is on its way.
     scope
-        .record_movement(item, t.warehouse, d("1"), ManualMovement::Receipt, None, NOW)
+        .record_movement(
+            item,
+            t.warehouse,
+            d("1"),
+            ManualMovement::Receipt,
+            None,
+            NOW,
+        )
         .await
         .unwrap();
     db.store
@@ -189,15 +224,39 @@ async fn leases_expire_or_are_released_on_restart(db: TestDb) {
         .await
         .unwrap();
     let lease = Duration::minutes(1);
-    assert_eq!(db.store.claim_deliveries("a", 10, lease, NOW).await.unwrap().len(), 1);
+    assert_eq!(
+        db.store
+            .claim_deliveries("a", 10, lease, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Held: nobody else gets it.
-    assert!(db.store.claim_deliveries("b", 10, lease, NOW).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .claim_deliveries("b", 10, lease, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Its owner restarts under the same name and takes it back at once.
     assert!(db.store.release_leases("a").await.unwrap() >= 1);
-    assert_eq!(db.store.claim_deliveries("a", 10, lease, NOW).await.unwrap().len(), 1);
+    assert_eq!(
+        db.store
+            .claim_deliveries("a", 10, lease, NOW)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // The owner dies for good: the lease runs out and another worker takes over.
     let later = NOW + lease + Duration::seconds(1);
-    let taken = db.store.claim_deliveries("b", 10, lease, later).await.unwrap();
+    let taken = db
+        .store
+        .claim_deliveries("b", 10, lease, later)
+        .await
+        .unwrap();
     assert_eq!(taken.len(), 1);
     assert_eq!(taken[0].attempts, 3, "each claim counts as an attempt");
     // The failing attempt goes back in line later; the old owner's late answer is ignored.
@@ -206,10 +265,21 @@ async fn leases_expire_or_are_released_on_restart(db: TestDb) {
         .await
         .unwrap();
     db.store
-        .fail_delivery(taken[0].id, "b", "shop down", Some(later + Duration::minutes(5)))
+        .fail_delivery(
+            taken[0].id,
+            "b",
+            "shop down",
+            Some(later + Duration::minutes(5)),
+        )
         .await
         .unwrap();
-    assert!(db.store.claim_deliveries("c", 10, lease, later).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .claim_deliveries("c", 10, lease, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let retried = db
         .store
         .claim_deliveries("c", 10, lease, later + Duration::minutes(6))

@@ -45,8 +45,8 @@ pub(super) async fn work(
         return Ok(false);
     }
     // Deliveries of the same order: work once, record the outcome on each.
-    let mut groups: Vec<(Option<(ShopId, String)>, Vec<Delivery>)> = Vec::new();
-    let mut index: HashMap<(ShopId, String), usize> = HashMap::new();
+    let mut groups: Vec<(Option<OrderKey>, Vec<Delivery>)> = Vec::new();
+    let mut index: HashMap<OrderKey, usize> = HashMap::new();
     for delivery in claimed {
         let key = order_key(&delivery);
         match key.as_ref().and_then(|key| index.get(key)) {
@@ -75,7 +75,10 @@ pub(super) async fn work(
     Ok(true)
 }
 
-fn order_key(delivery: &Delivery) -> Option<(ShopId, String)> {
+/// Deliveries about the same order of the same shop are worked on once.
+type OrderKey = (ShopId, String);
+
+fn order_key(delivery: &Delivery) -> Option<OrderKey> {
     match serde_json::from_str::<InboxEvent>(&delivery.event).ok()? {
         InboxEvent::OrderChanged { id, .. } | InboxEvent::OrderDeleted { id } => {
             Some((delivery.shop, id))
