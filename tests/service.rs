@@ -43,6 +43,32 @@ on_both!(
     unlinked_items_are_listed_not_pushed,
 );
 
+/// A service with a company ("Acme") and a shop on a fake Minishop.
+struct Setup {
+    service: TestService,
+    shop: Minishop,
+    token: String,
+    shop_id: i64,
+    webhook_url: String,
+}
+
+async fn setup(db: Db, shop_settings: Value) -> Setup {
+    let service = TestService::start(db).await.unwrap();
+    let shop = Minishop::start().await.unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let (shop_id, webhook_url) = service
+        .minishop_shop(&token, &shop, shop_settings)
+        .await
+        .unwrap();
+    Setup {
+        service,
+        shop,
+        token,
+        shop_id,
+        webhook_url,
+    }
+}
+
 async fn get(service: &TestService, path: &str, token: &str) -> Value {
     let (status, body) = service
         .call(Method::GET, path, Some(token), None)
@@ -71,13 +97,13 @@ async fn wait_for_orders(service: &TestService, token: &str, count: usize) -> Ve
 }
 
 async fn webhook_to_order_to_stock_push(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (shop_id, webhook_url) = service
-        .minishop_shop(&token, &shop, json!({"stock_mode": "on_hand"}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id,
+        webhook_url,
+    } = setup(db, json!({"stock_mode": "on_hand"})).await;
     assert!(webhook_url.starts_with(&service.url("/hooks/")));
     let view = get(&service, &format!("/api/v1/shops/{shop_id}"), &token).await;
     assert_eq!(view["config"]["shop_url"], shop.url());
@@ -153,13 +179,13 @@ async fn webhook_to_order_to_stock_push(db: Db) {
 }
 
 async fn bad_signature_is_refused_and_nothing_imported(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (_, webhook_url) = service
-        .minishop_shop(&token, &shop, json!({}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id: _,
+        webhook_url,
+    } = setup(db, json!({})).await;
     let order = minishop::order(
         7,
         "x@example.com",
@@ -405,13 +431,13 @@ async fn custom_platform_orders_are_idempotent(db: Db) {
 }
 
 async fn shop_down_is_retried_until_it_answers(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (shop_id, webhook_url) = service
-        .minishop_shop(&token, &shop, json!({}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id,
+        webhook_url,
+    } = setup(db, json!({})).await;
     let order = minishop::order(
         5,
         "d@example.com",
@@ -527,13 +553,13 @@ async fn sync_now_and_history_import_find_orders_without_webhooks(db: Db) {
 }
 
 async fn paid_orders_are_invoiced_automatically(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (_, webhook_url) = service
-        .minishop_shop(&token, &shop, json!({"auto_invoice": "paid"}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id: _,
+        webhook_url,
+    } = setup(db, json!({"auto_invoice": "paid"})).await;
     let order = minishop::order(
         9,
         "p@example.com",
@@ -571,13 +597,13 @@ async fn paid_orders_are_invoiced_automatically(db: Db) {
 }
 
 async fn duplicate_and_malformed_deliveries(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (shop_id, webhook_url) = service
-        .minishop_shop(&token, &shop, json!({}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id,
+        webhook_url,
+    } = setup(db, json!({})).await;
     let order = minishop::order(
         3,
         "q@example.com",
@@ -646,13 +672,13 @@ async fn duplicate_and_malformed_deliveries(db: Db) {
 }
 
 async fn unlinked_items_are_listed_not_pushed(db: Db) {
-    let service = TestService::start(db).await.unwrap();
-    let shop = Minishop::start().await.unwrap();
-    let token = service.company("Acme").await.unwrap();
-    let (shop_id, _) = service
-        .minishop_shop(&token, &shop, json!({"stock_mode": "on_hand"}))
-        .await
-        .unwrap();
+    let Setup {
+        service,
+        shop,
+        token,
+        shop_id,
+        webhook_url: _,
+    } = setup(db, json!({"stock_mode": "on_hand"})).await;
     let warehouse = get(&service, "/api/v1/warehouses", &token).await[0]["id"].clone();
     let (status, _) = post(
         &service,

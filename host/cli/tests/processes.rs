@@ -165,6 +165,26 @@ fn order_for(id: u64) -> Value {
     )
 }
 
+/// Waits until every stored delivery is processed.
+async fn wait_until_drained(db_url: &str, timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let pending = count(
+            db_url,
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_inbox WHERE state <> 'done'",
+        )
+        .await;
+        if pending == 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{pending} deliveries still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 /// One number from the database the processes share, read beside them.
 async fn count(db_url: &str, sql: &str) -> i64 {
     use sqlx::Connection;
@@ -221,22 +241,7 @@ async fn two_processes_on_one_postgresql_import_every_order_once() {
         result.unwrap();
     }
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
-    loop {
-        let pending = count(
-            &database.url,
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_inbox WHERE state <> 'done'",
-        )
-        .await;
-        if pending == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{pending} deliveries still pending"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_until_drained(&database.url, Duration::from_secs(300)).await;
     assert_eq!(
         count(
             &database.url,
@@ -338,22 +343,7 @@ async fn sigkill_loses_no_accepted_delivery_and_no_stock_push() {
     // Restarted on the same data: every accepted delivery becomes an order.
     let tovor = Tovor::start(port, data.path(), &database.url, &plugins);
     tovor.ready(&http).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    loop {
-        let pending = count(
-            &database.url,
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_inbox WHERE state <> 'done'",
-        )
-        .await;
-        if pending == 0 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{pending} deliveries still pending"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    wait_until_drained(&database.url, Duration::from_secs(120)).await;
     let orders = count(&database.url, "SELECT CAST(COUNT(*) AS BIGINT) FROM orders").await;
     assert!(
         orders >= accepted.len() as i64,
