@@ -9,7 +9,8 @@
 //!    receives the new value from the stock pusher; p50/p99.
 //!
 //! `cargo bench -p tovor-tests --bench service`; `TOVOR_BENCH_DELIVERIES` (default
-//! 20000), `TOVOR_BENCH_CONCURRENCY` (64), `TOVOR_BENCH_BACKENDS=sqlite|postgres`.
+//! 20000), `TOVOR_BENCH_CONCURRENCY` (a list, default `16,64`),
+//! `TOVOR_BENCH_BACKENDS=sqlite|postgres`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -162,7 +163,8 @@ async fn intake(db: Db, count: usize, concurrency: usize) {
     let stored = service.store.pending_deliveries().await.unwrap();
     println!(
         "{db:?} intake: {ok} deliveries in {seconds:.2} s = {:.0} durable deliveries/s at concurrency {concurrency}; \
-         p50 {:.2} ms, p99 {:.2} ms; {failed} failed; {stored} rows in the inbox",
+         p50 {:.2} ms, p99 {:.2} ms; {failed} failed; {stored} rows in the inbox \
+         (bar, SQLite on 2 cores: 10,000/s, p99 under 5 ms)",
         ok as f64 / seconds,
         p50 as f64 / 1000.0,
         p99 as f64 / 1000.0,
@@ -229,7 +231,8 @@ async fn stock_latency(db: Db, rounds: usize) {
     }
     latencies.sort();
     println!(
-        "{db:?} stock change to shop: p50 {:.2} ms, p99 {:.2} ms over {rounds} receipts",
+        "{db:?} stock change to shop: p50 {:.2} ms, p99 {:.2} ms over {rounds} receipts \
+         (bar: p99 under 100 ms)",
         percentile(&latencies, 0.50).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
     );
@@ -251,7 +254,11 @@ fn main() {
     }
     // `cargo bench` passes `--bench`; anything else (a filter) is ignored.
     let count = env_number("TOVOR_BENCH_DELIVERIES", 20_000);
-    let concurrency = env_number("TOVOR_BENCH_CONCURRENCY", 64);
+    let concurrencies: Vec<usize> = std::env::var("TOVOR_BENCH_CONCURRENCY")
+        .unwrap_or_else(|_| "16,64".into())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
     let backends =
         std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     runtime.block_on(async {
@@ -260,7 +267,9 @@ fn main() {
             if !backends.split(',').any(|b| b.trim() == name) {
                 continue;
             }
-            intake(db, count, concurrency).await;
+            for &concurrency in &concurrencies {
+                intake(db, count, concurrency).await;
+            }
             stock_latency(db, 50).await;
         }
     });
