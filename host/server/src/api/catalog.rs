@@ -326,6 +326,19 @@ pub async fn list_payment_methods(
     ))
 }
 
+impl StockView {
+    fn of(item: &Item, warehouse: WarehouseId, level: StockLevel) -> Self {
+        Self {
+            item_id: item.id.0,
+            sku: item.code.clone(),
+            warehouse_id: warehouse.0,
+            on_hand: level.on_hand,
+            reserved: level.reserved,
+            available: level.available,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct StockQuery {
     pub warehouse_id: Option<i64>,
@@ -379,14 +392,7 @@ pub async fn stock(
     for item in &items {
         for warehouse in &warehouses {
             let level: StockLevel = scope.stock_level(item.id, *warehouse).await?;
-            levels.push(StockView {
-                item_id: item.id.0,
-                sku: item.code.clone(),
-                warehouse_id: warehouse.0,
-                on_hand: level.on_hand,
-                reserved: level.reserved,
-                available: level.available,
-            });
+            levels.push(StockView::of(item, *warehouse, level));
         }
     }
     Ok(Json(levels))
@@ -450,14 +456,7 @@ pub async fn receive_stock(
     let mut levels = Vec::with_capacity(lines.len());
     for (item, _) in lines {
         let level = scope.stock_level(item.id, warehouse).await?;
-        levels.push(StockView {
-            item_id: item.id.0,
-            sku: item.code,
-            warehouse_id: warehouse.0,
-            on_hand: level.on_hand,
-            reserved: level.reserved,
-            available: level.available,
-        });
+        levels.push(StockView::of(&item, warehouse, level));
     }
     Ok((StatusCode::CREATED, Json(levels)))
 }
