@@ -35,7 +35,8 @@ impl Ingested {
     }
 }
 
-fn decision_label(decision: &ImportDecision) -> &'static str {
+/// What the import did, as metrics and the API name it.
+pub fn decision_label(decision: &ImportDecision) -> &'static str {
     match decision {
         ImportDecision::Create => "created",
         ImportDecision::Unchanged(_) => "unchanged",

@@ -448,12 +448,7 @@ pub async fn push_order(
                 outcome.decision,
                 tovor_domain::import::ImportDecision::Create
             );
-            let result = match &outcome.decision {
-                tovor_domain::import::ImportDecision::Create => "created",
-                tovor_domain::import::ImportDecision::Overwrite => "overwritten",
-                tovor_domain::import::ImportDecision::StatusOnly { .. } => "status_only",
-                tovor_domain::import::ImportDecision::Unchanged(_) => "unchanged",
-            };
+            let result = crate::ingest::decision_label(&outcome.decision);
             (
                 if created {
                     StatusCode::CREATED
