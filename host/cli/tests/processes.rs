@@ -177,12 +177,39 @@ async fn wait_until_drained(db_url: &str, timeout: Duration) {
         if pending == 0 {
             return;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{pending} deliveries still pending"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            panic!(
+                "{pending} deliveries still pending: {}",
+                stuck_deliveries(db_url).await
+            );
+        }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// The deliveries not done, with their state and last error, for a failure message.
+async fn stuck_deliveries(db_url: &str) -> String {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(db_url).await.unwrap();
+    let rows = sqlx::query(
+        "SELECT id, state, attempts, COALESCE(last_error, '') FROM webhook_inbox \
+         WHERE state <> 'done' ORDER BY id LIMIT 10",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    rows.iter()
+        .map(|row| {
+            format!(
+                "#{} {} after {} attempts: {}",
+                sqlx::Row::get::<i64, _>(row, 0),
+                sqlx::Row::get::<String, _>(row, 1),
+                sqlx::Row::get::<i64, _>(row, 2),
+                sqlx::Row::get::<String, _>(row, 3),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// One number from the database the processes share, read beside them.

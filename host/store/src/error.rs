@@ -44,6 +44,12 @@ impl StoreError {
         }
     }
 
+    /// True when a write lost a race: a unique key taken meanwhile, whether still raw
+    /// or already worded as a [`StoreError::Conflict`].
+    pub fn is_collision(&self) -> bool {
+        self.is_unique_violation() || matches!(self, Self::Conflict(_))
+    }
+
     /// True when the database refused a row because a unique key already exists.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Database(error)

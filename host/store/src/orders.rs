@@ -178,6 +178,9 @@ fn stored_of(row: &sqlx::any::AnyRow) -> StoreResult<StoredRow> {
     })
 }
 
+/// How often an import is tried when it collides with a concurrent one.
+const IMPORT_ATTEMPTS: u32 = 4;
+
 impl CompanyScope<'_> {
     /// Imports an order delivered by `shop`'s connector (or the custom-platform API):
     /// decides with [`tovor_domain::import::decide`] and applies the decision in one
@@ -192,13 +195,16 @@ impl CompanyScope<'_> {
     ) -> StoreResult<ImportOutcome> {
         validate(order).map_err(StoreError::InvalidOrder)?;
         let hash = content_hash(order);
-        // Two processes importing the same new order (or creating the same new item)
-        // collide on a unique key; the loser's second attempt sees the winner's rows.
-        match self.try_import(shop, order, &hash, source, at).await {
-            Err(error) if error.is_unique_violation() => {
-                self.try_import(shop, order, &hash, source, at).await
+        // Two processes importing the same new order, or orders sharing a new item or
+        // customer, collide on a unique key; the loser's next attempt sees the winner's
+        // rows. Each attempt can lose only to rows committed before it began, so a
+        // third collision would need a third racing writer on another key.
+        let mut attempt = 1;
+        loop {
+            match self.try_import(shop, order, &hash, source, at).await {
+                Err(error) if error.is_collision() && attempt < IMPORT_ATTEMPTS => attempt += 1,
+                outcome => return outcome,
             }
-            outcome => outcome,
         }
     }
 

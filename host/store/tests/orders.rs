@@ -27,6 +27,7 @@ on_both!(
     payment_methods_are_mapped_or_listed_as_unmapped,
     status_mapping_overrides_the_default,
     invalid_order_is_refused_with_its_problems,
+    concurrent_orders_sharing_new_items_all_import,
 );
 
 async fn new_order_creates_items_and_customer(db: TestDb) {
@@ -399,4 +400,41 @@ async fn invalid_order_is_refused_with_its_problems(db: TestDb) {
         "{error}"
     );
     assert!(scope.orders(None, None, 10).await.unwrap().is_empty());
+}
+
+/// Orders importing at the same time (two processes, or one process's workers) that
+/// share items and a customer nobody has yet: every order imports, each item and the
+/// customer exist once.
+async fn concurrent_orders_sharing_new_items_all_import(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let imports = (0..8).map(|n| {
+        let store = db.store.clone();
+        let shop = t.shop;
+        let company = t.company;
+        // Same SKUs under different product ids, so only the SKU (a unique key) can
+        // bring the racing imports together.
+        let incoming = order(
+            &format!("race-{n}"),
+            vec![
+                line("RACE-1", &format!("p1-{n}"), "1", "12.20"),
+                line("RACE-2", &format!("p2-{n}"), "1", "24.40"),
+            ],
+            0,
+        );
+        tokio::spawn(async move {
+            store
+                .company(company)
+                .import_order(shop, &incoming, WEBHOOK, NOW)
+                .await
+        })
+    });
+    let outcomes = futures::future::join_all(imports).await;
+    for outcome in outcomes {
+        let outcome = outcome.unwrap().unwrap();
+        assert_eq!(outcome.decision, ImportDecision::Create);
+    }
+    let scope = t.scope(&db.store);
+    let items = scope.items(None, 100).await.unwrap();
+    let codes: Vec<_> = items.iter().map(|item| item.code.as_str()).collect();
+    assert_eq!(codes, ["RACE-1", "RACE-2"]);
 }
