@@ -26,6 +26,11 @@ pub fn example_shop() -> anyhow::Result<BuiltPlugin> {
     build_plugin(workspace().join("plugins/example-shop"))
 }
 
+/// A bundled connector (`plugins/<name>`), built.
+pub fn connector(name: &str) -> anyhow::Result<BuiltPlugin> {
+    build_plugin(workspace().join("plugins").join(name))
+}
+
 /// Writes a plugin folder `parent/name` holding `wasm` and the built plugin's manifest
 /// passed through `edit`, so one component can be loaded under many manifests.
 pub fn plugin_folder(

@@ -147,6 +147,20 @@ impl TestService {
     }
 
     pub async fn start_with(db: Db, workers: WorkerOptions) -> anyhow::Result<Self> {
+        Self::start_with_plugins(db, workers, &[crate::example_shop()?]).await
+    }
+
+    /// A service with the bundled connector `plugins/<name>` loaded.
+    pub async fn start_with_connector(db: Db, name: &str) -> anyhow::Result<Self> {
+        let plugin = crate::connector(name)?;
+        Self::start_with_plugins(db, quick_workers(&format!("test-{}", unique())), &[plugin]).await
+    }
+
+    pub async fn start_with_plugins(
+        db: Db,
+        workers: WorkerOptions,
+        plugins: &[tovor_harness::BuiltPlugin],
+    ) -> anyhow::Result<Self> {
         let database = TestDatabase::new(db).await?;
         let store = Store::open(&database.url).await?;
         let data = tempfile::tempdir()?;
@@ -154,8 +168,9 @@ impl TestService {
             allow_private_egress: true,
             ..RuntimeOptions::default()
         })?;
-        let plugin = crate::example_shop()?;
-        runtime.load_plugin_dir(&plugin.dir).await?;
+        for plugin in plugins {
+            runtime.load_plugin_dir(&plugin.dir).await?;
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let server = Server::start(ServerConfig {
@@ -241,6 +256,20 @@ impl TestService {
         shop: &crate::minishop::Minishop,
         extra: Value,
     ) -> anyhow::Result<(i64, String)> {
+        self.add_shop(token, "example-shop", "Minishop", shop.config(), extra)
+            .await
+    }
+
+    /// A warehouse "Main" and a shop of `plugin` with `config`, selling from it; `extra`
+    /// adds shop settings. Returns (shop id, webhook URL).
+    pub async fn add_shop(
+        &self,
+        token: &str,
+        plugin: &str,
+        name: &str,
+        config: Value,
+        extra: Value,
+    ) -> anyhow::Result<(i64, String)> {
         let (status, warehouse) = self
             .call(
                 reqwest::Method::POST,
@@ -251,9 +280,9 @@ impl TestService {
             .await?;
         anyhow::ensure!(status == 201, "warehouse: {status} {warehouse}");
         let mut body = json!({
-            "plugin": "example-shop",
-            "name": "Minishop",
-            "config": shop.config(),
+            "plugin": plugin,
+            "name": name,
+            "config": config,
             "warehouse_id": warehouse["id"],
         });
         if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
@@ -312,5 +341,180 @@ impl TestService {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// How long the end-to-end tests wait for background work.
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// A service with a company ("Acme") selling through one shop, and the API calls the
+/// end-to-end tests make against it.
+pub struct ShopSession {
+    pub service: TestService,
+    pub token: String,
+    pub shop_id: i64,
+    pub webhook_url: String,
+}
+
+impl ShopSession {
+    /// Starts a service with the bundled connector `plugin` and adds a shop of it with
+    /// `config`; `settings` adds shop settings (`update_existing`, `stock_mode`, ...).
+    pub async fn start(db: Db, plugin: &str, config: Value, settings: Value) -> Self {
+        let service = TestService::start_with_connector(db, plugin)
+            .await
+            .unwrap_or_else(|error| panic!("service with {plugin}: {error:#}"));
+        let token = service
+            .company("Acme")
+            .await
+            .unwrap_or_else(|error| panic!("company: {error:#}"));
+        let (shop_id, webhook_url) = service
+            .add_shop(&token, plugin, plugin, config, settings)
+            .await
+            .unwrap_or_else(|error| panic!("shop: {error:#}"));
+        Self {
+            service,
+            token,
+            shop_id,
+            webhook_url,
+        }
+    }
+
+    /// `GET path`, which must answer 200.
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self
+            .service
+            .call(reqwest::Method::GET, path, Some(&self.token), None)
+            .await
+            .unwrap_or_else(|error| panic!("GET {path}: {error:#}"));
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.service
+            .call(reqwest::Method::POST, path, Some(&self.token), Some(body))
+            .await
+            .unwrap_or_else(|error| panic!("POST {path}: {error:#}"))
+    }
+
+    /// Polls `check` until it gives `Some` (within [`WAIT`]); panics naming `what`.
+    pub async fn until<T, F, Fut>(&self, what: &str, check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        self.service
+            .eventually(WAIT, check)
+            .await
+            .unwrap_or_else(|| panic!("waited {WAIT:?} for {what}"))
+    }
+
+    /// The imported order with this platform id, once it is there and `check` holds.
+    pub async fn order_where(&self, external_id: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let found = self
+            .service
+            .eventually(WAIT, || async {
+                let list = self.get("/api/v1/orders?limit=500").await;
+                let summary = list
+                    .as_array()?
+                    .iter()
+                    .find(|order| order["external_id"] == external_id)?
+                    .clone();
+                let order = self.get(&format!("/api/v1/orders/{}", summary["id"])).await;
+                check(&order).then_some(order)
+            })
+            .await;
+        match found {
+            Some(order) => order,
+            None => panic!(
+                "waited {WAIT:?} for order {external_id}; deliveries: {:#}; shop: {:#}",
+                Value::Array(self.deliveries().await),
+                self.get(&format!("/api/v1/shops/{}", self.shop_id)).await["sync"]
+            ),
+        }
+    }
+
+    /// Waits for the shop's first sync (run when a shop is added) to finish, so what
+    /// happens next is not mixed up with it.
+    pub async fn wait_for_first_sync(&self) {
+        self.until("the first sync", || async {
+            let shop = self.get(&format!("/api/v1/shops/{}", self.shop_id)).await;
+            shop["sync"]["last_finished_at"].as_str().map(drop)
+        })
+        .await;
+    }
+
+    pub async fn order_count(&self) -> usize {
+        self.get("/api/v1/orders?limit=500")
+            .await
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
+    /// The codes of the company's items, sorted.
+    pub async fn item_codes(&self) -> Vec<String> {
+        let items = self.get("/api/v1/items").await;
+        let mut codes: Vec<String> = items
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item["code"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        codes.sort();
+        codes
+    }
+
+    /// Receives `lines` of (SKU, quantity) into the shop's warehouse.
+    pub async fn receive(&self, warehouse: &Value, lines: &[(&str, &str)]) {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(sku, quantity)| json!({"sku": sku, "quantity": quantity}))
+            .collect();
+        let (status, body) = self
+            .post(
+                "/api/v1/stock/receipts",
+                json!({"warehouse_id": warehouse, "lines": lines}),
+            )
+            .await;
+        assert_eq!(status, 201, "receipt: {body}");
+    }
+
+    /// Issues a document (`invoices` or `delivery-notes`) for the whole order.
+    pub async fn issue(&self, order: &Value, kind: &str) -> Value {
+        let (status, document) = self
+            .post(&format!("/api/v1/orders/{}/{kind}", order["id"]), json!({}))
+            .await;
+        assert_eq!(status, 201, "{kind}: {document}");
+        document
+    }
+
+    /// The shop's webhook deliveries, newest first.
+    pub async fn deliveries(&self) -> Vec<Value> {
+        self.get(&format!("/api/v1/shops/{}/deliveries", self.shop_id))
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// "Sync now".
+    pub async fn sync_now(&self) {
+        let (status, body) = self
+            .post(&format!("/api/v1/shops/{}/sync", self.shop_id), json!({}))
+            .await;
+        assert_eq!(status, 202, "sync: {body}");
+    }
+
+    /// Waits until a delivery has been tried at least twice and is still pending: the
+    /// platform's trouble is being retried.
+    pub async fn wait_for_retrying_delivery(&self) -> Value {
+        self.until("a delivery being retried", || async {
+            let first = self.deliveries().await.first()?.clone();
+            (first["attempts"].as_u64()? >= 2 && first["state"] == "pending").then_some(first)
+        })
+        .await
     }
 }

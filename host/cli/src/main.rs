@@ -3,6 +3,7 @@
 
 mod client;
 mod commands;
+mod demo;
 mod output;
 mod parse;
 mod serve;

@@ -53,10 +53,31 @@ pub struct ServeArgs {
     /// Disable wasmtime's pooling allocator (slower calls, less reserved address space).
     #[arg(long)]
     no_pooling: bool,
+    /// Start a demo WooCommerce shop beside tovor, with a demo company selling through
+    /// it: orders arrive, delivery notes move stock, the shop's stock follows. Keeps its
+    /// data in `<data-dir>/demo`, started afresh each time.
+    #[arg(long, conflicts_with = "database_url")]
+    demo: bool,
+    /// With `--demo`: seconds between the demo shop's orders.
+    #[arg(long, default_value_t = 30, requires = "demo")]
+    demo_order_every: u64,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
+    let demo = if args.demo {
+        // The demo shop forgets its orders when it stops; so does the demo's tovor.
+        args.data_dir = args.data_dir.join("demo");
+        if args.data_dir.exists() {
+            std::fs::remove_dir_all(&args.data_dir)
+                .with_context(|| format!("cannot reset {}", args.data_dir.display()))?;
+        }
+        // The demo shop listens on loopback.
+        args.allow_private_egress = true;
+        Some(crate::demo::Demo::start_shop().await?)
+    } else {
+        None
+    };
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
     let plugins_dir = args.plugins.clone().unwrap_or_else(|| {
@@ -106,7 +127,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         store: store.clone(),
         runtime,
         sealer,
-        admin_token,
+        admin_token: admin_token.clone(),
         public_url: args
             .public_url
             .clone()
@@ -128,6 +149,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(listen = %args.listen, database = %redact_url(&database_url), "tovor is serving");
+    if let Some(demo) = demo {
+        tokio::spawn(demo.run(
+            format!("http://{}", args.listen),
+            admin_token,
+            Duration::from_secs(args.demo_order_every.max(1)),
+        ));
+    }
     axum::serve(listener, server.router())
         .with_graceful_shutdown(shutdown_signal())
         .await

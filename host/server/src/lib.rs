@@ -12,6 +12,7 @@ pub mod convert;
 mod error;
 pub mod ingest;
 pub mod intake;
+pub mod linking;
 pub mod metrics;
 pub mod secrets;
 mod state;

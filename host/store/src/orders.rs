@@ -101,6 +101,8 @@ pub struct OrderSummary {
     pub id: OrderId,
     pub number: String,
     pub shop: ShopId,
+    /// The platform's id of the order.
+    pub external_id: String,
     pub external_number: String,
     pub status: HostStatus,
     pub currency: String,
@@ -467,8 +469,8 @@ impl CompanyScope<'_> {
         limit: u32,
     ) -> StoreResult<Vec<OrderSummary>> {
         sqlx::query(
-            "SELECT id, number, shop_id, external_number, status, currency, total, shop_created_at \
-             FROM orders WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
+            "SELECT id, number, shop_id, external_id, external_number, status, currency, total, \
+             shop_created_at FROM orders WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
              ORDER BY id DESC LIMIT $4",
         )
         .bind(self.cid())
@@ -483,6 +485,7 @@ impl CompanyScope<'_> {
                 id: OrderId(row.int("id")?),
                 number: row.text("number")?,
                 shop: ShopId(row.int("shop_id")?),
+                external_id: row.text("external_id")?,
                 external_number: row.text("external_number")?,
                 status: parse_status("status", &row.text("status")?)?,
                 currency: row.text("currency")?,

@@ -67,6 +67,12 @@ pub enum ShopsCommand {
         /// The shop's id.
         id: i64,
     },
+    /// Link the shop's products to items whose code is their SKU, so stock reaches
+    /// products no order has mentioned yet; safe to repeat.
+    LinkProducts {
+        /// The shop's id.
+        id: i64,
+    },
     /// Items whose stock is not pushed to the shop because they have no link to one of
     /// its products (see `items link`).
     Unlinked {
@@ -292,6 +298,28 @@ pub async fn run(api: &ApiOptions, command: ShopsCommand) -> anyhow::Result<()> 
                     "{} item(s) queued for pushing to shop {id}",
                     cell(answer, "queued")
                 );
+            })
+        }
+        ShopsCommand::LinkProducts { id } => {
+            let answer = client
+                .post(&["shops", &id.to_string(), "products", "link"], None)
+                .await?;
+            show(api, &answer, |answer| {
+                outln!(
+                    "{} product(s) read: {} linked now, {} already linked, {} without an item, {} without SKU",
+                    cell(answer, "products"),
+                    cell(answer, "linked"),
+                    cell(answer, "already_linked"),
+                    cell(answer, "unmatched"),
+                    cell(answer, "without_sku"),
+                );
+                if let Some(skus) = answer["unmatched_skus"].as_array()
+                    && !skus.is_empty()
+                {
+                    let skus: Vec<&str> =
+                        skus.iter().filter_map(serde_json::Value::as_str).collect();
+                    outln!("SKUs without an item: {}", skus.join(", "));
+                }
             })
         }
         ShopsCommand::Unlinked { id } => {

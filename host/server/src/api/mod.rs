@@ -30,7 +30,8 @@ use crate::state::AppState;
         catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
         shops::create_shop, shops::list_shops, shops::get_shop, shops::update_shop, shops::sync_now,
         shops::import_history, shops::push_order, shops::payment_methods, shops::map_payment_method,
-        shops::map_status, shops::push_states, shops::resync_stock, shops::deliveries,
+        shops::map_status, shops::push_states, shops::resync_stock, shops::link_products,
+        shops::deliveries,
         shops::retry_delivery,
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document,
@@ -119,6 +120,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/shops/{id}/status-mappings/{raw}", put(shops::map_status))
         .route("/shops/{id}/stock", get(shops::push_states))
         .route("/shops/{id}/stock/resync", post(shops::resync_stock))
+        .route("/shops/{id}/products/link", post(shops::link_products))
         .route("/shops/{id}/deliveries", get(shops::deliveries))
         .route(
             "/shops/{id}/deliveries/{delivery}/retry",

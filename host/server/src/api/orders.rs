@@ -12,7 +12,7 @@ use tovor_domain::document::{DocumentKind, LineRef};
 use tovor_domain::mapping::HostStatus;
 use tovor_domain::{DocumentId, OrderId, ShopId};
 use tovor_store::documents::{Document, DocumentState};
-use tovor_store::orders::{Order, OrderSummary, Source};
+use tovor_store::orders::{HistoryEntry, Order, OrderSummary, Source};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
@@ -34,6 +34,8 @@ pub struct OrderSummaryView {
     pub id: i64,
     pub number: String,
     pub shop_id: i64,
+    /// The platform's id of the order.
+    pub external_id: String,
     pub external_number: String,
     pub status: String,
     pub currency: String,
@@ -49,6 +51,7 @@ fn summary_view(order: OrderSummary) -> OrderSummaryView {
         id: order.id.0,
         number: order.number,
         shop_id: order.shop.0,
+        external_id: order.external_id,
         external_number: order.external_number,
         status: order.status.as_str().to_owned(),
         currency: order.currency,
@@ -119,9 +122,26 @@ pub struct OrderView {
     pub tax_total: Decimal,
     pub lines: Vec<OrderLineView>,
     pub documents: Vec<DocumentView>,
+    /// What happened to the order, oldest first: imports, overwrites, status updates
+    /// with the differences a touched order kept from the shop, documents.
+    pub history: Vec<HistoryView>,
     /// The order's content as imported (addresses, charges, ...).
     #[schema(value_type = Object)]
     pub content: tovor_domain::order::NormalizedOrder,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// `webhook`, `sync`, `history`, `api`, ...
+    pub source: String,
+    /// `created`, `overwritten`, `status_updated`, `status_changed`, `edited`,
+    /// `document_issued`, `document_cancelled`.
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -180,7 +200,7 @@ pub(crate) fn document_view(document: Document) -> DocumentView {
     }
 }
 
-fn order_view(order: Order, documents: Vec<Document>) -> OrderView {
+fn order_view(order: Order, documents: Vec<Document>, history: Vec<HistoryEntry>) -> OrderView {
     OrderView {
         id: order.id.0,
         number: order.number,
@@ -212,6 +232,15 @@ fn order_view(order: Order, documents: Vec<Document>) -> OrderView {
             })
             .collect(),
         documents: documents.into_iter().map(document_view).collect(),
+        history: history
+            .into_iter()
+            .map(|entry| HistoryView {
+                at: entry.at,
+                source: entry.source,
+                action: entry.action,
+                detail: entry.detail,
+            })
+            .collect(),
         content: order.content,
     }
 }
@@ -227,7 +256,8 @@ pub async fn get_order(
     let scope = state.store.company(company.0);
     let order = scope.order(OrderId(id)).await?;
     let documents = scope.order_documents(OrderId(id)).await?;
-    Ok(Json(order_view(order, documents)))
+    let history = scope.order_history(OrderId(id)).await?;
+    Ok(Json(order_view(order, documents, history)))
 }
 
 /// Which order lines (by position, 0-based) and how much of each; all that is left

@@ -637,6 +637,53 @@ pub async fn resync_stock(
     Ok((StatusCode::ACCEPTED, Json(Resync { queued })))
 }
 
+/// What linking the shop's products to items did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkProductsView {
+    /// Products (and variations) read from the shop.
+    pub products: u64,
+    /// Links made, or completed with the platform's inventory id.
+    pub linked: u64,
+    pub already_linked: u64,
+    /// Products whose SKU is no item's code.
+    pub unmatched: u64,
+    /// The first 100 of those SKUs.
+    pub unmatched_skus: Vec<String>,
+    pub without_sku: u64,
+}
+
+/// Reads the shop's products through its connector and links each one whose SKU is an
+/// item's code, so stock reaches products no order has mentioned yet. Safe to repeat.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/products/link", tag = "shops",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = LinkProductsView), (status = 404, body = ErrorBody),
+        (status = 502, body = ErrorBody)))]
+pub async fn link_products(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<LinkProductsView>> {
+    let shop = state.store.company(company.0).shop(ShopId(id)).await?;
+    let report = crate::linking::link_products(&state, company.0, &shop).await?;
+    if report.linked > 0 {
+        // Newly linked items may never have been pushed.
+        state
+            .store
+            .company(company.0)
+            .queue_full_stock_push(shop.id, OffsetDateTime::now_utc())
+            .await?;
+        state.wake.push.notify_one();
+    }
+    Ok(Json(LinkProductsView {
+        products: report.products,
+        linked: report.linked,
+        already_linked: report.already_linked,
+        unmatched: report.unmatched,
+        unmatched_skus: report.unmatched_skus,
+        without_sku: report.without_sku,
+    }))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct DeliveryQuery {
     /// `pending`, `done`, `failed` or `malformed`.

@@ -1,0 +1,310 @@
+//! Shopify end to end: the real connector (Wasm) against the fake Shopify Admin REST API
+//! of `tovor-fakes` (access-token auth, `status=any`, `Link` cursor pages, the leaky
+//! bucket, signed `X-Shopify-*` deliveries), through the service's API, inbox, sync and
+//! stock push, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tovor_fakes::shopify::{
+    ACCESS_TOKEN, Delivery, FakeShopify, LOCATION_ID, OrderSpec, SHOP_DOMAIN, WEBHOOK_SECRET,
+};
+use tovor_tests::service::{Db, ShopSession};
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(tovor_tests::service::Db::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(tovor_tests::service::Db::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both!(
+    webhook_to_order_to_variant_stock,
+    duplicate_stale_and_lost_deliveries,
+    changes_before_and_after_the_invoice,
+    wrong_signature_down_shop_and_throttling,
+);
+
+/// A shop session on a fake Shopify.
+struct Shopify {
+    s: ShopSession,
+    shopify: FakeShopify,
+}
+
+async fn setup(db: Db, settings: Value) -> Shopify {
+    let shopify = FakeShopify::start().await.unwrap();
+    let config = json!({
+        "shop_domain": SHOP_DOMAIN,
+        "access_token": ACCESS_TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+        "location_id": LOCATION_ID.to_string(),
+        "api_base": shopify.api_base(),
+    });
+    let s = ShopSession::start(db, "shopify", config, settings).await;
+    Shopify { s, shopify }
+}
+
+impl Shopify {
+    async fn deliver(&self, delivery: &Delivery) -> u16 {
+        self.shopify
+            .deliver(&self.s.webhook_url, delivery)
+            .await
+            .unwrap()
+    }
+
+    async fn order(&self, id: u64, check: impl Fn(&Value) -> bool) -> Value {
+        self.s.order_where(&id.to_string(), check).await
+    }
+
+    async fn wait_for_level(&self, inventory_item: u64, expected: i64) {
+        let what = format!("inventory item {inventory_item} at {expected}");
+        self.s
+            .until(&what, || async {
+                (self.shopify.inventory_level(inventory_item) == Some(expected)).then_some(())
+            })
+            .await;
+    }
+}
+
+/// A T-shirt in three sizes and a single-variant mug, in the fake shop: the variant
+/// ids and inventory item ids of (shirt sizes, mug).
+fn catalog(shopify: &FakeShopify) -> (Vec<(u64, u64)>, (u64, u64)) {
+    let (_, sizes) = shopify.add_product(
+        "T-shirt",
+        &[
+            ("TEE-S", "S", "20.00", Some(5)),
+            ("TEE-M", "M", "20.00", Some(5)),
+            ("TEE-L", "L", "22.00", Some(5)),
+        ],
+    );
+    let (_, mug) = shopify.add_product("Mug", &[("MUG-1", "Default Title", "9.90", Some(5))]);
+    (sizes, mug[0])
+}
+
+async fn webhook_to_order_to_variant_stock(db: Db) {
+    let w = setup(db, json!({"stock_mode": "on_hand"})).await;
+    let (sizes, mug) = catalog(&w.shopify);
+    let placed = w.shopify.create_order(
+        &OrderSpec::new()
+            .line(sizes[1].0, 2)
+            .line(mug.0, 1)
+            .customer("ana@example.test", "Ana", "Horvat")
+            .discount_code("SAVE10", 10)
+            .shipping("Standard", "4.90"),
+    );
+    let id = placed["id"].as_u64().unwrap();
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/create", id)).await,
+        200
+    );
+
+    let order = w.order(id, |_| true).await;
+    assert_eq!(
+        order["total"].as_str().unwrap(),
+        placed["total_price"].as_str().unwrap(),
+        "the shop's total to the cent"
+    );
+    assert_eq!(
+        order["tax_total"].as_str().unwrap(),
+        placed["total_tax"].as_str().unwrap()
+    );
+    assert_eq!(order["external_number"], placed["name"]);
+    assert_eq!(w.s.item_codes().await, ["MUG-1", "TEE-M"]);
+    let customers = w.s.get("/api/v1/customers").await;
+    assert_eq!(customers[0]["email"], "ana@example.test");
+
+    w.s.receive(&order["warehouse_id"], &[("TEE-M", "10"), ("MUG-1", "7")])
+        .await;
+    w.wait_for_level(sizes[1].1, 10).await;
+    w.wait_for_level(mug.1, 7).await;
+    w.s.issue(&order, "delivery-notes").await;
+    w.wait_for_level(sizes[1].1, 8).await;
+    w.wait_for_level(mug.1, 6).await;
+    assert_eq!(w.shopify.inventory_level(sizes[0].1), Some(5));
+    assert_eq!(w.shopify.inventory_level(sizes[2].1), Some(5));
+
+    // Linking the catalog learns the inventory items of products nobody ordered yet.
+    let (status, report) =
+        w.s.post(
+            &format!("/api/v1/shops/{}/products/link", w.s.shop_id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["products"], 4, "{report}");
+    assert_eq!(
+        report["unmatched"], 2,
+        "TEE-S and TEE-L are no items: {report}"
+    );
+    w.s.service.stop().await;
+}
+
+async fn duplicate_stale_and_lost_deliveries(db: Db) {
+    let w = setup(db, json!({"update_existing": true})).await;
+    let (_, mug) = catalog(&w.shopify);
+    let placed = w
+        .shopify
+        .create_order(&OrderSpec::new().line(mug.0, 1).guest());
+    let id = placed["id"].as_u64().unwrap();
+
+    // Shopify retries the same event with a new webhook id: stored once.
+    let created = w.shopify.delivery("orders/create", id);
+    assert_eq!(w.deliver(&created).await, 200);
+    assert_eq!(w.deliver(&w.shopify.redelivery(&created)).await, 200);
+    w.order(id, |_| true).await;
+    assert_eq!(w.s.deliveries().await.len(), 1, "one event, one delivery");
+
+    // Cancelled in the shop; the cancellation arrives, then the stale create again.
+    w.shopify.cancel_order(id);
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/cancelled", id)).await,
+        200
+    );
+    w.order(id, |order| order["shop_status"] == "cancelled")
+        .await;
+    assert_eq!(
+        w.deliver(
+            &w.shopify
+                .redelivery(&w.shopify.delivery("orders/create", id))
+        )
+        .await,
+        200
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let order = w.order(id, |_| true).await;
+    assert_eq!(
+        order["shop_status"], "cancelled",
+        "a stale payload changes nothing"
+    );
+
+    // An order whose webhook never came: "sync now" finds it.
+    let lost = w.shopify.create_order(&OrderSpec::new().line(mug.0, 3));
+    let lost_id = lost["id"].as_u64().unwrap();
+    w.s.sync_now().await;
+    let order = w.order(lost_id, |_| true).await;
+    assert_eq!(
+        order["total"].as_str().unwrap(),
+        lost["total_price"].as_str().unwrap()
+    );
+    assert_eq!(w.s.order_count().await, 2);
+    w.s.service.stop().await;
+}
+
+async fn changes_before_and_after_the_invoice(db: Db) {
+    let w = setup(db, json!({"update_existing": true})).await;
+    let (_, mug) = catalog(&w.shopify);
+    let placed = w.shopify.create_order(&OrderSpec::new().line(mug.0, 1));
+    let id = placed["id"].as_u64().unwrap();
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/create", id)).await,
+        200
+    );
+    w.order(id, |_| true).await;
+
+    // Before any document: a changed note (and status) overwrites the order.
+    w.shopify.update_order(id, |order| {
+        order["note"] = json!("Gift wrap, please");
+    });
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/updated", id)).await,
+        200
+    );
+    let order = w
+        .order(id, |order| {
+            order["content"]["customer_note"] == "Gift wrap, please"
+        })
+        .await;
+    assert!(
+        order["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["action"] == "overwritten"),
+        "{}",
+        order["history"]
+    );
+
+    // After the invoice: fulfilled in the shop with another note; only the status
+    // follows, the difference is recorded.
+    w.s.issue(&order, "invoices").await;
+    w.shopify.update_order(id, |order| {
+        order["fulfillment_status"] = json!("fulfilled");
+        order["note"] = json!("Leave at the door");
+    });
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/updated", id)).await,
+        200
+    );
+    let after = w
+        .order(id, |order| order["shop_status"] == "completed")
+        .await;
+    assert_eq!(after["content"]["customer_note"], "Gift wrap, please");
+    let history = after["history"].as_array().unwrap();
+    let update = history
+        .iter()
+        .find(|entry| entry["action"] == "status_updated")
+        .unwrap_or_else(|| panic!("no status update in {history:#?}"));
+    assert!(
+        update["detail"].to_string().contains("customer_note"),
+        "the kept difference is recorded: {update}"
+    );
+    w.s.service.stop().await;
+}
+
+async fn wrong_signature_down_shop_and_throttling(db: Db) {
+    let w = setup(db, json!({})).await;
+    // A forged delivery must be what the test sees refused, not the first sync.
+    w.s.wait_for_first_sync().await;
+    let (_, mug) = catalog(&w.shopify);
+    let placed = w.shopify.create_order(&OrderSpec::new().line(mug.0, 2));
+    let id = placed["id"].as_u64().unwrap();
+
+    let mut forged = w.shopify.delivery("orders/create", id);
+    for (name, value) in &mut forged.headers {
+        if name.eq_ignore_ascii_case("x-shopify-hmac-sha256") {
+            *value = "bm90IHRoZSBzaWduYXR1cmU=".into();
+        }
+    }
+    assert_eq!(w.deliver(&forged).await, 401);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(w.s.order_count().await, 0);
+    assert!(w.s.deliveries().await.is_empty(), "nothing stored");
+
+    w.shopify.set_down(true);
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/create", id)).await,
+        200
+    );
+    let waiting = w.s.wait_for_retrying_delivery().await;
+    assert!(waiting["last_error"].as_str().is_some(), "{waiting}");
+    w.shopify.set_down(false);
+    w.order(id, |_| true).await;
+
+    // 429 without Retry-After, then with it: waited out, nothing lost.
+    for (n, retry_after) in [(1_u32, None), (2, Some("1.0"))] {
+        let next = w.shopify.create_order(&OrderSpec::new().line(mug.0, n));
+        let next_id = next["id"].as_u64().unwrap();
+        w.shopify.throttle_next(2, retry_after);
+        assert_eq!(
+            w.deliver(&w.shopify.delivery("orders/create", next_id))
+                .await,
+            200
+        );
+        w.order(next_id, |_| true).await;
+    }
+    assert_eq!(w.s.order_count().await, 3);
+    w.s.service.stop().await;
+}

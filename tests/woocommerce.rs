@@ -1,0 +1,332 @@
+//! WooCommerce end to end: the real connector (Wasm) against the fake WooCommerce of
+//! `tovor-fakes` (REST API v3 paths, OAuth 1.0a over plain HTTP, `X-WP-TotalPages`,
+//! signed `X-WC-Webhook-*` deliveries), through the service's API, inbox, sync and
+//! stock push, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tovor_fakes::woocommerce::{
+    CONSUMER_KEY, CONSUMER_SECRET, CouponKind, Delivery, FakeWoo, OrderSpec, WEBHOOK_SECRET,
+};
+use tovor_tests::service::{Db, ShopSession};
+
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(tovor_tests::service::Db::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(tovor_tests::service::Db::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
+on_both!(
+    webhook_to_order_to_variation_stock,
+    duplicate_stale_and_lost_deliveries,
+    changes_before_and_after_the_invoice,
+    wrong_signature_down_shop_and_rate_limits,
+);
+
+/// A shop session on a fake WooCommerce.
+struct Woo {
+    s: ShopSession,
+    woo: FakeWoo,
+}
+
+async fn setup(db: Db, settings: Value) -> Woo {
+    let woo = FakeWoo::start().await.unwrap();
+    let config = json!({
+        "url": woo.url(),
+        "consumer_key": CONSUMER_KEY,
+        "consumer_secret": CONSUMER_SECRET,
+        "webhook_secret": WEBHOOK_SECRET,
+    });
+    let s = ShopSession::start(db, "woocommerce", config, settings).await;
+    Woo { s, woo }
+}
+
+impl Woo {
+    async fn deliver(&self, delivery: &Delivery) -> u16 {
+        self.woo
+            .deliver(&self.s.webhook_url, delivery)
+            .await
+            .unwrap()
+    }
+
+    async fn order(&self, woo_id: u64, check: impl Fn(&Value) -> bool) -> Value {
+        self.s.order_where(&woo_id.to_string(), check).await
+    }
+
+    async fn wait_for_stock(&self, product: u64, variation: Option<u64>, expected: i64) {
+        let what = format!("stock {expected} on {product}/{variation:?}");
+        self.s
+            .until(&what, || async {
+                (self.woo.stock(product, variation) == Some(expected)).then_some(())
+            })
+            .await;
+    }
+}
+
+/// A T-shirt in three sizes and a mug, in the fake shop.
+fn catalog(woo: &FakeWoo) -> (u64, Vec<u64>, u64) {
+    let (shirt, sizes) = woo.add_variable_product(
+        "T-shirt",
+        &[
+            ("TEE-S", "S", "19.90", Some(5)),
+            ("TEE-M", "M", "19.90", Some(5)),
+            ("TEE-L", "L", "21.90", Some(5)),
+        ],
+    );
+    let mug = woo.add_simple_product("MUG-1", "Mug", "9.90", Some(5));
+    woo.add_coupon("SAVE10", CouponKind::Percent, "10");
+    (shirt, sizes, mug)
+}
+
+async fn webhook_to_order_to_variation_stock(db: Db) {
+    let w = setup(db, json!({"stock_mode": "on_hand"})).await;
+    let (shirt, sizes, mug) = catalog(&w.woo);
+
+    // The ping WooCommerce sends when the webhook is saved: answered 200, not stored.
+    assert_eq!(w.deliver(&w.woo.ping(12)).await, 200);
+
+    let placed = w.woo.create_order(
+        &OrderSpec::new()
+            .line(shirt, Some(sizes[1]), 2)
+            .line(mug, None, 1)
+            .coupon("SAVE10")
+            .shipping("GLS", "4.10")
+            .payment("cod", "Cash on delivery"),
+    );
+    let woo_id = placed["id"].as_u64().unwrap();
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.created", woo_id)).await,
+        200
+    );
+
+    let order = w.order(woo_id, |_| true).await;
+    // The shop's totals, to the cent.
+    assert_eq!(
+        order["total"].as_str().unwrap(),
+        placed["total"].as_str().unwrap()
+    );
+    assert_eq!(
+        order["tax_total"].as_str().unwrap(),
+        placed["total_tax"].as_str().unwrap()
+    );
+    assert_eq!(order["currency"], placed["currency"]);
+    assert_eq!(order["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(w.s.item_codes().await, ["MUG-1", "TEE-M"]);
+    let customers = w.s.get("/api/v1/customers").await;
+    assert_eq!(customers[0]["email"], placed["billing"]["email"]);
+
+    // Goods arrive for the variation and the mug; the shop hears each on its own
+    // product or variation.
+    w.s.receive(&order["warehouse_id"], &[("TEE-M", "10"), ("MUG-1", "7")])
+        .await;
+    w.wait_for_stock(shirt, Some(sizes[1]), 10).await;
+    w.wait_for_stock(mug, None, 7).await;
+
+    w.s.issue(&order, "delivery-notes").await;
+    w.wait_for_stock(shirt, Some(sizes[1]), 8).await;
+    w.wait_for_stock(mug, None, 6).await;
+    // The other sizes were never touched, and the parent has no stock of its own.
+    assert_eq!(w.woo.stock(shirt, Some(sizes[0])), Some(5));
+    assert_eq!(w.woo.stock(shirt, Some(sizes[2])), Some(5));
+    let variation_puts = w
+        .woo
+        .requests()
+        .iter()
+        .filter(|request| request.contains(&format!("/products/{shirt}/variations")))
+        .count();
+    assert!(
+        variation_puts >= 2,
+        "variations pushed through their own endpoint"
+    );
+    w.s.service.stop().await;
+}
+
+async fn duplicate_stale_and_lost_deliveries(db: Db) {
+    let w = setup(db, json!({"update_existing": true})).await;
+    let (_, _, mug) = catalog(&w.woo);
+    let placed = w
+        .woo
+        .create_order(&OrderSpec::new().line(mug, None, 1).status("processing"));
+    let woo_id = placed["id"].as_u64().unwrap();
+
+    // The same delivery twice: one order.
+    let created = w.woo.delivery("order.created", woo_id);
+    assert_eq!(w.deliver(&created).await, 200);
+    assert_eq!(w.deliver(&created).await, 200);
+    w.order(woo_id, |order| order["shop_status_raw"] == "processing")
+        .await;
+
+    // The order is completed in the shop; the newer delivery arrives first, the older
+    // one (still "processing") after it: the order stays completed.
+    w.woo.update_order(woo_id, |order| {
+        order["status"] = json!("completed");
+    });
+    let newer = w.woo.delivery("order.updated", woo_id);
+    assert_eq!(w.deliver(&newer).await, 200);
+    w.order(woo_id, |order| order["shop_status_raw"] == "completed")
+        .await;
+    assert_eq!(w.deliver(&created).await, 200);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let order = w.order(woo_id, |_| true).await;
+    assert_eq!(
+        order["shop_status_raw"], "completed",
+        "a stale payload changes nothing"
+    );
+    assert_eq!(w.s.order_count().await, 1);
+
+    // An order whose webhook never came: "sync now" finds it.
+    let lost = w.woo.create_order(&OrderSpec::new().line(mug, None, 3));
+    let lost_id = lost["id"].as_u64().unwrap();
+    w.s.sync_now().await;
+    let order = w.order(lost_id, |_| true).await;
+    assert_eq!(
+        order["total"].as_str().unwrap(),
+        lost["total"].as_str().unwrap()
+    );
+    assert_eq!(w.s.order_count().await, 2);
+    w.s.service.stop().await;
+}
+
+async fn changes_before_and_after_the_invoice(db: Db) {
+    let w = setup(db, json!({"update_existing": true})).await;
+    let (shirt, sizes, mug) = catalog(&w.woo);
+    let placed = w.woo.create_order(&OrderSpec::new().line(mug, None, 1));
+    let woo_id = placed["id"].as_u64().unwrap();
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.created", woo_id)).await,
+        200
+    );
+    w.order(woo_id, |_| true).await;
+
+    // Before any document: the shop's change (another line) overwrites the order.
+    let extended =
+        w.woo.create_order(
+            &OrderSpec::new()
+                .line(mug, None, 1)
+                .line(shirt, Some(sizes[0]), 1),
+        );
+    let replaced = w.woo.update_order(woo_id, |order| {
+        order["line_items"] = extended["line_items"].clone();
+        for field in [
+            "total",
+            "total_tax",
+            "cart_tax",
+            "discount_total",
+            "discount_tax",
+        ] {
+            order[field] = extended[field].clone();
+        }
+    });
+    w.woo.trash_order(extended["id"].as_u64().unwrap());
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.updated", woo_id)).await,
+        200
+    );
+    let order = w
+        .order(woo_id, |order| {
+            order["lines"].as_array().unwrap().len() == 2
+        })
+        .await;
+    assert_eq!(
+        order["total"].as_str().unwrap(),
+        replaced["total"].as_str().unwrap()
+    );
+    assert!(
+        order["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entry| entry["action"] == "overwritten"),
+        "{}",
+        order["history"]
+    );
+
+    // An invoice is issued; then the shop changes the status and a quantity: only the
+    // status follows, and the difference is recorded.
+    w.s.issue(&order, "invoices").await;
+    w.woo.update_order(woo_id, |order| {
+        order["status"] = json!("completed");
+        order["customer_note"] = json!("Please ring twice");
+    });
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.updated", woo_id)).await,
+        200
+    );
+    let after = w
+        .order(woo_id, |order| order["shop_status_raw"] == "completed")
+        .await;
+    assert_eq!(after["total"], order["total"], "the invoiced content stays");
+    assert_eq!(
+        after["content"]["customer_note"],
+        order["content"]["customer_note"]
+    );
+    let history = after["history"].as_array().unwrap();
+    let update = history
+        .iter()
+        .find(|entry| entry["action"] == "status_updated")
+        .unwrap_or_else(|| panic!("no status update in {history:#?}"));
+    assert!(
+        update["detail"].to_string().contains("customer_note"),
+        "the kept difference is recorded: {update}"
+    );
+    w.s.service.stop().await;
+}
+
+async fn wrong_signature_down_shop_and_rate_limits(db: Db) {
+    let w = setup(db, json!({})).await;
+    // A forged delivery must be what the test sees refused, not the first sync.
+    w.s.wait_for_first_sync().await;
+    let (_, _, mug) = catalog(&w.woo);
+    let placed = w.woo.create_order(&OrderSpec::new().line(mug, None, 2));
+    let woo_id = placed["id"].as_u64().unwrap();
+
+    // A delivery signed with another secret: 401, nothing imported.
+    let mut forged = w.woo.delivery("order.created", woo_id);
+    for (name, value) in &mut forged.headers {
+        if name.eq_ignore_ascii_case("x-wc-webhook-signature") {
+            *value = "bm90IHRoZSBzaWduYXR1cmU=".into();
+        }
+    }
+    assert_eq!(w.deliver(&forged).await, 401);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(w.s.order_count().await, 0);
+
+    // The shop is down when the delivery is worked on: kept, retried, imported later.
+    w.woo.set_down(true);
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.created", woo_id)).await,
+        200
+    );
+    let waiting = w.s.wait_for_retrying_delivery().await;
+    assert!(waiting["last_error"].as_str().is_some(), "{waiting}");
+    assert_eq!(w.s.order_count().await, 0);
+    w.woo.set_down(false);
+    w.order(woo_id, |_| true).await;
+
+    // A hosting limiter answering 429: retried after the wait, nothing lost.
+    let second = w.woo.create_order(&OrderSpec::new().line(mug, None, 1));
+    let second_id = second["id"].as_u64().unwrap();
+    w.woo.rate_limit_next(2, Some(1));
+    assert_eq!(
+        w.deliver(&w.woo.delivery("order.created", second_id)).await,
+        200
+    );
+    w.order(second_id, |_| true).await;
+    assert_eq!(w.s.order_count().await, 2);
+    w.s.service.stop().await;
+}
