@@ -13,25 +13,7 @@ use tovor_tests::service::{Db, TestService};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(tovor_tests::service::Db::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(tovor_tests::service::Db::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both!(
+tovor_tests::on_both_databases!(
     webhook_to_order_to_stock_push,
     bad_signature_is_refused_and_nothing_imported,
     companies_see_only_their_own_records,

@@ -13,29 +13,12 @@ use tovor_fakes::shopify::{
 };
 use tovor_tests::service::{Db, ShopSession};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(tovor_tests::service::Db::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(tovor_tests::service::Db::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both!(
+tovor_tests::on_both_databases!(
     webhook_to_order_to_variant_stock,
     duplicate_stale_and_lost_deliveries,
     changes_before_and_after_the_invoice,
     wrong_signature_down_shop_and_throttling,
+    a_realistic_shop_imports_to_the_cent,
 );
 
 /// A shop session on a fake Shopify.
@@ -45,7 +28,10 @@ struct Shopify {
 }
 
 async fn setup(db: Db, settings: Value) -> Shopify {
-    let shopify = FakeShopify::start().await.unwrap();
+    setup_with(FakeShopify::start().await.unwrap(), db, settings).await
+}
+
+async fn setup_with(shopify: FakeShopify, db: Db, settings: Value) -> Shopify {
     let config = json!({
         "shop_domain": SHOP_DOMAIN,
         "access_token": ACCESS_TOKEN,
@@ -306,5 +292,38 @@ async fn wrong_signature_down_shop_and_throttling(db: Db) {
         w.order(next_id, |_| true).await;
     }
     assert_eq!(w.s.order_count().await, 3);
+    w.s.service.stop().await;
+}
+
+/// Every order of a realistic shop (variants, discount codes, several tax rates, taxes
+/// included and not, a guest checkout, a refunded and a cancelled order, a foreign
+/// presentment currency) arrives through the history import with the shop's totals.
+async fn a_realistic_shop_imports_to_the_cent(db: Db) {
+    let w = setup_with(FakeShopify::start_seeded().await.unwrap(), db, json!({})).await;
+    let (status, body) =
+        w.s.post(
+            &format!("/api/v1/shops/{}/import-history", w.s.shop_id),
+            json!({"from": "2000-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let ids = w.shopify.order_ids();
+    assert!(ids.len() >= 6, "the seeded shop has orders: {ids:?}");
+    for id in ids {
+        let placed = w.shopify.order(id).unwrap();
+        let order = w.order(id, |_| true).await;
+        assert_eq!(
+            order["total"].as_str(),
+            placed["total_price"].as_str(),
+            "order {id}"
+        );
+        assert_eq!(
+            order["tax_total"].as_str(),
+            placed["total_tax"].as_str(),
+            "order {id}"
+        );
+        assert_eq!(order["currency"], placed["currency"], "order {id}");
+        assert_eq!(order["external_number"], placed["name"], "order {id}");
+    }
     w.s.service.stop().await;
 }

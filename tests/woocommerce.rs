@@ -13,29 +13,12 @@ use tovor_fakes::woocommerce::{
 };
 use tovor_tests::service::{Db, ShopSession};
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(tovor_tests::service::Db::Sqlite).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(tovor_tests::service::Db::Postgres).await;
-                }
-            }
-        )*
-    };
-}
-
-on_both!(
+tovor_tests::on_both_databases!(
     webhook_to_order_to_variation_stock,
     duplicate_stale_and_lost_deliveries,
     changes_before_and_after_the_invoice,
     wrong_signature_down_shop_and_rate_limits,
+    a_realistic_shop_imports_to_the_cent,
 );
 
 /// A shop session on a fake WooCommerce.
@@ -45,7 +28,10 @@ struct Woo {
 }
 
 async fn setup(db: Db, settings: Value) -> Woo {
-    let woo = FakeWoo::start().await.unwrap();
+    setup_with(FakeWoo::start().await.unwrap(), db, settings).await
+}
+
+async fn setup_with(woo: FakeWoo, db: Db, settings: Value) -> Woo {
     let config = json!({
         "url": woo.url(),
         "consumer_key": CONSUMER_KEY,
@@ -328,5 +314,38 @@ async fn wrong_signature_down_shop_and_rate_limits(db: Db) {
     );
     w.order(second_id, |_| true).await;
     assert_eq!(w.s.order_count().await, 2);
+    w.s.service.stop().await;
+}
+
+/// Every order of a realistic shop (variable products, coupons, two tax rates, prices
+/// with and without tax, guests, fees, refunds, a cancelled order, another currency)
+/// arrives through the history import with the shop's totals to the cent.
+async fn a_realistic_shop_imports_to_the_cent(db: Db) {
+    let w = setup_with(FakeWoo::start_seeded().await.unwrap(), db, json!({})).await;
+    let (status, body) =
+        w.s.post(
+            &format!("/api/v1/shops/{}/import-history", w.s.shop_id),
+            json!({"from": "2000-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let ids = w.woo.order_ids();
+    assert!(ids.len() >= 8, "the seeded shop has orders: {ids:?}");
+    for id in ids {
+        let placed = w.woo.order(id).unwrap();
+        let order = w.order(id, |_| true).await;
+        assert_eq!(
+            order["total"].as_str(),
+            placed["total"].as_str(),
+            "order {id}"
+        );
+        assert_eq!(
+            order["tax_total"].as_str(),
+            placed["total_tax"].as_str(),
+            "order {id}"
+        );
+        assert_eq!(order["currency"], placed["currency"], "order {id}");
+        assert_eq!(order["shop_status_raw"], placed["status"], "order {id}");
+    }
     w.s.service.stop().await;
 }

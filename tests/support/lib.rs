@@ -1,6 +1,26 @@
 //! Shared helpers of the end-to-end tests: the test connectors and plugin folders made
 //! from them.
 
+/// Runs each named `async fn(Db)` as two tests, `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::service::Db::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::service::Db::Postgres).await;
+                }
+            }
+        )*
+    };
+}
+
 pub mod minishop;
 pub mod service;
 

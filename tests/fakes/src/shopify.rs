@@ -755,6 +755,11 @@ impl FakeShopify {
         self.lock().orders.get(&id).cloned()
     }
 
+    /// The ids of every order in the shop, oldest first.
+    pub fn order_ids(&self) -> Vec<u64> {
+        self.lock().orders.keys().copied().collect()
+    }
+
     /// The fulfillments created for the order (tracking numbers included).
     pub fn fulfillments(&self, order_id: u64) -> Vec<Value> {
         self.lock()

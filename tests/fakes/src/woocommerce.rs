@@ -898,6 +898,16 @@ impl FakeWoo {
             .map(|stored| stored.json.clone())
     }
 
+    /// The ids of every order not in the trash, oldest first.
+    pub fn order_ids(&self) -> Vec<u64> {
+        self.lock()
+            .orders
+            .iter()
+            .filter(|(_, stored)| stored.status != "trash")
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Moves an order to the trash (status `trash`, not listed by `status=any`).
     pub fn trash_order(&self, id: u64) {
         self.update_order(id, |order| order["status"] = json!("trash"));
@@ -1312,22 +1322,13 @@ impl Shop {
         }
 
         let standard = self.standard_rate();
-        let standard_percent = standard.as_ref().map_or(Decimal::ZERO, |rate| rate.percent);
         let mut shipping_lines = Vec::new();
         let (mut shipping_total, mut shipping_tax) = (Decimal::ZERO, Decimal::ZERO);
         for (title, cost) in &spec.shipping {
-            let cost = round2(dec(cost));
-            let tax_raw = cost * standard_percent / Decimal::ONE_HUNDRED;
-            let tax = round2(tax_raw);
+            let (cost, tax, taxes) =
+                standard_taxed(cost, standard.as_ref(), &mut tax_totals, Charge::Shipping);
             shipping_total += cost;
             shipping_tax += tax;
-            let taxes = match &standard {
-                Some(rate) => {
-                    tax_totals.entry(rate.id).or_default().1 += tax;
-                    json!([{"id": rate.id, "total": raw_amount(tax_raw), "subtotal": ""}])
-                }
-                None => json!([]),
-            };
             let item_id = self.item_id();
             shipping_lines.push(json!({
                 "id": item_id,
@@ -1344,17 +1345,9 @@ impl Shop {
         let mut fee_lines = Vec::new();
         let mut fees_total = Decimal::ZERO;
         for (name, fee) in &spec.fees {
-            let fee = round2(dec(fee));
-            let tax_raw = fee * standard_percent / Decimal::ONE_HUNDRED;
-            let tax = round2(tax_raw);
+            let (fee, tax, taxes) =
+                standard_taxed(fee, standard.as_ref(), &mut tax_totals, Charge::Fee);
             fees_total += fee;
-            let taxes = match &standard {
-                Some(rate) => {
-                    tax_totals.entry(rate.id).or_default().0 += tax;
-                    json!([{"id": rate.id, "total": raw_amount(tax_raw), "subtotal": ""}])
-                }
-                None => json!([]),
-            };
             let item_id = self.item_id();
             fee_lines.push(json!({
                 "id": item_id,
@@ -2791,6 +2784,40 @@ fn php_json(value: &Value) -> String {
         }
     }
     out
+}
+
+/// Which tax total a charge's tax counts towards on the order's tax line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Charge {
+    Shipping,
+    Fee,
+}
+
+/// A shipping or fee amount taxed at the standard rate, as WooCommerce computes it:
+/// (net amount, tax rounded to the cent, the `taxes` array with the unrounded tax). The
+/// tax is added to the rate's (cart and fee tax, shipping tax) in `tax_totals`.
+fn standard_taxed(
+    net: &str,
+    standard: Option<&TaxRate>,
+    tax_totals: &mut BTreeMap<u64, (Decimal, Decimal)>,
+    charge: Charge,
+) -> (Decimal, Decimal, Value) {
+    let net = round2(dec(net));
+    let Some(rate) = standard else {
+        return (net, Decimal::ZERO, json!([]));
+    };
+    let tax_raw = net * rate.percent / Decimal::ONE_HUNDRED;
+    let tax = round2(tax_raw);
+    let totals = tax_totals.entry(rate.id).or_default();
+    match charge {
+        Charge::Shipping => totals.1 += tax,
+        Charge::Fee => totals.0 += tax,
+    }
+    (
+        net,
+        tax,
+        json!([{"id": rate.id, "total": raw_amount(tax_raw), "subtotal": ""}]),
+    )
 }
 
 #[cfg(test)]
