@@ -29,7 +29,7 @@ use crate::shops::{
     record_unmapped_payment,
 };
 use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
-use crate::stock::emit_stock_changes;
+use crate::stock::{ChangeKind, emit_stock_changes};
 
 /// The number sequence host order numbers come from.
 const ORDER_SEQUENCE: &str = "order";
@@ -268,7 +268,7 @@ impl CompanyScope<'_> {
                         &mut tx,
                         company,
                         items.collect::<BTreeSet<_>>(),
-                        "reserved",
+                        ChangeKind::Reservation,
                         at,
                     )
                     .await?;
@@ -306,7 +306,7 @@ impl CompanyScope<'_> {
                     .chain(resolved.items.iter().copied())
                     .map(|item| (item, stored.warehouse))
                     .collect();
-                emit_stock_changes(&mut tx, company, changed, "reserved", at).await?;
+                emit_stock_changes(&mut tx, company, changed, ChangeKind::Reservation, at).await?;
                 outcome_of(stored.id, stored.number, decision.clone(), resolved)
             }
             (ImportDecision::StatusOnly { differences }, Some(stored)) => {
@@ -655,7 +655,7 @@ async fn reservation_follows_status(
         .into_iter()
         .map(|item| (item, stored.warehouse))
         .collect();
-    emit_stock_changes(conn, company, changed, "reserved", at).await
+    emit_stock_changes(conn, company, changed, ChangeKind::Reservation, at).await
 }
 
 pub(crate) async fn add_history(

@@ -16,6 +16,7 @@ use crate::db::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
 use crate::sql::{ROWS_PER_STATEMENT, value_rows_from};
+use crate::stock::ChangeKind;
 
 /// A queued push claimed by a pusher.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +60,24 @@ pub(crate) async fn queue_pushes(
     conn: &mut sqlx::AnyConnection,
     company: i64,
     changed: &[(ItemId, WarehouseId)],
+    change: ChangeKind,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
     let now = time_text(at);
+    // A reservation leaves the on-hand figure as it was: shops told on-hand stock have
+    // nothing new to hear, and telling them the same figure again would undo the
+    // decrement a shop like WooCommerce makes itself at checkout.
+    let shops = match change {
+        ChangeKind::Movement => "",
+        ChangeKind::Reservation => " AND s.stock_mode <> 'on_hand'",
+    };
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         // `WHERE` keeps SQLite from reading `ON CONFLICT` as part of the join.
         let sql = format!(
             "INSERT INTO stock_push_queue (company_id, shop_id, item_id, queued_at, next_attempt_at) \
              SELECT s.company_id, s.id, v.column1, $1, $1 FROM shops s \
              JOIN (VALUES {}) v ON v.column2 = s.warehouse_id \
-             WHERE s.company_id = $2 AND s.plugin_id <> '' \
+             WHERE s.company_id = $2 AND s.plugin_id <> ''{shops} \
              ON CONFLICT (shop_id, item_id) DO UPDATE SET version = stock_push_queue.version + 1, \
              queued_at = excluded.queued_at",
             value_rows_from(3, chunk.len(), 2)

@@ -145,17 +145,36 @@ pub(crate) async fn apply_movements(
         query.execute(&mut *conn).await?;
     }
     let touched = deltas.iter().map(|(key, _)| *key);
-    emit_stock_changes(conn, company, touched, "movement", at).await
+    emit_stock_changes(conn, company, touched, ChangeKind::Movement, at).await
 }
 
 /// Records that these items' stock changed in these warehouses.
+/// What changed an item's stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChangeKind {
+    /// Goods moved: on hand and available both change.
+    Movement,
+    /// An order reserved or released goods: only the available quantity changes.
+    Reservation,
+}
+
+impl ChangeKind {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::Movement => "movement",
+            Self::Reservation => "reserved",
+        }
+    }
+}
+
 pub(crate) async fn emit_stock_changes(
     conn: &mut AnyConnection,
     company: i64,
     changed: impl IntoIterator<Item = (ItemId, WarehouseId)>,
-    reason: &str,
+    change: ChangeKind,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
+    let reason = change.reason();
     let now = time_text(at);
     let changed: Vec<(ItemId, WarehouseId)> = changed.into_iter().collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
@@ -174,7 +193,7 @@ pub(crate) async fn emit_stock_changes(
         }
         query.execute(&mut *conn).await?;
     }
-    crate::push::queue_pushes(conn, company, &changed, at).await
+    crate::push::queue_pushes(conn, company, &changed, change, at).await
 }
 
 pub(crate) async fn document_movements(

@@ -8,8 +8,9 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::{NOW, TestDb, d, tenant};
+use support::{NOW, TestDb, d, line, order, tenant};
 use time::Duration;
+use tovor_domain::stock::StockMode;
 use tovor_store::catalog::{ItemInput, ItemLink};
 use tovor_store::inbox::{DeliveryState, NewDelivery};
 use tovor_store::push::PushOutcome;
@@ -21,6 +22,7 @@ on_both!(
     stock_changes_queue_one_coalesced_push_per_shop_and_item,
     a_change_during_a_push_keeps_the_item_queued,
     leases_expire_or_are_released_on_restart,
+    reservations_queue_pushes_only_for_available_stock,
 );
 
 fn delivery(t: &support::Tenant, id: Option<String>) -> NewDelivery {
@@ -286,4 +288,61 @@ async fn leases_expire_or_are_released_on_restart(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(retried[0].last_error.as_deref(), Some("shop down"));
+}
+
+/// An order reserves stock: a shop told the available quantity must hear of it, a shop
+/// told the on-hand quantity has nothing new to hear (and a push of the old figure would
+/// undo the decrement the shop made itself at checkout). A movement reaches both.
+async fn reservations_queue_pushes_only_for_available_stock(db: TestDb) {
+    for (mode, queued_by_order) in [(StockMode::Available, 1), (StockMode::OnHand, 0)] {
+        let t = tenant(&db.store, &format!("{mode:?}"), |settings| {
+            settings.stock_mode = mode;
+        })
+        .await;
+        let scope = db.store.company(t.company);
+        let item = linked_item(&db, &t, "MUG-1").await;
+        let incoming = order("1", vec![line("MUG-1", "p-MUG-1", "2", "12.20")], 0);
+        scope
+            .import_order(
+                t.shop,
+                &incoming,
+                tovor_store::orders::Source("webhook"),
+                NOW,
+            )
+            .await
+            .unwrap();
+        let queued = db
+            .store
+            .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
+            .await
+            .unwrap();
+        assert_eq!(queued.len(), queued_by_order, "{mode:?} after the order");
+        for task in &queued {
+            db.store
+                .complete_stock_push(task, "w", &PushOutcome::Pushed(d("0")), NOW)
+                .await
+                .unwrap();
+        }
+        scope
+            .record_movement(
+                item,
+                t.warehouse,
+                d("3"),
+                ManualMovement::Receipt,
+                None,
+                NOW,
+            )
+            .await
+            .unwrap();
+        let queued = db
+            .store
+            .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
+            .await
+            .unwrap();
+        assert_eq!(queued.len(), 1, "{mode:?} after a receipt");
+        db.store
+            .complete_stock_push(&queued[0], "w", &PushOutcome::Pushed(d("3")), NOW)
+            .await
+            .unwrap();
+    }
 }
