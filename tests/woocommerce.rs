@@ -322,13 +322,7 @@ async fn wrong_signature_down_shop_and_rate_limits(db: Db) {
 /// arrives through the history import with the shop's totals to the cent.
 async fn a_realistic_shop_imports_to_the_cent(db: Db) {
     let w = setup_with(FakeWoo::start_seeded().await.unwrap(), db, json!({})).await;
-    let (status, body) =
-        w.s.post(
-            &format!("/api/v1/shops/{}/import-history", w.s.shop_id),
-            json!({"from": "2000-01-01T00:00:00Z"}),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
+    w.s.import_all_history().await;
     let ids = w.woo.order_ids();
     assert!(ids.len() >= 8, "the seeded shop has orders: {ids:?}");
     for id in ids {

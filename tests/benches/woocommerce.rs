@@ -205,13 +205,7 @@ async fn import(woo: &FakeWoo, count: usize) -> Duration {
     });
     let session = ShopSession::start(Db::Sqlite, "woocommerce", config, json!({})).await;
     let started = Instant::now();
-    let (status, body) = session
-        .post(
-            &format!("/api/v1/shops/{}/import-history", session.shop_id),
-            json!({"from": SINCE}),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
+    session.import_all_history().await;
     loop {
         let view = session
             .get(&format!("/api/v1/shops/{}", session.shop_id))

@@ -500,6 +500,17 @@ impl ShopSession {
             .unwrap_or_default()
     }
 
+    /// Asks for every order the shop has ever had (a history import from 2000).
+    pub async fn import_all_history(&self) {
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/shops/{}/import-history", self.shop_id),
+                json!({"from": "2000-01-01T00:00:00Z"}),
+            )
+            .await;
+        assert_eq!(status, 202, "import-history: {body}");
+    }
+
     /// "Sync now".
     pub async fn sync_now(&self) {
         let (status, body) = self
