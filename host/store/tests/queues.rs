@@ -13,7 +13,7 @@ use time::Duration;
 use tovor_domain::stock::StockMode;
 use tovor_store::catalog::{ItemInput, ItemLink};
 use tovor_store::inbox::{DeliveryState, NewDelivery};
-use tovor_store::push::PushOutcome;
+use tovor_store::push::{PushOutcome, PushTask};
 use tovor_store::stock::ManualMovement;
 
 on_both!(
@@ -90,6 +90,34 @@ async fn duplicate_delivery_ids_are_stored_once(db: TestDb) {
     assert_eq!(stored.len(), 4);
 }
 
+/// Every due stock push, claimed by worker "w".
+async fn claim_pushes(db: &TestDb) -> Vec<PushTask> {
+    db.store
+        .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
+        .await
+        .unwrap()
+}
+
+/// Goods received: a stock movement, so every shop selling from the warehouse hears.
+async fn receive(
+    scope: &tovor_store::CompanyScope<'_>,
+    item: tovor_domain::ItemId,
+    warehouse: tovor_domain::WarehouseId,
+    quantity: &str,
+) {
+    scope
+        .record_movement(
+            item,
+            warehouse,
+            d(quantity),
+            ManualMovement::Receipt,
+            None,
+            NOW,
+        )
+        .await
+        .unwrap();
+}
+
 async fn linked_item(db: &TestDb, t: &support::Tenant, code: &str) -> tovor_domain::ItemId {
     let scope = db.store.company(t.company);
     let item = scope
@@ -124,24 +152,10 @@ async fn stock_changes_queue_one_coalesced_push_per_shop_and_item(db: TestDb) {
     let scope = db.store.company(t.company);
     let item = linked_item(&db, &t, "MUG").await;
     for _ in 0..5 {
-        scope
-            .record_movement(
-                item,
-                t.warehouse,
-                d("1"),
-                ManualMovement::Receipt,
-                None,
-                NOW,
-            )
-            .await
-            .unwrap();
+        receive(&scope, item, t.warehouse, "1").await;
     }
     assert_eq!(db.store.queued_stock_pushes().await.unwrap(), 1);
-    let tasks = db
-        .store
-        .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-        .await
-        .unwrap();
+    let tasks = claim_pushes(&db).await;
     assert_eq!(tasks.len(), 1);
     assert_eq!((tasks[0].shop, tasks[0].item), (t.shop, item));
     db.store
@@ -154,23 +168,9 @@ async fn stock_changes_queue_one_coalesced_push_per_shop_and_item(db: TestDb) {
     // Another company's stock changes queue nothing for this shop.
     let other = tenant(&db.store, "B", |_| {}).await;
     let other_item = linked_item(&db, &other, "MUG").await;
-    db.store
-        .company(other.company)
-        .record_movement(
-            other_item,
-            other.warehouse,
-            d("1"),
-            ManualMovement::Receipt,
-            None,
-            NOW,
-        )
-        .await
-        .unwrap();
-    let tasks = db
-        .store
-        .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-        .await
-        .unwrap();
+    let other_scope = db.store.company(other.company);
+    receive(&other_scope, other_item, other.warehouse, "1").await;
+    let tasks = claim_pushes(&db).await;
     assert!(tasks.iter().all(|task| task.shop == other.shop));
 }
 
@@ -178,43 +178,15 @@ async fn a_change_during_a_push_keeps_the_item_queued(db: TestDb) {
     let t = tenant(&db.store, "A", |_| {}).await;
     let scope = db.store.company(t.company);
     let item = linked_item(&db, &t, "MUG").await;
-    scope
-        .record_movement(
-            item,
-            t.warehouse,
-            d("1"),
-            ManualMovement::Receipt,
-            None,
-            NOW,
-        )
-        .await
-        .unwrap();
-    let tasks = db
-        .store
-        .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-        .await
-        .unwrap();
+    receive(&scope, item, t.warehouse, "1").await;
+    let tasks = claim_pushes(&db).await;
     // The stock changes while the push of the old value is on its way.
-    scope
-        .record_movement(
-            item,
-            t.warehouse,
-            d("1"),
-            ManualMovement::Receipt,
-            None,
-            NOW,
-        )
-        .await
-        .unwrap();
+    receive(&scope, item, t.warehouse, "1").await;
     db.store
         .complete_stock_push(&tasks[0], "w", &PushOutcome::Pushed(d("1")), NOW)
         .await
         .unwrap();
-    let again = db
-        .store
-        .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-        .await
-        .unwrap();
+    let again = claim_pushes(&db).await;
     assert_eq!(again.len(), 1, "the newer value still has to go out");
     assert!(again[0].version > tasks[0].version);
 }
@@ -311,11 +283,7 @@ async fn reservations_queue_pushes_only_for_available_stock(db: TestDb) {
             )
             .await
             .unwrap();
-        let queued = db
-            .store
-            .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-            .await
-            .unwrap();
+        let queued = claim_pushes(&db).await;
         assert_eq!(queued.len(), queued_by_order, "{mode:?} after the order");
         for task in &queued {
             db.store
@@ -323,22 +291,8 @@ async fn reservations_queue_pushes_only_for_available_stock(db: TestDb) {
                 .await
                 .unwrap();
         }
-        scope
-            .record_movement(
-                item,
-                t.warehouse,
-                d("3"),
-                ManualMovement::Receipt,
-                None,
-                NOW,
-            )
-            .await
-            .unwrap();
-        let queued = db
-            .store
-            .claim_stock_pushes("w", 100, Duration::minutes(1), NOW)
-            .await
-            .unwrap();
+        receive(&scope, item, t.warehouse, "3").await;
+        let queued = claim_pushes(&db).await;
         assert_eq!(queued.len(), 1, "{mode:?} after a receipt");
         db.store
             .complete_stock_push(&queued[0], "w", &PushOutcome::Pushed(d("3")), NOW)
