@@ -259,31 +259,26 @@ impl Api {
     }
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?;
+        let response = self.send_post(path, &body).await?;
         answer(path, response).await
     }
-}
 
-impl Api {
     /// `post`, where "already exists" (409) is as good as created.
     async fn create(&self, path: &str, body: Value) -> anyhow::Result<()> {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await?;
+        let response = self.send_post(path, &body).await?;
         if response.status() == reqwest::StatusCode::CONFLICT {
             return Ok(());
         }
         answer(path, response).await.map(drop)
+    }
+
+    async fn send_post(&self, path: &str, body: &Value) -> reqwest::Result<reqwest::Response> {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
     }
 }
 

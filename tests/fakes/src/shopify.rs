@@ -1036,25 +1036,7 @@ fn build_order(state: &mut State, spec: &OrderSpec) -> Value {
             "created_at": stamp,
             "updated_at": stamp,
             "admin_graphql_api_id": format!("gid://shopify/Customer/{customer_id}"),
-            "default_address": {
-                "id": customer_id + 7,
-                "customer_id": customer_id,
-                "default": true,
-                "first_name": first_name,
-                "last_name": last_name,
-                "name": format!("{first_name} {last_name}"),
-                "company": null,
-                "address1": spec.address1,
-                "address2": null,
-                "city": spec.city,
-                "province": null,
-                "province_code": null,
-                "zip": spec.zip,
-                "country": country,
-                "country_code": spec.country_code,
-                "country_name": country,
-                "phone": "+386 40 123 456",
-            },
+            "default_address": default_address(&address, customer_id, country),
         })
     };
     let discount_codes = spec.discount.as_ref().map_or_else(
@@ -1320,6 +1302,21 @@ fn tax_title(country_code: &str) -> &'static str {
         "GB" => "VAT",
         _ => "VAT",
     }
+}
+
+/// A customer's `default_address`: the order's address with the customer's ids and the
+/// country name once more under `country_name`, as Shopify gives it.
+fn default_address(address: &Value, customer_id: u64, country: &str) -> Value {
+    let mut default = address.clone();
+    if let Some(fields) = default.as_object_mut() {
+        fields.remove("latitude");
+        fields.remove("longitude");
+        fields.insert("id".into(), json!(customer_id + 7));
+        fields.insert("customer_id".into(), json!(customer_id));
+        fields.insert("default".into(), json!(true));
+        fields.insert("country_name".into(), json!(country));
+    }
+    default
 }
 
 fn country_name(country_code: &str) -> &'static str {

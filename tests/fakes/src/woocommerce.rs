@@ -2905,33 +2905,21 @@ mod tests {
     /// Checks the order identities the host validates, on the fake's own JSON.
     fn assert_adds_up(order: &Value) {
         let d = |value: &Value| dec(value.as_str().unwrap());
+        let sum = |list: &str, field: &str| -> Decimal {
+            order[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|line| d(&line[field]))
+                .sum()
+        };
         let lines = order["line_items"].as_array().unwrap();
-        let items: Decimal = lines.iter().map(|line| d(&line["total"])).sum();
-        let line_tax: Decimal = lines.iter().map(|line| d(&line["total_tax"])).sum();
-        let shipping: Decimal = order["shipping_lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| d(&l["total"]))
-            .sum();
-        let shipping_tax: Decimal = order["shipping_lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| d(&l["total_tax"]))
-            .sum();
-        let fees: Decimal = order["fee_lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| d(&l["total"]))
-            .sum();
-        let fee_tax: Decimal = order["fee_lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| d(&l["total_tax"]))
-            .sum();
+        let items = sum("line_items", "total");
+        let line_tax = sum("line_items", "total_tax");
+        let shipping = sum("shipping_lines", "total");
+        let shipping_tax = sum("shipping_lines", "total_tax");
+        let fees = sum("fee_lines", "total");
+        let fee_tax = sum("fee_lines", "total_tax");
         assert_eq!(d(&order["shipping_total"]), shipping);
         assert_eq!(d(&order["shipping_tax"]), shipping_tax);
         assert_eq!(d(&order["total_tax"]), line_tax + shipping_tax + fee_tax);
