@@ -15,6 +15,8 @@
 //! - [`document`]: invoices and delivery notes drafted from an order, numbering,
 //!   VAT recap and the rounding line.
 //! - [`stock`]: the movement ledger and the quantities shops are told.
+//! - [`shipping`]: shipments planned from orders (addresses, parcels, cash on
+//!   delivery, references) and the normalized tracking statuses.
 
 pub mod document;
 pub mod ids;
@@ -24,6 +26,7 @@ pub mod mapping;
 pub mod matching;
 pub mod money;
 pub mod order;
+pub mod shipping;
 pub mod stock;
 
 pub use ids::{
