@@ -55,3 +55,11 @@ id_type!(
     /// A customer order imported from a shop.
     OrderId
 );
+id_type!(
+    /// A carrier connection of a company (a carrier plugin with its account).
+    CarrierId
+);
+id_type!(
+    /// A shipment made for an order.
+    ShipmentId
+);

@@ -30,7 +30,8 @@ pub mod shipping;
 pub mod stock;
 
 pub use ids::{
-    CompanyId, CustomerId, DocumentId, HostPaymentMethodId, ItemId, OrderId, ShopId, WarehouseId,
+    CarrierId, CompanyId, CustomerId, DocumentId, HostPaymentMethodId, ItemId, OrderId, ShipmentId,
+    ShopId, WarehouseId,
 };
 
 #[cfg(test)]

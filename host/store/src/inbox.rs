@@ -303,6 +303,18 @@ impl Store {
                 .await?
                 .rows_affected();
         }
+        // A shipment still `requested` under this node's lease was being created when
+        // the node stopped: its outcome is unknown and is settled at once.
+        released += sqlx::query(
+            "UPDATE shipments SET lease_owner = NULL, lease_until = NULL, \
+             next_step_at = CASE WHEN state = 'requested' THEN $2 ELSE next_step_at END \
+             WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .bind(crate::codec::time_text(time::OffsetDateTime::now_utc()))
+        .execute(self.writer())
+        .await?
+        .rows_affected();
         Ok(released)
     }
 }

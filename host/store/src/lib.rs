@@ -24,6 +24,7 @@ mod numbering;
 pub mod orders;
 pub mod push;
 mod scope;
+pub mod shipping;
 pub mod shops;
 mod sql;
 pub mod stock;
