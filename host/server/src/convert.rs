@@ -202,6 +202,85 @@ fn charges(list: &str, lines: &[wit::ChargeLine]) -> Result<Vec<domain::ChargeLi
         .collect()
 }
 
+/// A domain address in the contract's shape.
+pub fn address_to_wit(address: &domain::Address) -> wit::Address {
+    wit::Address {
+        name: address.name.clone(),
+        company: address.company.clone(),
+        street: address.street.clone(),
+        house_number: address.house_number.clone(),
+        line1: address.line1.clone(),
+        line2: address.line2.clone(),
+        city: address.city.clone(),
+        postal_code: address.postal_code.clone(),
+        region: address.region.clone(),
+        country: address.country.clone(),
+        phone: address.phone.clone(),
+        email: address.email.clone(),
+    }
+}
+
+/// A shipment plan as the carrier connector's request.
+pub fn shipment_request(
+    plan: &tovor_domain::shipping::ShipmentPlan,
+) -> tovor_runtime::carrier_api::ShipmentRequest {
+    use tovor_runtime::carrier_api as carrier;
+    carrier::ShipmentRequest {
+        reference: plan.reference.clone(),
+        sender: address_to_wit(&plan.sender),
+        recipient: address_to_wit(&plan.recipient),
+        parcels: plan
+            .parcels
+            .iter()
+            .map(|parcel| carrier::Parcel {
+                weight_grams: parcel.weight_grams,
+                length_mm: parcel.length_mm,
+                width_mm: parcel.width_mm,
+                height_mm: parcel.height_mm,
+            })
+            .collect(),
+        cash_on_delivery: plan
+            .cash_on_delivery
+            .as_ref()
+            .map(|cod| carrier::CashOnDelivery {
+                amount: cod.amount.normalize().to_string(),
+                currency: cod.currency.clone(),
+                reference: Some(cod.reference.clone()),
+            }),
+        pickup_point: plan.pickup_point.as_ref().map(|point| wit::PickupPoint {
+            carrier: point.carrier.clone(),
+            id: point.id.clone(),
+            name: point.name.clone(),
+        }),
+        services: plan.services.clone(),
+        value: Some(plan.value.normalize().to_string()),
+        currency: Some(plan.currency.clone()),
+        note: plan.note.clone(),
+    }
+}
+
+/// A carrier's tracking status in the domain's terms.
+pub fn shipment_status(
+    status: tovor_runtime::carrier_api::ShipmentStatus,
+) -> tovor_domain::shipping::ShipmentStatus {
+    use tovor_domain::shipping::ShipmentStatus as S;
+    use tovor_runtime::carrier_api::ShipmentStatus as W;
+    match status {
+        W::Pending => S::Pending,
+        W::PickedUp => S::PickedUp,
+        W::InTransit => S::InTransit,
+        W::OutForDelivery => S::OutForDelivery,
+        W::ReadyForPickup => S::ReadyForPickup,
+        W::Delivered => S::Delivered,
+        W::DeliveryFailed => S::DeliveryFailed,
+        W::DeliveryDelayed => S::DeliveryDelayed,
+        W::OnHold => S::OnHold,
+        W::ReturnToSender => S::ReturnToSender,
+        W::Cancelled => S::Cancelled,
+        W::Unknown => S::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

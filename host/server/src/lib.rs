@@ -2,7 +2,8 @@
 //!
 //! [`Server::start`] wires the store, the connector runtime and the secret sealer into
 //! the HTTP API ([`api`]), the webhook intake ([`intake`]) and the background workers
-//! ([`workers`]): the inbox processor, the sync scheduler and the stock pusher. Every
+//! ([`workers`]): the inbox processor, the sync scheduler, the stock pusher and the
+//! shipping worker ([`shipping`]: settling lost create answers, tracking, telling shops). Every
 //! piece of background work is a database row claimed with a lease, so any number of
 //! processes can share one PostgreSQL and a process killed mid-way loses nothing.
 
@@ -15,6 +16,7 @@ pub mod intake;
 pub mod linking;
 pub mod metrics;
 pub mod secrets;
+pub mod shipping;
 mod state;
 pub mod workers;
 
@@ -58,6 +60,14 @@ pub struct WorkerOptions {
     pub reconcile_every: Duration,
     /// Stock pushes claimed (and sent per shop) at once.
     pub push_batch: u32,
+    /// How long a shipment being created stays with the process creating it: longer
+    /// than any carrier call may take, so a slow call is never taken for a dead one.
+    pub create_lease: Duration,
+    /// How long after a lost create answer the carrier is first asked by reference
+    /// (doubled for each look-up that finds nothing).
+    pub settle_delay: Duration,
+    /// Between two looks at a parcel on its way.
+    pub track_every: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -74,6 +84,9 @@ impl Default for WorkerOptions {
             sync_overlap: Duration::from_secs(600),
             reconcile_every: Duration::from_secs(24 * 3600),
             push_batch: 100,
+            create_lease: Duration::from_secs(600),
+            settle_delay: Duration::from_secs(60),
+            track_every: Duration::from_secs(30 * 60),
         }
     }
 }

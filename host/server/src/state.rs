@@ -19,6 +19,7 @@ pub struct Wakers {
     pub inbox: Notify,
     pub sync: Notify,
     pub push: Notify,
+    pub shipping: Notify,
 }
 
 pub struct AppState {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod orders;
+pub mod shipping;
 pub mod shops;
 
 use std::sync::Arc;
@@ -35,6 +36,10 @@ use crate::state::AppState;
         shops::retry_delivery,
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document,
+        shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
+        shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
+        shipping::get_shipment, shipping::get_label, shipping::print_labels, shipping::track_now,
+        shipping::cancel_shipment, shipping::resolve_shipment,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -135,6 +140,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/documents/{id}", get(orders::get_document))
         .route("/documents/{id}/cancel", post(orders::cancel_document))
+        .route(
+            "/carriers",
+            get(shipping::list_carriers).post(shipping::create_carrier),
+        )
+        .route("/carriers/{id}", get(shipping::get_carrier))
+        .route("/orders/{id}/shipments", post(shipping::create_shipment))
+        .route(
+            "/shipments",
+            get(shipping::list_shipments).post(shipping::create_shipments),
+        )
+        .route("/shipments/{id}", get(shipping::get_shipment))
+        .route("/shipments/{id}/label", get(shipping::get_label))
+        .route("/shipments/{id}/track", post(shipping::track_now))
+        .route("/shipments/{id}/cancel", post(shipping::cancel_shipment))
+        .route("/shipments/{id}/resolve", post(shipping::resolve_shipment))
+        .route("/labels", post(shipping::print_labels))
         .fallback(unknown_route);
     let limit = state.max_body_bytes;
     Router::new()

@@ -145,9 +145,10 @@ fn stock_mode_text(mode: StockMode) -> &'static str {
 
 /// Checks `values` against the plugin's manifest and splits them into plain fields and
 /// sealed secrets.
-fn checked_config(
+pub(super) fn checked_config(
     state: &AppState,
     plugin_id: &str,
+    kind: tovor_runtime::Kind,
     values: &BTreeMap<String, String>,
 ) -> ApiResult<(BTreeMap<String, String>, Option<String>)> {
     if plugin_id.is_empty() {
@@ -163,10 +164,10 @@ fn checked_config(
         .runtime
         .plugin(plugin_id)
         .ok_or_else(|| ApiError::field("plugin", format!("no plugin {plugin_id:?} is loaded")))?;
-    if plugin.kind() != tovor_runtime::Kind::Shop {
+    if plugin.kind() != kind {
         return Err(ApiError::field(
             "plugin",
-            format!("{plugin_id} is not a shop connector"),
+            format!("{plugin_id} is not a {kind} connector"),
         ));
     }
     let filled = plugin
@@ -229,7 +230,8 @@ pub async fn create_shop(
     Json(input): Json<ShopInput>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     let plugin_id = input.plugin.unwrap_or_default().trim().to_owned();
-    let (config, sealed_secrets) = checked_config(&state, &plugin_id, &input.config)?;
+    let (config, sealed_secrets) =
+        checked_config(&state, &plugin_id, tovor_runtime::Kind::Shop, &input.config)?;
     let mut settings = ShopSettings::new(
         input.name.trim(),
         &plugin_id,
@@ -315,7 +317,12 @@ pub async fn update_shop(
                 values.insert(name.clone(), value.clone());
             }
         }
-        let (config, sealed) = checked_config(&state, &settings.plugin_id, &values)?;
+        let (config, sealed) = checked_config(
+            &state,
+            &settings.plugin_id,
+            tovor_runtime::Kind::Shop,
+            &values,
+        )?;
         settings.config = config;
         settings.sealed_secrets = sealed;
     }

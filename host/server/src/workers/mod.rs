@@ -5,6 +5,7 @@
 
 mod inbox;
 mod push;
+mod shipping;
 mod sync;
 
 use std::future::Future;
@@ -51,6 +52,13 @@ pub fn spawn(tasks: &TaskTracker, state: Arc<AppState>, stop: CancellationToken)
                 stop.clone(),
                 |s| &s.wake.push,
                 push::work
+            ),
+            run_loop(
+                "shipping",
+                state.clone(),
+                stop.clone(),
+                |s| &s.wake.shipping,
+                shipping::work
             ),
             gauges(state.clone(), stop.clone()),
         );

@@ -1,0 +1,713 @@
+//! Carrier connections, shipments for orders, labels, tracking and cancellation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tovor_domain::order::{Address, PickupPoint};
+use tovor_domain::shipping::{CodChoice, Parcel, ShipmentChoices, ShipmentState, ShipmentStatus};
+use tovor_domain::{CarrierId, OrderId, ShipmentId};
+use tovor_runtime::Kind;
+use tovor_store::shipping::{
+    Carrier, CarrierSettings, Shipment, ShipmentEvent, ShipmentFilter, TellShop,
+};
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::Company;
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::shops::checked_config;
+use crate::shipping::{self, Resolution, ShipError};
+use crate::state::AppState;
+
+/// A carrier connection: a carrier plugin with the account's credentials and the
+/// sender printed on labels.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierInput {
+    pub plugin: String,
+    pub name: String,
+    /// The fields the plugin's manifest declares; secret ones are sealed at rest.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Sender address: name, company, street, house_number, city, postal_code,
+    /// country (ISO alpha-2), phone, email.
+    #[schema(value_type = Object)]
+    pub sender: Address,
+    /// Label format asked for by default (one the carrier offers, e.g. `A6 on A4`).
+    pub label_format: Option<String>,
+    /// Carrier service codes added to every shipment.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Weight of a parcel when a shipment gives none (default 1000 g).
+    pub default_weight_grams: Option<u32>,
+    /// When the shop is told the tracking number: `off`, `created` (default) or
+    /// `delivered`.
+    pub tell_shop: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CarrierView {
+    pub id: i64,
+    pub name: String,
+    pub plugin: String,
+    pub config: BTreeMap<String, String>,
+    /// Names of the secret fields that are set (their values are never shown).
+    pub secrets_set: Vec<String>,
+    #[schema(value_type = Object)]
+    pub sender: Address,
+    pub label_format: Option<String>,
+    pub services: Vec<String>,
+    pub default_weight_grams: u32,
+    pub tell_shop: String,
+}
+
+fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
+    let secrets = state
+        .sealer
+        .open(carrier.settings.sealed_secrets.as_deref())
+        .map_err(|error| ApiError::internal(error.to_string()))?;
+    let settings = carrier.settings;
+    Ok(CarrierView {
+        id: carrier.id.0,
+        name: settings.name,
+        plugin: settings.plugin_id,
+        config: settings.config,
+        secrets_set: secrets.into_keys().collect(),
+        sender: settings.sender,
+        label_format: settings.label_format,
+        services: settings.services,
+        default_weight_grams: settings.default_weight_grams,
+        tell_shop: settings.tell_shop.as_str().to_owned(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/carriers", tag = "shipping", request_body = CarrierInput,
+    responses((status = 201, body = CarrierView), (status = 400, body = ErrorBody)))]
+pub async fn create_carrier(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<CarrierInput>,
+) -> ApiResult<(StatusCode, Json<CarrierView>)> {
+    let (config, sealed_secrets) =
+        checked_config(&state, &input.plugin, Kind::Carrier, &input.config)?;
+    let tell_shop = match input.tell_shop.as_deref() {
+        None => TellShop::default(),
+        Some(text) => TellShop::parse(text)
+            .ok_or_else(|| ApiError::field("tell_shop", "must be off, created or delivered"))?,
+    };
+    let settings = CarrierSettings {
+        name: input.name,
+        plugin_id: input.plugin,
+        config,
+        sealed_secrets,
+        sender: input.sender,
+        label_format: input.label_format,
+        services: input.services,
+        default_weight_grams: input.default_weight_grams.unwrap_or(1000),
+        tell_shop,
+    };
+    let carrier = state
+        .store
+        .company(company.0)
+        .create_carrier(&settings, OffsetDateTime::now_utc())
+        .await?;
+    Ok((StatusCode::CREATED, Json(carrier_view(&state, carrier)?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/carriers", tag = "shipping",
+    responses((status = 200, body = Vec<CarrierView>)))]
+pub async fn list_carriers(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+) -> ApiResult<Json<Vec<CarrierView>>> {
+    let carriers = state.store.company(company.0).carriers().await?;
+    let views = carriers
+        .into_iter()
+        .map(|carrier| carrier_view(&state, carrier))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(views))
+}
+
+#[utoipa::path(get, path = "/api/v1/carriers/{id}", tag = "shipping", params(("id" = i64, Path)),
+    responses((status = 200, body = CarrierView), (status = 404, body = ErrorBody)))]
+pub async fn get_carrier(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CarrierView>> {
+    let carrier = state
+        .store
+        .company(company.0)
+        .carrier(CarrierId(id))
+        .await?;
+    Ok(Json(carrier_view(&state, carrier)?))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParcelInput {
+    pub weight_grams: u32,
+    pub length_mm: Option<u32>,
+    pub width_mm: Option<u32>,
+    pub height_mm: Option<u32>,
+}
+
+/// Which carrier connection and how to ship; everything else has a default.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentOptions {
+    pub carrier_id: i64,
+    /// The orders to ship (`POST /api/v1/shipments` only; the order-level route ships
+    /// its own order).
+    pub order_ids: Option<Vec<i64>>,
+    /// Explicit parcels; when left out, `parcel_count` parcels of `weight_grams`.
+    pub parcels: Option<Vec<ParcelInput>>,
+    /// Parcels of the shipment (default 1).
+    pub parcel_count: Option<u32>,
+    /// Weight of each parcel (default: the carrier connection's).
+    pub weight_grams: Option<u32>,
+    /// `auto` (default: collect when the order's payment method maps to cash on
+    /// delivery and it is unpaid), `on` or `off`.
+    pub cash_on_delivery: Option<String>,
+    /// A pickup point id replacing the one the customer chose.
+    pub pickup_point: Option<String>,
+    /// Deliver to the address even though the customer chose a pickup point.
+    #[serde(default)]
+    pub home_delivery: bool,
+    /// Carrier service codes (default: the carrier connection's).
+    pub services: Option<Vec<String>>,
+    pub note: Option<String>,
+}
+
+impl ShipmentOptions {
+    fn choices(&self) -> ApiResult<ShipmentChoices> {
+        let cash_on_delivery = match self.cash_on_delivery.as_deref() {
+            None | Some("auto") => CodChoice::Auto,
+            Some("on") => CodChoice::On,
+            Some("off") => CodChoice::Off,
+            Some(_) => {
+                return Err(ApiError::field(
+                    "cash_on_delivery",
+                    "must be auto, on or off",
+                ));
+            }
+        };
+        Ok(ShipmentChoices {
+            parcels: self
+                .parcels
+                .iter()
+                .flatten()
+                .map(|parcel| Parcel {
+                    weight_grams: parcel.weight_grams,
+                    length_mm: parcel.length_mm,
+                    width_mm: parcel.width_mm,
+                    height_mm: parcel.height_mm,
+                })
+                .collect(),
+            parcel_count: self.parcel_count,
+            weight_grams: self.weight_grams,
+            cash_on_delivery,
+            pickup_point: self.pickup_point.clone(),
+            home_delivery: self.home_delivery,
+            services: self.services.clone(),
+            note: self.note.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CashOnDeliveryView {
+    #[schema(value_type = String)]
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    pub tracking_number: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// The normalized status.
+    pub status: String,
+    /// The carrier's own code and text.
+    pub raw_code: String,
+    pub raw_text: String,
+    pub location: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShipmentView {
+    pub id: i64,
+    pub order_id: i64,
+    pub carrier_id: i64,
+    /// Built from the order number; the carrier keeps it.
+    pub reference: String,
+    /// `requested`, `created`, `unknown_outcome`, `failed` or `cancelled`.
+    pub state: String,
+    /// Where the parcel is: `pending`, `picked_up`, `in_transit`, `out_for_delivery`,
+    /// `ready_for_pickup`, `delivered`, `delivery_failed`, `delivery_delayed`,
+    /// `on_hold`, `return_to_sender`, `cancelled` or `unknown`.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub status_at: Option<OffsetDateTime>,
+    pub carrier_shipment_id: Option<String>,
+    pub tracking_numbers: Vec<String>,
+    /// Why it failed, or why its outcome is unknown and what to do.
+    pub error: Option<String>,
+    pub parcels: usize,
+    pub weight_grams: u64,
+    pub cash_on_delivery: Option<CashOnDeliveryView>,
+    #[schema(value_type = Option<Object>)]
+    pub pickup_point: Option<PickupPoint>,
+    #[schema(value_type = Object)]
+    pub recipient: Address,
+    /// Where the label is served (present once the carrier created the shipment).
+    pub label_url: Option<String>,
+    pub has_label: bool,
+    /// Telling the shop the tracking number: `none`, `due`, `sent` or `failed`.
+    pub shop_notice: String,
+    pub shop_notice_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_track_at: Option<OffsetDateTime>,
+    pub track_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Oldest first; on the single-shipment answers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+}
+
+fn shipment_view(shipment: Shipment, events: Option<Vec<ShipmentEvent>>) -> ShipmentView {
+    let created = shipment.state == ShipmentState::Created;
+    ShipmentView {
+        id: shipment.id.0,
+        order_id: shipment.order.0,
+        carrier_id: shipment.carrier.0,
+        reference: shipment.reference,
+        state: shipment.state.as_str().to_owned(),
+        status: shipment.status.as_str().to_owned(),
+        status_at: shipment.status_at,
+        carrier_shipment_id: shipment.carrier_shipment_id,
+        tracking_numbers: shipment.tracking_numbers,
+        error: shipment.error,
+        parcels: shipment.plan.parcels.len(),
+        weight_grams: shipment
+            .plan
+            .parcels
+            .iter()
+            .map(|parcel| u64::from(parcel.weight_grams))
+            .sum(),
+        cash_on_delivery: shipment
+            .plan
+            .cash_on_delivery
+            .map(|cod| CashOnDeliveryView {
+                amount: cod.amount,
+                currency: cod.currency,
+            }),
+        pickup_point: shipment.plan.pickup_point,
+        recipient: shipment.plan.recipient,
+        label_url: (created || shipment.has_label)
+            .then(|| format!("/api/v1/shipments/{}/label", shipment.id)),
+        has_label: shipment.has_label,
+        shop_notice: shipment.shop_notice,
+        shop_notice_error: shipment.shop_notice_error,
+        next_track_at: shipment.next_track_at,
+        track_error: shipment.track_error,
+        created_at: shipment.created_at,
+        events: events.map(|events| {
+            events
+                .into_iter()
+                .map(|event| EventView {
+                    tracking_number: event.tracking_number,
+                    at: event.at,
+                    status: event.status.as_str().to_owned(),
+                    raw_code: event.raw_code,
+                    raw_text: event.raw_text,
+                    location: event.location,
+                })
+                .collect()
+        }),
+    }
+}
+
+async fn detail(state: &AppState, company: Company, id: ShipmentId) -> ApiResult<ShipmentView> {
+    let scope = state.store.company(company.0);
+    let shipment = scope.shipment(id).await?;
+    let events = scope.shipment_events(id).await?;
+    Ok(shipment_view(shipment, Some(events)))
+}
+
+impl From<ShipError> for ApiError {
+    fn from(error: ShipError) -> Self {
+        match error {
+            ShipError::Refused(problems) => Self {
+                field: problems.first().map(|problem| problem.field.clone()),
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rule_refused",
+                    ShipError::Refused(problems).to_string(),
+                )
+            },
+            ShipError::Service(error) => error.into(),
+        }
+    }
+}
+
+/// The answer for one created shipment: 201 once the carrier created it, 202 while
+/// its outcome is being settled, 422 when the carrier refused it.
+fn created_answer(shipment: Shipment) -> Response {
+    match shipment.state {
+        ShipmentState::Failed => ApiError {
+            field: None,
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "carrier_refused",
+                format!(
+                    "shipment {} was refused by the carrier: {}",
+                    shipment.id,
+                    shipment.error.as_deref().unwrap_or("no reason given")
+                ),
+            )
+        }
+        .into_response(),
+        ShipmentState::Created => {
+            (StatusCode::CREATED, Json(shipment_view(shipment, None))).into_response()
+        }
+        _ => (StatusCode::ACCEPTED, Json(shipment_view(shipment, None))).into_response(),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{id}/shipments", tag = "shipping",
+    params(("id" = i64, Path)), request_body = ShipmentOptions,
+    responses((status = 201, description = "created by the carrier", body = ShipmentView),
+        (status = 202, description = "the carrier's answer was lost; being settled", body = ShipmentView),
+        (status = 422, description = "refused by the shipping rules or the carrier", body = ErrorBody)))]
+pub async fn create_shipment(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(input): Json<ShipmentOptions>,
+) -> ApiResult<Response> {
+    if input.order_ids.is_some() {
+        return Err(ApiError::field(
+            "order_ids",
+            "this route ships its own order; use POST /api/v1/shipments for many",
+        ));
+    }
+    let choices = input.choices()?;
+    let carrier = state
+        .store
+        .company(company.0)
+        .carrier(CarrierId(input.carrier_id))
+        .await
+        .map_err(|_| {
+            ApiError::field(
+                "carrier_id",
+                format!("no carrier connection {}", input.carrier_id),
+            )
+        })?;
+    let mut results =
+        shipping::ship_orders(&state, company.0, &carrier, &[(OrderId(id), choices)]).await?;
+    match results.pop() {
+        Some(Ok(shipment)) => Ok(created_answer(shipment)),
+        Some(Err(error)) => Err(error.into()),
+        None => Err(ApiError::internal("no result for the order")),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchResult {
+    pub order_id: i64,
+    pub shipment: Option<ShipmentView>,
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<super::error::ErrorDetail>,
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments", tag = "shipping", request_body = ShipmentOptions,
+    responses((status = 200, description = "one result per order, in order", body = Vec<BatchResult>)))]
+pub async fn create_shipments(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(input): Json<ShipmentOptions>,
+) -> ApiResult<Json<Vec<BatchResult>>> {
+    let order_ids = input.order_ids.clone().unwrap_or_default();
+    if order_ids.is_empty() || order_ids.len() > 500 {
+        return Err(ApiError::field("order_ids", "give 1 to 500 orders"));
+    }
+    let choices = input.choices()?;
+    let carrier = state
+        .store
+        .company(company.0)
+        .carrier(CarrierId(input.carrier_id))
+        .await
+        .map_err(|_| {
+            ApiError::field(
+                "carrier_id",
+                format!("no carrier connection {}", input.carrier_id),
+            )
+        })?;
+    let orders: Vec<_> = order_ids
+        .iter()
+        .map(|id| (OrderId(*id), choices.clone()))
+        .collect();
+    let results = shipping::ship_orders(&state, company.0, &carrier, &orders).await?;
+    let answers = order_ids
+        .iter()
+        .zip(results)
+        .map(|(order_id, result)| match result {
+            Ok(shipment) => BatchResult {
+                order_id: *order_id,
+                shipment: Some(shipment_view(shipment, None)),
+                error: None,
+            },
+            Err(error) => {
+                let error = ApiError::from(error);
+                BatchResult {
+                    order_id: *order_id,
+                    shipment: None,
+                    error: Some(super::error::ErrorDetail {
+                        code: error.code.to_owned(),
+                        message: error.message,
+                        field: error.field,
+                    }),
+                }
+            }
+        })
+        .collect();
+    Ok(Json(answers))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ShipmentQuery {
+    pub order_id: Option<i64>,
+    /// `requested`, `created`, `unknown_outcome`, `failed`, `cancelled`.
+    pub state: Option<String>,
+    /// A normalized tracking status (`in_transit`, `delivered`, ...).
+    pub status: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/shipments", tag = "shipping", params(ShipmentQuery),
+    responses((status = 200, body = Vec<ShipmentView>)))]
+pub async fn list_shipments(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Query(query): Query<ShipmentQuery>,
+) -> ApiResult<Json<Vec<ShipmentView>>> {
+    let filter = ShipmentFilter {
+        order: query.order_id.map(OrderId),
+        state: query
+            .state
+            .as_deref()
+            .map(|text| {
+                ShipmentState::parse(text).ok_or_else(|| ApiError::field("state", "unknown state"))
+            })
+            .transpose()?,
+        status: query
+            .status
+            .as_deref()
+            .map(|text| {
+                ShipmentStatus::parse(text)
+                    .ok_or_else(|| ApiError::field("status", "unknown status"))
+            })
+            .transpose()?,
+        limit: query.limit,
+    };
+    let shipments = state.store.company(company.0).shipments(&filter).await?;
+    Ok(Json(
+        shipments
+            .into_iter()
+            .map(|shipment| shipment_view(shipment, None))
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/shipments/{id}", tag = "shipping", params(("id" = i64, Path)),
+    responses((status = 200, body = ShipmentView), (status = 404, body = ErrorBody)))]
+pub async fn get_shipment(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ShipmentView>> {
+    Ok(Json(detail(&state, company, ShipmentId(id)).await?))
+}
+
+fn document(content_type: String, data: Vec<u8>, name: &str) -> Response {
+    let extension = if content_type == "application/pdf" {
+        "pdf"
+    } else {
+        "bin"
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.{extension}\""),
+            ),
+        ],
+        data,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/api/v1/shipments/{id}/label", tag = "shipping",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "the label as the carrier gave it", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_label(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let label = shipping::label(&state, company.0, ShipmentId(id)).await?;
+    Ok(document(
+        label.content_type,
+        label.data,
+        &format!("label-{id}"),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelBatch {
+    /// The shipments whose labels to print, in print order.
+    pub shipment_ids: Vec<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/labels", tag = "shipping", request_body = LabelBatch,
+    responses((status = 200, description = "every label in one PDF, in the order given", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = ErrorBody)))]
+pub async fn print_labels(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Json(batch): Json<LabelBatch>,
+) -> ApiResult<Response> {
+    if batch.shipment_ids.is_empty() || batch.shipment_ids.len() > 2000 {
+        return Err(ApiError::field("shipment_ids", "give 1 to 2000 shipments"));
+    }
+    let ids: Vec<_> = batch
+        .shipment_ids
+        .iter()
+        .map(|id| ShipmentId(*id))
+        .collect();
+    let pdf = shipping::merged_labels(&state, company.0, &ids).await?;
+    Ok(document("application/pdf".into(), pdf, "labels"))
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/track", tag = "shipping",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "asked the carrier now", body = ShipmentView), (status = 404, body = ErrorBody)))]
+pub async fn track_now(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ShipmentView>> {
+    let scope = state.store.company(company.0);
+    let shipment = scope.shipment(ShipmentId(id)).await?;
+    if shipment.state != ShipmentState::Created {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!(
+                "shipment {id} is {}: only created shipments are tracked",
+                shipment.state.as_str()
+            ),
+        ));
+    }
+    shipping::track(&state, company.0, &[shipment]).await?;
+    Ok(Json(detail(&state, company, ShipmentId(id)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/cancel", tag = "shipping",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ShipmentView), (status = 400, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn cancel_shipment(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ShipmentView>> {
+    shipping::cancel(&state, company.0, ShipmentId(id)).await?;
+    Ok(Json(detail(&state, company, ShipmentId(id)).await?))
+}
+
+/// How a person settled a shipment of unknown outcome: either found at the carrier
+/// (its id and tracking numbers), or checked and not there (`not_created`: it is
+/// created again).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInput {
+    pub carrier_shipment_id: Option<String>,
+    #[serde(default)]
+    pub tracking_numbers: Vec<String>,
+    #[serde(default)]
+    pub not_created: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/resolve", tag = "shipping",
+    params(("id" = i64, Path)), request_body = ResolveInput,
+    responses((status = 200, body = ShipmentView), (status = 400, body = ErrorBody)))]
+pub async fn resolve_shipment(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(input): Json<ResolveInput>,
+) -> ApiResult<Json<ShipmentView>> {
+    let resolution = match (input.carrier_shipment_id, input.not_created) {
+        (Some(shipment_id), false) => {
+            let tracking_numbers = if input.tracking_numbers.is_empty() {
+                vec![shipment_id.clone()]
+            } else {
+                input.tracking_numbers
+            };
+            Resolution::Found {
+                shipment_id,
+                tracking_numbers,
+            }
+        }
+        (None, true) => Resolution::NotCreated,
+        _ => {
+            return Err(ApiError::bad_request(
+                "give either carrier_shipment_id (found at the carrier) or not_created: true",
+            ));
+        }
+    };
+    shipping::resolve(&state, company.0, ShipmentId(id), resolution).await?;
+    Ok(Json(detail(&state, company, ShipmentId(id)).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn shipment_options_refuse_unknown_fields() {
+        let ok: ShipmentOptions = serde_json::from_str(
+            r#"{"carrier_id": 1, "parcel_count": 2, "cash_on_delivery": "on"}"#,
+        )
+        .unwrap();
+        assert_eq!((ok.carrier_id, ok.parcel_count), (1, Some(2)));
+        assert_eq!(ok.choices().unwrap().cash_on_delivery, CodChoice::On);
+        let typo =
+            serde_json::from_str::<ShipmentOptions>(r#"{"carrier_id": 1, "parcel_cont": 2}"#);
+        assert!(typo.unwrap_err().to_string().contains("parcel_cont"));
+        let wrong: ShipmentOptions =
+            serde_json::from_str(r#"{"carrier_id": 1, "cash_on_delivery": "maybe"}"#).unwrap();
+        assert_eq!(
+            wrong.choices().unwrap_err().field.as_deref(),
+            Some("cash_on_delivery")
+        );
+    }
+}
