@@ -360,7 +360,27 @@ impl ShopSession {
     /// Starts a service with the bundled connector `plugin` and adds a shop of it with
     /// `config`; `settings` adds shop settings (`update_existing`, `stock_mode`, ...).
     pub async fn start(db: Db, plugin: &str, config: Value, settings: Value) -> Self {
-        let service = TestService::start_with_connector(db, plugin)
+        let workers = quick_workers(&format!("test-{}", unique()));
+        Self::start_with(db, plugin, config, settings, &[], workers).await
+    }
+
+    /// Like [`ShopSession::start`], with more bundled connectors loaded (carriers)
+    /// and the given worker settings.
+    pub async fn start_with(
+        db: Db,
+        plugin: &str,
+        config: Value,
+        settings: Value,
+        also: &[&str],
+        workers: WorkerOptions,
+    ) -> Self {
+        let plugins = std::iter::once(plugin)
+            .chain(also.iter().copied())
+            .map(|name| {
+                crate::connector(name).unwrap_or_else(|error| panic!("building {name}: {error:#}"))
+            })
+            .collect::<Vec<_>>();
+        let service = TestService::start_with_plugins(db, workers, &plugins)
             .await
             .unwrap_or_else(|error| panic!("service with {plugin}: {error:#}"));
         let token = service

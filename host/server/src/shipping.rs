@@ -85,6 +85,22 @@ pub enum CreateFailure {
     Unknown(String),
 }
 
+/// A connector's error in words for the user: the field first when one is named.
+pub fn connector_message(error: &ConnectorError) -> String {
+    match error {
+        ConnectorError::InvalidInput(problem) => match &problem.field {
+            Some(field) => format!("{field}: {}", problem.message),
+            None => problem.message.clone(),
+        },
+        ConnectorError::Auth(message) => format!("the carrier refused the credentials: {message}"),
+        ConnectorError::NotFound(message) => format!("not found at the carrier: {message}"),
+        ConnectorError::RateLimited(limit) => format!("rate limited: {}", limit.message),
+        ConnectorError::Transient(message) => format!("temporary failure: {message}"),
+        ConnectorError::Unsupported(message) => format!("not supported: {message}"),
+        ConnectorError::BadSignature(message) | ConnectorError::Other(message) => message.clone(),
+    }
+}
+
 /// Sorts a connector's error for one shipment. Only answers that prove the carrier did
 /// not create the parcel count as refusals; anything else may hide a created parcel.
 pub fn classify_connector_error(error: &ConnectorError) -> CreateFailure {
@@ -94,9 +110,9 @@ pub fn classify_connector_error(error: &ConnectorError) -> CreateFailure {
         | ConnectorError::NotFound(_)
         | ConnectorError::Unsupported(_)
         | ConnectorError::BadSignature(_)
-        | ConnectorError::RateLimited(_) => CreateFailure::Refused(error.to_string()),
+        | ConnectorError::RateLimited(_) => CreateFailure::Refused(connector_message(error)),
         ConnectorError::Transient(_) | ConnectorError::Other(_) => {
-            CreateFailure::Unknown(error.to_string())
+            CreateFailure::Unknown(connector_message(error))
         }
     }
 }
@@ -120,14 +136,6 @@ pub fn classify_call_error(error: &CallError) -> CreateFailure {
         | CallError::Trap { .. }
         | CallError::Timeout { .. }
         | CallError::OutOfMemory { .. } => CreateFailure::Unknown(error.to_string()),
-    }
-}
-
-/// The field a connector's refusal names, when it names one.
-pub fn refused_field(error: &ConnectorError) -> Option<String> {
-    match error {
-        ConnectorError::InvalidInput(field) => field.field.clone(),
-        _ => None,
     }
 }
 
@@ -793,4 +801,106 @@ pub async fn tell_shop(state: &AppState, task: &ShipmentTask) -> Result<(), Serv
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tovor_runtime::types::{FieldError, RateLimit};
+
+    use super::*;
+
+    fn plugin(error: ConnectorError) -> CallError {
+        CallError::Connector {
+            plugin: "gls".into(),
+            error,
+        }
+    }
+
+    #[test]
+    fn only_proven_refusals_count_as_not_created() {
+        let refused = [
+            ConnectorError::InvalidInput(FieldError {
+                field: Some("cod".into()),
+                message: "whole crowns".into(),
+            }),
+            ConnectorError::Auth("wrong password".into()),
+            ConnectorError::RateLimited(RateLimit {
+                retry_after_ms: None,
+                message: "error 31".into(),
+            }),
+        ];
+        for error in refused {
+            assert!(
+                matches!(classify_connector_error(&error), CreateFailure::Refused(_)),
+                "{error:?}"
+            );
+        }
+        for error in [
+            ConnectorError::Transient("timed out".into()),
+            ConnectorError::Other("HTTP 500".into()),
+        ] {
+            assert!(
+                matches!(classify_connector_error(&error), CreateFailure::Unknown(_)),
+                "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_call_that_may_have_reached_the_carrier_is_of_unknown_outcome() {
+        let unknown = [
+            CallError::Http {
+                plugin: "gls".into(),
+                url: "https://api.mygls.si".into(),
+                failure: HttpFailure::Timeout,
+            },
+            CallError::Timeout {
+                plugin: "gls".into(),
+                limit: Duration::from_secs(120),
+            },
+            CallError::Trap {
+                plugin: "gls".into(),
+                message: "unreachable".into(),
+            },
+        ];
+        for error in &unknown {
+            assert!(
+                matches!(classify_call_error(error), CreateFailure::Unknown(_)),
+                "{error}"
+            );
+        }
+        let never_sent = [
+            CallError::PluginNotFound("gls".into()),
+            CallError::EgressDenied {
+                plugin: "gls".into(),
+                url: "http://10.0.0.1".into(),
+                reason: "private".into(),
+            },
+            plugin(ConnectorError::Unsupported("find-shipments".into())),
+        ];
+        for error in &never_sent {
+            assert!(
+                matches!(classify_call_error(error), CreateFailure::Refused(_)),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn connector_errors_read_as_sentences_naming_the_field() {
+        let error = ConnectorError::InvalidInput(FieldError {
+            field: Some("cash_on_delivery.amount".into()),
+            message: "CZK cash on delivery must be a whole number of crowns".into(),
+        });
+        assert_eq!(
+            connector_message(&error),
+            "cash_on_delivery.amount: CZK cash on delivery must be a whole number of crowns"
+        );
+        assert_eq!(
+            connector_message(&ConnectorError::Auth("-1".into())),
+            "the carrier refused the credentials: -1"
+        );
+    }
 }

@@ -108,6 +108,7 @@ pub struct Shipment {
     /// `none`, `due`, `sent` or `failed`.
     pub shop_notice: String,
     pub shop_notice_error: Option<String>,
+    pub shop_notice_attempts: u32,
     pub has_label: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -166,7 +167,7 @@ const CARRIER_COLUMNS: &str = "id, name, plugin_id, config, sealed_secrets, send
 const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.state, s.plan, \
      s.carrier_shipment_id, s.tracking_numbers, s.status, s.status_at, s.error, s.create_attempts, \
      s.lookups, s.next_step_at, s.next_track_at, s.last_tracked_at, s.track_error, s.shop_notice, \
-     s.shop_notice_error, s.created_at, s.updated_at, \
+     s.shop_notice_error, s.shop_notice_attempts, s.created_at, s.updated_at, \
      (SELECT CAST(COUNT(*) AS BIGINT) FROM shipment_labels l WHERE l.shipment_id = s.id) AS labels";
 
 fn carrier_of(row: &sqlx::any::AnyRow) -> StoreResult<Carrier> {
@@ -215,6 +216,7 @@ fn shipment_of(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
         track_error: row.opt_text("track_error")?,
         shop_notice: row.text("shop_notice")?,
         shop_notice_error: row.opt_text("shop_notice_error")?,
+        shop_notice_attempts: count(row, "shop_notice_attempts")?,
         has_label: row.int("labels")? > 0,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,

@@ -197,13 +197,27 @@ tovor_sdk::export_carrier!(Packeta);
 struct Api {
     url: String,
     password: String,
+    timeout_ms: u32,
 }
+
+/// Per request, well inside the plugin's 30 s call budget.
+const DEFAULT_TIMEOUT_MS: u32 = 20_000;
 
 impl Api {
     fn new(config: &Config) -> Result<Self, ConnectorError> {
+        let timeout_ms = match config.get("request_timeout_ms") {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(value) => value.trim().parse::<u32>().map_err(|_| {
+                ConnectorError::invalid_field(
+                    "request_timeout_ms",
+                    format!("{value:?} is not a number"),
+                )
+            })?,
+        };
         Ok(Self {
             url: config.api_base_or(DEFAULT_API),
             password: config.require("api_password")?.trim().to_owned(),
+            timeout_ms,
         })
     }
 
@@ -211,6 +225,7 @@ impl Api {
     fn call<T: serde::de::DeserializeOwned>(&self, doc: &Doc) -> Result<Option<T>, ConnectorError> {
         let response = Request::post(&self.url)
             .body(doc.finish(), "text/xml")
+            .timeout_ms(self.timeout_ms)
             .send()?
             .error_for_status()?;
         xml::parse_result(&response.body)

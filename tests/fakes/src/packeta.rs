@@ -313,13 +313,15 @@ async fn handle(
             "",
         ));
     }
+    // A slow createPacket still creates the packet: only the answer is late, so a
+    // client that gives up has a packet it does not know about.
+    let answer = fake.answer(&root);
     if root.name == "createPacket" {
         let slow = fake.lock().slow;
         if let Some(delay) = slow {
             tokio::time::sleep(delay).await;
         }
     }
-    let answer = fake.answer(&root);
     xml_response(answer)
 }
 

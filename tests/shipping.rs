@@ -1,0 +1,760 @@
+//! Shipping end to end: orders from the fake WooCommerce, shipped with the real GLS and
+//! Packeta connectors (Wasm) against the fake carriers of `tovor-fakes`, through the
+//! service's API and its shipping worker, on SQLite and PostgreSQL.
+//!
+//! Each carrier: an order paid by a method mapped to cash on delivery → shipment with
+//! the order's amount to collect → a valid PDF label with one page per parcel →
+//! tracking events move it to delivered → the shop is told the tracking number. And a
+//! create call that times out leaves exactly one parcel at the carrier.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tovor_fakes::gls::{self, FakeGls};
+use tovor_fakes::packeta::{self, FakePacketa};
+use tovor_fakes::woocommerce::{
+    AddressSpec, CONSUMER_KEY, CONSUMER_SECRET, FakeWoo, OrderSpec, WEBHOOK_SECRET,
+};
+use tovor_tests::service::{Db, ShopSession, quick_workers};
+
+tovor_tests::on_both_databases!(
+    gls_cash_on_delivery_order_to_delivered_parcel,
+    packeta_pickup_point_parcel_to_delivered,
+    gls_timeout_on_create_leaves_exactly_one_parcel,
+    packeta_timeout_waits_for_a_person_and_never_repeats,
+    refusals_are_clear_and_create_nothing_at_the_carrier,
+);
+
+struct Shipping {
+    s: ShopSession,
+    woo: FakeWoo,
+    gls: FakeGls,
+    packeta: FakePacketa,
+    gls_carrier: i64,
+    packeta_carrier: i64,
+}
+
+/// A company selling through WooCommerce whose "cod" payment method is mapped to a
+/// cash-on-delivery method, with a GLS and a Packeta carrier connection.
+async fn setup(db: Db, tell_shop: &str) -> Shipping {
+    let woo = FakeWoo::start().await.unwrap();
+    let gls = FakeGls::start().await.unwrap();
+    let packeta = FakePacketa::start().await.unwrap();
+    let mut workers = quick_workers(&format!("ship-{}", std::process::id()));
+    workers.track_every = Duration::from_millis(300);
+    workers.settle_delay = Duration::from_millis(300);
+    workers.create_lease = Duration::from_secs(60);
+    let config = json!({
+        "url": woo.url(),
+        "consumer_key": CONSUMER_KEY,
+        "consumer_secret": CONSUMER_SECRET,
+        "webhook_secret": WEBHOOK_SECRET,
+    });
+    let s = ShopSession::start_with(
+        db,
+        "woocommerce",
+        config,
+        json!({}),
+        &["gls", "packeta"],
+        workers,
+    )
+    .await;
+    let (status, method) = s
+        .post(
+            "/api/v1/payment-methods",
+            json!({"code": "COD", "name": "Cash on delivery", "cash_on_delivery": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{method}");
+    let (status, body) = s
+        .service
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/shops/{}/payment-methods/cod", s.shop_id),
+            Some(&s.token),
+            Some(json!({"payment_method_id": method["id"]})),
+        )
+        .await
+        .unwrap();
+    assert!(status == 200 || status == 204, "mapping: {status} {body}");
+    let sender = json!({
+        "name": "Trgovina d.o.o.",
+        "street": "Dunajska cesta 5",
+        "city": "Ljubljana",
+        "postal_code": "1000",
+        "country": "SI",
+        "phone": "01 234 56 78",
+        "email": "info@trgovina.test",
+    });
+    let (status, gls_carrier) = s
+        .post(
+            "/api/v1/carriers",
+            json!({
+                "plugin": "gls",
+                "name": "GLS Slovenija",
+                "config": {
+                    "username": gls::USERNAME,
+                    "password": gls::PASSWORD,
+                    "client_number": gls::CLIENT_NUMBER.to_string(),
+                    "country": "SI",
+                    "api_base": gls.api_base(),
+                    "request_timeout_ms": "1000",
+                },
+                "sender": sender,
+                "tell_shop": tell_shop,
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{gls_carrier}");
+    assert_eq!(gls_carrier["secrets_set"], json!(["password"]));
+    let (status, packeta_carrier) = s
+        .post(
+            "/api/v1/carriers",
+            json!({
+                "plugin": "packeta",
+                "name": "Packeta",
+                "config": {
+                    "api_password": packeta::API_PASSWORD,
+                    "eshop": "trgovina.si",
+                    "api_base": packeta.api_base(),
+                    "request_timeout_ms": "1000",
+                },
+                "sender": sender,
+                "label_format": "A6 on A6",
+                "tell_shop": tell_shop,
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{packeta_carrier}");
+    Shipping {
+        s,
+        woo,
+        gls,
+        packeta,
+        gls_carrier: gls_carrier["id"].as_i64().unwrap(),
+        packeta_carrier: packeta_carrier["id"].as_i64().unwrap(),
+    }
+}
+
+impl Shipping {
+    /// Places `spec` in the shop, delivers its webhook and returns the imported order.
+    async fn order(&self, spec: OrderSpec) -> (u64, Value) {
+        let placed = self.woo.create_order(&spec);
+        let woo_id = placed["id"].as_u64().unwrap();
+        let status = self
+            .woo
+            .deliver(
+                &self.s.webhook_url,
+                &self.woo.delivery("order.created", woo_id),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        (
+            woo_id,
+            self.s.order_where(&woo_id.to_string(), |_| true).await,
+        )
+    }
+
+    /// A mug ordered cash on delivery by Ana from Ljubljana, unpaid.
+    async fn cod_order(&self, address: AddressSpec) -> (u64, Value) {
+        let mug = self.woo.add_simple_product(
+            &format!("MUG-{}", self.woo.order_ids().len()),
+            "Mug",
+            "12.40",
+            Some(50),
+        );
+        self.order(
+            OrderSpec::new()
+                .guest(address)
+                .line(mug, None, 2)
+                .shipping("GLS", "4.10")
+                .payment("cod", "Cash on delivery")
+                .paid(false),
+        )
+        .await
+    }
+
+    async fn ship(&self, order: &Value, body: Value) -> (u16, Value) {
+        self.s
+            .post(&format!("/api/v1/orders/{}/shipments", order["id"]), body)
+            .await
+    }
+
+    async fn shipment(&self, id: &Value) -> Value {
+        self.s.get(&format!("/api/v1/shipments/{id}")).await
+    }
+
+    async fn shipment_where(
+        &self,
+        id: &Value,
+        what: &str,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        self.s
+            .until(what, || async {
+                let shipment = self.shipment(id).await;
+                check(&shipment).then_some(shipment)
+            })
+            .await
+    }
+
+    /// `method path` answered with raw bytes: (status, content type, body).
+    async fn download(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, String, Vec<u8>) {
+        let mut request = self
+            .s
+            .service
+            .http
+            .request(method, self.s.service.url(path))
+            .bearer_auth(&self.s.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        (
+            status,
+            content_type,
+            response.bytes().await.unwrap().to_vec(),
+        )
+    }
+
+    /// The shipment's label, checked to be a PDF; returns its page count.
+    async fn label_pages(&self, id: &Value) -> usize {
+        let (status, content_type, pdf) = self
+            .download(
+                reqwest::Method::GET,
+                &format!("/api/v1/shipments/{id}/label"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "label: {}", String::from_utf8_lossy(&pdf));
+        assert_eq!(content_type, "application/pdf");
+        assert!(pdf.starts_with(b"%PDF-"));
+        tovor_labels::page_count(&pdf).unwrap()
+    }
+}
+
+fn statuses(shipment: &Value) -> Vec<String> {
+    shipment["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["status"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn ljubljana(street: &str, phone: &str) -> AddressSpec {
+    AddressSpec {
+        phone: phone.into(),
+        ..AddressSpec::new("Ana", "Novak", street, "1000", "Ljubljana", "SI")
+    }
+}
+
+async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
+    let t = setup(db, "created").await;
+    let (woo_id, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040 111 222"))
+        .await;
+
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.gls_carrier, "parcel_count": 2, "weight_grams": 1200}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["state"], "created");
+    assert_eq!(shipment["reference"], order["number"]);
+    assert_eq!(shipment["cash_on_delivery"]["amount"], order["total"]);
+    assert_eq!(shipment["cash_on_delivery"]["currency"], "EUR");
+    assert_eq!(shipment["parcels"], 2);
+    let numbers = shipment["tracking_numbers"].as_array().unwrap().clone();
+    assert_eq!(numbers.len(), 2, "one tracking number per parcel");
+
+    // What GLS received: street and house number apart, the phone in E.164, the
+    // amount to collect, our reference.
+    let parcels = t.gls.parcels();
+    assert_eq!(parcels.len(), 2, "two pieces of one parcel");
+    let sent = &parcels[0].parcel;
+    assert_eq!(sent["ClientReference"], order["number"]);
+    assert_eq!(sent["DeliveryAddress"]["Street"], "Slovenska cesta");
+    assert_eq!(sent["DeliveryAddress"]["HouseNumber"], "12");
+    assert_eq!(sent["DeliveryAddress"]["HouseNumberInfo"], "a");
+    assert_eq!(sent["DeliveryAddress"]["ContactPhone"], "+38640111222");
+    assert_eq!(
+        sent["CODAmount"].as_f64().unwrap().to_string(),
+        order["total"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+    );
+
+    // The label GLS returned with the parcel: a valid PDF, one page per parcel.
+    assert_eq!(t.label_pages(&shipment["id"]).await, 2);
+
+    // The shop is told the tracking number (a customer note) and the order completed.
+    t.shipment_where(&shipment["id"], "the shop told", |s| {
+        s["shop_notice"] == "sent"
+    })
+    .await;
+    let first_number = numbers[0].as_str().unwrap();
+    let notes = t.woo.notes(woo_id);
+    assert!(
+        notes.iter().any(|note| note["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(first_number)),
+        "notes: {notes:?}"
+    );
+    assert_eq!(t.woo.order(woo_id).unwrap()["status"], "completed");
+
+    // GLS scans it, drives it out, delivers it: the poller follows.
+    let parcel_number: i64 = first_number.parse().unwrap();
+    for code in ["1", "2", "4"] {
+        assert!(t.gls.advance(parcel_number, code));
+    }
+    t.shipment_where(&shipment["id"], "out for delivery", |s| {
+        s["status"] == "out_for_delivery"
+    })
+    .await;
+    assert!(t.gls.advance(parcel_number, "5"));
+    let delivered = t
+        .shipment_where(&shipment["id"], "delivered", |s| s["status"] == "delivered")
+        .await;
+    let seen = statuses(&delivered);
+    let order_of = |status: &str| seen.iter().position(|s| s == status).unwrap();
+    assert!(order_of("picked_up") < order_of("in_transit"));
+    assert!(order_of("in_transit") < order_of("out_for_delivery"));
+    assert!(order_of("out_for_delivery") < order_of("delivered"));
+    let last = delivered["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["status"], "delivered");
+    assert!(!last["raw_code"].as_str().unwrap().is_empty());
+    assert!(!last["raw_text"].as_str().unwrap().is_empty());
+    assert_eq!(
+        delivered["next_track_at"],
+        Value::Null,
+        "delivered parcels are not polled"
+    );
+
+    // Two more orders shipped in one batch, then all labels printed as one PDF.
+    let (_, second) = t.cod_order(ljubljana("Trg 1", "+386 41 222 333")).await;
+    let (_, third) = t
+        .cod_order(ljubljana("Cesta 24. junija 5", "041222333"))
+        .await;
+    let (status, batch) =
+        t.s.post(
+            "/api/v1/shipments",
+            json!({"carrier_id": t.gls_carrier, "order_ids": [second["id"], third["id"]]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{batch}");
+    let batch = batch.as_array().unwrap();
+    assert!(
+        batch
+            .iter()
+            .all(|result| result["shipment"]["state"] == "created"),
+        "{batch:?}"
+    );
+    let trg = t
+        .gls
+        .parcels()
+        .into_iter()
+        .find(|parcel| parcel.client_reference == second["number"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(trg.parcel["DeliveryAddress"]["Street"], "Trg");
+    assert_eq!(trg.parcel["DeliveryAddress"]["HouseNumber"], "1");
+    let ids = json!([
+        shipment["id"],
+        batch[0]["shipment"]["id"],
+        batch[1]["shipment"]["id"]
+    ]);
+    let (status, content_type, pdf) = t
+        .download(
+            reqwest::Method::POST,
+            "/api/v1/labels",
+            Some(json!({"shipment_ids": ids})),
+        )
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(content_type, "application/pdf");
+    assert_eq!(
+        tovor_labels::page_count(&pdf).unwrap(),
+        4,
+        "2 + 1 + 1 parcels"
+    );
+
+    // A shipment cancelled before GLS handled it is deleted at GLS.
+    let third_shipment = &batch[1]["shipment"];
+    let (status, cancelled) =
+        t.s.post(
+            &format!("/api/v1/shipments/{}/cancel", third_shipment["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(
+        t.gls
+            .parcels()
+            .iter()
+            .filter(|parcel| parcel.client_reference == third["number"].as_str().unwrap())
+            .all(|parcel| parcel.deleted)
+    );
+    let history = t.s.get(&format!("/api/v1/orders/{}", order["id"])).await["history"].clone();
+    let actions: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"shipment_requested") && actions.contains(&"shipment_created"));
+}
+
+async fn packeta_pickup_point_parcel_to_delivered(db: Db) {
+    let t = setup(db, "delivered").await;
+    t.packeta.add_pickup_point("4321", "CZ");
+    let mug = t.woo.add_simple_product("HRNEK", "Hrnek", "500", Some(20));
+    let (woo_id, order) = t
+        .order(
+            OrderSpec::new()
+                .guest(AddressSpec {
+                    phone: "603 123 456".into(),
+                    ..AddressSpec::new("Jana", "Nováková", "Vodičkova 12", "11000", "Praha", "CZ")
+                })
+                .line(mug, None, 1)
+                .currency("CZK")
+                .prices_include_tax(true)
+                .payment("cod", "Dobírka")
+                .paid(false),
+        )
+        .await;
+    assert_eq!(order["total"], "500.00");
+
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": "4321"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["pickup_point"]["id"], "4321");
+    assert_eq!(shipment["cash_on_delivery"]["currency"], "CZK");
+    let packets = t.packeta.packets();
+    assert_eq!(packets.len(), 1);
+    let packet = &packets[0];
+    assert_eq!(packet.number, order["number"].as_str().unwrap());
+    assert_eq!(packet.attribute("addressId"), Some("4321"));
+    assert_eq!(packet.attribute("cod"), Some("500"));
+    assert_eq!(packet.attribute("currency"), Some("CZK"));
+    assert_eq!(packet.attribute("phone"), Some("+420603123456"));
+    assert_eq!(shipment["tracking_numbers"], json!([packet.barcode]));
+
+    // Packeta gives labels on request: fetched after creation and kept.
+    assert_eq!(t.label_pages(&shipment["id"]).await, 1);
+    assert!(
+        t.shipment(&shipment["id"]).await["has_label"]
+            .as_bool()
+            .unwrap()
+    );
+    assert_eq!(
+        t.shipment(&shipment["id"]).await["shop_notice"],
+        "none",
+        "told on delivery only"
+    );
+
+    // "Track now" asks at once; the poller does the rest.
+    assert!(t.packeta.advance(&packet.id, 2));
+    let (status, tracked) =
+        t.s.post(
+            &format!("/api/v1/shipments/{}/track", shipment["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{tracked}");
+    assert_eq!(tracked["status"], "in_transit");
+    let raw: Vec<&str> = tracked["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["raw_code"].as_str().unwrap())
+        .collect();
+    assert!(raw.contains(&"2"), "raw codes kept: {raw:?}");
+    assert!(t.packeta.advance(&packet.id, 5));
+    t.shipment_where(&shipment["id"], "ready for pickup", |s| {
+        s["status"] == "ready_for_pickup"
+    })
+    .await;
+    assert!(t.packeta.advance(&packet.id, 7));
+    t.shipment_where(&shipment["id"], "delivered and told", |s| {
+        s["status"] == "delivered" && s["shop_notice"] == "sent"
+    })
+    .await;
+    let notes = t.woo.notes(woo_id);
+    assert!(
+        notes.iter().any(|note| note["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&packet.barcode)),
+        "notes: {notes:?}"
+    );
+}
+
+async fn gls_timeout_on_create_leaves_exactly_one_parcel(db: Db) {
+    let t = setup(db, "off").await;
+    let (_, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040111222"))
+        .await;
+    // GLS creates the parcel but answers after the connector gave up.
+    t.gls.set_slow(Duration::from_secs(3));
+    let (status, shipment) = t.ship(&order, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 202, "{shipment}");
+    assert_eq!(shipment["state"], "unknown_outcome");
+    t.gls.set_slow(Duration::ZERO);
+
+    // The worker finds it by reference instead of creating it again.
+    let settled = t
+        .shipment_where(&shipment["id"], "settled", |s| s["state"] == "created")
+        .await;
+    let parcels = t.gls.parcels();
+    assert_eq!(parcels.len(), 1, "exactly one parcel: {parcels:?}");
+    assert_eq!(
+        settled["tracking_numbers"],
+        json!([parcels[0].parcel_number.unwrap().to_string()])
+    );
+    assert_eq!(t.label_pages(&shipment["id"]).await, 1);
+    let lookups = t
+        .gls
+        .requests()
+        .iter()
+        .filter(|path| path.ends_with("GetParcelList"))
+        .count();
+    assert!(lookups >= 1);
+    // Nothing more happens later.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(t.gls.parcels().len(), 1);
+    let prints = t
+        .gls
+        .requests()
+        .iter()
+        .filter(|path| path.ends_with("PrintLabels"))
+        .count();
+    assert_eq!(prints, 1, "PrintLabels called once");
+}
+
+async fn packeta_timeout_waits_for_a_person_and_never_repeats(db: Db) {
+    let t = setup(db, "off").await;
+    let mug = t.woo.add_simple_product("HRNEK", "Hrnek", "500", Some(20));
+    let (_, order) = t
+        .order(
+            OrderSpec::new()
+                .guest(AddressSpec::new(
+                    "Jana",
+                    "Nováková",
+                    "Vodičkova 12",
+                    "11000",
+                    "Praha",
+                    "CZ",
+                ))
+                .line(mug, None, 1)
+                .currency("CZK")
+                .prices_include_tax(true)
+                .paid(true)
+                .payment("card", "Card"),
+        )
+        .await;
+    t.packeta.set_slow(Duration::from_secs(3));
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": packeta::POINT_CZ}),
+        )
+        .await;
+    assert_eq!(status, 202, "{shipment}");
+    assert_eq!(shipment["state"], "unknown_outcome");
+    let error = shipment["error"].as_str().unwrap();
+    assert!(
+        error.contains("cannot be asked") && error.contains(order["number"].as_str().unwrap()),
+        "{error}"
+    );
+    t.packeta.set_slow(Duration::ZERO);
+
+    // Packeta cannot be asked by our number: nothing is repeated while a person checks.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = t.shipment(&shipment["id"]).await;
+    assert_eq!(waiting["state"], "unknown_outcome");
+    let packets = t.packeta.packets();
+    assert_eq!(packets.len(), 1, "exactly one packet");
+    let creates = t
+        .packeta
+        .requests()
+        .iter()
+        .filter(|request| request.contains("createPacket"))
+        .count();
+    assert_eq!(creates, 1, "createPacket called once");
+
+    // The person finds it in the client section and enters its id.
+    let packet = &packets[0];
+    let (status, resolved) =
+        t.s.post(
+            &format!("/api/v1/shipments/{}/resolve", shipment["id"]),
+            json!({"carrier_shipment_id": packet.id, "tracking_numbers": [packet.barcode]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resolved}");
+    assert_eq!(resolved["state"], "created");
+    assert_eq!(t.label_pages(&shipment["id"]).await, 1);
+    assert_eq!(t.packeta.packets().len(), 1);
+    // A created shipment is not created again.
+    let (status, body) =
+        t.s.post(
+            &format!("/api/v1/shipments/{}/resolve", shipment["id"]),
+            json!({"not_created": true}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
+    let t = setup(db, "created").await;
+
+    // Cash on delivery in a currency GLS does not collect: refused before any call.
+    let mug = t.woo.add_simple_product("MUG-PLN", "Mug", "40", Some(10));
+    let (_, zloty) = t
+        .order(
+            OrderSpec::new()
+                .guest(AddressSpec::new(
+                    "Jan",
+                    "Kowalski",
+                    "Marszałkowska 1",
+                    "00-001",
+                    "Warszawa",
+                    "PL",
+                ))
+                .line(mug, None, 1)
+                .currency("PLN")
+                .payment("cod", "Cash on delivery")
+                .paid(false),
+        )
+        .await;
+    let (status, body) = t.ship(&zloty, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "rule_refused");
+    assert_eq!(body["error"]["field"], "cash_on_delivery");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("PLN"),
+        "{body}"
+    );
+
+    // A street line without a house number is refused, not guessed.
+    let (_, no_number) = t.cod_order(ljubljana("Slovenska cesta", "040111222")).await;
+    let (status, body) = t
+        .ship(&no_number, json!({"carrier_id": t.gls_carrier}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "shipping.house_number");
+    assert!(t.gls.parcels().is_empty());
+
+    // Packeta collects whole crowns only: the connector refuses 499.50 CZK.
+    let odd = t
+        .woo
+        .add_simple_product("HRNEK-2", "Hrnek", "499.50", Some(10));
+    let (_, crowns) = t
+        .order(
+            OrderSpec::new()
+                .guest(AddressSpec::new(
+                    "Jana",
+                    "Nováková",
+                    "Vodičkova 12",
+                    "11000",
+                    "Praha",
+                    "CZ",
+                ))
+                .line(odd, None, 1)
+                .currency("CZK")
+                .prices_include_tax(true)
+                .payment("cod", "Dobírka")
+                .paid(false),
+        )
+        .await;
+    let (status, body) = t
+        .ship(
+            &crowns,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": packeta::POINT_CZ}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "carrier_refused");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cash_on_delivery.amount") && message.contains("whole number of crowns"),
+        "{body}"
+    );
+    // An unknown pickup point: Packeta's HTTP-200 fault names the field.
+    let (status, body) = t
+        .ship(
+            &crowns,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": "999999", "cash_on_delivery": "off"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("addressId"),
+        "{body}"
+    );
+    assert!(t.packeta.packets().is_empty());
+    let failed = t.s.get("/api/v1/shipments?state=failed").await;
+    assert_eq!(
+        failed.as_array().unwrap().len(),
+        2,
+        "refused shipments are kept: {failed}"
+    );
+    // A refused shipment has no label.
+    let (status, _, _) = t
+        .download(
+            reqwest::Method::GET,
+            &format!("/api/v1/shipments/{}/label", failed[0]["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // A shop connector is not a carrier.
+    let (status, body) =
+        t.s.post(
+            "/api/v1/carriers",
+            json!({"plugin": "woocommerce", "name": "x", "sender": {}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a carrier"),
+        "{body}"
+    );
+}
