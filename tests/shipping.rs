@@ -25,6 +25,7 @@ tovor_tests::on_both_databases!(
     gls_timeout_on_create_leaves_exactly_one_parcel,
     packeta_timeout_waits_for_a_person_and_never_repeats,
     refusals_are_clear_and_create_nothing_at_the_carrier,
+    a_create_cut_short_by_a_crash_is_settled_and_made_once,
 );
 
 struct Shipping {
@@ -757,4 +758,99 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
             .contains("not a carrier"),
         "{body}"
     );
+}
+
+async fn a_create_cut_short_by_a_crash_is_settled_and_made_once(db: Db) {
+    let t = setup(db, "off").await;
+    let (_, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040111222"))
+        .await;
+    // A process recorded the shipment, then died before (or while) calling GLS: the row
+    // is `requested` under a lease that has run out.
+    let (company, order_id) = company_and_order(&t, &order).await;
+    let scope = t.s.service.store.company(company);
+    let stored = scope.order(order_id).await.unwrap();
+    let facts = tovor_domain::shipping::CarrierFacts {
+        name: "GLS".into(),
+        plugin_id: "gls".into(),
+        cash_on_delivery: true,
+        cod_currencies: vec!["EUR".into()],
+        pickup_points: true,
+    };
+    let sender = tovor_domain::order::Address {
+        name: Some("Trgovina d.o.o.".into()),
+        street: Some("Dunajska cesta 5".into()),
+        city: Some("Ljubljana".into()),
+        postal_code: Some("1000".into()),
+        country: Some("SI".into()),
+        ..Default::default()
+    };
+    let plan = tovor_domain::shipping::plan_shipment(&tovor_domain::shipping::ShipmentInput {
+        order_number: &stored.number,
+        order: &stored.content,
+        earlier_shipments: 0,
+        payment_is_cash_on_delivery: true,
+        sender: &sender,
+        carrier: &facts,
+        default_weight_grams: 1000,
+        default_services: &[],
+        choices: &Default::default(),
+    })
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let recorded = scope
+        .record_shipment(
+            order_id,
+            tovor_domain::CarrierId(t.gls_carrier),
+            &plan,
+            "a-process-that-died",
+            now - time::Duration::seconds(1),
+            now - time::Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+
+    // The worker takes it over as an unknown outcome, asks GLS by reference until it is
+    // sure nothing exists, then creates it: once.
+    let id = json!(recorded.id.0);
+    let created = t
+        .shipment_where(&id, "created after the crash", |s| s["state"] == "created")
+        .await;
+    let parcels = t.gls.parcels();
+    assert_eq!(parcels.len(), 1, "{parcels:?}");
+    assert_eq!(
+        parcels[0].client_reference,
+        order["number"].as_str().unwrap()
+    );
+    assert_eq!(
+        created["tracking_numbers"],
+        json!([parcels[0].parcel_number.unwrap().to_string()])
+    );
+    let lookups = t
+        .gls
+        .requests()
+        .iter()
+        .filter(|path| path.ends_with("GetParcelList"))
+        .count();
+    assert!(lookups >= 3, "looked up {lookups} times before creating");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(t.gls.parcels().len(), 1);
+}
+
+/// The company of the session's token and the order's id, as the store knows them.
+async fn company_and_order(
+    t: &Shipping,
+    order: &Value,
+) -> (tovor_domain::CompanyId, tovor_domain::OrderId) {
+    let company =
+        t.s.service
+            .store
+            .authenticate(&t.s.token)
+            .await
+            .unwrap()
+            .expect("the session's token is valid");
+    (
+        company,
+        tovor_domain::OrderId(order["id"].as_i64().unwrap()),
+    )
 }
