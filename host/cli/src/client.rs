@@ -1,8 +1,9 @@
 //! A small client for a running tovor's HTTP API (`/api/v1`).
 //!
-//! Every call answers the response body as JSON (`null` for `204 No Content`); an error
-//! answer (`{"error": {"code", "message", "field"?}}`) becomes an [`ApiError`], shown as
-//! `<message> (field <field>)`.
+//! Every call answers the response body as JSON (`null` for `204 No Content`), except
+//! the downloads ([`Client::get_bytes`], [`Client::post_bytes`]) that answer the bytes and
+//! their content type (labels); an error answer (`{"error": {"code", "message",
+//! "field"?}}`) becomes an [`ApiError`], shown as `<message> (field <field>)`.
 
 use std::fmt;
 use std::path::Path;
@@ -132,6 +133,15 @@ fn shorten(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// A successful answer as it came: its status, content type and body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The `Content-Type` header without parameters (`application/pdf`), when given.
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
 /// Talks to one tovor.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -196,7 +206,43 @@ impl Client {
             .await
     }
 
+    /// `POST` answering the status with the JSON body, for routes whose success
+    /// statuses mean different things (`201` created, `202` accepted and still going).
+    pub async fn post_with_status(
+        &self,
+        segments: &[&str],
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let url = self.url(segments, &[])?;
+        let answer = self.exchange(Method::POST, url.clone(), body).await?;
+        let value = json_of(&Method::POST, &url, &answer.bytes)?;
+        Ok((answer.status, value))
+    }
+
+    /// `GET` of a download (a label): the bytes as they came, with their content type.
+    pub async fn get_bytes(&self, segments: &[&str]) -> anyhow::Result<Answer> {
+        self.exchange(Method::GET, self.url(segments, &[])?, None)
+            .await
+    }
+
+    /// `POST` answering a download (merged labels).
+    pub async fn post_bytes(&self, segments: &[&str], body: &Value) -> anyhow::Result<Answer> {
+        self.exchange(Method::POST, self.url(segments, &[])?, Some(body))
+            .await
+    }
+
     async fn send(&self, method: Method, url: Url, body: Option<&Value>) -> anyhow::Result<Value> {
+        let answer = self.exchange(method.clone(), url.clone(), body).await?;
+        json_of(&method, &url, &answer.bytes)
+    }
+
+    /// Sends one request; an unsuccessful status becomes an [`ApiError`].
+    async fn exchange(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Answer> {
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -209,6 +255,11 @@ impl Client {
             .await
             .with_context(|| format!("cannot reach tovor at {}", self.base))?;
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(media_type);
         let bytes = response
             .bytes()
             .await
@@ -223,17 +274,36 @@ impl Client {
             }
             return Err(error.into());
         }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{method} {}: the answer is not JSON: {}",
-                url.path(),
-                shorten(&String::from_utf8_lossy(&bytes), 200)
-            )
+        Ok(Answer {
+            status: status.as_u16(),
+            content_type,
+            bytes: bytes.to_vec(),
         })
     }
+}
+
+/// The body of a JSON answer (`null` when empty).
+fn json_of(method: &Method, url: &Url, bytes: &[u8]) -> anyhow::Result<Value> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).with_context(|| {
+        format!(
+            "{method} {}: the answer is not JSON: {}",
+            url.path(),
+            shorten(&String::from_utf8_lossy(bytes), 200)
+        )
+    })
+}
+
+/// `application/pdf; charset=...` → `application/pdf`, lower case.
+fn media_type(header: &str) -> String {
+    header
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -287,6 +357,69 @@ mod tests {
         assert_eq!(
             client.url(&["orders"], &[]).unwrap().as_str(),
             "https://erp.example/tovor/api/v1/orders"
+        );
+    }
+
+    #[tokio::test]
+    async fn downloads_keep_their_bytes_and_content_type() {
+        use axum::http::{StatusCode, header};
+        use axum::routing::{get, post};
+
+        let pdf: &[u8] = b"%PDF-1.7\n\x00\xff binary";
+        let app = axum::Router::new()
+            .route(
+                "/api/v1/shipments/1/label",
+                get(move || async move {
+                    ([(header::CONTENT_TYPE, "application/pdf")], pdf.to_vec())
+                }),
+            )
+            .route(
+                "/api/v1/labels",
+                post(|| async {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        r#"{"error": {"code": "bad_request", "message": "give 1 to 2000 shipments", "field": "shipment_ids"}}"#,
+                    )
+                }),
+            )
+            .route(
+                "/api/v1/orders/1/shipments",
+                post(|| async { (StatusCode::ACCEPTED, axum::Json(serde_json::json!({"id": 5}))) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let client = Client::new(&format!("http://{addr}"), Some("t".into())).unwrap();
+
+        let label = client
+            .get_bytes(&["shipments", "1", "label"])
+            .await
+            .unwrap();
+        assert_eq!(label.bytes, pdf);
+        assert_eq!(label.content_type.as_deref(), Some("application/pdf"));
+        assert_eq!(label.status, 200);
+        let error = client
+            .post_bytes(&["labels"], &serde_json::json!({"shipment_ids": []}))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "give 1 to 2000 shipments (field shipment_ids)"
+        );
+        let (status, body) = client
+            .post_with_status(&["orders", "1", "shipments"], None)
+            .await
+            .unwrap();
+        assert_eq!((status, body), (202, serde_json::json!({"id": 5})));
+    }
+
+    #[test]
+    fn media_types_lose_their_parameters() {
+        assert_eq!(media_type("application/pdf"), "application/pdf");
+        assert_eq!(
+            media_type("Application/JSON; charset=utf-8"),
+            "application/json"
         );
     }
 

@@ -5,7 +5,9 @@
 //! and tovor is what a real shop would exercise. The demo sets up a company through the
 //! public API, imports the shop's order history, receives opening stock, then places an
 //! order in the shop every little while and prints the shop's stock whenever tovor
-//! changes it.
+//! changes it. A fake GLS (the tests' MyGLS) stands beside it as the demo's carrier:
+//! shipments made for the demo's orders get real-looking PDF labels, and their parcels
+//! move a step towards delivery now and then, so tracking has something to show.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use rand::Rng;
 use serde_json::{Value, json};
+use tovor_fakes::gls::{self, FakeGls};
 use tovor_fakes::woocommerce::{CONSUMER_KEY, CONSUMER_SECRET, FakeWoo, OrderSpec, WEBHOOK_SECRET};
 
 /// Opening stock received for every item of the demo shop.
@@ -21,7 +24,12 @@ const OPENING_STOCK: &str = "25";
 /// The running demo shop; dropped with the process.
 pub struct Demo {
     woo: FakeWoo,
+    gls: FakeGls,
 }
+
+/// The GLS status codes a demo parcel goes through: handed over, in transit, out for
+/// delivery, delivered.
+const PARCEL_JOURNEY: [&str; 4] = ["1", "2", "4", "5"];
 
 impl Demo {
     /// Starts the demo shop on a free loopback port.
@@ -29,7 +37,10 @@ impl Demo {
         let woo = FakeWoo::start_seeded()
             .await
             .context("cannot start the demo WooCommerce shop")?;
-        Ok(Self { woo })
+        let gls = FakeGls::start()
+            .await
+            .context("cannot start the demo GLS")?;
+        Ok(Self { woo, gls })
     }
 
     /// Sets up the demo company against tovor's API at `api`, then keeps placing
@@ -79,6 +90,43 @@ impl Demo {
             .await?;
         let shop_id = shop["id"].as_i64().context("no shop id")?;
         let webhook_url = text(&shop, "webhook_url")?;
+        // Cash on delivery in the shop is collected by the carrier.
+        let cod = api
+            .post(
+                "/api/v1/payment-methods",
+                json!({"code": "COD", "name": "Cash on delivery", "cash_on_delivery": true}),
+            )
+            .await?;
+        api.put(
+            &format!("/api/v1/shops/{shop_id}/payment-methods/cod"),
+            json!({"payment_method_id": cod["id"]}),
+        )
+        .await?;
+        let carrier = api
+            .post(
+                "/api/v1/carriers",
+                json!({
+                    "plugin": "gls",
+                    "name": "Demo GLS",
+                    "config": {
+                        "username": gls::USERNAME,
+                        "password": gls::PASSWORD,
+                        "client_number": gls::CLIENT_NUMBER.to_string(),
+                        "country": "SI",
+                        "api_base": self.gls.api_base(),
+                    },
+                    "sender": {
+                        "name": "Demo d.o.o.",
+                        "street": "Dunajska cesta 5",
+                        "city": "Ljubljana",
+                        "postal_code": "1000",
+                        "country": "SI",
+                        "phone": "+38612345678",
+                        "email": "shop@demo.test",
+                    },
+                }),
+            )
+            .await?;
         // WooCommerce pings a webhook when it is saved.
         self.woo
             .deliver(&webhook_url, &self.woo.ping(1))
@@ -136,12 +184,16 @@ impl Demo {
              Ship one:                tovor delivery-notes create ORDER_ID {cli}\n\
              Goods arrive:            tovor stock receive --warehouse {warehouse} {first_sku}=10 {cli}\n\
              What the shop was told:  tovor shops show {shop_id} {cli}\n\
+             Ship by GLS:             tovor shipments create --carrier {carrier} ORDER_ID... {cli}\n\
+             Print the labels:        tovor shipments print SHIPMENT_ID... -o labels.pdf {cli}\n\
+             Follow a parcel:         tovor shipments show SHIPMENT_ID {cli}\n\
              API description:         {base}/api/v1/openapi.json\n\
              \n\
              Below: every order the shop takes, and every change of the shop's stock.\n\
              ────────────────────────────────────────────────────────────────────────\n",
             shop_url = self.woo.url(),
             warehouse = warehouse["id"],
+            carrier = carrier["id"],
             base = api.base,
         );
         Ok(Session { webhook_url })
@@ -150,6 +202,7 @@ impl Demo {
     async fn simulate(self, session: Session, every: Duration) {
         let mut ticker = tokio::time::interval(every);
         let mut stock_check = tokio::time::interval(Duration::from_secs(1));
+        let mut parcels_move = tokio::time::interval(every.max(Duration::from_secs(5)));
         let mut last_stock = self.stock();
         loop {
             tokio::select! {
@@ -171,6 +224,7 @@ impl Demo {
                     }
                     last_stock = stock;
                 }
+                _ = parcels_move.tick() => self.move_parcels(),
             }
         }
     }
@@ -214,6 +268,28 @@ impl Demo {
             order["currency"].as_str().unwrap_or("")
         );
         Ok(())
+    }
+
+    /// Every demo parcel not yet delivered goes one step further.
+    fn move_parcels(&self) {
+        for parcel in self.gls.parcels() {
+            let Some(number) = parcel.parcel_number else {
+                continue;
+            };
+            if parcel.deleted {
+                continue;
+            }
+            let last = parcel.statuses.last().map(|(code, _)| code.as_str());
+            let next = match last.and_then(|code| PARCEL_JOURNEY.iter().position(|c| *c == code)) {
+                Some(step) => PARCEL_JOURNEY.get(step + 1),
+                None => PARCEL_JOURNEY.first(),
+            };
+            if let Some(code) = next
+                && self.gls.advance(number, code)
+            {
+                println!("demo GLS: parcel {number} → status {code}");
+            }
+        }
     }
 
     /// Stock of every SKU the shop manages.
@@ -260,6 +336,17 @@ impl Api {
 
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let response = self.send_post(path, &body).await?;
+        answer(path, response).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await?;
         answer(path, response).await
     }
 

@@ -16,6 +16,7 @@ use commands::catalog::{CustomersCommand, ItemsCommand, PaymentMethodsCommand, W
 use commands::companies::CompaniesCommand;
 use commands::orders::{DocumentsCommand, IssueCommand, OrdersCommand};
 use commands::plugins::PluginsCommand;
+use commands::shipping::{CarriersCommand, ShipmentsCommand};
 use commands::shops::ShopsCommand;
 use commands::stock::StockCommand;
 
@@ -64,6 +65,10 @@ enum Command {
     DeliveryNotes(Group<IssueCommand>),
     /// Issued documents (invoices, delivery notes).
     Documents(Group<DocumentsCommand>),
+    /// Carrier connections (GLS, Packeta, ...): add, list, show.
+    Carriers(Group<CarriersCommand>),
+    /// Shipments for orders: create, labels, tracking, cancel, settle unknown outcomes.
+    Shipments(Group<ShipmentsCommand>),
     /// Stock levels, goods received and counts.
     Stock(Group<StockCommand>),
     /// The host's payment methods.
@@ -91,7 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        use commands::{catalog, companies, orders, plugins, shops, stock};
+        use commands::{catalog, companies, orders, plugins, shipping, shops, stock};
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Plugins(Group { api, command }) => plugins::run(&api, command).await,
@@ -104,6 +109,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 orders::delivery_notes(&api, command).await
             }
             Command::Documents(Group { api, command }) => orders::documents(&api, command).await,
+            Command::Carriers(Group { api, command }) => shipping::carriers(&api, command).await,
+            Command::Shipments(Group { api, command }) => shipping::shipments(&api, command).await,
             Command::Stock(Group { api, command }) => stock::run(&api, command).await,
             Command::PaymentMethods(Group { api, command }) => {
                 catalog::payment_methods(&api, command).await

@@ -141,6 +141,13 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
                 format!("{host}:{}", args.listen.port())
             }),
             idle_poll: Duration::from_secs(args.idle_poll_secs.max(1)),
+            // The demo's parcels move every few seconds; real ones are asked about every
+            // half hour.
+            track_every: if args.demo {
+                Duration::from_secs(10)
+            } else {
+                WorkerOptions::default().track_every
+            },
             ..WorkerOptions::default()
         },
     });

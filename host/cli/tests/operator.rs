@@ -36,10 +36,23 @@ impl Drop for Server {
 
 impl Server {
     fn start() -> Self {
+        Self::start_with_plugins(&[])
+    }
+
+    /// A `tovor serve` whose plugin folder holds copies of the given plugin folders
+    /// (plugin.toml + plugin.wasm, as `tovor_tests::connector` builds them).
+    fn start_with_plugins(folders: &[PathBuf]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("data");
         let plugins = dir.path().join("plugins");
         std::fs::create_dir_all(&plugins).unwrap();
+        for folder in folders {
+            let copy = plugins.join(folder.file_name().unwrap());
+            std::fs::create_dir_all(&copy).unwrap();
+            for file in ["plugin.toml", "plugin.wasm"] {
+                std::fs::copy(folder.join(file), copy.join(file)).unwrap();
+            }
+        }
         let addr: SocketAddr = {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap()
@@ -64,7 +77,8 @@ impl Server {
             data_dir,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Loading plugins compiles them: give it time on a slow machine.
+        let deadline = Instant::now() + Duration::from_secs(180);
         while TcpStream::connect(addr).is_err() || !server.data_dir.join("admin-token").exists() {
             assert!(Instant::now() < deadline, "tovor serve did not start");
             std::thread::sleep(Duration::from_millis(50));
@@ -207,6 +221,26 @@ fn an_operator_session() {
     assert_eq!(
         server.fails(
             t,
+            &[
+                "carriers",
+                "add",
+                "--plugin",
+                "gls",
+                "--name",
+                "GLS SI",
+                "--sender",
+                "city=Ljubljana"
+            ]
+        ),
+        "error: no plugin \"gls\" is loaded (field plugin)\n"
+    );
+    assert_eq!(
+        server.ok(t, &["carriers", "list"]),
+        "no carrier connections; add one with `tovor carriers add`\n"
+    );
+    assert_eq!(
+        server.fails(
+            t,
             &["stock", "receive", "--warehouse", &warehouse, "TEA=10"]
         ),
         "error: no item \"TEA\" (field lines[0].sku)\n"
@@ -258,6 +292,28 @@ fn an_operator_session() {
     let note = server.ok(t, &["delivery-notes", "create", &order]);
     assert!(note.starts_with("delivery note "), "{note}");
 
+    // Shipping without a carrier connection is refused, one order or many.
+    assert_eq!(
+        server.fails(t, &["shipments", "create", "--carrier", "99", &order]),
+        "error: no carrier connection 99 (field carrier_id)\n"
+    );
+    assert_eq!(
+        server.fails(
+            t,
+            &["shipments", "create", "--carrier", "99", &order, &order]
+        ),
+        "error: no carrier connection 99 (field carrier_id)\n"
+    );
+    assert_eq!(server.ok(t, &["shipments", "list"]), "no shipments\n");
+    assert_eq!(
+        server.json(t, &["shipments", "list", "--order", &order]),
+        json!([])
+    );
+    assert_eq!(
+        server.fails(t, &["shipments", "label", "12345", "-o", "-"]),
+        "error: shipment 12345 not found\n"
+    );
+
     let received = server.ok(
         t,
         &["stock", "receive", "--warehouse", &warehouse, "TEA=10"],
@@ -290,4 +346,173 @@ fn an_unreachable_tovor_is_reported() {
         stderr.starts_with("error: cannot reach tovor at http://127.0.0.1:9/"),
         "{stderr}"
     );
+}
+
+/// The built connectors `names` (`plugins/<name>`), as plugin folders.
+fn built(names: &[&str]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .map(|name| tovor_tests::connector(name).unwrap().dir)
+        .collect()
+}
+
+#[test]
+fn carrier_connections() {
+    let server = Server::start_with_plugins(&built(&["packeta", "example-shop"]));
+    let company = server.json(None, &["companies", "add", "Acme"]);
+    let token = company["token"].as_str().unwrap().to_owned();
+    let t = Some(token.as_str());
+
+    let plugins = server.ok(None, &["plugins", "list", "--remote"]);
+    assert!(plugins.contains("packeta"), "{plugins}");
+    assert_eq!(
+        server.fails(
+            t,
+            &[
+                "carriers",
+                "add",
+                "--plugin",
+                "example-shop",
+                "--name",
+                "Shop"
+            ]
+        ),
+        "error: example-shop is not a carrier connector (field plugin)\n"
+    );
+    let missing = server.fails(
+        t,
+        &[
+            "carriers", "add", "--plugin", "packeta", "--name", "Packeta",
+        ],
+    );
+    assert!(missing.contains("api_password"), "{missing}");
+    // Sender keys are checked before the server is asked.
+    let typo = server.fails(
+        t,
+        &[
+            "carriers",
+            "add",
+            "--plugin",
+            "packeta",
+            "--name",
+            "P",
+            "--sender",
+            "town=Brno",
+        ],
+    );
+    assert!(typo.contains("\"town\" is not a sender key"), "{typo}");
+
+    let added = server.ok(
+        t,
+        &[
+            "carriers",
+            "add",
+            "--plugin",
+            "packeta",
+            "--name",
+            "Packeta CZ",
+            "--config",
+            "api_password=0123456789abcdef0123456789abcdef",
+            "--config",
+            "eshop=acme",
+            "--sender",
+            "name=Acme s.r.o.",
+            "--sender",
+            "street=Vodičkova",
+            "--sender",
+            "house_number=12",
+            "--sender",
+            "city=Praha",
+            "--sender",
+            "postal_code=11000",
+            "--sender",
+            "country=cz",
+            "--sender",
+            "email=ship@acme.example",
+            "--service",
+            "express",
+            "--default-weight-grams",
+            "800",
+            "--tell-shop",
+            "delivered",
+        ],
+    );
+    assert!(
+        added.starts_with("carrier connection 1 (Packeta CZ) created: plugin packeta\n"),
+        "{added}"
+    );
+    assert!(
+        added.contains("Acme s.r.o., Vodičkova 12, 11000 Praha, CZ"),
+        "{added}"
+    );
+    assert!(!added.contains("0123456789abcdef"), "{added}");
+    assert!(
+        added.contains("tovor shipments create --carrier 1 ORDER_ID..."),
+        "{added}"
+    );
+
+    let listed = server.ok(t, &["carriers", "list"]);
+    assert!(
+        listed.starts_with("ID  NAME        PLUGIN   SENDER"),
+        "{listed}"
+    );
+    assert!(listed.contains("Packeta CZ  packeta"), "{listed}");
+    assert!(listed.contains("800"), "{listed}");
+    let carriers = server.json(t, &["carriers", "list"]);
+    assert_eq!(carriers[0]["plugin"], "packeta");
+    assert_eq!(carriers[0]["sender"]["country"], "CZ");
+    assert_eq!(carriers[0]["secrets_set"], json!(["api_password"]));
+    assert_eq!(carriers[0]["tell_shop"], "delivered");
+    let shown = server.ok(t, &["carriers", "show", "1"]);
+    assert!(shown.contains("secrets set:"), "{shown}");
+    assert!(shown.contains("eshop=acme"), "{shown}");
+    assert!(shown.contains("800 g"), "{shown}");
+    assert_eq!(
+        server.fails(t, &["carriers", "show", "7"]).lines().count(),
+        1
+    );
+}
+
+#[test]
+fn the_shipping_commands_explain_themselves() {
+    let help = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tovor"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let shipments = help(&["shipments", "--help"]);
+    for command in [
+        "create", "list", "show", "label", "print", "track", "cancel", "resolve",
+    ] {
+        assert!(
+            shipments.contains(&format!("\n  {command} ")),
+            "{command}:\n{shipments}"
+        );
+    }
+    assert!(shipments.contains("[alias: labels]"), "{shipments}");
+    let carriers = help(&["carriers", "--help"]);
+    for command in ["add", "list", "show"] {
+        assert!(
+            carriers.contains(&format!("\n  {command} ")),
+            "{command}:\n{carriers}"
+        );
+    }
+    let top = help(&["--help"]);
+    assert!(
+        top.contains("carriers") && top.contains("shipments"),
+        "{top}"
+    );
+    let add = help(&["carriers", "add", "--help"]);
+    for option in [
+        "--plugin",
+        "--sender",
+        "--config",
+        "--tell-shop",
+        "house_number",
+    ] {
+        assert!(add.contains(option), "{option}:\n{add}");
+    }
 }

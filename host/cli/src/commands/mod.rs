@@ -6,6 +6,7 @@ pub mod companies;
 pub mod orders;
 pub mod plugins;
 pub mod scaffold;
+pub mod shipping;
 pub mod shops;
 pub mod stock;
 
