@@ -178,6 +178,27 @@ impl Shipping {
         .await
     }
 
+    /// A mug at `price` CZK (tax included) bought by Jana from Prague: unpaid, cash on
+    /// delivery, when `cod`; else paid by card.
+    async fn czech_order(&self, sku: &str, price: &str, cod: bool) -> (u64, Value) {
+        let mug = self.woo.add_simple_product(sku, "Hrnek", price, Some(20));
+        let jana = AddressSpec {
+            phone: "603 123 456".into(),
+            ..AddressSpec::new("Jana", "Nováková", "Vodičkova 12", "11000", "Praha", "CZ")
+        };
+        let spec = OrderSpec::new()
+            .guest(jana)
+            .line(mug, None, 1)
+            .currency("CZK")
+            .prices_include_tax(true);
+        let spec = if cod {
+            spec.payment("cod", "Dobírka").paid(false)
+        } else {
+            spec.payment("card", "Card").paid(true)
+        };
+        self.order(spec).await
+    }
+
     async fn ship(&self, order: &Value, body: Value) -> (u16, Value) {
         self.s
             .post(&format!("/api/v1/orders/{}/shipments", order["id"]), body)
@@ -435,21 +456,7 @@ async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
 async fn packeta_pickup_point_parcel_to_delivered(db: Db) {
     let t = setup(db, "delivered").await;
     t.packeta.add_pickup_point("4321", "CZ");
-    let mug = t.woo.add_simple_product("HRNEK", "Hrnek", "500", Some(20));
-    let (woo_id, order) = t
-        .order(
-            OrderSpec::new()
-                .guest(AddressSpec {
-                    phone: "603 123 456".into(),
-                    ..AddressSpec::new("Jana", "Nováková", "Vodičkova 12", "11000", "Praha", "CZ")
-                })
-                .line(mug, None, 1)
-                .currency("CZK")
-                .prices_include_tax(true)
-                .payment("cod", "Dobírka")
-                .paid(false),
-        )
-        .await;
+    let (woo_id, order) = t.czech_order("HRNEK", "500", true).await;
     assert_eq!(order["total"], "500.00");
 
     let (status, shipment) = t
@@ -565,25 +572,7 @@ async fn gls_timeout_on_create_leaves_exactly_one_parcel(db: Db) {
 
 async fn packeta_timeout_waits_for_a_person_and_never_repeats(db: Db) {
     let t = setup(db, "off").await;
-    let mug = t.woo.add_simple_product("HRNEK", "Hrnek", "500", Some(20));
-    let (_, order) = t
-        .order(
-            OrderSpec::new()
-                .guest(AddressSpec::new(
-                    "Jana",
-                    "Nováková",
-                    "Vodičkova 12",
-                    "11000",
-                    "Praha",
-                    "CZ",
-                ))
-                .line(mug, None, 1)
-                .currency("CZK")
-                .prices_include_tax(true)
-                .paid(true)
-                .payment("card", "Card"),
-        )
-        .await;
+    let (_, order) = t.czech_order("HRNEK", "500", false).await;
     t.packeta.set_slow(Duration::from_secs(3));
     let (status, shipment) = t
         .ship(
@@ -677,27 +666,7 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
     assert!(t.gls.parcels().is_empty());
 
     // Packeta collects whole crowns only: the connector refuses 499.50 CZK.
-    let odd = t
-        .woo
-        .add_simple_product("HRNEK-2", "Hrnek", "499.50", Some(10));
-    let (_, crowns) = t
-        .order(
-            OrderSpec::new()
-                .guest(AddressSpec::new(
-                    "Jana",
-                    "Nováková",
-                    "Vodičkova 12",
-                    "11000",
-                    "Praha",
-                    "CZ",
-                ))
-                .line(odd, None, 1)
-                .currency("CZK")
-                .prices_include_tax(true)
-                .payment("cod", "Dobírka")
-                .paid(false),
-        )
-        .await;
+    let (_, crowns) = t.czech_order("HRNEK-2", "499.50", true).await;
     let (status, body) = t
         .ship(
             &crowns,

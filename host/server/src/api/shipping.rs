@@ -347,6 +347,19 @@ async fn detail(state: &AppState, company: Company, id: ShipmentId) -> ApiResult
     Ok(shipment_view(shipment, Some(events)))
 }
 
+/// The carrier connection a request names; one that does not exist (or is another
+/// company's) is the request's fault.
+async fn carrier_named(state: &AppState, company: Company, id: i64) -> ApiResult<Carrier> {
+    match state.store.company(company.0).carrier(CarrierId(id)).await {
+        Ok(carrier) => Ok(carrier),
+        Err(tovor_store::StoreError::NotFound { .. }) => Err(ApiError::field(
+            "carrier_id",
+            format!("no carrier connection {id}"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
 impl From<ShipError> for ApiError {
     fn from(error: ShipError) -> Self {
         match error {
@@ -405,17 +418,7 @@ pub async fn create_shipment(
         ));
     }
     let choices = input.choices()?;
-    let carrier = state
-        .store
-        .company(company.0)
-        .carrier(CarrierId(input.carrier_id))
-        .await
-        .map_err(|_| {
-            ApiError::field(
-                "carrier_id",
-                format!("no carrier connection {}", input.carrier_id),
-            )
-        })?;
+    let carrier = carrier_named(&state, company, input.carrier_id).await?;
     let mut results =
         shipping::ship_orders(&state, company.0, &carrier, &[(OrderId(id), choices)]).await?;
     match results.pop() {
@@ -445,17 +448,7 @@ pub async fn create_shipments(
         return Err(ApiError::field("order_ids", "give 1 to 500 orders"));
     }
     let choices = input.choices()?;
-    let carrier = state
-        .store
-        .company(company.0)
-        .carrier(CarrierId(input.carrier_id))
-        .await
-        .map_err(|_| {
-            ApiError::field(
-                "carrier_id",
-                format!("no carrier connection {}", input.carrier_id),
-            )
-        })?;
+    let carrier = carrier_named(&state, company, input.carrier_id).await?;
     let orders: Vec<_> = order_ids
         .iter()
         .map(|id| (OrderId(*id), choices.clone()))
