@@ -330,6 +330,23 @@ async fn companies_see_only_their_own_records(db: Db) {
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/shops/{id}/orders"]["post"].is_object());
+    for (path, method) in [
+        ("/api/v1/carriers", "post"),
+        ("/api/v1/orders/{id}/shipments", "post"),
+        ("/api/v1/shipments", "post"),
+        ("/api/v1/shipments/{id}/label", "get"),
+        ("/api/v1/labels", "post"),
+        ("/api/v1/shipments/{id}/track", "post"),
+        ("/api/v1/shipments/{id}/cancel", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    // Another company's shipments and carriers are not found.
+    let (status, _) = service
+        .call(Method::GET, "/api/v1/shipments/1", Some(&b), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 404);
     service.stop().await;
 }
 

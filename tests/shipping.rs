@@ -664,6 +664,22 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "shipping.house_number");
     assert!(t.gls.parcels().is_empty());
+    // In a batch, the refused order does not hold back the others.
+    let (_, fine) = t.cod_order(ljubljana("Trg 1", "040111222")).await;
+    let (status, results) =
+        t.s.post(
+            "/api/v1/shipments",
+            json!({"carrier_id": t.gls_carrier, "order_ids": [no_number["id"], fine["id"]]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(
+        results[0]["error"]["field"], "shipping.house_number",
+        "{results}"
+    );
+    assert_eq!(results[0]["shipment"], Value::Null);
+    assert_eq!(results[1]["shipment"]["state"], "created", "{results}");
+    assert_eq!(t.gls.parcels().len(), 1);
 
     // Packeta collects whole crowns only: the connector refuses 499.50 CZK.
     let (_, crowns) = t.czech_order("HRNEK-2", "499.50", true).await;
@@ -727,6 +743,28 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
             .contains("not a carrier"),
         "{body}"
     );
+
+    // A connection's settings change; a secret left out is kept, a bad value refused.
+    let path = format!("/api/v1/carriers/{}", t.gls_carrier);
+    let patch = |body: Value| {
+        t.s.service
+            .call(reqwest::Method::PATCH, &path, Some(&t.s.token), Some(body))
+    };
+    let (status, changed) = patch(json!({
+        "name": "GLS SI",
+        "config": {"printer_type": "A4_4x1"},
+        "tell_shop": "delivered",
+    }))
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["name"], "GLS SI");
+    assert_eq!(changed["config"]["printer_type"], "A4_4x1");
+    assert_eq!(changed["secrets_set"], json!(["password"]));
+    assert_eq!(changed["tell_shop"], "delivered");
+    let (status, body) = patch(json!({"tell_shop": "sometimes"})).await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "tell_shop");
 }
 
 async fn a_create_cut_short_by_a_crash_is_settled_and_made_once(db: Db) {

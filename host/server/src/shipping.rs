@@ -36,6 +36,11 @@ use crate::state::AppState;
 /// and is created again.
 pub const LOOKUPS_BEFORE_RETRY: u32 = 3;
 
+/// Shipments sent to the carrier in one plugin call. A call has one time budget (the
+/// plugin's `timeout_ms`) and carriers take one request per shipment: a large batch in
+/// one call could run out of time and leave every shipment in it of unknown outcome.
+pub const SHIPMENTS_PER_CALL: usize = 10;
+
 /// The carrier connection's full connector config: plain fields and opened secrets.
 fn carrier_config(
     state: &AppState,
@@ -172,7 +177,7 @@ fn after(delay: Duration) -> OffsetDateTime {
 }
 
 /// Plans, records and creates shipments for `orders` with one carrier connection, in
-/// one call to the carrier. One result per order, in order.
+/// calls of [`SHIPMENTS_PER_CALL`]. One result per order, in order.
 pub async fn ship_orders(
     state: &AppState,
     company: CompanyId,
@@ -229,9 +234,9 @@ pub async fn ship_orders(
         }
         results.push(result);
     }
-    if !recorded.is_empty() {
-        let lookup = can_look_up(&info);
-        send(state, scope, carrier, &client, &recorded, lookup).await?;
+    let lookup = can_look_up(&info);
+    for chunk in recorded.chunks(SHIPMENTS_PER_CALL) {
+        send(state, scope, carrier, &client, chunk, lookup).await?;
     }
     for shipment in results.iter_mut().flatten() {
         *shipment = scope.shipment(shipment.id).await?;

@@ -37,6 +37,7 @@ use crate::state::AppState;
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document,
         shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
+        shipping::update_carrier,
         shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
         shipping::get_shipment, shipping::get_label, shipping::print_labels, shipping::track_now,
         shipping::cancel_shipment, shipping::resolve_shipment,
@@ -144,7 +145,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/carriers",
             get(shipping::list_carriers).post(shipping::create_carrier),
         )
-        .route("/carriers/{id}", get(shipping::get_carrier))
+        .route(
+            "/carriers/{id}",
+            get(shipping::get_carrier).patch(shipping::update_carrier),
+        )
         .route("/orders/{id}/shipments", post(shipping::create_shipment))
         .route(
             "/shipments",

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::shops::checked_config;
+use super::shops::{checked_config, patched_config};
 use crate::shipping::{self, Resolution, ShipError};
 use crate::state::AppState;
 
@@ -87,6 +87,26 @@ fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
     })
 }
 
+/// Changes to a carrier connection; what is left out stays. Config keys given replace
+/// those values (an empty value clears a field); secrets left out are kept.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierPatch {
+    pub name: Option<String>,
+    pub config: Option<BTreeMap<String, String>>,
+    #[schema(value_type = Option<Object>)]
+    pub sender: Option<Address>,
+    pub label_format: Option<String>,
+    pub services: Option<Vec<String>>,
+    pub default_weight_grams: Option<u32>,
+    pub tell_shop: Option<String>,
+}
+
+fn parse_tell_shop(text: &str) -> ApiResult<TellShop> {
+    TellShop::parse(text)
+        .ok_or_else(|| ApiError::field("tell_shop", "must be off, created or delivered"))
+}
+
 #[utoipa::path(post, path = "/api/v1/carriers", tag = "shipping", request_body = CarrierInput,
     responses((status = 201, body = CarrierView), (status = 400, body = ErrorBody)))]
 pub async fn create_carrier(
@@ -98,8 +118,7 @@ pub async fn create_carrier(
         checked_config(&state, &input.plugin, Kind::Carrier, &input.config)?;
     let tell_shop = match input.tell_shop.as_deref() {
         None => TellShop::default(),
-        Some(text) => TellShop::parse(text)
-            .ok_or_else(|| ApiError::field("tell_shop", "must be off, created or delivered"))?,
+        Some(text) => parse_tell_shop(text)?,
     };
     let settings = CarrierSettings {
         name: input.name,
@@ -146,6 +165,52 @@ pub async fn get_carrier(
         .company(company.0)
         .carrier(CarrierId(id))
         .await?;
+    Ok(Json(carrier_view(&state, carrier)?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/carriers/{id}", tag = "shipping", params(("id" = i64, Path)),
+    request_body = CarrierPatch,
+    responses((status = 200, body = CarrierView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_carrier(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Json(patch): Json<CarrierPatch>,
+) -> ApiResult<Json<CarrierView>> {
+    let scope = state.store.company(company.0);
+    let carrier = scope.carrier(CarrierId(id)).await?;
+    let mut settings = carrier.settings.clone();
+    if let Some(changes) = &patch.config {
+        let (config, sealed) = patched_config(
+            &state,
+            &settings.plugin_id,
+            Kind::Carrier,
+            (&settings.config, settings.sealed_secrets.as_deref()),
+            changes,
+        )?;
+        settings.config = config;
+        settings.sealed_secrets = sealed;
+    }
+    if let Some(name) = patch.name {
+        settings.name = name;
+    }
+    if let Some(sender) = patch.sender {
+        settings.sender = sender;
+    }
+    if let Some(format) = patch.label_format {
+        settings.label_format = (!format.is_empty()).then_some(format);
+    }
+    if let Some(services) = patch.services {
+        settings.services = services;
+    }
+    if let Some(grams) = patch.default_weight_grams {
+        settings.default_weight_grams = grams;
+    }
+    if let Some(text) = &patch.tell_shop {
+        settings.tell_shop = parse_tell_shop(text)?;
+    }
+    scope.update_carrier(CarrierId(id), &settings).await?;
+    let carrier = scope.carrier(CarrierId(id)).await?;
     Ok(Json(carrier_view(&state, carrier)?))
 }
 

@@ -184,6 +184,32 @@ pub(super) fn checked_config(
     Ok((plain, state.sealer.seal(&secrets)))
 }
 
+/// A plugin config after a patch: the current values (secrets opened) with `changes`
+/// applied (an empty value clears a field), checked and split again.
+pub(super) fn patched_config(
+    state: &AppState,
+    plugin_id: &str,
+    kind: tovor_runtime::Kind,
+    (config, sealed): (&BTreeMap<String, String>, Option<&str>),
+    changes: &BTreeMap<String, String>,
+) -> ApiResult<(BTreeMap<String, String>, Option<String>)> {
+    let mut values = config.clone();
+    values.extend(
+        state
+            .sealer
+            .open(sealed)
+            .map_err(|error| ApiError::internal(error.to_string()))?,
+    );
+    for (name, value) in changes {
+        if value.is_empty() {
+            values.remove(name);
+        } else {
+            values.insert(name.clone(), value.clone());
+        }
+    }
+    checked_config(state, plugin_id, kind, &values)
+}
+
 fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<ShopView> {
     let secrets = state
         .sealer
@@ -303,25 +329,12 @@ pub async fn update_shop(
     let shop = scope.shop(ShopId(id)).await?;
     let mut settings = shop.settings.clone();
     if let Some(changes) = &patch.config {
-        let mut values = settings.config.clone();
-        values.extend(
-            state
-                .sealer
-                .open(settings.sealed_secrets.as_deref())
-                .map_err(|error| ApiError::internal(error.to_string()))?,
-        );
-        for (name, value) in changes {
-            if value.is_empty() {
-                values.remove(name);
-            } else {
-                values.insert(name.clone(), value.clone());
-            }
-        }
-        let (config, sealed) = checked_config(
+        let (config, sealed) = patched_config(
             &state,
             &settings.plugin_id,
             tovor_runtime::Kind::Shop,
-            &values,
+            (&settings.config, settings.sealed_secrets.as_deref()),
+            changes,
         )?;
         settings.config = config;
         settings.sealed_secrets = sealed;
