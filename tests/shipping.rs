@@ -680,6 +680,29 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
     assert_eq!(results[0]["shipment"], Value::Null);
     assert_eq!(results[1]["shipment"]["state"], "created", "{results}");
     assert_eq!(t.gls.parcels().len(), 1);
+    // Shipping that order again must be asked for: a double click sends no second parcel.
+    let (status, body) = t.ship(&fine, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("additional"),
+        "{body}"
+    );
+    assert_eq!(t.gls.parcels().len(), 1);
+    let (status, second) = t
+        .ship(
+            &fine,
+            json!({"carrier_id": t.gls_carrier, "additional": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(
+        second["reference"],
+        format!("{}-2", fine["number"].as_str().unwrap())
+    );
+    assert_eq!(t.gls.parcels().len(), 2);
 
     // Packeta collects whole crowns only: the connector refuses 499.50 CZK.
     let (_, crowns) = t.czech_order("HRNEK-2", "499.50", true).await;
@@ -809,7 +832,7 @@ async fn a_create_cut_short_by_a_crash_is_settled_and_made_once(db: Db) {
         .record_shipment(
             order_id,
             tovor_domain::CarrierId(t.gls_carrier),
-            &plan,
+            (&plan, false),
             "a-process-that-died",
             now - time::Duration::seconds(1),
             now - time::Duration::minutes(1),

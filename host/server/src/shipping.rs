@@ -220,7 +220,7 @@ pub async fn ship_orders(
                     .record_shipment(
                         order.id,
                         carrier.id,
-                        &plan,
+                        (&plan, choices.additional),
                         &state.workers.node,
                         lease_until,
                         now(),

@@ -342,13 +342,15 @@ impl CompanyScope<'_> {
     /// `lease_until` (when the worker takes it over as an unknown outcome). Its
     /// reference is made here from the order number and the order's earlier
     /// shipments, so two shipments can never share one; the plan's reference is
-    /// replaced by it. The order counts as shipped from now on: the shop can no longer
-    /// overwrite its content.
+    /// replaced by it. Unless `additional`, an order that already has a shipment not
+    /// failed or cancelled gets none (`Conflict`): concurrent requests for one order
+    /// collide on the reference, and the one retried then sees the other. The order
+    /// counts as shipped from now on: the shop can no longer overwrite its content.
     pub async fn record_shipment(
         &self,
         order: OrderId,
         carrier: CarrierId,
-        plan: &ShipmentPlan,
+        (plan, additional): (&ShipmentPlan, bool),
         owner: &str,
         lease_until: OffsetDateTime,
         at: OffsetDateTime,
@@ -356,7 +358,7 @@ impl CompanyScope<'_> {
         let mut attempt = 0;
         loop {
             match self
-                .try_record_shipment(order, carrier, plan, owner, lease_until, at)
+                .try_record_shipment(order, carrier, (plan, additional), owner, lease_until, at)
                 .await
             {
                 Err(error) if error.is_unique_violation() && attempt < 4 => attempt += 1,
@@ -369,7 +371,7 @@ impl CompanyScope<'_> {
         &self,
         order: OrderId,
         carrier: CarrierId,
-        plan: &ShipmentPlan,
+        (plan, additional): (&ShipmentPlan, bool),
         owner: &str,
         lease_until: OffsetDateTime,
         at: OffsetDateTime,
@@ -377,7 +379,9 @@ impl CompanyScope<'_> {
         let mut tx = self.store.begin().await?;
         let row = sqlx::query(
             "SELECT o.number, (SELECT CAST(COUNT(*) AS BIGINT) FROM shipments s \
-             WHERE s.company_id = o.company_id AND s.order_id = o.id) AS earlier \
+             WHERE s.company_id = o.company_id AND s.order_id = o.id) AS earlier, \
+             (SELECT MIN(s.id) FROM shipments s WHERE s.company_id = o.company_id \
+             AND s.order_id = o.id AND s.state IN ('requested', 'created', 'unknown_outcome')) AS open \
              FROM orders o WHERE o.company_id = $1 AND o.id = $2",
         )
         .bind(self.cid())
@@ -385,6 +389,14 @@ impl CompanyScope<'_> {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order))?;
+        if let Some(open) = row.opt_int("open")?
+            && !additional
+        {
+            return Err(StoreError::Conflict(format!(
+                "order {} already has shipment {open}; ask for an additional shipment to send another",
+                row.text("number")?
+            )));
+        }
         let earlier = usize::try_from(row.int("earlier")?).unwrap_or(0);
         let mut plan = plan.clone();
         plan.reference = shipment_reference(&row.text("number")?, earlier);

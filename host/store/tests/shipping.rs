@@ -98,7 +98,14 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
     let first = scope
-        .record_shipment(s.order, s.carrier, &plan(), "api", NOW + LEASE, NOW)
+        .record_shipment(
+            s.order,
+            s.carrier,
+            (&plan(), false),
+            "api",
+            NOW + LEASE,
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(first.reference, s.number);
@@ -114,7 +121,20 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
             .any(|entry| entry.action == "shipment_requested")
     );
 
-    // Concurrent shipments of one order still get distinct references.
+    // A second shipment must be asked for: a double click does not send two parcels.
+    let again = scope
+        .record_shipment(
+            s.order,
+            s.carrier,
+            (&plan(), false),
+            "api",
+            NOW + LEASE,
+            NOW,
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+
+    // Concurrent additional shipments of one order still get distinct references.
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let store = db.store.clone();
@@ -122,7 +142,7 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
         tasks.push(tokio::spawn(async move {
             store
                 .company(company)
-                .record_shipment(order, carrier, &plan(), "api", NOW + LEASE, NOW)
+                .record_shipment(order, carrier, (&plan(), true), "api", NOW + LEASE, NOW)
                 .await
                 .unwrap()
                 .reference
@@ -138,13 +158,42 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
         .collect();
     assert_eq!(references, expected);
     assert_eq!(scope.order_shipment_count(s.order).await.unwrap(), 5);
+
+    // Concurrent first shipments of another order: exactly one is made.
+    let other = setup(&db, "B", TellShop::Created).await;
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = db.store.clone();
+        let (company, order, carrier) = (other.t.company, other.order, other.carrier);
+        tasks.push(tokio::spawn(async move {
+            store
+                .company(company)
+                .record_shipment(order, carrier, (&plan(), false), "api", NOW + LEASE, NOW)
+                .await
+        }));
+    }
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => made += 1,
+            Err(error) => assert!(matches!(error, StoreError::Conflict(_)), "{error:?}"),
+        }
+    }
+    assert_eq!(made, 1);
 }
 
 async fn a_created_shipment_keeps_its_first_label_and_outcome(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
     let shipment = scope
-        .record_shipment(s.order, s.carrier, &plan(), "api", NOW + LEASE, NOW)
+        .record_shipment(
+            s.order,
+            s.carrier,
+            (&plan(), false),
+            "api",
+            NOW + LEASE,
+            NOW,
+        )
         .await
         .unwrap();
     let created = CarrierShipment {
@@ -227,7 +276,14 @@ async fn a_shipment_whose_process_died_is_settled_after_its_lease(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
     let shipment = scope
-        .record_shipment(s.order, s.carrier, &plan(), "node-a", NOW + LEASE, NOW)
+        .record_shipment(
+            s.order,
+            s.carrier,
+            (&plan(), false),
+            "node-a",
+            NOW + LEASE,
+            NOW,
+        )
         .await
         .unwrap();
     // While the creating call may still be running, nobody else touches it.
@@ -316,7 +372,14 @@ async fn tracking_events_are_kept_once_and_set_the_status(db: TestDb) {
     let s = setup(&db, "A", TellShop::Delivered).await;
     let scope = s.t.scope(&db.store);
     let shipment = scope
-        .record_shipment(s.order, s.carrier, &plan(), "api", NOW + LEASE, NOW)
+        .record_shipment(
+            s.order,
+            s.carrier,
+            (&plan(), false),
+            "api",
+            NOW + LEASE,
+            NOW,
+        )
         .await
         .unwrap();
     let created = CarrierShipment {
@@ -373,7 +436,14 @@ async fn another_companys_shipment_is_not_found(db: TestDb) {
     let b = setup(&db, "B", TellShop::Off).await;
     let shipment =
         a.t.scope(&db.store)
-            .record_shipment(a.order, a.carrier, &plan(), "api", NOW + LEASE, NOW)
+            .record_shipment(
+                a.order,
+                a.carrier,
+                (&plan(), false),
+                "api",
+                NOW + LEASE,
+                NOW,
+            )
             .await
             .unwrap();
     let other = b.t.scope(&db.store);
@@ -388,13 +458,27 @@ async fn another_companys_shipment_is_not_found(db: TestDb) {
     // B cannot ship A's order, nor with A's carrier.
     assert!(
         other
-            .record_shipment(a.order, b.carrier, &plan(), "api", NOW + LEASE, NOW)
+            .record_shipment(
+                a.order,
+                b.carrier,
+                (&plan(), false),
+                "api",
+                NOW + LEASE,
+                NOW
+            )
             .await
             .is_err()
     );
     assert!(
         other
-            .record_shipment(b.order, a.carrier, &plan(), "api", NOW + LEASE, NOW)
+            .record_shipment(
+                b.order,
+                a.carrier,
+                (&plan(), false),
+                "api",
+                NOW + LEASE,
+                NOW
+            )
             .await
             .is_err()
     );

@@ -430,6 +430,10 @@ pub struct CreateArgs {
     /// A note for the carrier, printed on the label where it has room.
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
+    /// Ship orders that already have a shipment again (a second parcel, a replacement);
+    /// without it they are refused, so a repeated command sends no second parcel.
+    #[arg(long)]
+    pub additional: bool,
 }
 
 /// The body of `POST /orders/{id}/shipments` (one order) or `POST /shipments` (many,
@@ -460,6 +464,9 @@ pub fn create_body(args: &CreateArgs) -> Value {
     }
     if let Some(note) = &args.note {
         body.insert("note".into(), note.clone().into());
+    }
+    if args.additional {
+        body.insert("additional".into(), true.into());
     }
     Value::Object(body)
 }

@@ -128,6 +128,10 @@ pub struct ShipmentChoices {
     /// Carrier service codes; the carrier connection's defaults when `None`.
     pub services: Option<Vec<String>>,
     pub note: Option<String>,
+    /// Another shipment for an order that already has one (a second parcel sent later,
+    /// a replacement). Without it, a second shipment is refused: a double click must
+    /// not send two parcels.
+    pub additional: bool,
 }
 
 /// Everything [`plan_shipment`] looks at.

@@ -248,6 +248,10 @@ pub struct ShipmentOptions {
     /// Carrier service codes (default: the carrier connection's).
     pub services: Option<Vec<String>>,
     pub note: Option<String>,
+    /// Ship an order that already has a shipment again (a second parcel, a
+    /// replacement); without it, such an order is refused with 409.
+    #[serde(default)]
+    pub additional: bool,
 }
 
 impl ShipmentOptions {
@@ -282,6 +286,7 @@ impl ShipmentOptions {
             home_delivery: self.home_delivery,
             services: self.services.clone(),
             note: self.note.clone(),
+            additional: self.additional,
         })
     }
 }
@@ -469,6 +474,7 @@ fn created_answer(shipment: Shipment) -> Response {
     params(("id" = i64, Path)), request_body = ShipmentOptions,
     responses((status = 201, description = "created by the carrier", body = ShipmentView),
         (status = 202, description = "the carrier's answer was lost; being settled", body = ShipmentView),
+        (status = 409, description = "the order already has a shipment (ask for an additional one)", body = ErrorBody),
         (status = 422, description = "refused by the shipping rules or the carrier", body = ErrorBody)))]
 pub async fn create_shipment(
     State(state): State<Arc<AppState>>,
