@@ -23,6 +23,70 @@ pub enum CarriersCommand {
         /// The carrier connection's id.
         id: i64,
     },
+    /// Change a carrier connection: what is not given stays (secrets included).
+    Update(CarrierUpdateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CarrierUpdateArgs {
+    /// The carrier connection's id.
+    pub id: i64,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A config field to set (an empty value clears it); repeat for each.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<KeyValue>,
+    /// A sender field to set (an empty value clears it); the others stay.
+    #[arg(long = "sender", value_name = "KEY=VALUE", value_parser = sender_field)]
+    pub sender: Vec<KeyValue>,
+    #[arg(long, value_name = "F")]
+    pub label_format: Option<String>,
+    /// Replace the default services; repeat for each.
+    #[arg(long = "service", value_name = "S")]
+    pub services: Vec<String>,
+    #[arg(long, value_name = "N")]
+    pub default_weight_grams: Option<u32>,
+    #[arg(long, value_name = "WHEN", value_parser = ["off", "created", "delivered"])]
+    pub tell_shop: Option<String>,
+}
+
+/// The body of `PATCH /carriers/{id}`: the given changes, the sender merged into the
+/// current one.
+pub fn carrier_patch(args: &CarrierUpdateArgs, current_sender: &Value) -> Value {
+    let mut body = Map::new();
+    if let Some(name) = &args.name {
+        body.insert("name".into(), name.clone().into());
+    }
+    if !args.config.is_empty() {
+        body.insert("config".into(), Value::Object(config_object(&args.config)));
+    }
+    if !args.sender.is_empty() {
+        let mut sender = current_sender.as_object().cloned().unwrap_or_default();
+        for field in &args.sender {
+            if field.value.is_empty() {
+                sender.remove(&field.key);
+            } else if field.key == "country" {
+                sender.insert(field.key.clone(), field.value.to_ascii_uppercase().into());
+            } else {
+                sender.insert(field.key.clone(), field.value.clone().into());
+            }
+        }
+        sender.retain(|_, value| !value.is_null());
+        body.insert("sender".into(), Value::Object(sender));
+    }
+    if let Some(format) = &args.label_format {
+        body.insert("label_format".into(), format.clone().into());
+    }
+    if !args.services.is_empty() {
+        body.insert("services".into(), args.services.clone().into());
+    }
+    if let Some(grams) = args.default_weight_grams {
+        body.insert("default_weight_grams".into(), grams.into());
+    }
+    if let Some(tell_shop) = &args.tell_shop {
+        body.insert("tell_shop".into(), tell_shop.clone().into());
+    }
+    Value::Object(body)
 }
 
 /// The address keys `--sender` takes.
@@ -192,6 +256,16 @@ pub async fn carriers(api: &ApiOptions, command: CarriersCommand) -> anyhow::Res
         CarriersCommand::Show { id } => {
             let carrier = client.get(&["carriers", &id.to_string()], &[]).await?;
             show(api, &carrier, print_carrier)
+        }
+        CarriersCommand::Update(args) => {
+            let path = ["carriers", &args.id.to_string()];
+            let current = client.get(&path, &[]).await?;
+            let body = carrier_patch(&args, &current["sender"]);
+            let carrier = client.patch(&path, &body).await?;
+            show(api, &carrier, |carrier| {
+                outln!("carrier connection {} updated", cell(carrier, "id"));
+                print_carrier(carrier);
+            })
         }
     }
 }
@@ -956,6 +1030,36 @@ mod tests {
     fn shipments(args: &[&str]) -> Result<ShipmentsCommand, clap::Error> {
         Shipments::try_parse_from(std::iter::once("shipments").chain(args.iter().copied()))
             .map(|parsed| parsed.command)
+    }
+
+    #[test]
+    fn carriers_update_sends_only_the_changes_and_merges_the_sender() {
+        let CarriersCommand::Update(args) = carriers(&[
+            "update",
+            "7",
+            "--config",
+            "password=new",
+            "--sender",
+            "phone=+38612345678",
+            "--sender",
+            "company=",
+            "--tell-shop",
+            "delivered",
+        ])
+        .unwrap() else {
+            panic!("not update");
+        };
+        let current = serde_json::json!({"name": "Acme", "company": "Acme d.o.o.", "city": "Ljubljana", "email": null});
+        let body = carrier_patch(&args, &current);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "config": {"password": "new"},
+                "sender": {"name": "Acme", "city": "Ljubljana", "phone": "+38612345678"},
+                "tell_shop": "delivered",
+            })
+        );
+        assert!(carriers(&["update", "7", "--sender", "planet=Mars"]).is_err());
     }
 
     #[test]
