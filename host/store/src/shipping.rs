@@ -10,7 +10,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 use tovor_domain::order::Address;
 use tovor_domain::shipping::{
@@ -27,8 +26,7 @@ use crate::scope::CompanyScope;
 use crate::sql::placeholders;
 
 /// When the shop is told a shipment's tracking number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TellShop {
     Off,
     /// As soon as the carrier created the shipment.
@@ -80,7 +78,7 @@ pub struct Carrier {
 }
 
 /// A shipment as the host keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Shipment {
     pub id: ShipmentId,
     pub order: OrderId,
@@ -91,18 +89,14 @@ pub struct Shipment {
     pub carrier_shipment_id: Option<String>,
     pub tracking_numbers: Vec<String>,
     pub status: ShipmentStatus,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub status_at: Option<OffsetDateTime>,
     /// Why the shipment failed or its outcome is unknown.
     pub error: Option<String>,
     pub create_attempts: u32,
     /// Look-ups by reference made after a lost answer.
     pub lookups: u32,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub next_step_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub next_track_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub last_tracked_at: Option<OffsetDateTime>,
     pub track_error: Option<String>,
     /// `none`, `due`, `sent` or `failed`.
@@ -110,17 +104,14 @@ pub struct Shipment {
     pub shop_notice_error: Option<String>,
     pub shop_notice_attempts: u32,
     pub has_label: bool,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 
 /// One tracking event, as the carrier reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShipmentEvent {
     pub tracking_number: String,
-    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub status: ShipmentStatus,
     pub raw_code: String,

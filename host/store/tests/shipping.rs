@@ -14,11 +14,11 @@ use time::Duration;
 use tovor_domain::order::Address;
 use tovor_domain::shipping::{PollPolicy, ShipmentPlan, ShipmentState, ShipmentStatus};
 use tovor_domain::{CarrierId, OrderId};
-use tovor_store::StoreError;
 use tovor_store::orders::Source;
 use tovor_store::shipping::{
-    CarrierSettings, CarrierShipment, ShipmentEvent, ShipmentWork, StoredLabel, TellShop,
+    CarrierSettings, CarrierShipment, Shipment, ShipmentEvent, ShipmentWork, StoredLabel, TellShop,
 };
+use tovor_store::{StoreError, StoreResult};
 
 on_both!(
     references_come_from_the_order_number_and_never_repeat,
@@ -94,20 +94,27 @@ async fn setup(db: &TestDb, name: &str, tell_shop: TellShop) -> Setup {
 
 const LEASE: Duration = Duration::minutes(10);
 
+impl Setup {
+    /// The tenant's order's first shipment with its carrier, leased to `owner`.
+    async fn record(&self, db: &TestDb, owner: &str) -> StoreResult<Shipment> {
+        self.t
+            .scope(&db.store)
+            .record_shipment(
+                self.order,
+                self.carrier,
+                (&plan(), false),
+                owner,
+                NOW + LEASE,
+                NOW,
+            )
+            .await
+    }
+}
+
 async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
-    let first = scope
-        .record_shipment(
-            s.order,
-            s.carrier,
-            (&plan(), false),
-            "api",
-            NOW + LEASE,
-            NOW,
-        )
-        .await
-        .unwrap();
+    let first = s.record(&db, "api").await.unwrap();
     assert_eq!(first.reference, s.number);
     assert_eq!(first.state, ShipmentState::Requested);
     assert_eq!(first.plan.reference, s.number);
@@ -122,16 +129,7 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
     );
 
     // A second shipment must be asked for: a double click does not send two parcels.
-    let again = scope
-        .record_shipment(
-            s.order,
-            s.carrier,
-            (&plan(), false),
-            "api",
-            NOW + LEASE,
-            NOW,
-        )
-        .await;
+    let again = s.record(&db, "api").await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
 
     // Concurrent additional shipments of one order still get distinct references.
@@ -185,17 +183,7 @@ async fn references_come_from_the_order_number_and_never_repeat(db: TestDb) {
 async fn a_created_shipment_keeps_its_first_label_and_outcome(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
-    let shipment = scope
-        .record_shipment(
-            s.order,
-            s.carrier,
-            (&plan(), false),
-            "api",
-            NOW + LEASE,
-            NOW,
-        )
-        .await
-        .unwrap();
+    let shipment = s.record(&db, "api").await.unwrap();
     let created = CarrierShipment {
         shipment_id: "1001".into(),
         tracking_numbers: vec!["5000000001".into(), "5000000002".into()],
@@ -275,17 +263,7 @@ async fn a_created_shipment_keeps_its_first_label_and_outcome(db: TestDb) {
 async fn a_shipment_whose_process_died_is_settled_after_its_lease(db: TestDb) {
     let s = setup(&db, "A", TellShop::Created).await;
     let scope = s.t.scope(&db.store);
-    let shipment = scope
-        .record_shipment(
-            s.order,
-            s.carrier,
-            (&plan(), false),
-            "node-a",
-            NOW + LEASE,
-            NOW,
-        )
-        .await
-        .unwrap();
+    let shipment = s.record(&db, "node-a").await.unwrap();
     // While the creating call may still be running, nobody else touches it.
     let early = db
         .store
@@ -371,17 +349,7 @@ fn event(number: &str, minute: i64, status: ShipmentStatus, code: &str) -> Shipm
 async fn tracking_events_are_kept_once_and_set_the_status(db: TestDb) {
     let s = setup(&db, "A", TellShop::Delivered).await;
     let scope = s.t.scope(&db.store);
-    let shipment = scope
-        .record_shipment(
-            s.order,
-            s.carrier,
-            (&plan(), false),
-            "api",
-            NOW + LEASE,
-            NOW,
-        )
-        .await
-        .unwrap();
+    let shipment = s.record(&db, "api").await.unwrap();
     let created = CarrierShipment {
         shipment_id: "7".into(),
         tracking_numbers: vec!["Z1".into()],
@@ -434,18 +402,7 @@ async fn tracking_events_are_kept_once_and_set_the_status(db: TestDb) {
 async fn another_companys_shipment_is_not_found(db: TestDb) {
     let a = setup(&db, "A", TellShop::Off).await;
     let b = setup(&db, "B", TellShop::Off).await;
-    let shipment =
-        a.t.scope(&db.store)
-            .record_shipment(
-                a.order,
-                a.carrier,
-                (&plan(), false),
-                "api",
-                NOW + LEASE,
-                NOW,
-            )
-            .await
-            .unwrap();
+    let shipment = a.record(&db, "api").await.unwrap();
     let other = b.t.scope(&db.store);
     assert!(matches!(
         other.shipment(shipment.id).await,

@@ -39,15 +39,61 @@ pub struct CarrierUpdateArgs {
     /// A sender field to set (an empty value clears it); the others stay.
     #[arg(long = "sender", value_name = "KEY=VALUE", value_parser = sender_field)]
     pub sender: Vec<KeyValue>,
+    #[command(flatten)]
+    pub options: CarrierOptions,
+}
+
+/// The settings `carriers add` and `carriers update` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CarrierOptions {
+    /// The label format asked for by default (one the carrier offers, e.g. "A6 on A4").
     #[arg(long, value_name = "F")]
     pub label_format: Option<String>,
-    /// Replace the default services; repeat for each.
+    /// A carrier service code added to every shipment; repeat for each (replaces the
+    /// list on update).
     #[arg(long = "service", value_name = "S")]
     pub services: Vec<String>,
+    /// Weight of a parcel when a shipment gives none (default 1000).
     #[arg(long, value_name = "N")]
     pub default_weight_grams: Option<u32>,
+    /// When the shop is told the tracking number: off, created (default: as soon as the
+    /// carrier created the shipment) or delivered.
     #[arg(long, value_name = "WHEN", value_parser = ["off", "created", "delivered"])]
     pub tell_shop: Option<String>,
+}
+
+impl CarrierOptions {
+    /// Adds the options given to a request body.
+    fn insert_into(&self, body: &mut Map<String, Value>) {
+        if let Some(format) = &self.label_format {
+            body.insert("label_format".into(), format.clone().into());
+        }
+        if !self.services.is_empty() {
+            body.insert("services".into(), self.services.clone().into());
+        }
+        if let Some(grams) = self.default_weight_grams {
+            body.insert("default_weight_grams".into(), grams.into());
+        }
+        if let Some(tell_shop) = &self.tell_shop {
+            body.insert("tell_shop".into(), tell_shop.clone().into());
+        }
+    }
+}
+
+/// `sender` with the `--sender` fields applied: an empty value removes the key, the
+/// country is upper-cased.
+fn apply_sender(mut sender: Map<String, Value>, fields: &[KeyValue]) -> Map<String, Value> {
+    for field in fields {
+        if field.value.is_empty() {
+            sender.remove(&field.key);
+        } else if field.key == "country" {
+            sender.insert(field.key.clone(), field.value.to_ascii_uppercase().into());
+        } else {
+            sender.insert(field.key.clone(), field.value.clone().into());
+        }
+    }
+    sender.retain(|_, value| !value.is_null());
+    sender
 }
 
 /// The body of `PATCH /carriers/{id}`: the given changes, the sender merged into the
@@ -61,31 +107,13 @@ pub fn carrier_patch(args: &CarrierUpdateArgs, current_sender: &Value) -> Value 
         body.insert("config".into(), Value::Object(config_object(&args.config)));
     }
     if !args.sender.is_empty() {
-        let mut sender = current_sender.as_object().cloned().unwrap_or_default();
-        for field in &args.sender {
-            if field.value.is_empty() {
-                sender.remove(&field.key);
-            } else if field.key == "country" {
-                sender.insert(field.key.clone(), field.value.to_ascii_uppercase().into());
-            } else {
-                sender.insert(field.key.clone(), field.value.clone().into());
-            }
-        }
-        sender.retain(|_, value| !value.is_null());
-        body.insert("sender".into(), Value::Object(sender));
+        let current = current_sender.as_object().cloned().unwrap_or_default();
+        body.insert(
+            "sender".into(),
+            Value::Object(apply_sender(current, &args.sender)),
+        );
     }
-    if let Some(format) = &args.label_format {
-        body.insert("label_format".into(), format.clone().into());
-    }
-    if !args.services.is_empty() {
-        body.insert("services".into(), args.services.clone().into());
-    }
-    if let Some(grams) = args.default_weight_grams {
-        body.insert("default_weight_grams".into(), grams.into());
-    }
-    if let Some(tell_shop) = &args.tell_shop {
-        body.insert("tell_shop".into(), tell_shop.clone().into());
-    }
+    args.options.insert_into(&mut body);
     Value::Object(body)
 }
 
@@ -132,19 +160,8 @@ pub struct CarrierArgs {
     /// (also line1, line2, region).
     #[arg(long = "sender", value_name = "KEY=VALUE", value_parser = sender_field)]
     pub sender: Vec<KeyValue>,
-    /// The label format asked for by default (one the carrier offers, e.g. "A6 on A4").
-    #[arg(long, value_name = "F")]
-    pub label_format: Option<String>,
-    /// A carrier service code added to every shipment; repeat for each.
-    #[arg(long = "service", value_name = "S")]
-    pub services: Vec<String>,
-    /// Weight of a parcel when a shipment gives none (default 1000).
-    #[arg(long, value_name = "N")]
-    pub default_weight_grams: Option<u32>,
-    /// When the shop is told the tracking number: off, created (default: as soon as the
-    /// carrier created the shipment) or delivered.
-    #[arg(long, value_name = "WHEN", value_parser = ["off", "created", "delivered"])]
-    pub tell_shop: Option<String>,
+    #[command(flatten)]
+    pub options: CarrierOptions,
 }
 
 fn sender_field(text: &str) -> Result<KeyValue, String> {
@@ -170,32 +187,9 @@ pub fn carrier_body(args: &CarrierArgs) -> Value {
     body.insert("plugin".into(), args.plugin.clone().into());
     body.insert("name".into(), args.name.clone().into());
     body.insert("config".into(), Value::Object(config_object(&args.config)));
-    let sender: Map<String, Value> = args
-        .sender
-        .iter()
-        .filter(|field| !field.value.is_empty())
-        .map(|field| {
-            let value = if field.key == "country" {
-                field.value.to_ascii_uppercase()
-            } else {
-                field.value.clone()
-            };
-            (field.key.clone(), value.into())
-        })
-        .collect();
+    let sender = apply_sender(Map::new(), &args.sender);
     body.insert("sender".into(), Value::Object(sender));
-    if let Some(format) = &args.label_format {
-        body.insert("label_format".into(), format.clone().into());
-    }
-    if !args.services.is_empty() {
-        body.insert("services".into(), args.services.clone().into());
-    }
-    if let Some(grams) = args.default_weight_grams {
-        body.insert("default_weight_grams".into(), grams.into());
-    }
-    if let Some(tell_shop) = &args.tell_shop {
-        body.insert("tell_shop".into(), tell_shop.clone().into());
-    }
+    args.options.insert_into(&mut body);
     Value::Object(body)
 }
 

@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::shops::{checked_config, patched_config};
+use super::shops::{checked_config, opened_secrets, patched_config};
 use crate::shipping::{self, Resolution, ShipError};
 use crate::state::AppState;
 
@@ -68,10 +68,7 @@ pub struct CarrierView {
 }
 
 fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
-    let secrets = state
-        .sealer
-        .open(carrier.settings.sealed_secrets.as_deref())
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+    let secrets = opened_secrets(state, carrier.settings.sealed_secrets.as_deref())?;
     let settings = carrier.settings;
     Ok(CarrierView {
         id: carrier.id.0,

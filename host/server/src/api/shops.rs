@@ -194,12 +194,7 @@ pub(super) fn patched_config(
     changes: &BTreeMap<String, String>,
 ) -> ApiResult<(BTreeMap<String, String>, Option<String>)> {
     let mut values = config.clone();
-    values.extend(
-        state
-            .sealer
-            .open(sealed)
-            .map_err(|error| ApiError::internal(error.to_string()))?,
-    );
+    values.extend(opened_secrets(state, sealed)?);
     for (name, value) in changes {
         if value.is_empty() {
             values.remove(name);
@@ -210,11 +205,20 @@ pub(super) fn patched_config(
     checked_config(state, plugin_id, kind, &values)
 }
 
-fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<ShopView> {
-    let secrets = state
+/// A plugin's sealed secret fields, opened; a store that cannot be opened with this
+/// key is the operator's problem, not the caller's.
+pub(super) fn opened_secrets(
+    state: &AppState,
+    sealed: Option<&str>,
+) -> ApiResult<BTreeMap<String, String>> {
+    state
         .sealer
-        .open(shop.settings.sealed_secrets.as_deref())
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+        .open(sealed)
+        .map_err(|error| ApiError::internal(error.to_string()))
+}
+
+fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<ShopView> {
+    let secrets = opened_secrets(state, shop.settings.sealed_secrets.as_deref())?;
     let custom = shop.settings.is_custom();
     Ok(ShopView {
         id: shop.id.0,
