@@ -136,7 +136,7 @@ fn benches(c: &mut Criterion) {
                 .unwrap_or_else(|e| panic!("{e}"))
         })
     });
-    println!("bar: instantiate+describe with pooling under 10 µs (DESIGN.md)");
+    println!("bar: instantiate+describe with pooling under 10 µs");
 }
 
 fn assert_webhook_has_100_lines(checked: &tovor_runtime::shop_api::VerifiedWebhook) {

@@ -14,6 +14,9 @@ macro_rules! on_both_databases {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    if !$crate::service::postgres_ready() {
+                        return;
+                    }
                     super::$name($crate::service::Db::Postgres).await;
                 }
             }

@@ -165,7 +165,12 @@ fn gate(shop: &Minishop, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let expected = format!("Bearer {TOKEN}");
     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         Some(value) if value == expected => Ok(()),
-        _ => Err(Box::new(error(StatusCode::UNAUTHORIZED, "invalid token"))),
+        // Like many real platforms, Minishop quotes the credential it refused.
+        Some(value) => Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            &format!("invalid API token {}", value.trim_start_matches("Bearer ")),
+        ))),
+        None => Err(Box::new(error(StatusCode::UNAUTHORIZED, "no API token"))),
     }
 }
 

@@ -12,8 +12,6 @@ use tovor_runtime::{Runtime, RuntimeOptions};
 use tovor_server::{Sealer, Server, ServerConfig, WorkerOptions};
 use tovor_store::Store;
 
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -28,9 +26,7 @@ pub struct TestDatabase {
     schema: Option<(String, String)>,
 }
 
-pub fn postgres_url() -> String {
-    std::env::var("TOVOR_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
+pub use tovor_testdb::{postgres_ready, postgres_url};
 
 fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,12 +157,23 @@ impl TestService {
         workers: WorkerOptions,
         plugins: &[tovor_harness::BuiltPlugin],
     ) -> anyhow::Result<Self> {
+        Self::start_with_runtime(db, workers, plugins, RuntimeOptions::default()).await
+    }
+
+    /// Like [`TestService::start_with_plugins`], with the runtime's own settings (private
+    /// egress is always allowed: the fakes listen on loopback).
+    pub async fn start_with_runtime(
+        db: Db,
+        workers: WorkerOptions,
+        plugins: &[tovor_harness::BuiltPlugin],
+        runtime: RuntimeOptions,
+    ) -> anyhow::Result<Self> {
         let database = TestDatabase::new(db).await?;
         let store = Store::open(&database.url).await?;
         let data = tempfile::tempdir()?;
         let runtime = Runtime::new(RuntimeOptions {
             allow_private_egress: true,
-            ..RuntimeOptions::default()
+            ..runtime
         })?;
         for plugin in plugins {
             runtime.load_plugin_dir(&plugin.dir).await?;
@@ -183,9 +190,9 @@ impl TestService {
             max_body_bytes: 256 * 1024,
             workers,
         });
-        let router = server.router();
+        let service = server.make_service();
         let serving = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
+            let _ = axum::serve(listener, service).await;
         });
         Ok(Self {
             addr,

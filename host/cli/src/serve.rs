@@ -163,7 +163,7 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
             Duration::from_secs(args.demo_order_every.max(1)),
         ));
     }
-    axum::serve(listener, server.router())
+    axum::serve(listener, server.make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

@@ -227,6 +227,9 @@ async fn count(db_url: &str, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_on_one_postgresql_import_every_order_once() {
+    if !tovor_tests::service::postgres_ready() {
+        return;
+    }
     sqlx::any::install_default_drivers();
     let database = TestDatabase::new(Db::Postgres).await.unwrap();
     let plugins = plugins();

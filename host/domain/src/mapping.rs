@@ -1,4 +1,4 @@
-//! A shop's payment methods and order statuses in the host's terms (DESIGN flow 5).
+//! A shop's payment methods and order statuses in the host's terms (docs/architecture.md, flow 5).
 
 use std::fmt;
 use std::str::FromStr;

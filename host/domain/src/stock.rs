@@ -1,4 +1,4 @@
-//! The stock ledger (DESIGN "Data", flows 2 and 3).
+//! The stock ledger (docs/architecture.md: flows 2 and 3, Data).
 //!
 //! Stock is a ledger of signed movements per item and warehouse: on hand is their sum,
 //! reserved is what open orders still await, available is the difference. Shops are

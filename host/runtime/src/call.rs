@@ -18,6 +18,17 @@ use crate::redact::Redactor;
 use crate::runtime::{Inner, Runtime};
 use crate::state::{CallLabels, CallState};
 
+/// Which instance slots a call waits for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Lane {
+    /// Background work: syncs, stock pushes, carrier calls, API-triggered calls.
+    #[default]
+    Background,
+    /// Webhook verification, which a platform waits on: it never queues behind
+    /// background work.
+    Intake,
+}
+
 /// Who a call is for: the shop (or carrier account) and its configuration.
 #[derive(Debug, Clone, Default)]
 pub struct CallContext {
@@ -25,6 +36,7 @@ pub struct CallContext {
     pub account: Option<String>,
     /// The plugin's config fields as the user filled them in, secrets decrypted.
     pub config: BTreeMap<String, String>,
+    pub lane: Lane,
 }
 
 impl CallContext {
@@ -32,7 +44,14 @@ impl CallContext {
         Self {
             account: Some(account.into()),
             config,
+            lane: Lane::Background,
         }
+    }
+
+    /// The same context, its calls waiting for instance slots in `lane`.
+    pub fn in_lane(mut self, lane: Lane) -> Self {
+        self.lane = lane;
+        self
     }
 }
 
@@ -45,6 +64,7 @@ struct Bound {
     config: Vec<(String, String)>,
     allow: Arc<AllowList>,
     redactor: Arc<Redactor>,
+    lane: Lane,
 }
 
 impl Runtime {
@@ -71,6 +91,7 @@ impl Runtime {
             config: context.config.into_iter().collect(),
             allow: Arc::new(allow),
             redactor: Arc::new(redactor),
+            lane: context.lane,
         })
     }
 
@@ -177,15 +198,14 @@ impl Bound {
         operation: &'static str,
         call: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> Result<R, CallError> {
-        let _slot =
-            self.runtime
-                .instance_slots
-                .acquire()
-                .await
-                .map_err(|_| CallError::Instantiate {
-                    plugin: self.plugin_id(),
-                    message: "the runtime is shutting down".into(),
-                })?;
+        let slots = match self.lane {
+            Lane::Background => &self.runtime.instance_slots,
+            Lane::Intake => &self.runtime.intake_slots,
+        };
+        let _slot = slots.acquire().await.map_err(|_| CallError::Instantiate {
+            plugin: self.plugin_id(),
+            message: "the runtime is shutting down".into(),
+        })?;
         let started = Instant::now();
         let (mut store, timeout) = self.new_store(operation);
         let outcome = tokio::time::timeout(timeout, call(&mut store)).await;
@@ -199,7 +219,8 @@ impl Bound {
             Ok(Err(trap)) => Err(self.classify_trap(trap, timeout, &output)),
             Ok(Ok(Err(error))) => Err(self.explain(error, &state.egress.failures)),
             Ok(Ok(Ok(value))) => Ok(value),
-        };
+        }
+        .map_err(|error| self.redactor.redact_call_error(error));
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let plugin = self.plugin.id();
         let account = self.account.as_deref().unwrap_or("-");
@@ -340,6 +361,7 @@ impl ShopClient {
             connector.call_push_stock(store, config, levels).await
         })
         .await
+        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
     }
 
     pub async fn list_products(
@@ -413,6 +435,7 @@ impl CarrierClient {
                 .await
         })
         .await
+        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
     }
 
     pub async fn get_labels(
@@ -436,6 +459,7 @@ impl CarrierClient {
             connector.call_track(store, config, tracking_numbers).await
         })
         .await
+        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
     }
 
     pub async fn cancel(
@@ -446,6 +470,7 @@ impl CarrierClient {
             connector.call_cancel(store, config, shipment_ids).await
         })
         .await
+        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
     }
 
     pub async fn find_shipments(

@@ -36,7 +36,7 @@ mod state;
 mod watch;
 
 pub use bindings::latest::{carrier_api, shop_api, types};
-pub use call::{CallContext, CarrierClient, ShopClient};
+pub use call::{CallContext, CarrierClient, Lane, ShopClient};
 pub use engine::{EPOCH_TICK, EngineOptions};
 pub use error::{CallError, HttpFailure, LoadError};
 pub use plugin::{COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};

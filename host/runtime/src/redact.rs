@@ -1,4 +1,10 @@
-//! Keeps secrets out of logs.
+//! Keeps an account's secrets out of everything that leaves a plugin call: log lines,
+//! the plugin's output, logged URLs, and the errors the connector or its platform report
+//! (a platform that quotes the bad token back in its error must not put it into the
+//! database, the API or the log).
+
+use crate::bindings::latest::types::{ConnectorError, FieldError, RateLimit};
+use crate::error::CallError;
 
 /// Secrets shorter than this are not redacted by value: replacing every `"1"` in a log
 /// line would destroy the line without protecting anything.
@@ -53,6 +59,89 @@ impl Redactor {
         out
     }
 
+    /// The connector's error with every secret value replaced in its texts.
+    pub fn redact_connector_error(&self, error: ConnectorError) -> ConnectorError {
+        if self.secrets.is_empty() {
+            return error;
+        }
+        match error {
+            ConnectorError::Auth(text) => ConnectorError::Auth(self.redact(&text)),
+            ConnectorError::NotFound(text) => ConnectorError::NotFound(self.redact(&text)),
+            ConnectorError::RateLimited(limit) => ConnectorError::RateLimited(RateLimit {
+                retry_after_ms: limit.retry_after_ms,
+                message: self.redact(&limit.message),
+            }),
+            ConnectorError::InvalidInput(problem) => ConnectorError::InvalidInput(FieldError {
+                field: problem.field.map(|field| self.redact(&field)),
+                message: self.redact(&problem.message),
+            }),
+            ConnectorError::BadSignature(text) => ConnectorError::BadSignature(self.redact(&text)),
+            ConnectorError::Transient(text) => ConnectorError::Transient(self.redact(&text)),
+            ConnectorError::Unsupported(text) => ConnectorError::Unsupported(self.redact(&text)),
+            ConnectorError::Other(text) => ConnectorError::Other(self.redact(&text)),
+        }
+    }
+
+    /// A failed call with every secret value replaced in the texts it carries.
+    pub fn redact_call_error(&self, error: CallError) -> CallError {
+        if self.secrets.is_empty() {
+            return error;
+        }
+        match error {
+            CallError::Connector { plugin, error } => CallError::Connector {
+                plugin,
+                error: self.redact_connector_error(error),
+            },
+            CallError::Config { plugin, message } => CallError::Config {
+                plugin,
+                message: self.redact(&message),
+            },
+            CallError::EgressDenied {
+                plugin,
+                url,
+                reason,
+            } => CallError::EgressDenied {
+                plugin,
+                url: self.redact(&url),
+                reason: self.redact(&reason),
+            },
+            CallError::Http {
+                plugin,
+                url,
+                failure,
+            } => CallError::Http {
+                plugin,
+                url: self.redact(&url),
+                failure: match failure {
+                    crate::HttpFailure::Connection(text) => {
+                        crate::HttpFailure::Connection(self.redact(&text))
+                    }
+                    other => other,
+                },
+            },
+            CallError::Trap { plugin, message } => CallError::Trap {
+                plugin,
+                message: self.redact(&message),
+            },
+            CallError::Instantiate { plugin, message } => CallError::Instantiate {
+                plugin,
+                message: self.redact(&message),
+            },
+            other => other,
+        }
+    }
+
+    /// Per-item outcomes of a batch call, their errors redacted.
+    pub fn redact_outcomes<T>(
+        &self,
+        outcomes: Vec<Result<T, ConnectorError>>,
+    ) -> Vec<Result<T, ConnectorError>> {
+        outcomes
+            .into_iter()
+            .map(|outcome| outcome.map_err(|error| self.redact_connector_error(error)))
+            .collect()
+    }
+
     /// A URL fit for logs: secrets replaced, sensitive query values and userinfo hidden.
     pub fn redact_url(&self, url: &url::Url) -> String {
         let mut shown = url.clone();
@@ -89,6 +178,37 @@ mod tests {
     fn replaces_secrets_longest_first() {
         let r = Redactor::new(["abcd", "abcdefgh", "", "xy"]);
         assert_eq!(r.redact("k=abcdefgh j=abcd xy"), "k=*** j=*** xy");
+    }
+
+    #[test]
+    fn connector_and_call_errors_lose_the_secrets_they_quote() {
+        let r = Redactor::new(["tok-0123456789"]);
+        let quoted = r.redact_connector_error(ConnectorError::Auth(
+            "invalid API token tok-0123456789".into(),
+        ));
+        assert_eq!(
+            format!("{quoted:?}"),
+            r#"ConnectorError::Auth("invalid API token ***")"#
+        );
+        let invalid = r.redact_connector_error(ConnectorError::InvalidInput(FieldError {
+            field: Some("token".into()),
+            message: "tok-0123456789 is not valid".into(),
+        }));
+        let ConnectorError::InvalidInput(problem) = invalid else {
+            panic!("{invalid:?}");
+        };
+        assert_eq!(problem.field.as_deref(), Some("token"));
+        assert_eq!(problem.message, "*** is not valid");
+        let call = r.redact_call_error(CallError::Trap {
+            plugin: "p".into(),
+            message: "panicked: bad key tok-0123456789".into(),
+        });
+        assert!(!call.to_string().contains("tok-0123456789"), "{call}");
+        let outcomes = r.redact_outcomes::<()>(vec![
+            Ok(()),
+            Err(ConnectorError::Other("tok-0123456789".into())),
+        ]);
+        assert!(matches!(&outcomes[1], Err(ConnectorError::Other(text)) if text == "***"));
     }
 
     #[test]

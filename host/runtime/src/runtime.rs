@@ -72,9 +72,13 @@ pub(crate) struct Inner {
     pub(crate) cache: CompileCache,
     pub(crate) clients: HttpClients,
     pub(crate) options: RuntimeOptions,
-    /// Bounds live instances: with the pooling allocator an exhausted pool fails
-    /// instantiation, so callers wait for a slot instead.
+    /// Bound live instances: with the pooling allocator an exhausted pool fails
+    /// instantiation, so callers wait for a slot instead. The slots are split by lane:
+    /// webhook verification has slots of its own, so background calls that hold a slot
+    /// for minutes (a carrier call, a sync page) can never make a shop wait for the
+    /// answer to its webhook.
     pub(crate) instance_slots: Semaphore,
+    pub(crate) intake_slots: Semaphore,
     plugins: RwLock<BTreeMap<String, Arc<LoadedPlugin>>>,
     failures: RwLock<BTreeMap<PathBuf, LoadFailure>>,
     /// Loads are serialised: two reloads of one plugin must not race to the swap.
@@ -92,7 +96,7 @@ impl Runtime {
         let cache = CompileCache::new(&engine, options.cache_dir.clone());
         let clients = HttpClients::new().map_err(StartError::HttpClient)?;
         let ticker = EpochTicker::start(engine.clone()).map_err(StartError::Ticker)?;
-        let slots = options.engine.max_concurrent_instances as usize;
+        let (slots, intake_slots) = split_slots(options.engine.max_concurrent_instances);
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,
@@ -101,6 +105,7 @@ impl Runtime {
                 clients,
                 options,
                 instance_slots: Semaphore::new(slots),
+                intake_slots: Semaphore::new(intake_slots),
                 plugins: RwLock::new(BTreeMap::new()),
                 failures: RwLock::new(BTreeMap::new()),
                 load_lock: tokio::sync::Mutex::new(()),
@@ -345,4 +350,29 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Splits the instance pool between background calls and the intake lane: a quarter
+/// (at least one) for the intake, the rest for everything else.
+fn split_slots(total: u32) -> (usize, usize) {
+    let total = total.max(2) as usize;
+    let intake = (total / 4).max(1);
+    (total - intake, intake)
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::split_slots;
+
+    #[test]
+    fn the_intake_always_has_a_slot_and_the_pool_is_never_exceeded() {
+        assert_eq!(split_slots(64), (48, 16));
+        assert_eq!(split_slots(4), (3, 1));
+        assert_eq!(split_slots(1), (1, 1));
+        for total in 2..200 {
+            let (background, intake) = split_slots(total);
+            assert!(intake >= 1 && background >= 1);
+            assert_eq!(background + intake, total as usize);
+        }
+    }
 }

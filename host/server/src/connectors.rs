@@ -1,13 +1,14 @@
 //! A shop's connector, ready to call: its plugin with the shop's config (plain fields
 //! and opened secrets).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use tovor_domain::{CompanyId, ShopId};
-use tovor_runtime::{CallContext, ShopClient};
+use tovor_runtime::{CallContext, Lane, ShopClient};
 use tovor_store::shops::Shop;
+use tovor_store::{Store, StoreError};
 
 use crate::error::ServiceError;
 use crate::state::AppState;
@@ -22,14 +23,24 @@ pub fn shop_config(
     Ok(config)
 }
 
-/// A client of the shop's connector.
+/// A client of the shop's connector, for background work.
 pub fn shop_client(state: &AppState, shop: &Shop) -> Result<ShopClient, ServiceError> {
+    shop_client_in(state, shop, Lane::Background)
+}
+
+/// A client of the shop's connector whose calls wait for instance slots in `lane`.
+pub fn shop_client_in(
+    state: &AppState,
+    shop: &Shop,
+    lane: Lane,
+) -> Result<ShopClient, ServiceError> {
     if shop.settings.is_custom() {
         return Err(ServiceError::Invalid(
             "a custom-platform shop has no connector".into(),
         ));
     }
-    let context = CallContext::new(format!("shop-{}", shop.id), shop_config(state, shop)?);
+    let context =
+        CallContext::new(format!("shop-{}", shop.id), shop_config(state, shop)?).in_lane(lane);
     Ok(state.runtime.shop(&shop.settings.plugin_id, context)?)
 }
 
@@ -61,6 +72,7 @@ pub struct IntakeShop {
 #[derive(Default)]
 pub struct ShopCache {
     entries: RwLock<HashMap<String, (Instant, Arc<IntakeShop>)>>,
+    keys: KeyTable,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(10);
@@ -85,6 +97,52 @@ impl ShopCache {
     pub fn clear(&self) {
         if let Ok(mut entries) = self.entries.write() {
             entries.clear();
+        }
+        self.keys.forget();
+    }
+
+    /// Whether `key` may be a shop's webhook key: false only when the key table, read at
+    /// most [`KEY_TABLE_TTL`] ago, lacks it. A flood of made-up keys costs a set lookup
+    /// each, not a database query; a shop added by another process is reachable once the
+    /// table is read again (one added by this process at once: adding clears the cache).
+    pub async fn may_be_webhook_key(&self, store: &Store, key: &str) -> Result<bool, StoreError> {
+        if let Some(known) = self.keys.lookup(key) {
+            return Ok(known);
+        }
+        let _reading = self.keys.reading.lock().await;
+        // Another request may have read the table while this one waited.
+        if let Some(known) = self.keys.lookup(key) {
+            return Ok(known);
+        }
+        let keys = store.webhook_keys().await?;
+        let known = keys.contains(key);
+        if let Ok(mut table) = self.keys.table.write() {
+            *table = Some((Instant::now(), keys));
+        }
+        Ok(known)
+    }
+}
+
+/// The table of every shop's webhook key, read from the database now and then.
+#[derive(Default)]
+struct KeyTable {
+    table: RwLock<Option<(Instant, HashSet<String>)>>,
+    /// One reader of the database at a time; the others wait for its result.
+    reading: tokio::sync::Mutex<()>,
+}
+
+const KEY_TABLE_TTL: Duration = Duration::from_secs(5);
+
+impl KeyTable {
+    fn lookup(&self, key: &str) -> Option<bool> {
+        let table = self.table.read().ok()?;
+        let (read_at, keys) = table.as_ref()?;
+        (read_at.elapsed() < KEY_TABLE_TTL).then(|| keys.contains(key))
+    }
+
+    fn forget(&self) {
+        if let Ok(mut table) = self.table.write() {
+            *table = None;
         }
     }
 }

@@ -5,25 +5,31 @@
 //! saw accepted survives any crash. Writes from concurrent requests are grouped into
 //! one transaction (group commit): one commit, one fsync, for many deliveries.
 
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use governor::clock::DefaultClock;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tovor_domain::order::NormalizedOrder;
-use tovor_runtime::CallError;
 use tovor_runtime::shop_api::{WebhookEvent, WebhookRequest};
 use tovor_runtime::types::ConnectorError;
+use tovor_runtime::{CallError, Lane};
 use tovor_store::Store;
 use tovor_store::inbox::{DeliveryState, NewDelivery};
 
 use crate::api::error::ApiError;
-use crate::connectors::{IntakeShop, shop_client};
+use crate::connectors::{IntakeShop, shop_client_in};
 use crate::convert;
 use crate::metrics;
 use crate::state::AppState;
@@ -146,13 +152,17 @@ async fn resolve(state: &AppState, key: &str) -> Result<Option<Arc<IntakeShop>>,
     if let Some(shop) = state.shops.get(key) {
         return Ok(Some(shop));
     }
+    if !state.shops.may_be_webhook_key(&state.store, key).await? {
+        return Ok(None);
+    }
     let Some((company, shop)) = state.store.shop_by_webhook_key(key).await? else {
         return Ok(None);
     };
     let client = if shop.settings.is_custom() {
         None
     } else {
-        Some(shop_client(state, &shop)?)
+        // The platform waits for the answer: its calls never queue behind background work.
+        Some(shop_client_in(state, &shop, Lane::Intake)?)
     };
     let resolved = Arc::new(IntakeShop {
         company,
@@ -164,16 +174,54 @@ async fn resolve(state: &AppState, key: &str) -> Result<Option<Arc<IntakeShop>>,
     Ok(Some(resolved))
 }
 
+/// Deliveries to unknown webhook keys allowed per client address: a burst, then a
+/// steady trickle. Shops never hit it (their keys are known); a scanner guessing keys does.
+const UNKNOWN_KEY_BURST: u32 = 30;
+const UNKNOWN_KEYS_PER_SECOND: u32 = 2;
+
+/// Limits, per client address, how often an unknown webhook key is answered.
+pub struct UnknownKeyLimiter {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl Default for UnknownKeyLimiter {
+    fn default() -> Self {
+        let per_second = NonZeroU32::new(UNKNOWN_KEYS_PER_SECOND).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(UNKNOWN_KEY_BURST).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+        }
+    }
+}
+
+impl UnknownKeyLimiter {
+    /// Whether `client` may get another "unknown key" answer now; otherwise how long it
+    /// has to wait.
+    fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        if self.limiter.len() > 100_000 {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&client).map_err(|not_until| {
+            not_until.wait_time_from(governor::clock::Clock::now(&DefaultClock::default()))
+        })
+    }
+}
+
 /// `POST /hooks/{key}`.
 pub async fn receive(
     State(state): State<Arc<AppState>>,
     Path(key): Path<String>,
     method: Method,
     RawQuery(query): RawQuery,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match handle(&state, &key, method, query, headers, body).await {
+    // Without connect info (a router served without it) all clients share one budget.
+    let client = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
+    match handle(&state, &key, client, method, query, headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
@@ -182,12 +230,27 @@ pub async fn receive(
 async fn handle(
     state: &AppState,
     key: &str,
+    client: IpAddr,
     method: Method,
     query: Option<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let Some(shop) = resolve(state, key).await? else {
+        if let Err(wait) = state.unknown_keys.check(client) {
+            metrics::webhook("rate_limited");
+            let seconds = wait.as_secs().max(1);
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many deliveries to unknown webhook URLs; wait {seconds} s"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+            return Ok(response);
+        }
         metrics::webhook("unknown_shop");
         return Err(ApiError::not_found("no shop has this webhook URL"));
     };

@@ -139,6 +139,18 @@ impl Server {
         api::router(self.state.clone())
     }
 
+    /// The router as a service that knows each request's client address (the intake
+    /// limits unknown webhook keys per address): what `axum::serve` should be given.
+    pub fn make_service(
+        &self,
+    ) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<
+        axum::Router,
+        std::net::SocketAddr,
+    > {
+        self.router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>()
+    }
+
     pub fn state(&self) -> &Arc<AppState> {
         &self.state
     }

@@ -8,7 +8,7 @@ use tovor_runtime::Runtime;
 use tovor_store::Store;
 
 use crate::connectors::ShopCache;
-use crate::intake::IntakeSender;
+use crate::intake::{IntakeSender, UnknownKeyLimiter};
 use crate::secrets::Sealer;
 use crate::{ServerConfig, WorkerOptions};
 
@@ -34,6 +34,7 @@ pub struct AppState {
     pub intake: IntakeSender,
     pub wake: Wakers,
     pub shops: ShopCache,
+    pub unknown_keys: UnknownKeyLimiter,
     pub metrics: PrometheusHandle,
 }
 
@@ -51,6 +52,7 @@ impl AppState {
             intake,
             wake: Wakers::default(),
             shops: ShopCache::default(),
+            unknown_keys: UnknownKeyLimiter::default(),
             metrics: crate::metrics::install(),
         }
     }

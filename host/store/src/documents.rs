@@ -1,5 +1,5 @@
 //! Invoices and delivery notes: issuing from an order, numbering, the stock they move,
-//! and cancelling (DESIGN flow 2).
+//! and cancelling (docs/architecture.md, flow 2).
 
 use std::collections::BTreeMap;
 

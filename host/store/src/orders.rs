@@ -1,4 +1,4 @@
-//! Customer orders: the import transaction (DESIGN flows 1, 5 and 7), reading orders,
+//! Customer orders: the import transaction (docs/architecture.md: flows 1 and 5, "The import rules"), reading orders,
 //! their history, and the user's own changes.
 
 use std::collections::BTreeSet;

@@ -25,7 +25,7 @@ pub struct ShopSettings {
     pub plugin_id: String,
     /// Where the shop's orders take their goods from.
     pub warehouse: WarehouseId,
-    /// Whether a re-imported order may change an imported one (DESIGN flow 7).
+    /// Whether a re-imported order may change an imported one (docs/architecture.md, "The import rules").
     pub update_existing: bool,
     /// Which document moves stock: a delivery note, or the invoice where no delivery
     /// notes are used.
@@ -269,6 +269,15 @@ pub(crate) async fn record_unmapped_payment(
 }
 
 impl crate::Store {
+    /// Every shop's webhook key: the intake keeps them in memory, so a delivery to a key
+    /// no shop has is refused without a query.
+    pub async fn webhook_keys(&self) -> StoreResult<std::collections::HashSet<String>> {
+        let rows = sqlx::query("SELECT webhook_key FROM shops WHERE webhook_key IS NOT NULL")
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(|row| row.text("webhook_key")).collect()
+    }
+
     /// The shop a webhook URL belongs to, with its company: the intake's routing.
     pub async fn shop_by_webhook_key(
         &self,

@@ -65,6 +65,9 @@ async fn postgres_columns(url: &str) -> Columns {
 
 #[tokio::test]
 async fn sqlite_and_postgresql_schemas_match() {
+    if !tovor_testdb::postgres_ready() {
+        return;
+    }
     let sqlite = support::sqlite().await;
     let postgres = support::postgres().await;
     let sqlite_columns = sqlite_columns(&sqlite.url).await;

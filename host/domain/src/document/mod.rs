@@ -1,4 +1,4 @@
-//! Invoices and delivery notes drafted from an order (DESIGN flow 2).
+//! Invoices and delivery notes drafted from an order (docs/architecture.md, flow 2).
 //!
 //! [`draft_document`] turns an order (and what was already issued from it) into a
 //! [`DocumentDraft`]: lines with net, VAT and gross amounts, the VAT recap per rate and

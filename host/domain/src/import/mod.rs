@@ -1,4 +1,4 @@
-//! What to do with an order that arrives from a shop (DESIGN flow 7).
+//! What to do with an order that arrives from a shop (docs/architecture.md, "The import rules").
 //!
 //! The storage layer loads the stored state of the order (if any), calls [`decide`],
 //! and applies the decision in the same transaction that locked the order row:

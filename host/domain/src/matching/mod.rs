@@ -1,4 +1,4 @@
-//! Which catalog item and which customer an imported order refers to (DESIGN flow 1).
+//! Which catalog item and which customer an imported order refers to (docs/architecture.md, flow 1).
 //!
 //! The rules ask the storage through two small traits, [`ItemLookup`] and
 //! [`CustomerLookup`], so the rules stay pure. [`InMemoryItems`] and

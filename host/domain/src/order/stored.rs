@@ -26,7 +26,7 @@ pub struct StoredOrderState {
 }
 
 /// What was done to an order in the host. Any of these makes the order "touched": the
-/// shop may then change only its status (DESIGN flow 7).
+/// shop may then change only its status (docs/architecture.md, "The import rules").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Touched {
     /// An invoice, delivery note or advance invoice was issued from it.

@@ -17,8 +17,6 @@ use tovor_domain::{CompanyId, ShopId, WarehouseId};
 use tovor_store::shops::ShopSettings;
 use tovor_store::{CompanyScope, Store, StoreOptions};
 
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 pub struct TestDb {
     pub store: Store,
     /// The URL the store was opened with.
@@ -58,9 +56,7 @@ impl Drop for TestDb {
     }
 }
 
-pub fn postgres_url() -> String {
-    std::env::var("TOVOR_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
+pub use tovor_testdb::postgres_url;
 
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
@@ -137,6 +133,9 @@ macro_rules! on_both {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    if !tovor_testdb::postgres_ready() {
+                        return;
+                    }
                     super::$name($crate::support::postgres().await).await;
                 }
             }
