@@ -506,6 +506,20 @@ async fn a_revoked_company_token_gets_401_at_once_in_every_process() {
         "--json",
     ]);
     assert_eq!(companies.as_array().unwrap().len(), 2);
+    let doc: Value = http
+        .get(a.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/companies/{id}/tokens",
+        "/api/v1/companies/{id}/tokens/{token_id}/revoke",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} not documented");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
