@@ -5,11 +5,17 @@
 //!   folders under `target/plugins/` and `target/test-plugins/`.
 //! - `cargo xtask run [ARGS]`: setup, then `tovor serve --plugins target/plugins ARGS`.
 //! - `cargo xtask test [ARGS]`: setup, then the whole test suite (`cargo test --workspace`).
+//!
+//! `run` and `test` build the `tovor` binary with its `demo` feature (`--demo`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// `tovor serve --demo` needs the fake platforms, which a production build leaves out;
+/// `run` and `test` both build with them, so they still share one build.
+const DEMO_FEATURE: [&str; 2] = ["--features", "tovor/demo"];
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -172,7 +178,8 @@ fn run(root: &Path, args: &[String]) -> Result<(), String> {
     status(
         cargo()
             .current_dir(root)
-            .args(["test", "--workspace", "--no-run", "--quiet"]),
+            .args(["test", "--workspace", "--no-run", "--quiet"])
+            .args(DEMO_FEATURE),
     )?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -194,6 +201,7 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         cargo()
             .current_dir(root)
             .args(["test", "--workspace"])
+            .args(DEMO_FEATURE)
             .args(args),
     )
 }

@@ -173,12 +173,19 @@ impl Demo {
 
         let first_sku = catalog.first().map_or("SKU", |entry| entry.sku.as_str());
         let cli = format!("--url {} --token {}", api.base, api.token);
+        // `cargo xtask run` puts nothing on the PATH: say where this very binary is.
+        let binary = std::env::current_exe()
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|_| "target/debug/tovor".to_owned());
         println!(
             "\n\
              ── tovor demo ──────────────────────────────────────────────────────────\n\
              A demo WooCommerce shop runs at {shop_url} and sends its orders to tovor.\n\
              Company \"Demo d.o.o.\" sells through it; its stock is tovor's (available\n\
              quantities: on hand minus what open orders reserve).\n\
+             \n\
+             `tovor` below is {binary}\n\
+             (`alias tovor={binary}`, or `cargo install --path host/cli` puts it on your PATH).\n\
              \n\
              Orders as they arrive:   tovor orders list {cli}\n\
              Ship one:                tovor delivery-notes create ORDER_ID {cli}\n\

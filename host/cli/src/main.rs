@@ -3,13 +3,19 @@
 
 mod client;
 mod commands;
+mod config;
+#[cfg(feature = "demo")]
 mod demo;
+mod files;
+mod node;
 mod output;
 mod parse;
 mod serve;
 
+use std::ffi::OsString;
+
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use client::ApiOptions;
 use commands::catalog::{CustomersCommand, ItemsCommand, PaymentMethodsCommand, WarehousesCommand};
@@ -19,6 +25,7 @@ use commands::plugins::PluginsCommand;
 use commands::shipping::{CarriersCommand, ShipmentsCommand};
 use commands::shops::ShopsCommand;
 use commands::stock::StockCommand;
+use commands::tokens::TokensCommand;
 
 #[derive(Parser)]
 #[command(
@@ -51,8 +58,10 @@ enum Command {
     /// Connector plugins: list, check, add, reload, and create new ones.
     #[command(visible_alias = "plugin")]
     Plugins(Group<PluginsCommand>),
-    /// Companies and their API tokens (admin token).
+    /// Companies (admin token).
     Companies(Group<CompaniesCommand>),
+    /// A company's API tokens: list, create, revoke.
+    Tokens(Group<TokensCommand>),
     /// Warehouses.
     Warehouses(Group<WarehousesCommand>),
     /// Shops ("e-stores"): add, inspect, sync, import history, mappings.
@@ -77,10 +86,22 @@ enum Command {
     Items(Group<ItemsCommand>),
     /// The customer catalog.
     Customers(Group<CustomersCommand>),
+    /// Copy the SQLite database of a running (or stopped) tovor to a new file.
+    Backup(commands::backup::BackupArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the man page (or write one per command into a folder).
+    Man(commands::completions::ManArgs),
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -90,13 +111,39 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The command line, with `serve --config FILE` (or `TOVOR_CONFIG`) supplying the
+/// defaults of the settings that neither a flag nor a `TOVOR_*` variable gives.
+fn parse(args: Vec<OsString>) -> anyhow::Result<Cli> {
+    let matches = Cli::command().get_matches_from(&args);
+    let config = match matches.subcommand() {
+        Some(("serve", serve)) => serve.get_one::<std::path::PathBuf>("config").cloned(),
+        _ => None,
+    };
+    let matches = match config {
+        Some(path) => {
+            config::with_file_defaults(Cli::command(), "serve", &path)?.get_matches_from(&args)
+        }
+        None => matches,
+    };
+    Ok(Cli::from_arg_matches(&matches)?)
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // Local commands that need no async runtime.
+    match &cli.command {
+        Command::Completions(args) => {
+            commands::completions::completions(Cli::command(), args);
+            return Ok(());
+        }
+        Command::Man(args) => return commands::completions::man(Cli::command(), args),
+        _ => {}
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        use commands::{catalog, companies, orders, plugins, shipping, shops, stock};
+        use commands::{catalog, companies, orders, plugins, shipping, shops, stock, tokens};
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Plugins(Group { api, command }) => plugins::run(&api, command).await,
@@ -117,6 +164,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Items(Group { api, command }) => catalog::items_command(&api, command).await,
             Command::Customers(Group { api, command }) => catalog::customers(&api, command).await,
+            Command::Tokens(Group { api, command }) => tokens::run(&api, command).await,
+            Command::Backup(args) => commands::backup::run(args).await,
+            Command::Completions(_) | Command::Man(_) => Ok(()),
         }
     })
 }
@@ -124,8 +174,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-
-    use clap::CommandFactory;
 
     use super::*;
 

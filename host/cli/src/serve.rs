@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use anyhow::Context;
 use tovor_runtime::{EngineOptions, Runtime, RuntimeOptions};
 use tovor_server::{Sealer, Server, ServerConfig, WorkerOptions};
@@ -11,6 +13,10 @@ use tovor_store::Store;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
+    /// A TOML file of settings, named like the flags (`data_dir = "/var/lib/tovor"`);
+    /// flags and `TOVOR_*` variables win over it. See `deploy/tovor.toml`.
+    #[arg(long, env = "TOVOR_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "TOVOR_LISTEN")]
     listen: SocketAddr,
@@ -37,8 +43,9 @@ pub struct ServeArgs {
     /// Serve the API and take webhooks, but leave background work to other processes.
     #[arg(long)]
     no_workers: bool,
-    /// This process's name among those sharing the database (default `<host>:<port>`);
-    /// keep it across restarts so unfinished work is taken back at once.
+    /// This process's name among those sharing the database; unique among them and the
+    /// same across restarts. Default: a name made on first start from the host name and a
+    /// random suffix, kept in `<data-dir>/node-id`.
     #[arg(long, env = "TOVOR_NODE")]
     node: Option<String>,
     /// Largest request body accepted, in bytes.
@@ -66,15 +73,7 @@ pub struct ServeArgs {
 pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let demo = if args.demo {
-        // The demo shop forgets its orders when it stops; so does the demo's tovor.
-        args.data_dir = args.data_dir.join("demo");
-        if args.data_dir.exists() {
-            std::fs::remove_dir_all(&args.data_dir)
-                .with_context(|| format!("cannot reset {}", args.data_dir.display()))?;
-        }
-        // The demo shop listens on loopback.
-        args.allow_private_egress = true;
-        Some(crate::demo::Demo::start_shop().await?)
+        Some(start_demo(&mut args).await?)
     } else {
         None
     };
@@ -123,23 +122,22 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot watch {}", plugins_dir.display()))?;
 
     let admin_token = admin_token(&args.data_dir)?;
+    let node = crate::node::node_id(args.node.as_deref(), &args.data_dir)?;
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
     let server = Server::start(ServerConfig {
         store: store.clone(),
         runtime,
         sealer,
         admin_token: admin_token.clone(),
-        public_url: args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.listen)),
+        public_url: public_url.clone(),
         plugins_dir,
         max_body_bytes: args.max_body_bytes,
         workers: WorkerOptions {
             enabled: !args.no_workers,
-            node: args.node.clone().unwrap_or_else(|| {
-                let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "tovor".into());
-                format!("{host}:{}", args.listen.port())
-            }),
+            node: node.name.clone(),
             idle_poll: Duration::from_secs(args.idle_poll_secs.max(1)),
             // The demo's parcels move every few seconds; real ones are asked about every
             // half hour.
@@ -155,13 +153,16 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(listen = %args.listen, database = %redact_url(&database_url), "tovor is serving");
+    tracing::info!(
+        listen = %args.listen,
+        database = %redact_url(&database_url),
+        data_dir = %args.data_dir.display(),
+        public_url = %public_url,
+        node = %node.name,
+        "tovor is serving"
+    );
     if let Some(demo) = demo {
-        tokio::spawn(demo.run(
-            format!("http://{}", args.listen),
-            admin_token,
-            Duration::from_secs(args.demo_order_every.max(1)),
-        ));
+        spawn_demo(demo, &args, admin_token);
     }
     axum::serve(listener, server.make_service())
         .with_graceful_shutdown(shutdown_signal())
@@ -173,6 +174,49 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+#[cfg(feature = "demo")]
+type DemoShop = crate::demo::Demo;
+/// Without the demo feature there is never a demo shop to run.
+#[cfg(not(feature = "demo"))]
+type DemoShop = std::convert::Infallible;
+
+/// Starts the demo shop and points the data folder at the demo's own, emptied.
+#[cfg(feature = "demo")]
+async fn start_demo(args: &mut ServeArgs) -> anyhow::Result<DemoShop> {
+    // The demo shop forgets its orders when it stops; so does the demo's tovor.
+    args.data_dir = args.data_dir.join("demo");
+    if args.data_dir.exists() {
+        std::fs::remove_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot reset {}", args.data_dir.display()))?;
+    }
+    // The demo shop listens on loopback.
+    args.allow_private_egress = true;
+    crate::demo::Demo::start_shop().await
+}
+
+#[cfg(not(feature = "demo"))]
+async fn start_demo(_args: &mut ServeArgs) -> anyhow::Result<DemoShop> {
+    anyhow::bail!(
+        "this tovor was built without the demo (it carries no fake shops): \
+         `cargo xtask run --demo` builds and starts it with the demo, \
+         `cargo install --path host/cli --features demo` installs such a tovor"
+    )
+}
+
+#[cfg(feature = "demo")]
+fn spawn_demo(demo: DemoShop, args: &ServeArgs, admin_token: String) {
+    tokio::spawn(demo.run(
+        format!("http://{}", args.listen),
+        admin_token,
+        Duration::from_secs(args.demo_order_every.max(1)),
+    ));
+}
+
+#[cfg(not(feature = "demo"))]
+fn spawn_demo(demo: DemoShop, _args: &ServeArgs, _admin_token: String) {
+    match demo {}
 }
 
 /// The URL without its password, for logs.
@@ -189,7 +233,10 @@ fn redact_url(url: &str) -> String {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colour only for a person at a terminal: escape codes garble log files and journals.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
     let _ = if json {
         builder.json().try_init()
     } else {
@@ -198,7 +245,7 @@ fn init_logging(json: bool) {
 }
 
 /// `TOVOR_ADMIN_TOKEN` when set; otherwise a token generated on first start, printed
-/// once and kept in the data folder.
+/// once and kept in the data folder, readable by its owner only (like `secret.key`).
 fn admin_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
     if let Ok(token) = std::env::var("TOVOR_ADMIN_TOKEN")
         && !token.is_empty()
@@ -207,10 +254,14 @@ fn admin_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
     }
     let path = data_dir.join("admin-token");
     if let Ok(token) = std::fs::read_to_string(&path) {
+        // A file made by an older tovor (or copied carelessly) is closed up too.
+        crate::files::make_private(&path)
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
         return Ok(token.trim().to_owned());
     }
     let token = hex::encode(rand::random::<[u8; 32]>());
-    std::fs::write(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
+    crate::files::write_private(&path, &token)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     println!(
         "admin token (shown once, kept in {}): {token}",
         path.display()

@@ -149,14 +149,33 @@ impl Store {
         .collect()
     }
 
+    /// One company; `None` when there is none with that id.
+    pub async fn find_company(&self, company: CompanyId) -> StoreResult<Option<Company>> {
+        sqlx::query("SELECT id, name, created_at FROM companies WHERE id = $1")
+            .bind(company.0)
+            .fetch_optional(self.reader())
+            .await?
+            .map(|row| {
+                Ok(Company {
+                    id: CompanyId(row.int("id")?),
+                    name: row.text("name")?,
+                    created_at: row.time("created_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Revokes a token of `company`: from this moment it authenticates nothing (tokens
+    /// are checked against the database on every request, in every process). Revoking
+    /// a revoked token changes nothing; the token as it now stands is returned.
     pub async fn revoke_api_token(
         &self,
         company: CompanyId,
         token: i64,
         at: OffsetDateTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<ApiToken> {
         let mut tx = self.begin().await?;
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE api_tokens SET revoked_at = $3 \
              WHERE company_id = $1 AND id = $2 AND revoked_at IS NULL",
         )
@@ -165,10 +184,23 @@ impl Store {
         .bind(time_text(at))
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::not_found("API token", token));
-        }
+        let row = sqlx::query(
+            "SELECT id, name, token_prefix, created_at, revoked_at FROM api_tokens \
+             WHERE company_id = $1 AND id = $2",
+        )
+        .bind(company.0)
+        .bind(token)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("API token", token))?;
+        let revoked = ApiToken {
+            id: row.int("id")?,
+            name: row.text("name")?,
+            prefix: row.text("token_prefix")?,
+            created_at: row.time("created_at")?,
+            revoked_at: row.opt_time("revoked_at")?,
+        };
         tx.commit().await?;
-        Ok(())
+        Ok(revoked)
     }
 }

@@ -230,9 +230,30 @@ async fn tokens_authenticate_their_company_only(db: TestDb) {
         db.store.authenticate(&token.secret).await.unwrap(),
         Some(a.company)
     );
-    db.store
+    let revoked = db
+        .store
         .revoke_api_token(a.company, token.id, NOW)
         .await
         .unwrap();
+    assert_eq!(revoked.revoked_at, Some(NOW));
     assert_eq!(db.store.authenticate(&token.secret).await.unwrap(), None);
+    // Revoking again changes nothing and says when it was revoked.
+    let again = db
+        .store
+        .revoke_api_token(a.company, token.id, NOW + time::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(again.revoked_at, Some(NOW));
+    assert_eq!(
+        db.store.api_tokens(a.company).await.unwrap()[0].revoked_at,
+        Some(NOW)
+    );
+    assert!(db.store.find_company(a.company).await.unwrap().is_some());
+    assert!(
+        db.store
+            .find_company(tovor_domain::CompanyId(999_999))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

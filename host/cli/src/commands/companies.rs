@@ -1,10 +1,10 @@
-//! `tovor companies ...`: companies and their API tokens (admin token).
+//! `tovor companies ...`: companies (admin token); their tokens are `tovor tokens`.
 
 use serde_json::json;
 
 use super::show;
 use crate::client::ApiOptions;
-use crate::output::{cell, outln};
+use crate::output::{Table, cell, items, outln};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum CompaniesCommand {
@@ -13,6 +13,8 @@ pub enum CompaniesCommand {
         /// The company's name.
         name: String,
     },
+    /// List every company.
+    List,
 }
 
 pub async fn run(api: &ApiOptions, command: CompaniesCommand) -> anyhow::Result<()> {
@@ -28,6 +30,20 @@ pub async fn run(api: &ApiOptions, command: CompaniesCommand) -> anyhow::Result<
                     "API token (shown only now, keep it): {}",
                     cell(created, "token")
                 );
+            })
+        }
+        CompaniesCommand::List => {
+            let list = client.get(&["companies"], &[]).await?;
+            show(api, &list, |list| {
+                let mut table = Table::new(&["ID", "NAME", "CREATED"]);
+                for company in items(list) {
+                    table.row(vec![
+                        cell(company, "id"),
+                        cell(company, "name"),
+                        cell(company, "created_at"),
+                    ]);
+                }
+                table.print_or("no companies");
             })
         }
     }

@@ -1,14 +1,17 @@
 //! The operator commands, one module per area. Each talks to a running tovor through
 //! [`crate::client::Client`] and prints a table (or the API's JSON with `--json`).
 
+pub mod backup;
 pub mod catalog;
 pub mod companies;
+pub mod completions;
 pub mod orders;
 pub mod plugins;
 pub mod scaffold;
 pub mod shipping;
 pub mod shops;
 pub mod stock;
+pub mod tokens;
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Operator routes: companies and plugins.
+//! Operator routes: companies, their API tokens, and plugins.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tovor_domain::CompanyId;
 use utoipa::ToSchema;
 
 use super::auth::{Admin, Caller};
@@ -48,6 +49,163 @@ pub async fn create_company(
             token: token.secret,
         }),
     ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompanyView {
+    pub id: i64,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+/// Every company (admin token only).
+#[utoipa::path(get, path = "/api/v1/companies", tag = "operator",
+    responses((status = 200, body = [CompanyView]), (status = 403, body = ErrorBody)))]
+pub async fn list_companies(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+) -> ApiResult<Json<Vec<CompanyView>>> {
+    let companies = state.store.companies().await?;
+    Ok(Json(
+        companies
+            .into_iter()
+            .map(|company| CompanyView {
+                id: company.id.0,
+                name: company.name,
+                created_at: company.created_at,
+            })
+            .collect(),
+    ))
+}
+
+/// An API token as listed: its name and first characters, never the token itself.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    /// The token's first characters, to tell tokens apart.
+    pub prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// Set once the token is revoked; from then on it gets 401.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<tovor_store::companies::ApiToken> for TokenView {
+    fn from(token: tovor_store::companies::ApiToken) -> Self {
+        Self {
+            id: token.id,
+            name: token.name,
+            prefix: token.prefix,
+            created_at: token.created_at,
+            revoked_at: token.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewToken {
+    /// What the token is for ("shop sync", "accounting export").
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedToken {
+    pub id: i64,
+    pub name: String,
+    /// The token; shown only here.
+    pub token: String,
+}
+
+/// The company whose tokens `caller` may manage: any with the admin token, its own with
+/// a company's token (another company's is 404, as everywhere).
+async fn token_owner(state: &AppState, caller: Caller, company: i64) -> ApiResult<CompanyId> {
+    let company = CompanyId(company);
+    let allowed = match caller {
+        Caller::Admin => state.store.find_company(company).await?.is_some(),
+        Caller::Company(own) => own == company,
+    };
+    if allowed {
+        Ok(company)
+    } else {
+        Err(ApiError::not_found(format!(
+            "company {} not found",
+            company.0
+        )))
+    }
+}
+
+/// A company's API tokens, revoked ones included (admin token, or the company's own).
+#[utoipa::path(get, path = "/api/v1/companies/{id}/tokens", tag = "operator",
+    params(("id" = i64, Path, description = "company id")),
+    responses((status = 200, body = [TokenView]), (status = 404, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    let company = token_owner(&state, caller, id).await?;
+    let tokens = state.store.api_tokens(company).await?;
+    Ok(Json(tokens.into_iter().map(TokenView::from).collect()))
+}
+
+/// Makes another API token for a company (admin token, or the company's own); the
+/// answer is the only place the token is ever shown.
+#[utoipa::path(post, path = "/api/v1/companies/{id}/tokens", tag = "operator",
+    params(("id" = i64, Path, description = "company id")), request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let company = token_owner(&state, caller, id).await?;
+    let name = body.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::field(
+            "name",
+            "a token needs a name (what it is for)",
+        ));
+    }
+    let token = state
+        .store
+        .create_api_token(company, name, OffsetDateTime::now_utc())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: token.id,
+            name: name.to_owned(),
+            token: token.secret,
+        }),
+    ))
+}
+
+/// Revokes a company's API token (admin token, or the company's own): every request
+/// with it gets 401 from now on, in every process sharing the database. Revoking a
+/// revoked token changes nothing.
+#[utoipa::path(post, path = "/api/v1/companies/{id}/tokens/{token_id}/revoke", tag = "operator",
+    params(("id" = i64, Path, description = "company id"),
+        ("token_id" = i64, Path, description = "token id")),
+    responses((status = 200, body = TokenView), (status = 404, body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path((id, token_id)): Path<(i64, i64)>,
+) -> ApiResult<Json<TokenView>> {
+    let company = token_owner(&state, caller, id).await?;
+    let token = state
+        .store
+        .revoke_api_token(company, token_id, OffsetDateTime::now_utc())
+        .await?;
+    Ok(Json(token.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

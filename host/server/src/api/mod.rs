@@ -25,7 +25,8 @@ use crate::state::AppState;
 #[openapi(
     info(title = "tovor", description = "Connects an invoicing and stock program with online shops and parcel carriers. Every /api/v1 route but this document needs `Authorization: Bearer <token>`: a company's API token, or the operator's admin token for companies and plugins. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}`."),
     paths(
-        admin::create_company, admin::list_plugins, admin::add_plugin, admin::reload_plugin,
+        admin::create_company, admin::list_companies, admin::list_tokens, admin::create_token,
+        admin::revoke_token, admin::list_plugins, admin::add_plugin, admin::reload_plugin,
         catalog::create_warehouse, catalog::list_warehouses, catalog::create_item, catalog::list_items,
         catalog::link_item, catalog::list_customers, catalog::create_payment_method,
         catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
@@ -91,7 +92,18 @@ async fn unknown_route() -> impl IntoResponse {
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/openapi.json", get(openapi))
-        .route("/companies", post(admin::create_company))
+        .route(
+            "/companies",
+            get(admin::list_companies).post(admin::create_company),
+        )
+        .route(
+            "/companies/{id}/tokens",
+            get(admin::list_tokens).post(admin::create_token),
+        )
+        .route(
+            "/companies/{id}/tokens/{token_id}/revoke",
+            post(admin::revoke_token),
+        )
         .route("/plugins", get(admin::list_plugins).post(admin::add_plugin))
         .route("/plugins/{id}/reload", post(admin::reload_plugin))
         .route(
