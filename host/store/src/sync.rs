@@ -243,7 +243,9 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a regular sync run and releases the job.
+    /// Ends a regular sync run and releases the job. A "sync now" asked for while the
+    /// run was under way (its `next_run_at` moved past the run's start) is kept, so it
+    /// runs next instead of being lost.
     pub async fn finish_sync_run(
         &self,
         shop: ShopId,
@@ -252,10 +254,12 @@ impl Store {
         at: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE shop_sync SET sync_cursor = COALESCE($3, sync_cursor), next_run_at = $4, \
+            "UPDATE shop_sync SET sync_cursor = COALESCE($3, sync_cursor), \
+             next_run_at = CASE WHEN next_run_at > last_started_at THEN next_run_at ELSE $4 END, \
              orders_seen = orders_seen + $5, last_error = $6, \
              failures = CASE WHEN $6 IS NULL THEN 0 ELSE failures + 1 END, \
-             requested_since = CASE WHEN $6 IS NULL THEN NULL ELSE requested_since END, \
+             requested_since = CASE WHEN $6 IS NULL AND next_run_at <= last_started_at \
+                 THEN NULL ELSE requested_since END, \
              last_finished_at = $7, lease_owner = NULL, lease_until = NULL \
              WHERE shop_id = $1 AND lease_owner = $2",
         )
