@@ -7,6 +7,9 @@ use tovor_domain::document::DocumentKind;
 use tovor_domain::import::ImportDecision;
 use tovor_domain::invoicing::{AutoInvoice, InvoiceFacts, invoice_due};
 use tovor_domain::order::NormalizedOrder;
+use tovor_runtime::CallError;
+use tovor_runtime::types::ConnectorError;
+use tovor_store::StoreError;
 use tovor_store::documents::DocumentState;
 use tovor_store::orders::{ImportOutcome, Source};
 use tovor_store::shops::Shop;
@@ -22,16 +25,98 @@ pub const HISTORY: &str = "history";
 #[derive(Debug)]
 pub enum Ingested {
     Imported(ImportOutcome),
-    /// Placed before the shop's import-from date: left alone.
-    BeforeImportFrom,
+    /// Left alone because a rule says so.
+    Skipped(SkipReason),
 }
 
 impl Ingested {
     pub fn order(&self) -> Option<tovor_domain::OrderId> {
         match self {
             Self::Imported(outcome) => Some(outcome.order),
-            Self::BeforeImportFrom => None,
+            Self::Skipped(_) => None,
         }
+    }
+
+    /// Why nothing was imported, when a rule left the order alone.
+    pub fn skip_reason(&self) -> Option<SkipReason> {
+        match self {
+            Self::Imported(_) => None,
+            Self::Skipped(reason) => Some(*reason),
+        }
+    }
+}
+
+/// Why an order was deliberately not imported (nothing went wrong).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Placed before the shop's import-from date.
+    BeforeImportFrom,
+    /// The platform deleted an order that was never imported: nothing to cancel.
+    Deleted,
+}
+
+impl SkipReason {
+    /// As the delivery list and the metrics name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BeforeImportFrom => "before_import_from",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+/// Whether a rule keeps an order placed at `created_at` out: orders placed before the
+/// shop's import-from date are left alone, except by an import of history, which the
+/// user asked for from a date of their choosing.
+pub fn skip_reason(
+    import_from: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    source: &str,
+) -> Option<SkipReason> {
+    (source != HISTORY && import_from.is_some_and(|from| created_at < from))
+        .then_some(SkipReason::BeforeImportFrom)
+}
+
+/// What a failed import means for the sync run that met it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFailure {
+    /// The database, the platform or the plugin had trouble that may pass: the run
+    /// fails and keeps its cursor, so the order is asked for again.
+    Transient,
+    /// The order itself is refused (invalid data): it becomes one of the shop's
+    /// problems, tried again by later runs, and the rest of the shop goes on.
+    Refused,
+}
+
+/// Sorts an import's error. Only errors about the order's own data are refusals;
+/// everything else (including failures nobody foresaw) fails the run, because a
+/// failed run is retried and visible while a wrongly passed order is lost.
+pub fn classify(error: &ServiceError) -> ImportFailure {
+    if error.is_retryable() {
+        return ImportFailure::Transient;
+    }
+    let refused = match error {
+        ServiceError::Convert(_) | ServiceError::Invalid(_) => true,
+        ServiceError::Store(error) => {
+            matches!(error, StoreError::InvalidOrder(_) | StoreError::Invalid(_))
+        }
+        // The connector ran and said the order is bad, is gone, or broke it.
+        ServiceError::Call(error) => matches!(
+            error,
+            CallError::Connector {
+                error: ConnectorError::NotFound(_)
+                    | ConnectorError::InvalidInput(_)
+                    | ConnectorError::Other(_),
+                ..
+            } | CallError::Trap { .. }
+                | CallError::OutOfMemory { .. }
+        ),
+        _ => false,
+    };
+    if refused {
+        ImportFailure::Refused
+    } else {
+        ImportFailure::Transient
     }
 }
 
@@ -45,9 +130,8 @@ pub fn decision_label(decision: &ImportDecision) -> &'static str {
     }
 }
 
-/// Imports `order` for `shop`, then invoices it if the shop's policy says so. Orders
-/// placed before the shop's import-from date are left alone, except by an import of
-/// history, which the user asked for from a date of their choosing.
+/// Imports `order` for `shop`, then invoices it if the shop's policy says so, unless a
+/// rule keeps it out ([`skip_reason`]); a skip is counted by its reason.
 pub async fn ingest(
     state: &AppState,
     company: CompanyId,
@@ -55,13 +139,9 @@ pub async fn ingest(
     order: &NormalizedOrder,
     source: &'static str,
 ) -> Result<Ingested, ServiceError> {
-    if source != HISTORY
-        && shop
-            .settings
-            .import_from
-            .is_some_and(|from| order.created_at < from)
-    {
-        return Ok(Ingested::BeforeImportFrom);
+    if let Some(reason) = skip_reason(shop.settings.import_from, order.created_at, source) {
+        metrics::skipped(reason.as_str(), source);
+        return Ok(Ingested::Skipped(reason));
     }
     let scope = state.store.company(company);
     let now = OffsetDateTime::now_utc();
@@ -120,5 +200,73 @@ async fn auto_invoice(state: &AppState, company: CompanyId, shop: &Shop, outcome
     .await;
     if let Err(error) = result {
         tracing::error!(order = %outcome.number, %error, "automatic invoice failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use time::macros::datetime;
+    use tovor_domain::order::FieldProblem;
+
+    use super::*;
+    use crate::convert::ConvertError;
+
+    #[test]
+    fn orders_before_import_from_are_skipped_except_by_history() {
+        let from = Some(datetime!(2026-01-01 0:00 UTC));
+        let before = datetime!(2025-12-31 23:59 UTC);
+        let after = datetime!(2026-01-01 0:00 UTC);
+        assert_eq!(
+            skip_reason(from, before, "webhook"),
+            Some(SkipReason::BeforeImportFrom)
+        );
+        assert_eq!(
+            skip_reason(from, before, "sync"),
+            Some(SkipReason::BeforeImportFrom)
+        );
+        assert_eq!(skip_reason(from, before, HISTORY), None);
+        assert_eq!(skip_reason(from, after, "webhook"), None);
+        assert_eq!(skip_reason(None, before, "sync"), None);
+        assert_eq!(SkipReason::BeforeImportFrom.as_str(), "before_import_from");
+    }
+
+    #[test]
+    fn bad_order_data_is_a_refusal() {
+        let convert = ServiceError::Convert(ConvertError {
+            field: "created_at".into(),
+            message: "not a time".into(),
+        });
+        assert_eq!(classify(&convert), ImportFailure::Refused);
+        let invalid = ServiceError::Store(StoreError::InvalidOrder(vec![FieldProblem {
+            field: "total".into(),
+            message: "does not add up".into(),
+        }]));
+        assert_eq!(classify(&invalid), ImportFailure::Refused);
+        let gone = ServiceError::Call(CallError::Connector {
+            plugin: "p".into(),
+            error: ConnectorError::NotFound("order 7".into()),
+        });
+        assert_eq!(classify(&gone), ImportFailure::Refused);
+    }
+
+    #[test]
+    fn trouble_that_may_pass_fails_the_run() {
+        let database = ServiceError::Store(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(classify(&database), ImportFailure::Transient);
+        let timeout = ServiceError::Call(CallError::Timeout {
+            plugin: "p".into(),
+            limit: Duration::from_secs(10),
+        });
+        assert_eq!(classify(&timeout), ImportFailure::Transient);
+        let busy = ServiceError::Call(CallError::Connector {
+            plugin: "p".into(),
+            error: ConnectorError::Transient("503".into()),
+        });
+        assert_eq!(classify(&busy), ImportFailure::Transient);
+        // Not foreseen as the order's fault: the run fails rather than pass the order.
+        let corrupt = ServiceError::Store(StoreError::Conflict("raced".into()));
+        assert_eq!(classify(&corrupt), ImportFailure::Transient);
     }
 }

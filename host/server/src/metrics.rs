@@ -1,7 +1,10 @@
 //! Prometheus metrics, rendered at `GET /metrics`.
 //!
 //! Names: `tovor_webhooks_total{outcome}`, `tovor_imports_total{decision,source}`,
-//! `tovor_plugin_calls_total{plugin,operation,outcome}`, `tovor_stock_pushes_total{outcome}`,
+//! `tovor_orders_skipped_total{reason,source}` (not imported because a rule says so),
+//! `tovor_orders_refused_total{source}` (refused by the import rules; kept as the shop's
+//! problems), `tovor_plugin_calls_total{plugin,operation,outcome}`,
+//! `tovor_stock_pushes_total{outcome}`,
 //! `tovor_invoices_issued_automatically_total`, and the gauges `tovor_inbox_pending` and
 //! `tovor_stock_push_queued`.
 
@@ -37,6 +40,17 @@ pub fn webhooks(outcome: &'static str, count: u64) {
 pub fn import(decision: &'static str, source: &'static str) {
     metrics::counter!("tovor_imports_total", "decision" => decision, "source" => source)
         .increment(1);
+}
+
+/// An order left alone because a rule says so (placed before import-from, deleted).
+pub fn skipped(reason: &'static str, source: &'static str) {
+    metrics::counter!("tovor_orders_skipped_total", "reason" => reason, "source" => source)
+        .increment(1);
+}
+
+/// An order the import rules refused, newly or again recorded as a problem.
+pub fn refused(source: &'static str) {
+    metrics::counter!("tovor_orders_refused_total", "source" => source).increment(1);
 }
 
 pub fn plugin_call(plugin: &str, operation: &'static str, ok: bool) {

@@ -78,10 +78,13 @@ pub struct Delivery {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub order: Option<OrderId>,
+    /// Why a processed delivery imported nothing, when a rule said so
+    /// (`before_import_from`, `deleted`).
+    pub skip_reason: Option<String>,
 }
 
 const DELIVERY_COLUMNS: &str = "id, company_id, shop_id, received_at, delivery_id, topic, event, \
-     body, state, attempts, last_error, order_id";
+     body, state, attempts, last_error, order_id, skip_reason";
 
 fn delivery_of(row: &sqlx::any::AnyRow) -> StoreResult<Delivery> {
     Ok(Delivery {
@@ -97,6 +100,7 @@ fn delivery_of(row: &sqlx::any::AnyRow) -> StoreResult<Delivery> {
         attempts: u32::try_from(row.int("attempts")?).unwrap_or(u32::MAX),
         last_error: row.opt_text("last_error")?,
         order: row.opt_int("order_id")?.map(OrderId),
+        skip_reason: row.opt_text("skip_reason")?,
     })
 }
 
@@ -167,23 +171,26 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Marks a claimed delivery processed.
+    /// Marks a claimed delivery processed: it is about `order`, or imported nothing
+    /// for the rule named by `skip_reason`.
     pub async fn finish_delivery(
         &self,
         id: i64,
         owner: &str,
         order: Option<OrderId>,
+        skip_reason: Option<&str>,
         at: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE webhook_inbox SET state = 'done', processed_at = $3, order_id = $4, \
-             lease_owner = NULL, lease_until = NULL, last_error = NULL \
+             skip_reason = $5, lease_owner = NULL, lease_until = NULL, last_error = NULL \
              WHERE id = $1 AND lease_owner = $2",
         )
         .bind(id)
         .bind(owner)
         .bind(time_text(at))
         .bind(order.map(|order| order.0))
+        .bind(skip_reason)
         .execute(self.writer())
         .await?;
         Ok(())

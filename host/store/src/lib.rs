@@ -22,6 +22,7 @@ mod error;
 pub mod inbox;
 mod numbering;
 pub mod orders;
+pub mod problems;
 pub mod push;
 mod scope;
 pub mod shipping;

@@ -82,11 +82,18 @@ pub struct HistoryProgress {
     pub pages: i64,
     pub orders: i64,
     pub error: Option<String>,
+    /// Failed attempts at the current page in a row (transient trouble: the page is
+    /// tried again, never passed).
+    pub failures: u32,
+    /// When the current page is tried again after a failure.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub retry_at: Option<OffsetDateTime>,
 }
 
 const SYNC_COLUMNS: &str = "company_id, shop_id, next_run_at, sync_cursor, requested_since, \
      last_started_at, last_finished_at, last_error, failures, orders_seen, history_state, \
-     history_from, history_page, history_pages, history_orders, history_error";
+     history_from, history_page, history_pages, history_orders, history_error, history_failures, \
+     history_retry_at";
 
 fn status_of(row: &sqlx::any::AnyRow) -> StoreResult<SyncStatus> {
     Ok(SyncStatus {
@@ -107,6 +114,8 @@ fn status_of(row: &sqlx::any::AnyRow) -> StoreResult<SyncStatus> {
             pages: row.int("history_pages")?,
             orders: row.int("history_orders")?,
             error: row.opt_text("history_error")?,
+            failures: u32::try_from(row.int("history_failures")?).unwrap_or(u32::MAX),
+            retry_at: parse_opt_time("history_retry_at", row.opt_text("history_retry_at")?)?,
         },
     })
 }
@@ -133,7 +142,8 @@ impl Store {
         let sql = format!(
             "UPDATE shop_sync SET lease_owner = $1, lease_until = $2, last_started_at = $3 \
              WHERE shop_id IN (SELECT shop_id FROM shop_sync \
-             WHERE (next_run_at <= $3 OR history_state IN ('requested', 'running')) \
+             WHERE (next_run_at <= $3 OR (history_state IN ('requested', 'running') \
+             AND (history_retry_at IS NULL OR history_retry_at <= $3))) \
              AND (lease_until IS NULL OR lease_until < $3) \
              ORDER BY next_run_at LIMIT 1{}) RETURNING {SYNC_COLUMNS}",
             self.backend().skip_locked()
@@ -162,13 +172,57 @@ impl Store {
         let done = sqlx::query(
             "UPDATE shop_sync SET history_state = CASE WHEN $3 IS NULL THEN 'done' ELSE 'running' END, \
              history_page = $3, history_pages = history_pages + 1, \
-             history_orders = history_orders + $4, lease_until = $5 \
+             history_orders = history_orders + $4, lease_until = $5, history_error = NULL, \
+             history_failures = 0, history_retry_at = NULL \
              WHERE shop_id = $1 AND lease_owner = $2",
         )
         .bind(shop.0)
         .bind(owner)
         .bind(next_page)
         .bind(orders)
+        .bind(time_text(lease_until))
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The current page of a history import met transient trouble: it is tried again
+    /// at `retry_at`, from the same page.
+    pub async fn retry_history_page(
+        &self,
+        shop: ShopId,
+        owner: &str,
+        error: &str,
+        retry_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE shop_sync SET history_error = $3, history_retry_at = $4, \
+             history_failures = history_failures + 1 \
+             WHERE shop_id = $1 AND lease_owner = $2",
+        )
+        .bind(shop.0)
+        .bind(owner)
+        .bind(error)
+        .bind(time_text(retry_at))
+        .execute(self.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Extends the lease of a sync job in hand (between the pages of a long sync).
+    /// False when the lease was lost (another process took the job over): stop
+    /// working on it.
+    pub async fn renew_sync_lease(
+        &self,
+        shop: ShopId,
+        owner: &str,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE shop_sync SET lease_until = $3 WHERE shop_id = $1 AND lease_owner = $2",
+        )
+        .bind(shop.0)
+        .bind(owner)
         .bind(time_text(lease_until))
         .execute(self.writer())
         .await?;
@@ -189,7 +243,9 @@ impl Store {
         Ok(())
     }
 
-    /// Ends a regular sync run and releases the job.
+    /// Ends a regular sync run and releases the job. A "sync now" asked for while the
+    /// run was under way (its `next_run_at` moved past the run's start) is kept, so it
+    /// runs next instead of being lost.
     pub async fn finish_sync_run(
         &self,
         shop: ShopId,
@@ -198,10 +254,12 @@ impl Store {
         at: OffsetDateTime,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE shop_sync SET sync_cursor = COALESCE($3, sync_cursor), next_run_at = $4, \
+            "UPDATE shop_sync SET sync_cursor = COALESCE($3, sync_cursor), \
+             next_run_at = CASE WHEN next_run_at > last_started_at THEN next_run_at ELSE $4 END, \
              orders_seen = orders_seen + $5, last_error = $6, \
              failures = CASE WHEN $6 IS NULL THEN 0 ELSE failures + 1 END, \
-             requested_since = CASE WHEN $6 IS NULL THEN NULL ELSE requested_since END, \
+             requested_since = CASE WHEN $6 IS NULL AND next_run_at <= last_started_at \
+                 THEN NULL ELSE requested_since END, \
              last_finished_at = $7, lease_owner = NULL, lease_until = NULL \
              WHERE shop_id = $1 AND lease_owner = $2",
         )
@@ -276,7 +334,8 @@ impl CompanyScope<'_> {
     ) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE shop_sync SET history_state = 'requested', history_from = $3, history_page = NULL, \
-             history_pages = 0, history_orders = 0, history_error = NULL \
+             history_pages = 0, history_orders = 0, history_error = NULL, history_failures = 0, \
+             history_retry_at = NULL \
              WHERE company_id = $1 AND shop_id = $2",
         )
         .bind(self.cid())

@@ -235,7 +235,7 @@ async fn leases_expire_or_are_released_on_restart(db: TestDb) {
     assert_eq!(taken[0].attempts, 3, "each claim counts as an attempt");
     // The failing attempt goes back in line later; the old owner's late answer is ignored.
     db.store
-        .finish_delivery(taken[0].id, "a", None, later)
+        .finish_delivery(taken[0].id, "a", None, None, later)
         .await
         .unwrap();
     db.store

@@ -79,6 +79,29 @@ pub enum ShopsCommand {
         /// The shop's id.
         id: i64,
     },
+    /// Orders the shop's syncs could not import because the import rules refused them;
+    /// every sync tries the open ones again until they import.
+    Problems {
+        /// The shop's id.
+        id: i64,
+        /// Also list the dismissed ones.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Stop trying a problem order, until it changes in the shop.
+    DismissProblem {
+        /// The shop's id.
+        id: i64,
+        /// The shop's order id (see `shops problems`).
+        order: String,
+    },
+    /// Try a problem order again now (a dismissed one too).
+    RetryProblem {
+        /// The shop's id.
+        id: i64,
+        /// The shop's order id (see `shops problems`).
+        order: String,
+    },
     /// The shop's webhook deliveries, newest first.
     Deliveries {
         /// The shop's id.
@@ -227,7 +250,20 @@ pub async fn run(api: &ApiOptions, command: ShopsCommand) -> anyhow::Result<()> 
         }
         ShopsCommand::Show { id } => {
             let shop = client.get(&["shops", &id.to_string()], &[]).await?;
-            show(api, &shop, print_shop)
+            show(api, &shop, print_shop)?;
+            if !api.json && shop["sync"].is_object() {
+                let problems = client
+                    .get(&["shops", &id.to_string(), "problems"], &[])
+                    .await?;
+                if !items(&problems).is_empty() {
+                    outln!("orders not imported (the rules refused them; tried again every sync):");
+                    print_problems(&problems);
+                    outln!(
+                        "fix them in the shop, or `tovor shops dismiss-problem {id} ORDER` to stop trying"
+                    );
+                }
+            }
+            Ok(())
         }
         ShopsCommand::Update(args) => {
             let body = update_body(&args);
@@ -344,6 +380,49 @@ pub async fn run(api: &ApiOptions, command: ShopsCommand) -> anyhow::Result<()> 
                         "link them with `tovor items link ITEM --shop {id} --product PRODUCT_ID`"
                     );
                 }
+            })
+        }
+        ShopsCommand::Problems { id, all } => {
+            let query = if all {
+                vec![("dismissed", "true".to_owned())]
+            } else {
+                Vec::new()
+            };
+            let list = client
+                .get(&["shops", &id.to_string(), "problems"], &query)
+                .await?;
+            show(api, &list, |list| {
+                if items(list).is_empty() {
+                    outln!("every order shop {id}'s syncs met was imported");
+                } else {
+                    print_problems(list);
+                }
+            })
+        }
+        ShopsCommand::DismissProblem { id, order } => {
+            let answer = client
+                .post(
+                    &["shops", &id.to_string(), "problems", &order, "dismiss"],
+                    None,
+                )
+                .await?;
+            show(api, &answer, |_| {
+                outln!(
+                    "order {order} of shop {id} dismissed: not tried again unless it changes in the shop"
+                );
+            })
+        }
+        ShopsCommand::RetryProblem { id, order } => {
+            let answer = client
+                .post(
+                    &["shops", &id.to_string(), "problems", &order, "retry"],
+                    None,
+                )
+                .await?;
+            show(api, &answer, |_| {
+                outln!(
+                    "order {order} of shop {id} will be tried again by a sync now; see `tovor shops problems {id}`"
+                );
             })
         }
         ShopsCommand::Deliveries { id, state, limit } => {
@@ -561,17 +640,44 @@ fn print_deliveries(list: &Value) {
         "ID", "RECEIVED", "TOPIC", "STATE", "ATTEMPTS", "ORDER", "ERROR",
     ]);
     for delivery in items(list) {
+        let skipped = cell(delivery, "skipped");
         table.row(vec![
             cell(delivery, "id"),
             cell(delivery, "received_at"),
             cell(delivery, "topic"),
-            cell(delivery, "state"),
+            if skipped.is_empty() {
+                cell(delivery, "state")
+            } else {
+                format!("{} (skipped: {skipped})", cell(delivery, "state"))
+            },
             cell(delivery, "attempts"),
             cell(delivery, "order_id"),
             cell(delivery, "last_error"),
         ]);
     }
     table.print_or("no deliveries");
+}
+
+fn print_problems(list: &Value) {
+    let mut table = Table::new(&[
+        "ORDER",
+        "ATTEMPTS",
+        "FIRST SEEN",
+        "LAST SEEN",
+        "DISMISSED",
+        "REASON",
+    ]);
+    for problem in items(list) {
+        table.row(vec![
+            cell(problem, "order_id"),
+            cell(problem, "attempts"),
+            cell(problem, "first_seen_at"),
+            cell(problem, "last_seen_at"),
+            cell(problem, "dismissed_at"),
+            cell(problem, "reason"),
+        ]);
+    }
+    table.print_or("no problems");
 }
 
 /// Where a history import stands, read from a shop's `sync.history`.

@@ -35,6 +35,7 @@ use crate::state::AppState;
         shops::map_status, shops::push_states, shops::resync_stock, shops::link_products,
         shops::deliveries,
         shops::retry_delivery,
+        shops::problems, shops::dismiss_problem, shops::retry_problem,
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document,
         shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
@@ -143,6 +144,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/shops/{id}/deliveries/{delivery}/retry",
             post(shops::retry_delivery),
+        )
+        .route("/shops/{id}/problems", get(shops::problems))
+        .route(
+            "/shops/{id}/problems/{order}/dismiss",
+            post(shops::dismiss_problem),
+        )
+        .route(
+            "/shops/{id}/problems/{order}/retry",
+            post(shops::retry_problem),
         )
         .route("/orders", get(orders::list_orders))
         .route("/orders/{id}", get(orders::get_order))

@@ -16,6 +16,7 @@ use tovor_domain::order::NormalizedOrder;
 use tovor_domain::stock::StockMode;
 use tovor_domain::{HostPaymentMethodId, ShopId, WarehouseId};
 use tovor_store::inbox::{Delivery, DeliveryState};
+use tovor_store::problems::SyncProblem;
 use tovor_store::push::PushState;
 use tovor_store::shops::{DEFAULT_POLL_MINUTES, Shop, ShopSettings};
 use tovor_store::sync::SyncStatus;
@@ -488,7 +489,7 @@ pub async fn push_order(
                 }),
             )
         }
-        Ingested::BeforeImportFrom => (
+        Ingested::Skipped(_) => (
             StatusCode::OK,
             Json(ImportResult {
                 order_id: None,
@@ -727,6 +728,10 @@ pub struct DeliveryView {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub order_id: Option<i64>,
+    /// Why a processed delivery imported nothing, when a rule left the order alone:
+    /// `before_import_from` (placed before the shop's import-from date) or `deleted`
+    /// (the platform deleted an order that was never imported).
+    pub skipped: Option<String>,
     /// The raw body of a malformed delivery, as text where it is UTF-8.
     pub body: Option<String>,
 }
@@ -741,6 +746,7 @@ fn delivery_view(delivery: Delivery) -> DeliveryView {
         attempts: delivery.attempts,
         last_error: delivery.last_error,
         order_id: delivery.order.map(|order| order.0),
+        skipped: delivery.skip_reason,
         body: delivery
             .body
             .map(|body| String::from_utf8_lossy(&body).into_owned()),
@@ -793,5 +799,102 @@ pub async fn retry_delivery(
         .retry_delivery(delivery, OffsetDateTime::now_utc())
         .await?;
     state.wake.inbox.notify_one();
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProblemQuery {
+    /// Also list the problems the user dismissed (default: only open ones).
+    pub dismissed: Option<bool>,
+}
+
+/// An order a sync could not import because the import rules refused it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemView {
+    /// The platform's order id.
+    pub order_id: String,
+    /// `sync` or `history`: what met it.
+    pub source: String,
+    /// Why it was refused, the last time it was tried.
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: OffsetDateTime,
+    /// Times it was tried and refused.
+    pub attempts: i64,
+    /// Set once dismissed: not tried again until the order changes on the platform.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub dismissed_at: Option<OffsetDateTime>,
+}
+
+fn problem_view(problem: SyncProblem) -> ProblemView {
+    ProblemView {
+        order_id: problem.order_id,
+        source: problem.source,
+        reason: problem.reason,
+        first_seen_at: problem.first_seen_at,
+        last_seen_at: problem.last_seen_at,
+        attempts: problem.attempts,
+        dismissed_at: problem.dismissed_at,
+    }
+}
+
+/// Orders the shop's syncs could not import because the import rules refused them,
+/// oldest first. Every sync run tries the open ones again until they import.
+#[utoipa::path(get, path = "/api/v1/shops/{id}/problems", tag = "shops",
+    params(("id" = i64, Path), ProblemQuery),
+    responses((status = 200, body = Vec<ProblemView>), (status = 404, body = ErrorBody)))]
+pub async fn problems(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path(id): Path<i64>,
+    Query(query): Query<ProblemQuery>,
+) -> ApiResult<Json<Vec<ProblemView>>> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    let list = scope
+        .sync_problems(ShopId(id), query.dismissed.unwrap_or(false))
+        .await?;
+    Ok(Json(list.into_iter().map(problem_view).collect()))
+}
+
+/// Gives up on a problem order: syncs stop trying it, until the order changes on the
+/// platform (then it is tried, and listed, again).
+#[utoipa::path(post, path = "/api/v1/shops/{id}/problems/{order}/dismiss", tag = "shops",
+    params(("id" = i64, Path), ("order" = String, Path, description = "the platform's order id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn dismiss_problem(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path((id, order)): Path<(i64, String)>,
+) -> ApiResult<StatusCode> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    scope
+        .dismiss_sync_problem(ShopId(id), &order, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Tries a problem order again now (a dismissed one too): the shop is synced at once.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/problems/{order}/retry", tag = "shops",
+    params(("id" = i64, Path), ("order" = String, Path, description = "the platform's order id")),
+    responses((status = 202), (status = 404, body = ErrorBody)))]
+pub async fn retry_problem(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    Path((id, order)): Path<(i64, String)>,
+) -> ApiResult<StatusCode> {
+    let scope = state.store.company(company.0);
+    scope.shop(ShopId(id)).await?;
+    scope.reopen_sync_problem(ShopId(id), &order).await?;
+    scope
+        .request_sync(ShopId(id), None, OffsetDateTime::now_utc())
+        .await?;
+    state.wake.sync.notify_one();
     Ok(StatusCode::ACCEPTED)
 }

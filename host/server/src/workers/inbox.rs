@@ -22,10 +22,13 @@ use super::{backoff, later, lease};
 use crate::connectors::shop_client;
 use crate::convert;
 use crate::error::ServiceError;
-use crate::ingest::ingest;
+use crate::ingest::{SkipReason, ingest};
 use crate::intake::InboxEvent;
 use crate::metrics;
 use crate::state::AppState;
+
+/// The source of orders brought by webhooks.
+const WEBHOOK: &str = "webhook";
 
 pub(super) async fn work(
     state: Arc<AppState>,
@@ -75,6 +78,13 @@ pub(super) async fn work(
     Ok(true)
 }
 
+/// What processing a delivery did: the order it is about, or why a rule left it alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Processed {
+    order: Option<OrderId>,
+    skipped: Option<SkipReason>,
+}
+
 /// Deliveries about the same order of the same shop are worked on once.
 type OrderKey = (ShopId, String);
 
@@ -90,13 +100,19 @@ async fn record(
     state: &AppState,
     node: &str,
     delivery: &Delivery,
-    result: &Result<Option<OrderId>, ServiceError>,
+    result: &Result<Processed, ServiceError>,
 ) -> Result<(), ServiceError> {
     match result {
-        Ok(order) => {
+        Ok(processed) => {
             state
                 .store
-                .finish_delivery(delivery.id, node, *order, OffsetDateTime::now_utc())
+                .finish_delivery(
+                    delivery.id,
+                    node,
+                    processed.order,
+                    processed.skipped.map(SkipReason::as_str),
+                    OffsetDateTime::now_utc(),
+                )
                 .await?;
         }
         Err(error) => {
@@ -124,7 +140,7 @@ async fn record(
     Ok(())
 }
 
-async fn process(state: &AppState, delivery: &Delivery) -> Result<Option<OrderId>, ServiceError> {
+async fn process(state: &AppState, delivery: &Delivery) -> Result<Processed, ServiceError> {
     let event: InboxEvent = serde_json::from_str(&delivery.event)
         .map_err(|error| ServiceError::Invalid(format!("stored event unreadable: {error}")))?;
     let scope = state.store.company(delivery.company);
@@ -132,11 +148,26 @@ async fn process(state: &AppState, delivery: &Delivery) -> Result<Option<OrderId
     match event {
         InboxEvent::OrderChanged { id, order } => {
             let current = fetch_current(state, &shop, &id, order).await?;
-            let ingested = ingest(state, delivery.company, &shop, &current, "webhook").await?;
-            Ok(ingested.order())
+            let ingested = ingest(state, delivery.company, &shop, &current, WEBHOOK).await?;
+            Ok(Processed {
+                order: ingested.order(),
+                skipped: ingested.skip_reason(),
+            })
         }
         InboxEvent::OrderDeleted { id } => {
-            order_deleted(state, delivery.company, shop.id, &id).await
+            match order_deleted(state, delivery.company, shop.id, &id).await? {
+                Some(order) => Ok(Processed {
+                    order: Some(order),
+                    skipped: None,
+                }),
+                None => {
+                    metrics::skipped(SkipReason::Deleted.as_str(), WEBHOOK);
+                    Ok(Processed {
+                        order: None,
+                        skipped: Some(SkipReason::Deleted),
+                    })
+                }
+            }
         }
     }
 }
@@ -178,7 +209,7 @@ async fn order_deleted(
         .set_order_status(
             order,
             HostStatus::Cancelled,
-            Source("webhook"),
+            Source(WEBHOOK),
             OffsetDateTime::now_utc(),
         )
         .await

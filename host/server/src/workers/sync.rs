@@ -5,15 +5,24 @@
 //! The cursor is the start time of the last successful sync, in UTC; the next sync asks
 //! from `overlap` before it, so an order saved while a sync ran is not missed. Orders
 //! seen twice are harmless: the import rules leave unchanged ones alone.
+//!
+//! No order is passed over. An import that fails for a reason that may pass (database,
+//! platform or plugin trouble) fails the whole run: the cursor stays and the run is
+//! retried with backoff (a history import retries the same page). An order the import
+//! rules refuse becomes one of the shop's problems (`GET /shops/{id}/problems`), which
+//! every later run fetches and tries again until it imports or the user dismisses it.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tovor_domain::CompanyId;
-use tovor_runtime::ShopClient;
+use tovor_runtime::types::{ConnectorError, Order};
+use tovor_runtime::{CallError, ShopClient};
 use tovor_store::StoreError;
+use tovor_store::problems::{Recorded, Refusal};
 use tovor_store::shops::Shop;
 use tovor_store::sync::{HistoryState, SyncRunEnd, SyncStatus};
 
@@ -21,9 +30,12 @@ use super::{backoff, later, lease};
 use crate::connectors::{sends_webhooks, shop_client};
 use crate::convert;
 use crate::error::ServiceError;
-use crate::ingest::{HISTORY, ingest};
+use crate::ingest::{HISTORY, ImportFailure, classify, ingest};
 use crate::metrics;
 use crate::state::AppState;
+
+/// The source of orders brought by a regular sync.
+const SYNC: &str = "sync";
 
 pub(super) async fn work(
     state: Arc<AppState>,
@@ -53,14 +65,28 @@ pub(super) async fn work(
             return Ok(true);
         }
     };
-    if matches!(
+    let mut run = Run {
+        state: &state,
+        node: &node,
+        company: job.company,
+        shop: &shop,
+        client: &client,
+        problems: state
+            .store
+            .company(job.company)
+            .sync_problem_ids(shop.id)
+            .await?,
+        tried: HashSet::new(),
+    };
+    let history_due = matches!(
         job.history.state,
         HistoryState::Requested | HistoryState::Running
-    ) {
-        import_history(&state, &node, &job, &shop, &client, &stop).await?;
+    ) && job.history.retry_at.is_none_or(|at| at <= now);
+    if history_due {
+        import_history(&mut run, &job, &stop).await?;
     }
     if job.next_run_at <= now && !stop.is_cancelled() {
-        let (seen, error) = match regular_sync(&state, &job, &shop, &client, now, &stop).await {
+        let (seen, error) = match regular_sync(&mut run, &job, now, &stop).await {
             Ok(seen) => (seen, None),
             Err((seen, error)) => (seen, Some(error.to_string())),
         };
@@ -105,71 +131,220 @@ async fn finish(
     Ok(())
 }
 
-/// Orders changed since the cursor (less the overlap) or since the requested time.
+/// One claimed job at work: the shop, its connector, and the orders met so far.
+struct Run<'a> {
+    state: &'a AppState,
+    node: &'a str,
+    company: CompanyId,
+    shop: &'a Shop,
+    client: &'a ShopClient,
+    /// Platform ids of the shop's problems (open or dismissed): an import of one
+    /// resolves it.
+    problems: HashSet<String>,
+    /// Platform ids handled in this run, so a problem met in a listing is not fetched
+    /// and counted a second time.
+    tried: HashSet<String>,
+}
+
+/// What became of one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    /// Through the import rules (created, updated or unchanged).
+    Imported,
+    /// Left alone by a rule (placed before import-from).
+    Skipped,
+    /// Refused by the rules; recorded as a problem.
+    Refused,
+}
+
+impl Run<'_> {
+    /// Extends the job's lease between pages. An error when it was lost: another
+    /// process has the job now, and this one must stop.
+    async fn renew_lease(&self) -> Result<(), ServiceError> {
+        let until = OffsetDateTime::now_utc() + lease(self.state);
+        if self
+            .state
+            .store
+            .renew_sync_lease(self.shop.id, self.node, until)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::Unavailable(
+                "the sync job's lease was taken over by another process".into(),
+            ))
+        }
+    }
+
+    /// Imports one order from the platform. A refusal is recorded as a problem and is
+    /// not an error; an error is trouble that may pass, which must fail the run.
+    async fn handle(
+        &mut self,
+        order: &Order,
+        source: &'static str,
+    ) -> Result<Handled, ServiceError> {
+        self.tried.insert(order.id.clone());
+        let result = match convert::order(order) {
+            Ok(normalized) => {
+                ingest(self.state, self.company, self.shop, &normalized, source).await
+            }
+            Err(error) => Err(error.into()),
+        };
+        match result {
+            Ok(ingested) => {
+                if self.problems.remove(&order.id) {
+                    self.state
+                        .store
+                        .company(self.company)
+                        .resolve_sync_problem(self.shop.id, &order.id)
+                        .await?;
+                    tracing::info!(shop = %self.shop.id, order = %order.id, "problem order imported");
+                }
+                Ok(if ingested.skip_reason().is_some() {
+                    Handled::Skipped
+                } else {
+                    Handled::Imported
+                })
+            }
+            Err(error) => {
+                self.refuse(&order.id, &order.modified_at, source, error)
+                    .await?;
+                Ok(Handled::Refused)
+            }
+        }
+    }
+
+    /// Records `error` as the order's problem when the rules refused it; returns it
+    /// when it is trouble that may pass.
+    async fn refuse(
+        &mut self,
+        order_id: &str,
+        version: &str,
+        source: &'static str,
+        error: ServiceError,
+    ) -> Result<(), ServiceError> {
+        if classify(&error) == ImportFailure::Transient {
+            tracing::warn!(shop = %self.shop.id, order = %order_id, %error, "order not imported; the run fails and is retried");
+            return Err(error);
+        }
+        let reason = error.to_string();
+        let recorded = self
+            .state
+            .store
+            .company(self.company)
+            .record_sync_problem(
+                self.shop.id,
+                Refusal {
+                    order_id,
+                    source,
+                    reason: &reason,
+                    version,
+                },
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+        self.problems.insert(order_id.to_owned());
+        if recorded == Recorded::Open {
+            metrics::refused(source);
+            tracing::warn!(shop = %self.shop.id, order = %order_id, %error, "order refused; listed in the shop's problems");
+        }
+        Ok(())
+    }
+
+    /// Tries the shop's open problems this run has not met yet, fetching each one's
+    /// current copy from the platform.
+    async fn retry_problems(&mut self, stop: &CancellationToken) -> Result<(), ServiceError> {
+        let open = self
+            .state
+            .store
+            .company(self.company)
+            .sync_problems(self.shop.id, false)
+            .await?;
+        for problem in open {
+            if stop.is_cancelled() {
+                break;
+            }
+            if self.tried.contains(&problem.order_id) {
+                continue;
+            }
+            let source = if problem.source == HISTORY {
+                HISTORY
+            } else {
+                SYNC
+            };
+            let fetched = self.client.get_order(&problem.order_id).await;
+            metrics::plugin_call(&self.shop.settings.plugin_id, "get-order", fetched.is_ok());
+            match fetched {
+                Ok(order) => {
+                    self.handle(&order, source).await?;
+                }
+                // Without single-order fetches a problem is tried when a listing
+                // brings the order again (when it changes).
+                Err(CallError::Connector {
+                    error: ConnectorError::Unsupported(_),
+                    ..
+                }) => return Ok(()),
+                Err(error) => {
+                    self.tried.insert(problem.order_id.clone());
+                    self.refuse(&problem.order_id, &problem.version, source, error.into())
+                        .await?;
+                }
+            }
+            self.renew_lease().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Orders changed since the cursor (less the overlap) or since the requested time,
+/// then the shop's open problems.
 async fn regular_sync(
-    state: &AppState,
+    run: &mut Run<'_>,
     job: &SyncStatus,
-    shop: &Shop,
-    client: &ShopClient,
     now: OffsetDateTime,
     stop: &CancellationToken,
 ) -> Result<i64, (i64, ServiceError)> {
     let overlap =
-        time::Duration::try_from(state.workers.sync_overlap).unwrap_or(time::Duration::ZERO);
+        time::Duration::try_from(run.state.workers.sync_overlap).unwrap_or(time::Duration::ZERO);
     let since = job
         .requested_since
         .or(job.cursor.map(|cursor| cursor - overlap))
-        .or(shop.settings.import_from)
+        .or(run.shop.settings.import_from)
         .unwrap_or(now - time::Duration::DAY);
     let mut cursor: Option<String> = None;
     let mut seen = 0;
     loop {
-        let page = client
+        let page = run
+            .client
             .list_orders(&convert::timestamp_text(since), cursor.as_deref())
             .await;
-        metrics::plugin_call(&shop.settings.plugin_id, "list-orders", page.is_ok());
+        metrics::plugin_call(&run.shop.settings.plugin_id, "list-orders", page.is_ok());
         let page = page.map_err(|error| (seen, error.into()))?;
         for order in &page.orders {
             seen += 1;
-            import_one(state, job.company, shop, order, "sync").await;
+            run.handle(order, SYNC)
+                .await
+                .map_err(|error| (seen, error))?;
         }
+        run.renew_lease().await.map_err(|error| (seen, error))?;
         match page.next_cursor {
             Some(next) if !stop.is_cancelled() => cursor = Some(next),
             Some(_) => return Err((seen, ServiceError::Unavailable("stopped mid-way".into()))),
-            None => return Ok(seen),
+            None => break,
         }
     }
-}
-
-/// One order from a listing. A bad order is logged and skipped: one order the rules
-/// refuse must not hold back the rest of the shop.
-async fn import_one(
-    state: &AppState,
-    company: CompanyId,
-    shop: &Shop,
-    order: &tovor_runtime::types::Order,
-    source: &'static str,
-) -> bool {
-    let result = match convert::order(order) {
-        Ok(order) => ingest(state, company, shop, &order, source)
-            .await
-            .map(|_| ()),
-        Err(error) => Err(error.into()),
-    };
-    if let Err(error) = &result {
-        tracing::error!(shop = %shop.id, order = %order.id, %error, "order from sync not imported");
-    }
-    result.is_ok()
+    run.retry_problems(stop)
+        .await
+        .map_err(|error| (seen, error))?;
+    Ok(seen)
 }
 
 /// Pages of history from where the import stands; progress is saved after each page,
-/// so a restart resumes there.
+/// so a restart resumes there. A page whose listing or import met trouble that may pass
+/// is tried again after a backoff, never passed.
 async fn import_history(
-    state: &AppState,
-    node: &str,
+    run: &mut Run<'_>,
     job: &SyncStatus,
-    shop: &Shop,
-    client: &ShopClient,
     stop: &CancellationToken,
 ) -> Result<(), ServiceError> {
     let Some(from) = job.history.from else {
@@ -177,33 +352,46 @@ async fn import_history(
     };
     let since = convert::timestamp_text(from);
     let mut page_cursor = job.history.next_page.clone();
+    let mut failures = job.history.failures;
     while !stop.is_cancelled() {
-        let page = client.list_orders(&since, page_cursor.as_deref()).await;
-        metrics::plugin_call(&shop.settings.plugin_id, "list-orders", page.is_ok());
+        let page = run.client.list_orders(&since, page_cursor.as_deref()).await;
+        metrics::plugin_call(&run.shop.settings.plugin_id, "list-orders", page.is_ok());
         let page = match page {
             Ok(page) => page,
             Err(error) => {
-                state
-                    .store
-                    .fail_history(shop.id, node, &error.to_string())
-                    .await?;
+                let error = ServiceError::from(error);
+                if error.is_retryable() {
+                    retry_history_page(run, failures, &error).await?;
+                } else {
+                    run.state
+                        .store
+                        .fail_history(run.shop.id, run.node, &error.to_string())
+                        .await?;
+                }
                 return Ok(());
             }
         };
         let mut imported = 0;
         for order in &page.orders {
-            if import_one(state, job.company, shop, order, HISTORY).await {
-                imported += 1;
+            match run.handle(order, HISTORY).await {
+                Ok(Handled::Imported) => imported += 1,
+                Ok(Handled::Skipped | Handled::Refused) => {}
+                Err(error) => {
+                    retry_history_page(run, failures, &error).await?;
+                    return Ok(());
+                }
             }
         }
-        let still_ours = state
+        failures = 0;
+        let still_ours = run
+            .state
             .store
             .save_history_page(
-                shop.id,
-                node,
+                run.shop.id,
+                run.node,
                 page.next_cursor.as_deref(),
                 imported,
-                OffsetDateTime::now_utc() + lease(state),
+                OffsetDateTime::now_utc() + lease(run.state),
             )
             .await?;
         if !still_ours {
@@ -214,5 +402,26 @@ async fn import_history(
             None => return Ok(()),
         }
     }
+    Ok(())
+}
+
+/// Keeps the history import on its current page and tries it again after a backoff.
+async fn retry_history_page(
+    run: &Run<'_>,
+    failures: u32,
+    error: &ServiceError,
+) -> Result<(), ServiceError> {
+    let workers = &run.state.workers;
+    let delay = backoff(
+        failures + 1,
+        workers.backoff,
+        workers.max_backoff,
+        error.retry_after(),
+    );
+    tracing::warn!(shop = %run.shop.id, %error, "history page failed; will retry");
+    run.state
+        .store
+        .retry_history_page(run.shop.id, run.node, &error.to_string(), later(delay))
+        .await?;
     Ok(())
 }
