@@ -151,6 +151,7 @@ impl Bound {
             max_response_bytes: limits.max_response_bytes,
             deadline,
             requests_made: 0,
+            requests_sent: 0,
             failures: Vec::new(),
         };
         let limiter = CallLimiter::new(limits.memory_bytes());
@@ -177,6 +178,16 @@ impl Bound {
         operation: &'static str,
         call: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> Result<R, CallError> {
+        self.run_then(operation, call, |value, _| value).await
+    }
+
+    /// [`Bound::run`], with `then` given the call's value and what its requests met.
+    async fn run_then<R, O>(
+        &self,
+        operation: &'static str,
+        call: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<R, ConnectorError>>,
+        then: impl FnOnce(R, &Egress) -> O,
+    ) -> Result<O, CallError> {
         let _slot =
             self.runtime
                 .instance_slots
@@ -198,7 +209,7 @@ impl Bound {
             }),
             Ok(Err(trap)) => Err(self.classify_trap(trap, timeout, &output)),
             Ok(Ok(Err(error))) => Err(self.explain(error, &state.egress.failures)),
-            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Ok(value))) => Ok(then(value, &state.egress)),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let plugin = self.plugin.id();
@@ -413,6 +424,49 @@ impl CarrierClient {
                 .await
         })
         .await
+    }
+
+    /// [`CarrierClient::create_shipments`] with every refused shipment's error made
+    /// precise: when the host's egress policy refused this call's requests and none of
+    /// them left the host, a shipment's error is [`CallError::EgressDenied`], proof
+    /// that the carrier never heard of it. Otherwise it is the connector's error.
+    pub async fn create_shipments_checked(
+        &self,
+        requests: &[carrier_api::ShipmentRequest],
+    ) -> Result<Vec<Result<carrier_api::CreatedShipment, CallError>>, CallError> {
+        let (pre, config) = (&self.pre, &self.bound.config);
+        let plugin = self.bound.plugin_id();
+        self.bound
+            .run_then(
+                "create-shipments",
+                async |store| {
+                    let bindings = pre.instantiate_async(&mut *store).await?;
+                    bindings
+                        .tovor_connector_carrier_connector()
+                        .call_create_shipments(store, config, requests)
+                        .await
+                },
+                |results, egress| {
+                    let denied = egress.denied_before_sending();
+                    results
+                        .into_iter()
+                        .map(|result| {
+                            result.map_err(|error| match denied {
+                                Some((url, reason)) => CallError::EgressDenied {
+                                    plugin: plugin.clone(),
+                                    url: url.to_owned(),
+                                    reason: reason.to_owned(),
+                                },
+                                None => CallError::Connector {
+                                    plugin: plugin.clone(),
+                                    error,
+                                },
+                            })
+                        })
+                        .collect()
+                },
+            )
+            .await
     }
 
     pub async fn get_labels(

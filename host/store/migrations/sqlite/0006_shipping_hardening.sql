@@ -10,9 +10,11 @@ ALTER TABLE shipments ADD COLUMN reference_released BIGINT NOT NULL DEFAULT 0;
 -- The field a refusal names, in the host's naming (`shipping.postal_code`).
 ALTER TABLE shipments ADD COLUMN error_field TEXT;
 
--- How cash on delivery is rounded before it is sent: none, whole (to whole units of
--- the currency) or 5 (to multiples of 5), half away from zero.
-ALTER TABLE carriers ADD COLUMN cod_rounding TEXT NOT NULL DEFAULT 'none';
+-- The step cash on delivery taken from the order is rounded to, per currency (JSON:
+-- {"CZK": "1", "HUF": "5"}); currencies not listed are sent as they are.
+ALTER TABLE carriers ADD COLUMN cod_rounding TEXT NOT NULL DEFAULT '{}';
 -- Which order number shipment and payment references carry: auto (the shop's when
 -- it is unique within the company, else tovor's), shop or tovor.
 ALTER TABLE carriers ADD COLUMN order_reference TEXT NOT NULL DEFAULT 'auto';
+-- Whether another order of the company shares an order's shop number.
+CREATE INDEX orders_by_external_number ON orders (company_id, external_number);
