@@ -26,6 +26,10 @@ tovor_tests::on_both_databases!(
     packeta_timeout_waits_for_a_person_and_never_repeats,
     refusals_are_clear_and_create_nothing_at_the_carrier,
     a_create_cut_short_by_a_crash_is_settled_and_made_once,
+    a_create_the_egress_policy_blocks_is_not_sent_and_frees_its_reference,
+    carrier_refusals_name_the_field_as_the_host_does,
+    czech_cash_on_delivery_with_halere_is_given_or_rounded,
+    references_carry_the_shop_order_number_when_unique,
 );
 
 struct Shipping {
@@ -300,7 +304,7 @@ async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
         .await;
     assert_eq!(status, 201, "{shipment}");
     assert_eq!(shipment["state"], "created");
-    assert_eq!(shipment["reference"], order["number"]);
+    assert_eq!(shipment["reference"], order["external_number"]);
     assert_eq!(shipment["cash_on_delivery"]["amount"], order["total"]);
     assert_eq!(shipment["cash_on_delivery"]["currency"], "EUR");
     assert_eq!(shipment["parcels"], 2);
@@ -312,7 +316,7 @@ async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
     let parcels = t.gls.parcels();
     assert_eq!(parcels.len(), 2, "two pieces of one parcel");
     let sent = &parcels[0].parcel;
-    assert_eq!(sent["ClientReference"], order["number"]);
+    assert_eq!(sent["ClientReference"], order["external_number"]);
     assert_eq!(sent["DeliveryAddress"]["Street"], "Slovenska cesta");
     assert_eq!(sent["DeliveryAddress"]["HouseNumber"], "12");
     assert_eq!(sent["DeliveryAddress"]["HouseNumberInfo"], "a");
@@ -401,7 +405,7 @@ async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
         .gls
         .parcels()
         .into_iter()
-        .find(|parcel| parcel.client_reference == second["number"].as_str().unwrap())
+        .find(|parcel| parcel.client_reference == second["external_number"].as_str().unwrap())
         .unwrap();
     assert_eq!(trg.parcel["DeliveryAddress"]["Street"], "Trg");
     assert_eq!(trg.parcel["DeliveryAddress"]["HouseNumber"], "1");
@@ -440,7 +444,7 @@ async fn gls_cash_on_delivery_order_to_delivered_parcel(db: Db) {
         t.gls
             .parcels()
             .iter()
-            .filter(|parcel| parcel.client_reference == third["number"].as_str().unwrap())
+            .filter(|parcel| parcel.client_reference == third["external_number"].as_str().unwrap())
             .all(|parcel| parcel.deleted)
     );
     let history = t.s.get(&format!("/api/v1/orders/{}", order["id"])).await["history"].clone();
@@ -471,7 +475,7 @@ async fn packeta_pickup_point_parcel_to_delivered(db: Db) {
     let packets = t.packeta.packets();
     assert_eq!(packets.len(), 1);
     let packet = &packets[0];
-    assert_eq!(packet.number, order["number"].as_str().unwrap());
+    assert_eq!(packet.number, order["external_number"].as_str().unwrap());
     assert_eq!(packet.attribute("addressId"), Some("4321"));
     assert_eq!(packet.attribute("cod"), Some("500"));
     assert_eq!(packet.attribute("currency"), Some("CZK"));
@@ -584,7 +588,8 @@ async fn packeta_timeout_waits_for_a_person_and_never_repeats(db: Db) {
     assert_eq!(shipment["state"], "unknown_outcome");
     let error = shipment["error"].as_str().unwrap();
     assert!(
-        error.contains("cannot be asked") && error.contains(order["number"].as_str().unwrap()),
+        error.contains("cannot be asked")
+            && error.contains(order["external_number"].as_str().unwrap()),
         "{error}"
     );
     t.packeta.set_slow(Duration::ZERO);
@@ -700,7 +705,7 @@ async fn refusals_are_clear_and_create_nothing_at_the_carrier(db: Db) {
     assert_eq!(status, 201, "{second}");
     assert_eq!(
         second["reference"],
-        format!("{}-2", fine["number"].as_str().unwrap())
+        format!("{}-2", fine["external_number"].as_str().unwrap())
     );
     assert_eq!(t.gls.parcels().len(), 2);
 
@@ -824,6 +829,7 @@ async fn a_create_cut_short_by_a_crash_is_settled_and_made_once(db: Db) {
         carrier: &facts,
         default_weight_grams: 1000,
         default_services: &[],
+        cod_rounding: &Default::default(),
         choices: &Default::default(),
     })
     .unwrap();
@@ -850,7 +856,7 @@ async fn a_create_cut_short_by_a_crash_is_settled_and_made_once(db: Db) {
     assert_eq!(parcels.len(), 1, "{parcels:?}");
     assert_eq!(
         parcels[0].client_reference,
-        order["number"].as_str().unwrap()
+        order["external_number"].as_str().unwrap()
     );
     assert_eq!(
         created["tracking_numbers"],
@@ -883,4 +889,283 @@ async fn company_and_order(
         company,
         tovor_domain::OrderId(order["id"].as_i64().unwrap()),
     )
+}
+
+async fn a_create_the_egress_policy_blocks_is_not_sent_and_frees_its_reference(db: Db) {
+    let t = setup(db, "off").await;
+    // A connection whose API address the host never lets a plugin reach (the cloud
+    // metadata address): the plugin's request is refused before it leaves the host.
+    let (status, blocked) =
+        t.s.post(
+            "/api/v1/carriers",
+            json!({
+                "plugin": "gls",
+                "name": "GLS blocked",
+                "config": {
+                    "username": gls::USERNAME,
+                    "password": gls::PASSWORD,
+                    "client_number": gls::CLIENT_NUMBER.to_string(),
+                    "country": "SI",
+                    "api_base": "http://169.254.169.254/api",
+                },
+                "sender": {"name": "Trgovina d.o.o.", "street": "Dunajska cesta 5",
+                           "city": "Ljubljana", "postal_code": "1000", "country": "SI"},
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{blocked}");
+    let (_, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040111222"))
+        .await;
+    let (status, body) = t.ship(&order, json!({"carrier_id": blocked["id"]})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "not_sent", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("egress"),
+        "{body}"
+    );
+    let shipments =
+        t.s.get(&format!("/api/v1/shipments?order_id={}", order["id"]))
+            .await;
+    assert_eq!(shipments.as_array().unwrap().len(), 1, "{shipments}");
+    assert_eq!(shipments[0]["state"], "failed", "{shipments}");
+    assert_eq!(shipments[0]["not_sent"], true);
+    // Nothing waits for a look-up: the worker has nothing to settle.
+    assert_eq!(shipments[0]["next_track_at"], Value::Null);
+    // It cannot be created again under the reference it gave back.
+    let (status, body) =
+        t.s.post(
+            &format!("/api/v1/shipments/{}/resolve", shipments[0]["id"]),
+            json!({"not_created": true}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+
+    // The order is not shipped yet: the next shipment needs no `additional` and takes
+    // the plain order reference.
+    let (status, shipment) = t.ship(&order, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["reference"], order["external_number"]);
+    let parcels = t.gls.parcels();
+    assert_eq!(parcels.len(), 1);
+    assert_eq!(
+        parcels[0].client_reference,
+        order["external_number"].as_str().unwrap()
+    );
+}
+
+async fn carrier_refusals_name_the_field_as_the_host_does(db: Db) {
+    let t = setup(db, "off").await;
+    // GLS error 13 names the ZipCode only inside its text.
+    let bad_zip = AddressSpec {
+        phone: "040111222".into(),
+        ..AddressSpec::new(
+            "Ana",
+            "Novak",
+            "Slovenska cesta 12",
+            "99",
+            "Ljubljana",
+            "SI",
+        )
+    };
+    let (_, order) = t.cod_order(bad_zip).await;
+    let (status, body) = t.ship(&order, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "carrier_refused");
+    assert_eq!(body["error"]["field"], "shipping.postal_code", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ZipCode"),
+        "{body}"
+    );
+    let failed = t.shipment(&body_shipment_id(&t, &order).await).await;
+    assert_eq!(failed["error_field"], "shipping.postal_code", "{failed}");
+
+    // Packeta's fault on `email`, answered with HTTP 200.
+    t.packeta.add_pickup_point("4321", "CZ");
+    let mug = t.woo.add_simple_product("HRNEK-E", "Hrnek", "500", Some(5));
+    let jana = AddressSpec {
+        phone: "603 123 456".into(),
+        email: "jana@nowhere".into(),
+        ..AddressSpec::new("Jana", "Nováková", "Vodičkova 12", "11000", "Praha", "CZ")
+    };
+    let (_, order) = t
+        .order(
+            OrderSpec::new()
+                .guest(jana)
+                .line(mug, None, 1)
+                .currency("CZK")
+                .payment("card", "Card")
+                .paid(true),
+        )
+        .await;
+    let (status, body) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": "4321"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["code"], "carrier_refused");
+    assert_eq!(body["error"]["field"], "shipping.email", "{body}");
+    assert!(t.packeta.packets().is_empty());
+}
+
+/// The id of the order's newest shipment.
+async fn body_shipment_id(t: &Shipping, order: &Value) -> Value {
+    let shipments =
+        t.s.get(&format!("/api/v1/shipments?order_id={}", order["id"]))
+            .await;
+    shipments[0]["id"].clone()
+}
+
+async fn czech_cash_on_delivery_with_halere_is_given_or_rounded(db: Db) {
+    let t = setup(db, "off").await;
+    t.packeta.add_pickup_point("4321", "CZ");
+    // 499.50 CZK cannot be collected: Packeta takes whole crowns. The user gives the
+    // amount.
+    let (_, order) = t.czech_order("HRNEK-H1", "499.50", true).await;
+    assert_eq!(order["total"], "499.50");
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": "4321", "cod_amount": "499"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["cash_on_delivery"]["amount"], "499");
+    assert_eq!(shipment["cash_on_delivery"]["rounded_from"], Value::Null);
+    let packets = t.packeta.packets();
+    assert_eq!(packets[0].attribute("cod"), Some("499"));
+
+    // Or the connection rounds CZK to whole crowns, as Packeta requires.
+    let (status, carrier) =
+        t.s.service
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/carriers/{}", t.packeta_carrier),
+                Some(&t.s.token),
+                Some(json!({"cod_rounding": {"CZK": "1", "HUF": "5"}})),
+            )
+            .await
+            .unwrap();
+    assert_eq!(status, 200, "{carrier}");
+    assert_eq!(carrier["cod_rounding"], json!({"CZK": "1", "HUF": "5"}));
+    let (_, order) = t.czech_order("HRNEK-H2", "499.50", true).await;
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.packeta_carrier, "pickup_point": "4321"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["cash_on_delivery"]["amount"], "500");
+    assert_eq!(shipment["cash_on_delivery"]["rounded_from"], "499.50");
+    let recorded = t.shipment(&shipment["id"]).await;
+    assert_eq!(recorded["cash_on_delivery"]["amount"], "500");
+    let packets = t.packeta.packets();
+    assert_eq!(packets.len(), 2);
+    assert_eq!(packets[1].attribute("cod"), Some("500"));
+
+    // A bad step is refused, naming the field.
+    let (status, body) =
+        t.s.service
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/carriers/{}", t.packeta_carrier),
+                Some(&t.s.token),
+                Some(json!({"cod_rounding": {"CZK": "0"}})),
+            )
+            .await
+            .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["field"], "cod_rounding");
+}
+
+async fn references_carry_the_shop_order_number_when_unique(db: Db) {
+    let t = setup(db, "off").await;
+    let (_, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040111222"))
+        .await;
+    assert_ne!(order["number"], order["external_number"]);
+    // The default: the shop's number, the one the buyer saw, also as the payment
+    // reference.
+    let (status, shipment) = t.ship(&order, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["reference"], order["external_number"]);
+    assert_eq!(
+        shipment["cash_on_delivery"]["reference"],
+        order["external_number"]
+    );
+    let parcels = t.gls.parcels();
+    assert_eq!(
+        parcels[0].client_reference,
+        order["external_number"].as_str().unwrap()
+    );
+
+    // Another shop of the company has an order with the same number: it no longer
+    // tells the orders apart, so tovor's number is used.
+    let (_, second) = t.cod_order(ljubljana("Trg 1", "040111222")).await;
+    let shop = t.s.get(&format!("/api/v1/shops/{}", t.s.shop_id)).await;
+    let (status, custom) =
+        t.s.post(
+            "/api/v1/shops",
+            json!({"name": "Own shop", "warehouse_id": shop["warehouse_id"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{custom}");
+    let (status, twin) =
+        t.s.post(
+            &format!("/api/v1/shops/{}/orders", custom["id"]),
+            json!({
+                "id": "twin-1",
+                "number": second["external_number"],
+                "status": "processing",
+                "payment_status": "paid",
+                "currency": "EUR",
+                "prices_include_tax": false,
+                "created_at": "2026-11-28T09:00:00Z",
+                "modified_at": "2026-11-28T09:00:00Z",
+                "customer": {"email": "bo@example.com", "first_name": "Bo", "last_name": "Buyer"},
+                "lines": [{"sku": "TEA", "name": "Tea", "quantity": "1", "unit_price": "4.00",
+                           "tax_rate": "9.5", "tax_amount": "0.38", "total": "4.00"}],
+                "tax_total": "0.38",
+                "total": "4.38"
+            }),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{twin}");
+    let (status, shipment) = t.ship(&second, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(shipment["reference"], second["number"]);
+
+    // A connection set to tovor's numbers uses them.
+    let (status, carrier) =
+        t.s.service
+            .call(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/carriers/{}", t.gls_carrier),
+                Some(&t.s.token),
+                Some(json!({"order_reference": "tovor"})),
+            )
+            .await
+            .unwrap();
+    assert_eq!(status, 200, "{carrier}");
+    assert_eq!(carrier["order_reference"], "tovor");
+    let (status, shipment) = t
+        .ship(
+            &order,
+            json!({"carrier_id": t.gls_carrier, "additional": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shipment}");
+    assert_eq!(
+        shipment["reference"],
+        format!("{}-2", order["number"].as_str().unwrap())
+    );
 }

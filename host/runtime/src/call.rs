@@ -172,6 +172,7 @@ impl Bound {
             max_response_bytes: limits.max_response_bytes,
             deadline,
             requests_made: 0,
+            requests_sent: 0,
             failures: Vec::new(),
         };
         let limiter = CallLimiter::new(limits.memory_bytes());
@@ -198,6 +199,16 @@ impl Bound {
         operation: &'static str,
         call: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<R, ConnectorError>>,
     ) -> Result<R, CallError> {
+        self.run_then(operation, call, |value, _| value).await
+    }
+
+    /// [`Bound::run`], with `then` given the call's value and what its requests met.
+    async fn run_then<R, O>(
+        &self,
+        operation: &'static str,
+        call: impl AsyncFnOnce(&mut Store<CallState>) -> wasmtime::Result<Result<R, ConnectorError>>,
+        then: impl FnOnce(R, &Egress) -> O,
+    ) -> Result<O, CallError> {
         let slots = match self.lane {
             Lane::Background => &self.runtime.instance_slots,
             Lane::Intake => &self.runtime.intake_slots,
@@ -218,7 +229,7 @@ impl Bound {
             }),
             Ok(Err(trap)) => Err(self.classify_trap(trap, timeout, &output)),
             Ok(Ok(Err(error))) => Err(self.explain(error, &state.egress.failures)),
-            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Ok(value))) => Ok(then(value, &state.egress)),
         }
         .map_err(|error| self.redactor.redact_call_error(error));
         let elapsed_ms = started.elapsed().as_millis() as u64;
@@ -436,6 +447,50 @@ impl CarrierClient {
         })
         .await
         .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
+    }
+
+    /// [`CarrierClient::create_shipments`] with every refused shipment's error made
+    /// precise: when the host's egress policy refused this call's requests and none of
+    /// them left the host, a shipment's error is [`CallError::EgressDenied`], proof
+    /// that the carrier never heard of it. Otherwise it is the connector's error.
+    pub async fn create_shipments_checked(
+        &self,
+        requests: &[carrier_api::ShipmentRequest],
+    ) -> Result<Vec<Result<carrier_api::CreatedShipment, CallError>>, CallError> {
+        let (pre, config) = (&self.pre, &self.bound.config);
+        let plugin = self.bound.plugin_id();
+        let redactor = &self.bound.redactor;
+        self.bound
+            .run_then(
+                "create-shipments",
+                async |store| {
+                    let bindings = pre.instantiate_async(&mut *store).await?;
+                    bindings
+                        .tovor_connector_carrier_connector()
+                        .call_create_shipments(store, config, requests)
+                        .await
+                },
+                |results, egress| {
+                    let denied = egress.denied_before_sending();
+                    results
+                        .into_iter()
+                        .map(|result| {
+                            result.map_err(|error| match denied {
+                                Some((url, reason)) => CallError::EgressDenied {
+                                    plugin: plugin.clone(),
+                                    url: redactor.redact(url),
+                                    reason: redactor.redact(reason),
+                                },
+                                None => CallError::Connector {
+                                    plugin: plugin.clone(),
+                                    error: redactor.redact_connector_error(error),
+                                },
+                            })
+                        })
+                        .collect()
+                },
+            )
+            .await
     }
 
     pub async fn get_labels(

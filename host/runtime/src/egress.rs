@@ -134,7 +134,23 @@ pub(crate) struct Egress {
     pub(crate) max_response_bytes: u64,
     pub(crate) deadline: Instant,
     pub(crate) requests_made: u32,
+    /// Requests that passed the policy and were handed to the network: while it is 0,
+    /// nothing this call did can have reached anyone.
+    pub(crate) requests_sent: u32,
     pub(crate) failures: Vec<EgressFailure>,
+}
+
+impl Egress {
+    /// The first request the policy refused, when nothing of the call left the host.
+    pub(crate) fn denied_before_sending(&self) -> Option<(&str, &str)> {
+        if self.requests_sent > 0 {
+            return None;
+        }
+        self.failures.iter().find_map(|failure| match failure {
+            EgressFailure::Denied { url, reason } => Some((url.as_str(), reason.as_str())),
+            EgressFailure::Http { .. } => None,
+        })
+    }
 }
 
 impl CallState {
@@ -202,6 +218,7 @@ impl CallState {
         let builder = build_request(self.egress.clients.for_permit(&permit), &url, request)
             .map_err(HttpError::InvalidRequest)?
             .timeout(timeout);
+        self.egress.requests_sent += 1;
         let started = Instant::now();
         let outcome = execute(builder, self.egress.max_response_bytes).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;

@@ -84,17 +84,37 @@ pub fn carrier_facts(carrier: &Carrier, info: &CarrierInfo) -> CarrierFacts {
 /// How a create call that did not create the shipment ended, as far as can be known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateFailure {
-    /// The carrier refused it, or it never left the host: no parcel exists.
-    Refused(String),
+    /// The carrier (or its connector) refused it: no parcel exists. `field` is the one
+    /// the refusal names, in the host's naming.
+    Refused {
+        message: String,
+        field: Option<String>,
+    },
+    /// The host refused to send it (its egress policy, a plugin it cannot run):
+    /// nothing reached the carrier, so the shipment gives its reference back.
+    NotSent(String),
     /// The request may have reached the carrier: a parcel may exist.
     Unknown(String),
+}
+
+/// A connector's field name in the host's naming, the one the shipping rules use:
+/// connectors name the fields of the shipment request they were given, in the
+/// contract's words (`recipient.postal-code`, `cash-on-delivery.amount`); the host
+/// names the order's (`shipping.postal_code`, `cash_on_delivery.amount`).
+pub fn host_field(connector_field: &str) -> String {
+    let field = connector_field.trim().replace('-', "_");
+    match field.split_once('.') {
+        Some(("recipient", rest)) => format!("shipping.{rest}"),
+        _ if field == "recipient" => "shipping".to_owned(),
+        _ => field,
+    }
 }
 
 /// A connector's error in words for the user: the field first when one is named.
 pub fn connector_message(error: &ConnectorError) -> String {
     match error {
         ConnectorError::InvalidInput(problem) => match &problem.field {
-            Some(field) => format!("{field}: {}", problem.message),
+            Some(field) => format!("{}: {}", host_field(field), problem.message),
             None => problem.message.clone(),
         },
         ConnectorError::Auth(message) => format!("the carrier refused the credentials: {message}"),
@@ -115,7 +135,13 @@ pub fn classify_connector_error(error: &ConnectorError) -> CreateFailure {
         | ConnectorError::NotFound(_)
         | ConnectorError::Unsupported(_)
         | ConnectorError::BadSignature(_)
-        | ConnectorError::RateLimited(_) => CreateFailure::Refused(connector_message(error)),
+        | ConnectorError::RateLimited(_) => CreateFailure::Refused {
+            message: connector_message(error),
+            field: match error {
+                ConnectorError::InvalidInput(problem) => problem.field.as_deref().map(host_field),
+                _ => None,
+            },
+        },
         ConnectorError::Transient(_) | ConnectorError::Other(_) => {
             CreateFailure::Unknown(connector_message(error))
         }
@@ -132,7 +158,7 @@ pub fn classify_call_error(error: &CallError) -> CreateFailure {
         | CallError::WrongKind { .. }
         | CallError::Config { .. }
         | CallError::EgressDenied { .. }
-        | CallError::Instantiate { .. } => CreateFailure::Refused(error.to_string()),
+        | CallError::Instantiate { .. } => CreateFailure::NotSent(error.to_string()),
         CallError::Http {
             failure: HttpFailure::RequestLimit(_),
             ..
@@ -204,6 +230,7 @@ pub async fn ship_orders(
                 order_number: &order.number,
                 order: &order.content,
                 earlier_shipments: scope.order_shipment_count(order.id).await?,
+                cod_rounding: &carrier.settings.cod_rounding,
                 payment_is_cash_on_delivery: order
                     .payment_method
                     .is_some_and(|method| cod_methods.contains(&method)),
@@ -264,7 +291,7 @@ async fn send(
         .map(|shipment| convert::shipment_request(&shipment.plan))
         .collect();
     tracing::info!(carrier = %carrier.id, shipments = requests.len(), "creating shipments");
-    let result = client.create_shipments(&requests).await;
+    let result = client.create_shipments_checked(&requests).await;
     metrics::plugin_call(
         &carrier.settings.plugin_id,
         "create-shipments",
@@ -280,7 +307,7 @@ async fn send(
                             .await?;
                     }
                     Some(Err(error)) => {
-                        let failure = classify_connector_error(&error);
+                        let failure = classify_call_error(&error);
                         record_failure(state, scope, shipment, failure, lookup).await?;
                     }
                     None => {
@@ -311,8 +338,16 @@ async fn record_failure(
     lookup: bool,
 ) -> Result<(), ServiceError> {
     match failure {
-        CreateFailure::Refused(message) => {
-            scope.shipment_failed(shipment.id, &message, now()).await?;
+        CreateFailure::Refused { message, field } => {
+            scope
+                .shipment_failed(shipment.id, &message, field.as_deref(), now())
+                .await?;
+        }
+        CreateFailure::NotSent(message) => {
+            tracing::warn!(shipment = %shipment.id, %message, "shipment not sent; its reference is given back");
+            scope
+                .shipment_not_sent(shipment.id, &message, now())
+                .await?;
         }
         CreateFailure::Unknown(message) if lookup => {
             tracing::warn!(shipment = %shipment.id, %message, "create outcome unknown; will look it up");
@@ -579,10 +614,17 @@ pub async fn resolve(
                 .retry_shipment(id, &state.workers.node, lease_until, now())
                 .await?
             {
-                return Err(ServiceError::Invalid(format!(
-                    "shipment {id} is {}: only a failed shipment or one of unknown outcome is created again",
-                    shipment.state.as_str()
-                )));
+                return Err(ServiceError::Invalid(if shipment.reference_released {
+                    format!(
+                        "shipment {id} was never sent and gave its reference back: make a new \
+                         shipment for the order instead"
+                    )
+                } else {
+                    format!(
+                        "shipment {id} is {}: only a failed shipment or one of unknown outcome is created again",
+                        shipment.state.as_str()
+                    )
+                }));
             }
             let info = client.describe().await?;
             let again = scope.shipment(id).await?;
@@ -838,7 +880,10 @@ mod tests {
         ];
         for error in refused {
             assert!(
-                matches!(classify_connector_error(&error), CreateFailure::Refused(_)),
+                matches!(
+                    classify_connector_error(&error),
+                    CreateFailure::Refused { .. }
+                ),
                 "{error:?}"
             );
         }
@@ -883,13 +928,43 @@ mod tests {
                 url: "http://10.0.0.1".into(),
                 reason: "private".into(),
             },
-            plugin(ConnectorError::Unsupported("find-shipments".into())),
         ];
         for error in &never_sent {
             assert!(
-                matches!(classify_call_error(error), CreateFailure::Refused(_)),
+                matches!(classify_call_error(error), CreateFailure::NotSent(_)),
                 "{error}"
             );
+        }
+        let refused = plugin(ConnectorError::InvalidInput(FieldError {
+            field: Some("recipient.postal-code".into()),
+            message: "GLS error 13: DeliveryAddress.ZipCode is invalid.".into(),
+        }));
+        assert_eq!(
+            classify_call_error(&refused),
+            CreateFailure::Refused {
+                message: "shipping.postal_code: GLS error 13: DeliveryAddress.ZipCode is invalid."
+                    .into(),
+                field: Some("shipping.postal_code".into()),
+            }
+        );
+        assert!(matches!(
+            classify_call_error(&plugin(ConnectorError::Unsupported(
+                "find-shipments".into()
+            ))),
+            CreateFailure::Refused { .. }
+        ));
+    }
+
+    #[test]
+    fn connector_fields_are_named_as_the_host_names_them() {
+        for (connector, host) in [
+            ("recipient.postal-code", "shipping.postal_code"),
+            ("recipient.house_number", "shipping.house_number"),
+            ("cash-on-delivery.amount", "cash_on_delivery.amount"),
+            ("pickup-point", "pickup_point"),
+            ("sender.street", "sender.street"),
+        ] {
+            assert_eq!(host_field(connector), host);
         }
     }
 

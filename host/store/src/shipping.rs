@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 use tovor_domain::order::Address;
 use tovor_domain::shipping::{
-    PollPolicy, ShipmentPlan, ShipmentState, ShipmentStatus, StatusAt, current_status,
-    shipment_reference,
+    CodRounding, OrderNumbers, OrderReference, PollPolicy, ShipmentPlan, ShipmentState,
+    ShipmentStatus, StatusAt, current_status, reference_number, shipment_reference,
 };
 use tovor_domain::{CarrierId, CompanyId, OrderId, ShipmentId};
 
@@ -69,6 +69,10 @@ pub struct CarrierSettings {
     pub services: Vec<String>,
     pub default_weight_grams: u32,
     pub tell_shop: TellShop,
+    /// How cash on delivery taken from an order is rounded before it is sent.
+    pub cod_rounding: CodRounding,
+    /// Which order number shipment and payment references carry.
+    pub order_reference: OrderReference,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +88,9 @@ pub struct Shipment {
     pub order: OrderId,
     pub carrier: CarrierId,
     pub reference: String,
+    /// The host refused to send it (nothing reached the carrier), so its reference
+    /// was given back for the order's next shipment.
+    pub reference_released: bool,
     pub state: ShipmentState,
     pub plan: ShipmentPlan,
     pub carrier_shipment_id: Option<String>,
@@ -92,6 +99,8 @@ pub struct Shipment {
     pub status_at: Option<OffsetDateTime>,
     /// Why the shipment failed or its outcome is unknown.
     pub error: Option<String>,
+    /// The field the refusal names, in the host's naming (`shipping.postal_code`).
+    pub error_field: Option<String>,
     pub create_attempts: u32,
     /// Look-ups by reference made after a lost answer.
     pub lookups: u32,
@@ -153,10 +162,10 @@ pub struct ShipmentFilter {
 }
 
 const CARRIER_COLUMNS: &str = "id, name, plugin_id, config, sealed_secrets, sender, label_format, \
-     services, default_weight_grams, tell_shop";
+     services, default_weight_grams, tell_shop, cod_rounding, order_reference";
 
 const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.state, s.plan, \
-     s.carrier_shipment_id, s.tracking_numbers, s.status, s.status_at, s.error, s.create_attempts, \
+     s.carrier_shipment_id, s.tracking_numbers, s.status, s.status_at, s.error, s.error_field, s.reference_released, s.create_attempts, \
      s.lookups, s.next_step_at, s.next_track_at, s.last_tracked_at, s.track_error, s.shop_notice, \
      s.shop_notice_error, s.shop_notice_attempts, s.created_at, s.updated_at, \
      (SELECT CAST(COUNT(*) AS BIGINT) FROM shipment_labels l WHERE l.shipment_id = s.id) AS labels";
@@ -175,6 +184,9 @@ fn carrier_of(row: &sqlx::any::AnyRow) -> StoreResult<Carrier> {
             default_weight_grams: count(row, "default_weight_grams")?,
             tell_shop: TellShop::parse(&row.text("tell_shop")?)
                 .ok_or_else(|| StoreError::corrupt("tell_shop", "unknown value"))?,
+            cod_rounding: row.json("cod_rounding")?,
+            order_reference: OrderReference::parse(&row.text("order_reference")?)
+                .ok_or_else(|| StoreError::corrupt("order_reference", "unknown value"))?,
         },
     })
 }
@@ -186,19 +198,28 @@ fn count(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<u32> {
 fn shipment_of(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
     let state = row.text("state")?;
     let status = row.text("status")?;
+    let plan: ShipmentPlan = row.json("plan")?;
+    let reference_released = row.int("reference_released")? != 0;
     Ok(Shipment {
         id: ShipmentId(row.int("id")?),
         order: OrderId(row.int("order_id")?),
         carrier: CarrierId(row.int("carrier_id")?),
-        reference: row.text("reference")?,
+        // A given-back reference's column holds only a placeholder key.
+        reference: if reference_released {
+            plan.reference.clone()
+        } else {
+            row.text("reference")?
+        },
+        reference_released,
         state: ShipmentState::parse(&state).ok_or_else(|| StoreError::corrupt("state", &state))?,
-        plan: row.json("plan")?,
+        plan,
         carrier_shipment_id: row.opt_text("carrier_shipment_id")?,
         tracking_numbers: row.json("tracking_numbers")?,
         status: ShipmentStatus::parse(&status)
             .ok_or_else(|| StoreError::corrupt("status", &status))?,
         status_at: row.opt_time("status_at")?,
         error: row.opt_text("error")?,
+        error_field: row.opt_text("error_field")?,
         create_attempts: count(row, "create_attempts")?,
         lookups: count(row, "lookups")?,
         next_step_at: row.opt_time("next_step_at")?,
@@ -242,8 +263,9 @@ impl CompanyScope<'_> {
         check_carrier(settings)?;
         let row = sqlx::query(
             "INSERT INTO carriers (company_id, name, plugin_id, config, sealed_secrets, sender, \
-             label_format, services, default_weight_grams, tell_shop, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             label_format, services, default_weight_grams, tell_shop, created_at, cod_rounding, \
+             order_reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             RETURNING id",
         )
         .bind(self.cid())
         .bind(settings.name.trim())
@@ -256,6 +278,8 @@ impl CompanyScope<'_> {
         .bind(i64::from(settings.default_weight_grams))
         .bind(settings.tell_shop.as_str())
         .bind(time_text(at))
+        .bind(to_json(&settings.cod_rounding)?)
+        .bind(settings.order_reference.as_str())
         .fetch_one(self.store.writer())
         .await?;
         Ok(Carrier {
@@ -272,8 +296,8 @@ impl CompanyScope<'_> {
         check_carrier(settings)?;
         let updated = sqlx::query(
             "UPDATE carriers SET name = $3, config = $4, sealed_secrets = $5, sender = $6, \
-             label_format = $7, services = $8, default_weight_grams = $9, tell_shop = $10 \
-             WHERE company_id = $1 AND id = $2",
+             label_format = $7, services = $8, default_weight_grams = $9, tell_shop = $10, \
+             cod_rounding = $11, order_reference = $12 WHERE company_id = $1 AND id = $2",
         )
         .bind(self.cid())
         .bind(id.0)
@@ -285,6 +309,8 @@ impl CompanyScope<'_> {
         .bind(to_json(&settings.services)?)
         .bind(i64::from(settings.default_weight_grams))
         .bind(settings.tell_shop.as_str())
+        .bind(to_json(&settings.cod_rounding)?)
+        .bind(settings.order_reference.as_str())
         .execute(self.store.writer())
         .await?;
         if updated.rows_affected() == 0 {
@@ -317,10 +343,12 @@ impl CompanyScope<'_> {
             .collect()
     }
 
-    /// Shipments already made for an order, in any state.
+    /// Shipments already made for an order that hold a reference (any state but
+    /// those the host refused to send).
     pub async fn order_shipment_count(&self, order: OrderId) -> StoreResult<usize> {
         let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM shipments WHERE company_id = $1 AND order_id = $2",
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM shipments WHERE company_id = $1 \
+             AND order_id = $2 AND reference_released = 0",
         )
         .bind(self.cid())
         .bind(order.0)
@@ -331,9 +359,10 @@ impl CompanyScope<'_> {
 
     /// Records a shipment before its carrier is called, leased to `owner` until
     /// `lease_until` (when the worker takes it over as an unknown outcome). Its
-    /// reference is made here from the order number and the order's earlier
-    /// shipments, so two shipments can never share one; the plan's reference is
-    /// replaced by it. Unless `additional`, an order that already has a shipment not
+    /// reference is made here from the order number the carrier connection chose
+    /// (`order_reference`) and the order's earlier shipments that hold a reference,
+    /// so two shipments can never share one; the plan's reference and its
+    /// cash-on-delivery payment reference are replaced by it. Unless `additional`, an order that already has a shipment not
     /// failed or cancelled gets none (`Conflict`): concurrent requests for one order
     /// collide on the reference, and the one retried then sees the other. The order
     /// counts as shipped from now on: the shop can no longer overwrite its content.
@@ -369,17 +398,28 @@ impl CompanyScope<'_> {
     ) -> StoreResult<Shipment> {
         let mut tx = self.store.begin().await?;
         let row = sqlx::query(
-            "SELECT o.number, (SELECT CAST(COUNT(*) AS BIGINT) FROM shipments s \
-             WHERE s.company_id = o.company_id AND s.order_id = o.id) AS earlier, \
+            "SELECT o.number, o.external_number, (SELECT CAST(COUNT(*) AS BIGINT) FROM shipments s \
+             WHERE s.company_id = o.company_id AND s.order_id = o.id \
+             AND s.reference_released = 0) AS earlier, \
              (SELECT MIN(s.id) FROM shipments s WHERE s.company_id = o.company_id \
-             AND s.order_id = o.id AND s.state IN ('requested', 'created', 'unknown_outcome')) AS open \
+             AND s.order_id = o.id AND s.state IN ('requested', 'created', 'unknown_outcome')) AS open, \
+             (SELECT CAST(COUNT(*) AS BIGINT) FROM orders other WHERE other.company_id = o.company_id \
+             AND other.external_number = o.external_number AND other.id <> o.id) AS sharing, \
+             (SELECT c.order_reference FROM carriers c WHERE c.company_id = o.company_id \
+             AND c.id = $3) AS order_reference \
              FROM orders o WHERE o.company_id = $1 AND o.id = $2",
         )
         .bind(self.cid())
         .bind(order.0)
+        .bind(carrier.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::not_found("order", order))?;
+        let choice = row
+            .opt_text("order_reference")?
+            .ok_or_else(|| StoreError::not_found("carrier", carrier))?;
+        let choice = OrderReference::parse(&choice)
+            .ok_or_else(|| StoreError::corrupt("order_reference", &choice))?;
         if let Some(open) = row.opt_int("open")?
             && !additional
         {
@@ -389,8 +429,19 @@ impl CompanyScope<'_> {
             )));
         }
         let earlier = usize::try_from(row.int("earlier")?).unwrap_or(0);
+        let (tovor_number, shop_number) = (row.text("number")?, row.text("external_number")?);
+        let numbers = OrderNumbers {
+            tovor: &tovor_number,
+            shop: &shop_number,
+            shop_number_shared: row.int("sharing")? > 0,
+        };
+        let base = reference_number(choice, numbers)
+            .map_err(|error| StoreError::Invalid(error.to_string()))?;
         let mut plan = plan.clone();
-        plan.reference = shipment_reference(&row.text("number")?, earlier);
+        plan.reference = shipment_reference(base, earlier);
+        if let Some(cod) = &mut plan.cash_on_delivery {
+            cod.reference = base.to_owned();
+        }
         let now = time_text(at);
         let id = sqlx::query(
             "INSERT INTO shipments (company_id, order_id, carrier_id, reference, state, plan, \
@@ -590,14 +641,54 @@ impl CompanyScope<'_> {
             .await
     }
 
-    /// The carrier refused the shipment: nothing exists there.
+    /// The carrier refused the shipment: nothing exists there. `field` is the one the
+    /// refusal names, in the host's naming.
     pub async fn shipment_failed(
+        &self,
+        id: ShipmentId,
+        error: &str,
+        field: Option<&str>,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE shipments SET state = 'failed', error = $3, error_field = $4, \
+             next_step_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = $5 \
+             WHERE company_id = $1 AND id = $2 AND state IN ('requested', 'unknown_outcome')",
+        )
+        .bind(self.cid())
+        .bind(id.0)
+        .bind(error)
+        .bind(field)
+        .bind(time_text(at))
+        .execute(self.store.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// The host refused to send the shipment (its egress policy, a plugin it could not
+    /// run): it failed and nothing reached the carrier, so its reference is given back
+    /// for the order's next shipment. Its `reference` column gets a key no order
+    /// number makes; the plan keeps the reference it was planned with.
+    pub async fn shipment_not_sent(
         &self,
         id: ShipmentId,
         error: &str,
         at: OffsetDateTime,
     ) -> StoreResult<()> {
-        self.set_open_state(id, "failed", error, None, at).await
+        sqlx::query(
+            "UPDATE shipments SET state = 'failed', error = $3, error_field = NULL, \
+             reference_released = 1, reference = $4, next_step_at = NULL, lease_owner = NULL, \
+             lease_until = NULL, updated_at = $5 \
+             WHERE company_id = $1 AND id = $2 AND state = 'requested'",
+        )
+        .bind(self.cid())
+        .bind(id.0)
+        .bind(error)
+        .bind(format!("not sent: shipment {}", id.0))
+        .bind(time_text(at))
+        .execute(self.store.writer())
+        .await?;
+        Ok(())
     }
 
     async fn set_open_state(
@@ -648,7 +739,8 @@ impl CompanyScope<'_> {
     /// Takes a shipment back to `requested`, leased to `owner`, for one more create
     /// call: only when it failed, or when it is known not to exist at the carrier (the
     /// look-ups found nothing, or a person checked). Returns false when the shipment
-    /// is not in one of those states (someone else got there first).
+    /// is not in one of those states (someone else got there first), or gave its
+    /// reference back (a new shipment is made instead).
     pub async fn retry_shipment(
         &self,
         id: ShipmentId,
@@ -659,7 +751,8 @@ impl CompanyScope<'_> {
         let updated = sqlx::query(
             "UPDATE shipments SET state = 'requested', create_attempts = create_attempts + 1, \
              lookups = 0, next_step_at = $3, lease_owner = $4, lease_until = $3, updated_at = $5 \
-             WHERE company_id = $1 AND id = $2 AND state IN ('failed', 'unknown_outcome')",
+             WHERE company_id = $1 AND id = $2 AND state IN ('failed', 'unknown_outcome') \
+             AND reference_released = 0",
         )
         .bind(self.cid())
         .bind(id.0)

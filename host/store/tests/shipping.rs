@@ -12,12 +12,16 @@ use std::collections::BTreeSet;
 use support::{NOW, TestDb, line, order, tenant};
 use time::Duration;
 use tovor_domain::order::Address;
-use tovor_domain::shipping::{PollPolicy, ShipmentPlan, ShipmentState, ShipmentStatus};
+use tovor_domain::shipping::{
+    CashOnDelivery, CodRounding, OrderReference, PollPolicy, ShipmentPlan, ShipmentState,
+    ShipmentStatus,
+};
 use tovor_domain::{CarrierId, OrderId};
 use tovor_store::orders::Source;
 use tovor_store::shipping::{
     CarrierSettings, CarrierShipment, Shipment, ShipmentEvent, ShipmentWork, StoredLabel, TellShop,
 };
+use tovor_store::shops::ShopSettings;
 use tovor_store::{StoreError, StoreResult};
 
 on_both!(
@@ -26,6 +30,7 @@ on_both!(
     a_shipment_whose_process_died_is_settled_after_its_lease,
     tracking_events_are_kept_once_and_set_the_status,
     another_companys_shipment_is_not_found,
+    a_reference_never_sent_is_given_back_and_shop_numbers_are_used_when_unique,
 );
 
 fn carrier_settings(tell_shop: TellShop) -> CarrierSettings {
@@ -42,6 +47,8 @@ fn carrier_settings(tell_shop: TellShop) -> CarrierSettings {
         services: vec!["SM2".into()],
         default_weight_grams: 1500,
         tell_shop,
+        cod_rounding: CodRounding::default(),
+        order_reference: OrderReference::Tovor,
     }
 }
 
@@ -326,7 +333,12 @@ async fn a_shipment_whose_process_died_is_settled_after_its_lease(db: TestDb) {
         (ShipmentState::Requested, 2)
     );
     scope
-        .shipment_failed(shipment.id, "invalid-input: zip", NOW)
+        .shipment_failed(
+            shipment.id,
+            "invalid-input: zip",
+            Some("shipping.postal_code"),
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -440,4 +452,81 @@ async fn another_companys_shipment_is_not_found(db: TestDb) {
             .is_err()
     );
     assert!(other.shipment_label(shipment.id).await.unwrap().is_none());
+}
+
+async fn a_reference_never_sent_is_given_back_and_shop_numbers_are_used_when_unique(db: TestDb) {
+    let s = setup(&db, "A", TellShop::Created).await;
+    let scope = s.t.scope(&db.store);
+    let first = s.record(&db, "api").await.unwrap();
+    assert_eq!(first.reference, s.number);
+    scope
+        .shipment_not_sent(first.id, "egress denied", NOW)
+        .await
+        .unwrap();
+    let refused = scope.shipment(first.id).await.unwrap();
+    assert_eq!(refused.state, ShipmentState::Failed);
+    assert!(refused.reference_released);
+    assert_eq!(
+        refused.reference, s.number,
+        "the planned reference is still shown"
+    );
+    // A shipment that gave its reference back is not created again under it.
+    assert!(
+        !scope
+            .retry_shipment(first.id, "api", NOW + LEASE, NOW)
+            .await
+            .unwrap()
+    );
+    let next = s.record(&db, "api").await.unwrap();
+    assert_eq!(next.reference, s.number);
+    assert_eq!(scope.order_shipment_count(s.order).await.unwrap(), 1);
+
+    // The shop's number ("#1") once the connection asks for it, also as the payment
+    // reference; while another order of the company has it too, tovor's number.
+    let mut settings = scope.carrier(s.carrier).await.unwrap().settings;
+    settings.order_reference = OrderReference::Auto;
+    scope.update_carrier(s.carrier, &settings).await.unwrap();
+    let mut plan = plan();
+    plan.cash_on_delivery = Some(CashOnDelivery {
+        amount: "10".parse().unwrap(),
+        currency: "EUR".into(),
+        reference: "ignored".into(),
+        rounded_from: None,
+    });
+    let by_shop = scope
+        .record_shipment(s.order, s.carrier, (&plan, true), "api", NOW + LEASE, NOW)
+        .await
+        .unwrap();
+    assert_eq!(by_shop.reference, "#1-2");
+    assert_eq!(by_shop.plan.cash_on_delivery.unwrap().reference, "#1");
+    let second_shop = scope
+        .create_shop(
+            &ShopSettings::new("Second shop", "woocommerce", s.t.warehouse),
+            NOW,
+        )
+        .await
+        .unwrap();
+    scope
+        .import_order(
+            second_shop,
+            &order("1", vec![line("MUG-1", "p1", "1", "12.20")], 0),
+            Source("webhook"),
+            NOW,
+        )
+        .await
+        .unwrap();
+    let shared = scope
+        .record_shipment(s.order, s.carrier, (&plan, true), "api", NOW + LEASE, NOW)
+        .await
+        .unwrap();
+    assert_eq!(shared.reference, format!("{}-3", s.number));
+    settings.order_reference = OrderReference::Shop;
+    scope.update_carrier(s.carrier, &settings).await.unwrap();
+    let refused = scope
+        .record_shipment(s.order, s.carrier, (&plan, true), "api", NOW + LEASE, NOW)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
 }

@@ -10,7 +10,8 @@
 //!
 //! Packeta answers HTTP 200 even for faults; [`xml`] reads the `<response>` envelope
 //! and maps faults to typed errors (`IncorrectApiPasswordFault` → `auth`,
-//! `PacketAttributesFault` → `invalid-input` naming Packeta's field, unknown packets →
+//! `PacketAttributesFault` → `invalid-input` naming the request field Packeta refused
+//! (`email` → `recipient.email`), unknown packets →
 //! `not-found`). Packeta has no call that finds a packet by our `number`, so
 //! `find_shipments` stays unsupported and `lookup-by-reference` is not claimed.
 //!

@@ -137,7 +137,7 @@ impl Fault {
                     .join("; ");
                 match self.fields.first() {
                     Some((field, _)) => ConnectorError::invalid_field(
-                        field.clone(),
+                        request_field(field),
                         format!("Packeta refused the packet: {details}"),
                     ),
                     None => ConnectorError::invalid_input(format!(
@@ -155,6 +155,29 @@ impl Fault {
             _ => ConnectorError::Other(format!("Packeta answered with a fault: {summary}")),
         }
     }
+}
+
+/// The shipment request's field a Packeta packet attribute comes from, so a refusal
+/// names the field the host gave (`email` → `recipient.email`); unknown attributes
+/// keep Packeta's name.
+pub fn request_field(attribute: &str) -> String {
+    let field = match attribute {
+        "number" => "reference",
+        "name" | "surname" => "recipient.name",
+        "company" => "recipient.company",
+        "email" => "recipient.email",
+        "phone" => "recipient.phone",
+        "street" => "recipient.street",
+        "houseNumber" => "recipient.house_number",
+        "city" => "recipient.city",
+        "zip" => "recipient.postal_code",
+        "addressId" => "pickup_point",
+        "cod" => "cash_on_delivery.amount",
+        "weight" => "parcels",
+        "value" | "currency" | "note" => attribute,
+        other => other,
+    };
+    field.to_owned()
 }
 
 /// What an answer said: the result (absent for methods that return nothing), or a fault.
@@ -291,7 +314,7 @@ mod tests {
         assert_eq!(fault.fields.len(), 2);
         match fault.into_error() {
             ConnectorError::InvalidInput(error) => {
-                assert_eq!(error.field.as_deref(), Some("addressId"));
+                assert_eq!(error.field.as_deref(), Some("pickup_point"));
                 assert!(error.message.contains("Unknown pickup point"));
                 assert!(error.message.contains("weight: Required"));
             }

@@ -213,7 +213,7 @@ async fn faults_with_http_200_and_partial_batches() -> anyhow::Result<()> {
     assert!(created[0].is_ok());
     match &created[1] {
         Err(ConnectorError::InvalidInput(error)) => {
-            assert_eq!(error.field.as_deref(), Some("addressId"));
+            assert_eq!(error.field.as_deref(), Some("pickup_point"));
             assert!(error.message.contains("Unknown pickup point"), "{error:?}");
         }
         other => panic!("unexpected {other:?}"),

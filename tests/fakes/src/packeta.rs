@@ -529,6 +529,14 @@ fn validate(
     if get("email").is_none() && get("phone").is_none() {
         problem("email", "Email or phone is required.");
     }
+    if let Some(email) = get("email") {
+        let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.ends_with('.')
+        });
+        if !well_formed || email.contains(char::is_whitespace) {
+            problem("email", "Invalid email.");
+        }
+    }
     if let Some(phone) = get("phone") {
         let digits = phone.strip_prefix('+').unwrap_or(phone);
         if !(9..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -60,6 +60,32 @@ pub struct CarrierOptions {
     /// carrier created the shipment) or delivered.
     #[arg(long, value_name = "WHEN", value_parser = ["off", "created", "delivered"])]
     pub tell_shop: Option<String>,
+    /// Round cash on delivery taken from orders in CURRENCY to multiples of STEP, as
+    /// the carrier requires (CZK=1: whole crowns, HUF=5); repeat for each currency
+    /// (replaces the list on update; `none` rounds nothing).
+    #[arg(long = "cod-rounding", value_name = "CURRENCY=STEP", value_parser = cod_step)]
+    pub cod_rounding: Vec<String>,
+    /// The order number shipment and payment references carry: auto (default: the
+    /// shop's when no other order of the company has it, else tovor's), shop or tovor.
+    #[arg(long, value_name = "WHOSE", value_parser = ["auto", "shop", "tovor"])]
+    pub order_reference: Option<String>,
+}
+
+/// A `--cod-rounding` value: `CURRENCY=STEP` or `none`.
+fn cod_step(text: &str) -> Result<String, String> {
+    if text == "none" {
+        return Ok(text.to_owned());
+    }
+    match text.split_once('=') {
+        Some((currency, step))
+            if currency.trim().len() == 3 && step.trim().parse::<f64>().is_ok_and(|s| s > 0.0) =>
+        {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!(
+            "{text:?} is not CURRENCY=STEP (e.g. CZK=1, HUF=5) or none"
+        )),
+    }
 }
 
 impl CarrierOptions {
@@ -76,6 +102,23 @@ impl CarrierOptions {
         }
         if let Some(tell_shop) = &self.tell_shop {
             body.insert("tell_shop".into(), tell_shop.clone().into());
+        }
+        if !self.cod_rounding.is_empty() {
+            let steps: Map<String, Value> = self
+                .cod_rounding
+                .iter()
+                .filter_map(|entry| entry.split_once('='))
+                .map(|(currency, step)| {
+                    (
+                        currency.trim().to_ascii_uppercase(),
+                        step.trim().to_owned().into(),
+                    )
+                })
+                .collect();
+            body.insert("cod_rounding".into(), Value::Object(steps));
+        }
+        if let Some(whose) = &self.order_reference {
+            body.insert("order_reference".into(), whose.clone().into());
         }
     }
 }
@@ -348,6 +391,22 @@ fn print_carrier(carrier: &Value) {
                 .unwrap_or_default(),
         ),
         ("tell shop", cell(carrier, "tell_shop")),
+        (
+            "cod rounding",
+            carrier["cod_rounding"]
+                .as_object()
+                .map(|steps| {
+                    steps
+                        .iter()
+                        .map(|(currency, step)| {
+                            format!("{currency} to {}", step.as_str().unwrap_or_default())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+        ),
+        ("order reference", cell(carrier, "order_reference")),
     ]);
 }
 
@@ -485,6 +544,10 @@ pub struct CreateArgs {
     /// on delivery and it is unpaid), on or off.
     #[arg(long, value_name = "MODE", value_parser = ["auto", "on", "off"])]
     pub cod: Option<String>,
+    /// The amount to collect on delivery, in the order's currency (e.g. 500): collected
+    /// as given, never rounded.
+    #[arg(long, value_name = "AMOUNT")]
+    pub cod_amount: Option<String>,
     /// Deliver to this pickup point (the carrier's id) instead of the one the customer
     /// chose.
     #[arg(long, value_name = "ID", conflicts_with = "home_delivery")]
@@ -520,6 +583,9 @@ pub fn create_body(args: &CreateArgs) -> Value {
     }
     if let Some(cod) = &args.cod {
         body.insert("cash_on_delivery".into(), cod.clone().into());
+    }
+    if let Some(amount) = &args.cod_amount {
+        body.insert("cod_amount".into(), amount.trim().into());
     }
     if let Some(point) = &args.pickup_point {
         body.insert("pickup_point".into(), point.clone().into());
@@ -741,7 +807,11 @@ fn plan_line(shipment: &Value) -> String {
 fn cod_text(shipment: &Value) -> String {
     let cod = &shipment["cash_on_delivery"];
     if cod.is_object() {
-        format!("{} {}", cell(cod, "amount"), cell(cod, "currency"))
+        let text = format!("{} {}", cell(cod, "amount"), cell(cod, "currency"));
+        match cod["rounded_from"].as_str() {
+            Some(from) => format!("{text} (rounded from {from})"),
+            None => text,
+        }
     } else {
         String::new()
     }
@@ -1054,6 +1124,47 @@ mod tests {
             })
         );
         assert!(carriers(&["update", "7", "--sender", "planet=Mars"]).is_err());
+    }
+
+    #[test]
+    fn cod_amount_rounding_and_reference_choice_reach_the_api() {
+        let CarriersCommand::Update(args) = carriers(&[
+            "update",
+            "7",
+            "--cod-rounding",
+            "czk=1",
+            "--cod-rounding",
+            "HUF=5",
+            "--order-reference",
+            "tovor",
+        ])
+        .unwrap() else {
+            panic!("not update");
+        };
+        assert_eq!(
+            carrier_patch(&args, &serde_json::json!({})),
+            serde_json::json!({
+                "cod_rounding": {"CZK": "1", "HUF": "5"},
+                "order_reference": "tovor",
+            })
+        );
+        let CarriersCommand::Update(args) =
+            carriers(&["update", "7", "--cod-rounding", "none"]).unwrap()
+        else {
+            panic!("not update");
+        };
+        assert_eq!(
+            carrier_patch(&args, &serde_json::json!({})),
+            serde_json::json!({"cod_rounding": {}})
+        );
+        assert!(carriers(&["update", "7", "--cod-rounding", "CZK"]).is_err());
+        assert!(carriers(&["update", "7", "--order-reference", "buyer"]).is_err());
+        let ShipmentsCommand::Create(args) =
+            shipments(&["create", "--carrier", "2", "9", "--cod-amount", "500"]).unwrap()
+        else {
+            panic!("not create");
+        };
+        assert_eq!(create_body(&args)["cod_amount"], "500");
     }
 
     #[test]

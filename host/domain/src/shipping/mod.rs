@@ -8,6 +8,7 @@
 //! that lets a create call whose answer was lost be found again at the carrier.
 
 mod address;
+mod cod;
 mod tracking;
 
 #[cfg(test)]
@@ -17,6 +18,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub use address::{PhoneError, carrier_address, normalize_phone, split_street};
+pub use cod::{
+    CodRounding, OrderNumbers, OrderReference, ReferenceError, RoundingError, reference_number,
+};
 pub use tracking::{PollPolicy, ShipmentStatus, StatusAt, current_status};
 
 use crate::order::{Address, FieldProblem, NormalizedOrder, PaymentStatus, PickupPoint};
@@ -84,6 +88,9 @@ pub struct CashOnDelivery {
     pub currency: String,
     /// Payment reference (variable symbol): the order number.
     pub reference: String,
+    /// The amount before the carrier connection's rounding, when it rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounded_from: Option<Decimal>,
 }
 
 /// What the carrier connection says about itself (from the plugin's `describe`).
@@ -121,6 +128,9 @@ pub struct ShipmentChoices {
     pub parcel_count: Option<u32>,
     pub weight_grams: Option<u32>,
     pub cash_on_delivery: CodChoice,
+    /// The amount to collect, given by the user: collected as given, whatever the
+    /// order's payment method and open amount, and never rounded.
+    pub cod_amount: Option<Decimal>,
     /// A pickup point id replacing the one chosen at checkout.
     pub pickup_point: Option<String>,
     /// Deliver to the address even though the customer chose a pickup point.
@@ -151,6 +161,8 @@ pub struct ShipmentInput<'a> {
     pub default_weight_grams: u32,
     /// The carrier connection's default services.
     pub default_services: &'a [String],
+    /// How the carrier connection rounds cash on delivery taken from the order.
+    pub cod_rounding: &'a CodRounding,
     pub choices: &'a ShipmentChoices,
 }
 
@@ -404,15 +416,25 @@ fn cash_on_delivery(
     problems: &mut Vec<FieldProblem>,
 ) -> Option<CashOnDelivery> {
     let order = input.order;
+    let given = input.choices.cod_amount;
     let wanted = match input.choices.cash_on_delivery {
-        CodChoice::Off => false,
+        CodChoice::Off => {
+            if given.is_some() {
+                problems.push(problem(
+                    "cod_amount",
+                    "an amount to collect was given with cash on delivery off",
+                ));
+            }
+            false
+        }
         CodChoice::On => true,
         CodChoice::Auto => {
-            input.payment_is_cash_on_delivery
-                && !matches!(
-                    order.payment_status,
-                    PaymentStatus::Paid | PaymentStatus::Refunded
-                )
+            given.is_some()
+                || input.payment_is_cash_on_delivery
+                    && !matches!(
+                        order.payment_status,
+                        PaymentStatus::Paid | PaymentStatus::Refunded
+                    )
         }
     };
     if !wanted {
@@ -443,12 +465,35 @@ fn cash_on_delivery(
         ));
         return None;
     }
+    if let Some(amount) = given {
+        if amount <= Decimal::ZERO || amount.normalize().scale() > 2 {
+            problems.push(problem(
+                "cod_amount",
+                format!("the amount to collect is a positive amount with at most two decimals, not {amount}"),
+            ));
+            return None;
+        }
+        return Some(CashOnDelivery {
+            amount,
+            currency,
+            reference: input.order_number.to_owned(),
+            rounded_from: None,
+        });
+    }
     let refunded: Decimal = order.refunds.iter().map(|refund| refund.amount).sum();
-    let amount = order.total - refunded;
-    if amount <= Decimal::ZERO {
+    let open = order.total - refunded;
+    if open <= Decimal::ZERO {
         problems.push(problem(
             "cash_on_delivery",
             "nothing is left to collect: the order is refunded",
+        ));
+        return None;
+    }
+    let amount = input.cod_rounding.round(open, &currency);
+    if amount <= Decimal::ZERO {
+        problems.push(problem(
+            "cash_on_delivery",
+            format!("{open} {currency} rounds to nothing; give the amount to collect (cod_amount)"),
         ));
         return None;
     }
@@ -456,5 +501,6 @@ fn cash_on_delivery(
         amount,
         currency,
         reference: input.order_number.to_owned(),
+        rounded_from: (amount != open).then_some(open),
     })
 }

@@ -42,6 +42,7 @@ fn plan_with(
         carrier,
         default_weight_grams: 1000,
         default_services: &["SM2".to_owned()],
+        cod_rounding: &CodRounding::default(),
         choices,
     })
 }
@@ -149,6 +150,7 @@ fn an_unpaid_order_with_a_cash_on_delivery_method_collects_its_open_amount() {
             amount: d("40.00"),
             currency: "EUR".into(),
             reference: "2026-00042".into(),
+            rounded_from: None,
         })
     );
     // Not mapped to cash on delivery: nothing collected unless asked.
@@ -439,4 +441,147 @@ proptest! {
             Err(problems) => prop_assert!(refunded >= cents && fields(&problems) == ["cash_on_delivery"]),
         }
     }
+}
+
+fn rounding(steps: &[(&str, &str)]) -> CodRounding {
+    CodRounding::new(
+        steps
+            .iter()
+            .map(|(currency, step)| ((*currency).to_owned(), d(step)))
+            .collect(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn cash_on_delivery_rounds_to_the_connections_step_per_currency() {
+    let steps = rounding(&[("huf", "5"), ("CZK", "1")]);
+    for (amount, rounded) in [
+        ("1993", "1995"),
+        ("1992", "1990"),
+        ("1992.50", "1995"),
+        ("1997.49", "1995"),
+        ("2000", "2000"),
+        ("12.40", "10"),
+    ] {
+        assert_eq!(steps.round(d(amount), "HUF"), d(rounded), "{amount} HUF");
+    }
+    assert_eq!(steps.round(d("499.50"), "CZK"), d("500"));
+    assert_eq!(steps.round(d("499.49"), "czk"), d("499"));
+    // A currency without a step is sent as it is.
+    assert_eq!(steps.round(d("24.99"), "EUR"), d("24.99"));
+    for bad in [
+        ("HUF", "0"),
+        ("HUF", "-5"),
+        ("HUF", "0.001"),
+        ("FORINT", "5"),
+    ] {
+        assert!(
+            CodRounding::new([(bad.0.to_owned(), d(bad.1))].into()).is_err(),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_rounded_amount_to_collect_keeps_what_it_was_rounded_from() {
+    let mut order = cod_order();
+    order.currency = "HUF".into();
+    order.total = d("12993");
+    let steps = rounding(&[("HUF", "5")]);
+    let input = ShipmentInput {
+        order_number: "2026-00042",
+        order: &order,
+        earlier_shipments: 0,
+        payment_is_cash_on_delivery: true,
+        sender: &sender(),
+        carrier: &gls(),
+        default_weight_grams: 1000,
+        default_services: &[],
+        cod_rounding: &steps,
+        choices: &ShipmentChoices::default(),
+    };
+    let cod = plan_shipment(&input).unwrap().cash_on_delivery.unwrap();
+    assert_eq!(
+        (cod.amount, cod.rounded_from),
+        (d("12995"), Some(d("12993")))
+    );
+    // An amount the user gives is collected exactly, whatever the order says.
+    let choices = ShipmentChoices {
+        cod_amount: Some(d("12990")),
+        ..ShipmentChoices::default()
+    };
+    let mut paid = order.clone();
+    paid.payment_status = PaymentStatus::Paid;
+    let cod = plan_shipment(&ShipmentInput {
+        choices: &choices,
+        order: &paid,
+        payment_is_cash_on_delivery: false,
+        ..input
+    })
+    .unwrap()
+    .cash_on_delivery
+    .unwrap();
+    assert_eq!((cod.amount, cod.rounded_from), (d("12990"), None));
+}
+
+#[test]
+fn a_given_amount_to_collect_is_checked() {
+    let order = cod_order();
+    for (choices, field) in [
+        (
+            ShipmentChoices {
+                cod_amount: Some(d("0")),
+                ..ShipmentChoices::default()
+            },
+            "cod_amount",
+        ),
+        (
+            ShipmentChoices {
+                cod_amount: Some(d("10.005")),
+                ..ShipmentChoices::default()
+            },
+            "cod_amount",
+        ),
+        (
+            ShipmentChoices {
+                cod_amount: Some(d("10")),
+                cash_on_delivery: CodChoice::Off,
+                ..ShipmentChoices::default()
+            },
+            "cod_amount",
+        ),
+    ] {
+        let problems = plan_with(&order, &gls(), true, &choices).unwrap_err();
+        assert_eq!(fields(&problems), [field], "{choices:?}");
+    }
+}
+
+#[test]
+fn references_carry_the_shop_number_when_it_is_unique_within_the_company() {
+    let numbers = |shop, shared| OrderNumbers {
+        tovor: "2026-00042",
+        shop,
+        shop_number_shared: shared,
+    };
+    let auto = OrderReference::Auto;
+    assert_eq!(reference_number(auto, numbers("1001", false)), Ok("1001"));
+    assert_eq!(
+        reference_number(auto, numbers("1001", true)),
+        Ok("2026-00042")
+    );
+    assert_eq!(
+        reference_number(auto, numbers(" ", false)),
+        Ok("2026-00042")
+    );
+    let shop = OrderReference::Shop;
+    assert_eq!(reference_number(shop, numbers("1001", false)), Ok("1001"));
+    assert_eq!(
+        reference_number(shop, numbers("1001", true)),
+        Err(ReferenceError::ShopNumberShared("1001".into()))
+    );
+    assert_eq!(
+        reference_number(OrderReference::Tovor, numbers("1001", false)),
+        Ok("2026-00042")
+    );
 }

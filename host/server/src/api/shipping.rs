@@ -11,7 +11,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tovor_domain::order::{Address, PickupPoint};
-use tovor_domain::shipping::{CodChoice, Parcel, ShipmentChoices, ShipmentState, ShipmentStatus};
+use tovor_domain::shipping::{
+    CodChoice, CodRounding, OrderReference, Parcel, ShipmentChoices, ShipmentState, ShipmentStatus,
+};
 use tovor_domain::{CarrierId, OrderId, ShipmentId};
 use tovor_runtime::Kind;
 use tovor_store::shipping::{
@@ -49,6 +51,14 @@ pub struct CarrierInput {
     /// When the shop is told the tracking number: `off`, `created` (default) or
     /// `delivered`.
     pub tell_shop: Option<String>,
+    /// The step cash on delivery taken from an order is rounded to, per currency, as
+    /// the carrier requires (`{"CZK": "1", "HUF": "5"}`); others are sent as they are.
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub cod_rounding: Option<BTreeMap<String, Decimal>>,
+    /// Which order number shipment and payment references carry: `auto` (default:
+    /// the shop's when no other order of the company has it, else tovor's), `shop`
+    /// or `tovor`.
+    pub order_reference: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,6 +75,9 @@ pub struct CarrierView {
     pub services: Vec<String>,
     pub default_weight_grams: u32,
     pub tell_shop: String,
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub cod_rounding: BTreeMap<String, Decimal>,
+    pub order_reference: String,
 }
 
 fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
@@ -81,6 +94,8 @@ fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
         services: settings.services,
         default_weight_grams: settings.default_weight_grams,
         tell_shop: settings.tell_shop.as_str().to_owned(),
+        cod_rounding: settings.cod_rounding.0,
+        order_reference: settings.order_reference.as_str().to_owned(),
     })
 }
 
@@ -97,11 +112,24 @@ pub struct CarrierPatch {
     pub services: Option<Vec<String>>,
     pub default_weight_grams: Option<u32>,
     pub tell_shop: Option<String>,
+    /// Replaces the rounding steps (`{}` rounds nothing).
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub cod_rounding: Option<BTreeMap<String, Decimal>>,
+    pub order_reference: Option<String>,
 }
 
 fn parse_tell_shop(text: &str) -> ApiResult<TellShop> {
     TellShop::parse(text)
         .ok_or_else(|| ApiError::field("tell_shop", "must be off, created or delivered"))
+}
+
+fn parse_cod_rounding(steps: BTreeMap<String, Decimal>) -> ApiResult<CodRounding> {
+    CodRounding::new(steps).map_err(|error| ApiError::field("cod_rounding", error.to_string()))
+}
+
+fn parse_order_reference(text: &str) -> ApiResult<OrderReference> {
+    OrderReference::parse(text)
+        .ok_or_else(|| ApiError::field("order_reference", "must be auto, shop or tovor"))
 }
 
 #[utoipa::path(post, path = "/api/v1/carriers", tag = "shipping", request_body = CarrierInput,
@@ -117,6 +145,11 @@ pub async fn create_carrier(
         None => TellShop::default(),
         Some(text) => parse_tell_shop(text)?,
     };
+    let cod_rounding = parse_cod_rounding(input.cod_rounding.unwrap_or_default())?;
+    let order_reference = match input.order_reference.as_deref() {
+        None => OrderReference::default(),
+        Some(text) => parse_order_reference(text)?,
+    };
     let settings = CarrierSettings {
         name: input.name,
         plugin_id: input.plugin,
@@ -127,6 +160,8 @@ pub async fn create_carrier(
         services: input.services,
         default_weight_grams: input.default_weight_grams.unwrap_or(1000),
         tell_shop,
+        cod_rounding,
+        order_reference,
     };
     let carrier = state
         .store
@@ -206,6 +241,12 @@ pub async fn update_carrier(
     if let Some(text) = &patch.tell_shop {
         settings.tell_shop = parse_tell_shop(text)?;
     }
+    if let Some(steps) = patch.cod_rounding {
+        settings.cod_rounding = parse_cod_rounding(steps)?;
+    }
+    if let Some(text) = &patch.order_reference {
+        settings.order_reference = parse_order_reference(text)?;
+    }
     scope.update_carrier(CarrierId(id), &settings).await?;
     let carrier = scope.carrier(CarrierId(id)).await?;
     Ok(Json(carrier_view(&state, carrier)?))
@@ -237,6 +278,10 @@ pub struct ShipmentOptions {
     /// `auto` (default: collect when the order's payment method maps to cash on
     /// delivery and it is unpaid), `on` or `off`.
     pub cash_on_delivery: Option<String>,
+    /// The amount to collect on delivery (`"500"`), in the order's currency: collected
+    /// exactly as given, whatever the order's payment method, never rounded.
+    #[schema(value_type = Option<String>)]
+    pub cod_amount: Option<Decimal>,
     /// A pickup point id replacing the one the customer chose.
     pub pickup_point: Option<String>,
     /// Deliver to the address even though the customer chose a pickup point.
@@ -279,6 +324,7 @@ impl ShipmentOptions {
             parcel_count: self.parcel_count,
             weight_grams: self.weight_grams,
             cash_on_delivery,
+            cod_amount: self.cod_amount,
             pickup_point: self.pickup_point.clone(),
             home_delivery: self.home_delivery,
             services: self.services.clone(),
@@ -290,9 +336,16 @@ impl ShipmentOptions {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CashOnDeliveryView {
+    /// What the carrier collects.
     #[schema(value_type = String)]
     pub amount: Decimal,
     pub currency: String,
+    /// Payment reference (variable symbol).
+    pub reference: String,
+    /// The order's amount before the carrier connection's rounding, when it rounded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub rounded_from: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -329,6 +382,12 @@ pub struct ShipmentView {
     pub tracking_numbers: Vec<String>,
     /// Why it failed, or why its outcome is unknown and what to do.
     pub error: Option<String>,
+    /// The field a refusal names, in the same naming as the shipping rules'
+    /// (`shipping.postal_code`, `cash_on_delivery.amount`).
+    pub error_field: Option<String>,
+    /// The host refused to send it (nothing reached the carrier): its reference was
+    /// given back and the order's next shipment takes it.
+    pub not_sent: bool,
     pub parcels: usize,
     pub weight_grams: u64,
     pub cash_on_delivery: Option<CashOnDeliveryView>,
@@ -367,6 +426,8 @@ fn shipment_view(shipment: Shipment, events: Option<Vec<ShipmentEvent>>) -> Ship
         carrier_shipment_id: shipment.carrier_shipment_id,
         tracking_numbers: shipment.tracking_numbers,
         error: shipment.error,
+        error_field: shipment.error_field,
+        not_sent: shipment.reference_released,
         parcels: shipment.plan.parcels.len(),
         weight_grams: shipment
             .plan
@@ -380,6 +441,8 @@ fn shipment_view(shipment: Shipment, events: Option<Vec<ShipmentEvent>>) -> Ship
             .map(|cod| CashOnDeliveryView {
                 amount: cod.amount,
                 currency: cod.currency,
+                reference: cod.reference,
+                rounded_from: cod.rounded_from,
             }),
         pickup_point: shipment.plan.pickup_point,
         recipient: shipment.plan.recipient,
@@ -444,11 +507,22 @@ impl From<ShipError> for ApiError {
 }
 
 /// The answer for one created shipment: 201 once the carrier created it, 202 while
-/// its outcome is being settled, 422 when the carrier refused it.
+/// its outcome is being settled, 422 when the carrier refused it or the host did not
+/// send it.
 fn created_answer(shipment: Shipment) -> Response {
     match shipment.state {
+        ShipmentState::Failed if shipment.reference_released => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_sent",
+            format!(
+                "shipment {} was not sent to the carrier: {}",
+                shipment.id,
+                shipment.error.as_deref().unwrap_or("no reason given")
+            ),
+        )
+        .into_response(),
         ShipmentState::Failed => ApiError {
-            field: None,
+            field: shipment.error_field.clone(),
             ..ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "carrier_refused",
@@ -472,7 +546,7 @@ fn created_answer(shipment: Shipment) -> Response {
     responses((status = 201, description = "created by the carrier", body = ShipmentView),
         (status = 202, description = "the carrier's answer was lost; being settled", body = ShipmentView),
         (status = 409, description = "the order already has a shipment (ask for an additional one)", body = ErrorBody),
-        (status = 422, description = "refused by the shipping rules or the carrier", body = ErrorBody)))]
+        (status = 422, description = "refused by the shipping rules (`rule_refused`) or the carrier (`carrier_refused`), or not sent by the host (`not_sent`, e.g. its egress policy)", body = ErrorBody)))]
 pub async fn create_shipment(
     State(state): State<Arc<AppState>>,
     company: Company,
