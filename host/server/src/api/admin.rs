@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -12,6 +11,7 @@ use utoipa::ToSchema;
 
 use super::auth::{Admin, Caller};
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,7 +32,7 @@ pub struct CreatedCompany {
 pub async fn create_company(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    Json(body): Json<NewCompany>,
+    ApiJson(body): ApiJson<NewCompany>,
 ) -> ApiResult<(StatusCode, Json<CreatedCompany>)> {
     let name = body.name.trim();
     if name.is_empty() {
@@ -130,11 +130,9 @@ pub struct NewPlugin {
 pub async fn add_plugin(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    body: Bytes,
+    ApiJson(body): ApiJson<NewPlugin>,
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
     use base64::Engine;
-    let body: NewPlugin = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::bad_request(format!("not a plugin: {error}")))?;
     let wasm = base64::engine::general_purpose::STANDARD
         .decode(body.wasm_base64.trim())
         .map_err(|_| ApiError::field("wasm_base64", "not base64"))?;
@@ -160,7 +158,7 @@ pub async fn add_plugin(
 pub async fn reload_plugin(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginView>> {
     match state.runtime.reload(&id).await {
         Ok(plugin) => {

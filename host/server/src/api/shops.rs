@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, JsonBytes, limit, parse_json};
 use crate::connectors::sends_webhooks;
 use crate::error::ServiceError;
 use crate::ingest::{Ingested, ingest};
@@ -38,7 +39,8 @@ pub struct ShopInput {
     pub name: String,
     /// The fields the plugin's manifest declares; secret ones are sealed at rest and
     /// never returned.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::config_values")]
+    #[schema(value_type = Object)]
     pub config: BTreeMap<String, String>,
     pub warehouse_id: i64,
     /// Whether a changed order in the shop may update an imported one.
@@ -64,6 +66,8 @@ pub struct ShopInput {
 #[serde(deny_unknown_fields)]
 pub struct ShopPatch {
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::extract::optional_config_values")]
+    #[schema(value_type = Option<Object>)]
     pub config: Option<BTreeMap<String, String>>,
     pub warehouse_id: Option<i64>,
     pub update_existing: Option<bool>,
@@ -257,7 +261,7 @@ async fn load_view(state: &AppState, company: Company, id: ShopId) -> ApiResult<
 pub async fn create_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<ShopInput>,
+    ApiJson(input): ApiJson<ShopInput>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     let plugin_id = input.plugin.unwrap_or_default().trim().to_owned();
     let (config, sealed_secrets) =
@@ -314,7 +318,7 @@ pub async fn list_shops(
 pub async fn get_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ShopView>> {
     Ok(Json(load_view(&state, company, ShopId(id)).await?))
 }
@@ -326,8 +330,8 @@ pub async fn get_shop(
 pub async fn update_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(patch): Json<ShopPatch>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ShopPatch>,
 ) -> ApiResult<Json<ShopView>> {
     let scope = state.store.company(company.0);
     let shop = scope.shop(ShopId(id)).await?;
@@ -388,10 +392,10 @@ pub struct SyncRequest {
 pub async fn sync_now(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: Option<Json<SyncRequest>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<SyncRequest>>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
-    let since = body.and_then(|Json(body)| body.since);
+    let since = body.and_then(|ApiJson(body)| body.since);
     state
         .store
         .company(company.0)
@@ -419,8 +423,8 @@ pub struct HistoryRequest {
 pub async fn import_history(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(body): Json<HistoryRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<HistoryRequest>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     state
         .store
@@ -454,16 +458,23 @@ pub struct ImportResult {
 pub async fn push_order(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: axum::body::Bytes,
+    ApiPath(id): ApiPath<i64>,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let shop = state.store.company(company.0).shop(ShopId(id)).await?;
-    let order: NormalizedOrder = serde_json::from_slice(&body).map_err(|error| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_order",
-            format!("not a normalized order: {error}"),
-        )
+    // Syntax and control characters are the request's form (400); a body that is JSON
+    // but not a normalized order is refused like an order that breaks the rules.
+    let order: NormalizedOrder = parse_json(&body).map_err(|error| {
+        if error.code == "bad_request" && error.field.is_some() {
+            ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_order",
+                message: format!("not a normalized order: {}", error.message),
+                ..error
+            }
+        } else {
+            error
+        }
     })?;
     let ingested = ingest(&state, company.0, &shop, &order, "api").await?;
     Ok(match ingested {
@@ -528,7 +539,7 @@ pub struct UnmappedMethod {
 pub async fn payment_methods(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PaymentMethods>> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -571,8 +582,8 @@ pub struct PaymentMappingInput {
 pub async fn map_payment_method(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, code)): Path<(i64, String)>,
-    Json(body): Json<PaymentMappingInput>,
+    ApiPath((id, code)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<PaymentMappingInput>,
 ) -> ApiResult<StatusCode> {
     state
         .store
@@ -600,8 +611,8 @@ pub struct StatusMappingInput {
 pub async fn map_status(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, raw)): Path<(i64, String)>,
-    Json(body): Json<StatusMappingInput>,
+    ApiPath((id, raw)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<StatusMappingInput>,
 ) -> ApiResult<StatusCode> {
     let status: HostStatus = parse_setting("status", &body.status)?;
     state
@@ -626,8 +637,8 @@ pub struct PushStateQuery {
 pub async fn push_states(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Query(query): Query<PushStateQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<PushStateQuery>,
 ) -> ApiResult<Json<Vec<PushState>>> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -650,7 +661,7 @@ pub struct Resync {
 pub async fn resync_stock(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<Resync>)> {
     let queued = state
         .store
@@ -685,7 +696,7 @@ pub struct LinkProductsView {
 pub async fn link_products(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<LinkProductsView>> {
     let shop = state.store.company(company.0).shop(ShopId(id)).await?;
     let report = crate::linking::link_products(&state, company.0, &shop).await?;
@@ -754,8 +765,8 @@ fn delivery_view(delivery: Delivery) -> DeliveryView {
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Query(query): Query<DeliveryQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
     let filter = match query.state.as_deref() {
         None => None,
@@ -773,7 +784,7 @@ pub async fn deliveries(
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
     let list = scope
-        .deliveries(ShopId(id), filter, query.limit.unwrap_or(50).min(500))
+        .deliveries(ShopId(id), filter, limit(query.limit, 50, 500)?)
         .await?;
     Ok(Json(list.into_iter().map(delivery_view).collect()))
 }
@@ -785,7 +796,7 @@ pub async fn deliveries(
 pub async fn retry_delivery(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, delivery)): Path<(i64, i64)>,
+    ApiPath((id, delivery)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
