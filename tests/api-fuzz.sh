@@ -7,6 +7,7 @@
 #
 #   tests/api-fuzz.sh                  # from the workspace root
 #   TOVOR_FUZZ_EXAMPLES=50 tests/api-fuzz.sh
+#   TOVOR_BIN=target/debug/tovor tests/api-fuzz.sh   # skip the build
 #
 # Needs python3 with pip (schemathesis is installed when missing) and cargo.
 set -euo pipefail
@@ -18,8 +19,12 @@ if ! command -v schemathesis >/dev/null 2>&1; then
     python3 -m pip install --quiet 'schemathesis>=4,<5'
 fi
 
-cargo build --quiet -p tovor
-tovor="${CARGO_TARGET_DIR:-target}/debug/tovor"
+# The test build's features (the whole workspace), so this reuses `cargo test`'s build
+# instead of compiling wasmtime again with another feature set.
+if [ -z "${TOVOR_BIN:-}" ]; then
+    cargo test --workspace --no-run --quiet
+fi
+tovor="${TOVOR_BIN:-${CARGO_TARGET_DIR:-target}/debug/tovor}"
 
 data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

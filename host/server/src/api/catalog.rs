@@ -162,6 +162,7 @@ pub async fn create_item(
 pub struct Page {
     /// Continue after this item code / customer id.
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

@@ -106,6 +106,7 @@ impl utoipa::Modify for CommonErrors {
                 if authorized {
                     statuses.push(("401", "no valid bearer token"));
                     statuses.push(("403", "the admin token on a company route, or a company's token on an operator route"));
+                    statuses.push(("404", "no such record (or another company's)"));
                 }
                 if has_body {
                     statuses.push((

@@ -30,6 +30,7 @@ pub struct OrderQuery {
     pub shop_number: Option<String>,
     /// Orders with a smaller id than this (paging, newest first).
     pub before: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

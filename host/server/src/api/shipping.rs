@@ -555,6 +555,7 @@ pub struct ShipmentQuery {
     pub state: Option<String>,
     /// A normalized tracking status (`in_transit`, `delivered`, ...).
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

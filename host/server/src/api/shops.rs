@@ -723,6 +723,7 @@ pub async fn link_products(
 pub struct DeliveryQuery {
     /// `pending`, `done`, `failed` or `malformed`.
     pub state: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
