@@ -18,6 +18,7 @@
 //! - [`shipping`]: shipments planned from orders (addresses, parcels, cash on
 //!   delivery, references) and the normalized tracking statuses.
 
+pub mod decimal;
 pub mod document;
 pub mod ids;
 pub mod import;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +29,7 @@ use tovor_store::Store;
 use tovor_store::inbox::{DeliveryState, NewDelivery};
 
 use crate::api::error::ApiError;
+use crate::api::extract::ApiPath;
 use crate::connectors::{IntakeShop, shop_client_in};
 use crate::convert;
 use crate::metrics;
@@ -207,10 +208,26 @@ impl UnknownKeyLimiter {
     }
 }
 
-/// `POST /hooks/{key}`.
+/// A shop platform's webhook delivery. Register the shop's `webhook_url` (this route
+/// with the shop's key) in the platform. The body and headers are the platform's own:
+/// WooCommerce posts the order JSON signed in `X-WC-Webhook-Signature` (and first a
+/// form-encoded `webhook_id=N` ping), Shopify posts the order JSON signed in
+/// `X-Shopify-Hmac-Sha256` with `X-Shopify-Event-Id`, other connectors as their manifest
+/// says. The shop's connector checks the signature; a verified delivery is stored
+/// before the 200.
+#[utoipa::path(post, path = "/hooks/{key}", tag = "webhooks", security(()),
+    params(("key" = String, Path, description = "the shop's webhook key, from its `webhook_url`")),
+    request_body(description = "the platform's delivery, as it sends it",
+        content((Object = "application/json"), (String = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, description = "stored (`ok`), kept for inspection when signed but unreadable, a ping answered as the platform expects, or ignored", content_type = "text/plain", body = String),
+        (status = 401, description = "the signature does not match (`bad_signature`)", body = crate::api::error::ErrorBody),
+        (status = 404, description = "no shop has this key, or the shop is a custom platform", body = crate::api::error::ErrorBody),
+        (status = 429, description = "too many deliveries to unknown keys from this address (`rate_limited`, with `Retry-After`)", body = crate::api::error::ErrorBody),
+        (status = 503, description = "the delivery could not be verified or stored now; the platform should send it again", body = crate::api::error::ErrorBody)))]
 pub async fn receive(
     State(state): State<Arc<AppState>>,
-    Path(key): Path<String>,
+    ApiPath(key): ApiPath<String>,
     method: Method,
     RawQuery(query): RawQuery,
     extensions: Extensions,

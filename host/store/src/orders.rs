@@ -468,15 +468,30 @@ impl CompanyScope<'_> {
         before: Option<OrderId>,
         limit: u32,
     ) -> StoreResult<Vec<OrderSummary>> {
+        self.orders_with_shop_number(shop, None, before, limit)
+            .await
+    }
+
+    /// Like [`Self::orders`], narrowed to the orders the shop knows by `shop_number`:
+    /// the number its customer saw, or the platform's id of the order.
+    pub async fn orders_with_shop_number(
+        &self,
+        shop: Option<ShopId>,
+        shop_number: Option<&str>,
+        before: Option<OrderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderSummary>> {
         sqlx::query(
             "SELECT id, number, shop_id, external_id, external_number, status, currency, total, \
              shop_created_at FROM orders WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
+             AND ($5 = '' OR external_number = $5 OR external_id = $5) \
              ORDER BY id DESC LIMIT $4",
         )
         .bind(self.cid())
         .bind(shop.map_or(0, |shop| shop.0))
         .bind(before.map_or(i64::MAX, |order| order.0))
         .bind(i64::from(limit))
+        .bind(shop_number.unwrap_or_default())
         .fetch_all(self.store.reader())
         .await?
         .iter()

@@ -78,15 +78,16 @@ pub struct NormalizedOrder {
     #[serde(default)]
     pub coupons: Vec<String>,
     /// Sum of the line discounts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub discount_total: Decimal,
     /// Sum of the shipping charges, excluding tax.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub shipping_total: Decimal,
     /// All tax of the order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub tax_total: Decimal,
     /// What the customer pays, tax included.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub total: Decimal,
     /// Refunds the shop has recorded.
     #[serde(default)]
@@ -271,20 +272,26 @@ pub struct LineItem {
     #[serde(default)]
     pub variation_id: Option<String>,
     /// Ordered quantity; positive.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub quantity: Decimal,
     /// Price of one unit before the line discount; excluding tax unless the order's
     /// `prices_include_tax` is set.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub unit_price: Decimal,
     /// Discount on the whole line, same tax basis as `unit_price`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub discount: Decimal,
     /// Tax rate in percent (`"22"`), when the shop says it.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::decimal::optional_number_or_string"
+    )]
     pub tax_rate: Option<Decimal>,
     /// Tax of the whole line.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub tax_amount: Decimal,
     /// Line total after discount, excluding tax.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub total: Decimal,
 }
 
@@ -310,12 +317,16 @@ pub struct ChargeLine {
     #[serde(default)]
     pub title: String,
     /// Amount excluding tax.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub amount: Decimal,
     /// Tax rate in percent, when the shop says it.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::decimal::optional_number_or_string"
+    )]
     pub tax_rate: Option<Decimal>,
     /// Tax on the amount.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
     pub tax_amount: Decimal,
 }
 
@@ -335,6 +346,7 @@ pub struct Refund {
     #[serde(default)]
     pub platform_id: Option<String>,
     /// Amount refunded.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub amount: Decimal,
     /// Why.
     #[serde(default)]

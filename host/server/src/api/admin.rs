@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -13,6 +12,7 @@ use utoipa::ToSchema;
 
 use super::auth::{Admin, Caller};
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,7 +33,7 @@ pub struct CreatedCompany {
 pub async fn create_company(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    Json(body): Json<NewCompany>,
+    ApiJson(body): ApiJson<NewCompany>,
 ) -> ApiResult<(StatusCode, Json<CreatedCompany>)> {
     let name = body.name.trim();
     if name.is_empty() {
@@ -147,7 +147,7 @@ async fn token_owner(state: &AppState, caller: Caller, company: i64) -> ApiResul
 pub async fn list_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<TokenView>>> {
     let company = token_owner(&state, caller, id).await?;
     let tokens = state.store.api_tokens(company).await?;
@@ -163,8 +163,8 @@ pub async fn list_tokens(
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(body): Json<NewToken>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let company = token_owner(&state, caller, id).await?;
     let name = body.name.trim();
@@ -198,7 +198,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path((id, token_id)): Path<(i64, i64)>,
+    ApiPath((id, token_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<TokenView>> {
     let company = token_owner(&state, caller, id).await?;
     let token = state
@@ -288,11 +288,9 @@ pub struct NewPlugin {
 pub async fn add_plugin(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    body: Bytes,
+    ApiJson(body): ApiJson<NewPlugin>,
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
     use base64::Engine;
-    let body: NewPlugin = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::bad_request(format!("not a plugin: {error}")))?;
     let wasm = base64::engine::general_purpose::STANDARD
         .decode(body.wasm_base64.trim())
         .map_err(|_| ApiError::field("wasm_base64", "not base64"))?;
@@ -318,7 +316,7 @@ pub async fn add_plugin(
 pub async fn reload_plugin(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PluginView>> {
     match state.runtime.reload(&id).await {
         Ok(plugin) => {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,7 +39,7 @@ pub struct WarehouseView {
 pub async fn create_warehouse(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<WarehouseInput>,
+    ApiJson(input): ApiJson<WarehouseInput>,
 ) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
     let name = input.name.trim();
     if name.is_empty() {
@@ -93,10 +94,12 @@ pub struct ItemInputBody {
     pub name: String,
     #[serde(default = "default_unit")]
     pub unit: String,
-    #[schema(value_type = String)]
+    #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
+    #[schema(value_type = super::extract::DecimalInput)]
     pub vat_rate: Decimal,
     /// Net unit price.
-    #[schema(value_type = String)]
+    #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
+    #[schema(value_type = super::extract::DecimalInput)]
     pub price: Decimal,
     pub barcode: Option<String>,
 }
@@ -136,7 +139,7 @@ fn item_view(item: Item) -> ItemView {
 pub async fn create_item(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<ItemInputBody>,
+    ApiJson(input): ApiJson<ItemInputBody>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     let scope = state.store.company(company.0);
     let id = scope
@@ -159,6 +162,7 @@ pub async fn create_item(
 pub struct Page {
     /// Continue after this item code / customer id.
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -168,15 +172,12 @@ pub struct Page {
 pub async fn list_items(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Json<Vec<ItemView>>> {
     let items = state
         .store
         .company(company.0)
-        .items(
-            page.after.as_deref(),
-            page.limit.unwrap_or(100).clamp(1, 1000),
-        )
+        .items(page.after.as_deref(), limit(page.limit, 100, 1000)?)
         .await?;
     Ok(Json(items.into_iter().map(item_view).collect()))
 }
@@ -198,8 +199,8 @@ pub struct ItemLinkInput {
 pub async fn link_item(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(input): Json<ItemLinkInput>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ItemLinkInput>,
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope
@@ -247,7 +248,7 @@ fn customer_view(customer: Customer) -> CustomerView {
 pub async fn list_customers(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Query(page): Query<Page>,
+    ApiQuery(page): ApiQuery<Page>,
 ) -> ApiResult<Json<Vec<CustomerView>>> {
     let after = page
         .after
@@ -258,9 +259,25 @@ pub async fn list_customers(
     let customers = state
         .store
         .company(company.0)
-        .customers(after, page.limit.unwrap_or(100).clamp(1, 1000))
+        .customers(after, limit(page.limit, 100, 1000)?)
         .await?;
     Ok(Json(customers.into_iter().map(customer_view).collect()))
+}
+
+/// A customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "catalog", params(("id" = i64, Path)),
+    responses((status = 200, body = CustomerView), (status = 404, body = ErrorBody)))]
+pub async fn get_customer(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<CustomerView>> {
+    let customer = state
+        .store
+        .company(company.0)
+        .customer(CustomerId(id))
+        .await?;
+    Ok(Json(customer_view(customer)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -287,7 +304,7 @@ pub struct PaymentMethodView {
 pub async fn create_payment_method(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<PaymentMethodInput>,
+    ApiJson(input): ApiJson<PaymentMethodInput>,
 ) -> ApiResult<(StatusCode, Json<PaymentMethodView>)> {
     let id = state
         .store
@@ -366,7 +383,7 @@ pub struct StockView {
 pub async fn stock(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Query(query): Query<StockQuery>,
+    ApiQuery(query): ApiQuery<StockQuery>,
 ) -> ApiResult<Json<Vec<StockView>>> {
     let scope = state.store.company(company.0);
     let items: Vec<Item> = match (query.item_id, query.sku.as_deref()) {
@@ -404,13 +421,23 @@ pub struct ReceiptInput {
     pub lines: Vec<ReceiptLine>,
     pub note: Option<String>,
     /// `receipt` (default) or `adjustment` (a count correction, either sign).
-    pub kind: Option<String>,
+    #[serde(default)]
+    pub kind: ReceiptKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptKind {
+    #[default]
+    Receipt,
+    Adjustment,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReceiptLine {
     pub sku: String,
-    #[schema(value_type = String)]
+    #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
+    #[schema(value_type = super::extract::DecimalInput)]
     pub quantity: Decimal,
 }
 
@@ -420,12 +447,11 @@ pub struct ReceiptLine {
 pub async fn receive_stock(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<ReceiptInput>,
+    ApiJson(input): ApiJson<ReceiptInput>,
 ) -> ApiResult<(StatusCode, Json<Vec<StockView>>)> {
-    let kind = match input.kind.as_deref() {
-        None | Some("receipt") => ManualMovement::Receipt,
-        Some("adjustment") => ManualMovement::Adjustment,
-        Some(_) => return Err(ApiError::field("kind", "must be receipt or adjustment")),
+    let kind = match input.kind {
+        ReceiptKind::Receipt => ManualMovement::Receipt,
+        ReceiptKind::Adjustment => ManualMovement::Adjustment,
     };
     if input.lines.is_empty() {
         return Err(ApiError::field("lines", "at least one line"));

@@ -1,4 +1,6 @@
-//! API errors: `{"error": {"code", "message", "field"?}}` with the right status.
+//! API errors: `{"error": {"code", "message", "field"?, "request_id"?}}` with the right
+//! status. A 500's message stays in the log (under the request's id); the client gets
+//! only the id to quote, never the database's or a library's text.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -29,9 +31,13 @@ pub struct ErrorDetail {
     /// `not_found`, `conflict`, `rule_refused`, `payload_too_large`, `unavailable`, ...
     pub code: String,
     pub message: String,
-    /// The offending field, when one is to blame.
+    /// The offending field, when one is to blame: a path into the body
+    /// (`lines[0].quantity`), or the name of a path or query parameter.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The request's id (also in the `x-request-id` header and in the service's log).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ApiError {
@@ -74,21 +80,58 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
     }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            message,
+        )
+    }
+
+    /// The body of this error as the client sees it (also used inside batch answers).
+    pub fn detail(self) -> ErrorDetail {
+        let request_id = super::request_id::current();
+        let message = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            // What failed inside (a database message, a file path) is the operator's
+            // business: it is in the log under this id.
+            tracing::error!(code = self.code, message = %self.message, "request failed");
+            match &request_id {
+                Some(id) => {
+                    format!("internal error; the service's log has it under request id {id}")
+                }
+                None => "internal error".to_owned(),
+            }
+        } else {
+            if self.status.is_server_error() {
+                tracing::error!(code = self.code, message = %self.message, "request failed");
+            }
+            self.message
+        };
+        ErrorDetail {
+            code: self.code.to_owned(),
+            message,
+            field: self.field,
+            request_id,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(code = self.code, message = %self.message, "request failed");
-        }
+        let status = self.status;
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.to_owned(),
-                message: self.message,
-                field: self.field,
-            },
+            error: self.detail(),
         };
-        (self.status, Json(body)).into_response()
+        (status, Json(body)).into_response()
     }
 }
 

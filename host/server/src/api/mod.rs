@@ -4,7 +4,9 @@ pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod error;
+pub mod extract;
 pub mod orders;
+pub mod request_id;
 pub mod shipping;
 pub mod shops;
 
@@ -28,7 +30,7 @@ use crate::state::AppState;
         admin::create_company, admin::list_companies, admin::list_tokens, admin::create_token,
         admin::revoke_token, admin::list_plugins, admin::add_plugin, admin::reload_plugin,
         catalog::create_warehouse, catalog::list_warehouses, catalog::create_item, catalog::list_items,
-        catalog::link_item, catalog::list_customers, catalog::create_payment_method,
+        catalog::link_item, catalog::list_customers, catalog::get_customer, catalog::create_payment_method,
         catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
         shops::create_shop, shops::list_shops, shops::get_shop, shops::update_shop, shops::sync_now,
         shops::import_history, shops::push_order, shops::payment_methods, shops::map_payment_method,
@@ -43,8 +45,9 @@ use crate::state::AppState;
         shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
         shipping::get_shipment, shipping::get_label, shipping::print_labels, shipping::track_now,
         shipping::cancel_shipment, shipping::resolve_shipment,
+        openapi, healthz, metrics, crate::intake::receive,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -61,10 +64,83 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Answers every operation can give besides its own: the body, path and query
+/// refusals, the token refusals, and a 500 that carries only a request id. Declared
+/// once here so a new handler gets them without repeating them.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let authorized = path.starts_with("/api/v1/") && path != "/api/v1/openapi.json";
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let has_body = operation.request_body.is_some();
+                let has_params = operation
+                    .parameters
+                    .as_ref()
+                    .is_some_and(|parameters| !parameters.is_empty());
+                let mut statuses: Vec<(&str, &str)> = Vec::new();
+                if has_body || has_params {
+                    statuses.push((
+                        "400",
+                        "a field, path or query parameter is not valid (`field` names it)",
+                    ));
+                }
+                if authorized {
+                    statuses.push(("401", "no valid bearer token"));
+                    statuses.push(("403", "the admin token on a company route, or a company's token on an operator route"));
+                    statuses.push(("404", "no such record (or another company's)"));
+                }
+                if has_body {
+                    statuses.push((
+                        "413",
+                        "the body is larger than the service accepts (`payload_too_large`)",
+                    ));
+                    statuses.push(("415", "the body is not sent as application/json"));
+                }
+                statuses.push(("500", "an internal failure: the answer carries only the request id, the log has the rest"));
+                for (status, description) in statuses {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                }
+            }
+        }
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service", security(()),
+    responses((status = 200, description = "the OpenAPI 3 document", content_type = "application/json", body = Object)))]
 async fn openapi() -> impl IntoResponse {
     Json(ApiDoc::openapi())
 }
 
+/// Whether the service can reach its database.
+#[utoipa::path(get, path = "/healthz", tag = "service", security(()),
+    responses((status = 200, description = "the database answers", content_type = "text/plain", body = String),
+        (status = 503, description = "the database does not answer", content_type = "text/plain", body = String)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     match state.store.pending_deliveries().await {
         Ok(_) => (StatusCode::OK, "ok"),
@@ -75,6 +151,10 @@ async fn healthz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
+/// Prometheus metrics: webhooks by outcome, imports by decision and source, plugin
+/// calls and failures, stock pushes, inbox and push queue depths.
+#[utoipa::path(get, path = "/metrics", tag = "service", security(()),
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain; version=0.0.4", body = String)))]
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     state.metrics.run_upkeep();
     (
@@ -117,6 +197,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/items/{id}/links", post(catalog::link_item))
         .route("/customers", get(catalog::list_customers))
+        .route("/customers/{id}", get(catalog::get_customer))
         .route(
             "/payment-methods",
             get(catalog::list_payment_methods).post(catalog::create_payment_method),
@@ -190,5 +271,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/hooks/{key}", post(crate::intake::receive))
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(request_id::layer))
         .with_state(state)
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -24,8 +25,12 @@ pub struct OrderQuery {
     pub shop_id: Option<i64>,
     /// Host status: `new`, `processing`, `on_hold`, `completed`, `cancelled`, `refunded`.
     pub status: Option<String>,
+    /// Only the orders the shop knows by this number: the number its customer saw
+    /// (`external_number`, e.g. `1042`) or the platform's id of the order (`external_id`).
+    pub shop_number: Option<String>,
     /// Orders with a smaller id than this (paging, newest first).
     pub before: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -66,7 +71,7 @@ fn summary_view(order: OrderSummary) -> OrderSummaryView {
 pub async fn list_orders(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Query(query): Query<OrderQuery>,
+    ApiQuery(query): ApiQuery<OrderQuery>,
 ) -> ApiResult<Json<Vec<OrderSummaryView>>> {
     let status: Option<HostStatus> = query
         .status
@@ -78,14 +83,19 @@ pub async fn list_orders(
                 })
         })
         .transpose()?;
-    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let limit = limit(query.limit, 50, 500)?;
     let scope = state.store.company(company.0);
     let mut before = query.before.map(OrderId);
     let mut found = Vec::new();
     // The status filter is applied here; keep reading pages until the page is full.
     loop {
         let page = scope
-            .orders(query.shop_id.map(ShopId), before, limit)
+            .orders_with_shop_number(
+                query.shop_id.map(ShopId),
+                query.shop_number.as_deref(),
+                before,
+                limit,
+            )
             .await?;
         let exhausted = page.len() < limit as usize;
         before = page.last().map(|order| order.id);
@@ -251,7 +261,7 @@ fn order_view(order: Order, documents: Vec<Document>, history: Vec<HistoryEntry>
 pub async fn get_order(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<OrderView>> {
     let scope = state.store.company(company.0);
     let order = scope.order(OrderId(id)).await?;
@@ -271,7 +281,8 @@ pub struct DocumentRequest {
 pub struct LineQuantity {
     /// The order line's position.
     pub position: u32,
-    #[schema(value_type = String)]
+    #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
+    #[schema(value_type = super::extract::DecimalInput)]
     pub quantity: Decimal,
 }
 
@@ -313,15 +324,15 @@ async fn issue(
 pub async fn create_invoice(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: Option<Json<DocumentRequest>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<DocumentRequest>>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
     issue(
         &state,
         company,
         id,
         DocumentKind::Invoice,
-        body.map(|Json(body)| body),
+        body.map(|ApiJson(body)| body),
     )
     .await
 }
@@ -333,15 +344,15 @@ pub async fn create_invoice(
 pub async fn create_delivery_note(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: Option<Json<DocumentRequest>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<DocumentRequest>>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
     issue(
         &state,
         company,
         id,
         DocumentKind::DeliveryNote,
-        body.map(|Json(body)| body),
+        body.map(|ApiJson(body)| body),
     )
     .await
 }
@@ -352,7 +363,7 @@ pub async fn create_delivery_note(
 pub async fn get_document(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<DocumentView>> {
     let document = state
         .store
@@ -369,7 +380,7 @@ pub async fn get_document(
 pub async fn cancel_document(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
     let reversal = state
         .store

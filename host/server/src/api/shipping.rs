@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
@@ -23,6 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
 use super::shops::{checked_config, opened_secrets, patched_config};
 use crate::shipping::{self, Resolution, ShipError};
 use crate::state::AppState;
@@ -35,7 +36,8 @@ pub struct CarrierInput {
     pub plugin: String,
     pub name: String,
     /// The fields the plugin's manifest declares; secret ones are sealed at rest.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::config_values")]
+    #[schema(value_type = Object)]
     pub config: BTreeMap<String, String>,
     /// Sender address: name, company, street, house_number, city, postal_code,
     /// country (ISO alpha-2), phone, email.
@@ -105,6 +107,8 @@ fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
 #[serde(deny_unknown_fields)]
 pub struct CarrierPatch {
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::extract::optional_config_values")]
+    #[schema(value_type = Option<Object>)]
     pub config: Option<BTreeMap<String, String>>,
     #[schema(value_type = Option<Object>)]
     pub sender: Option<Address>,
@@ -137,7 +141,7 @@ fn parse_order_reference(text: &str) -> ApiResult<OrderReference> {
 pub async fn create_carrier(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<CarrierInput>,
+    ApiJson(input): ApiJson<CarrierInput>,
 ) -> ApiResult<(StatusCode, Json<CarrierView>)> {
     let (config, sealed_secrets) =
         checked_config(&state, &input.plugin, Kind::Carrier, &input.config)?;
@@ -190,7 +194,7 @@ pub async fn list_carriers(
 pub async fn get_carrier(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<CarrierView>> {
     let carrier = state
         .store
@@ -206,8 +210,8 @@ pub async fn get_carrier(
 pub async fn update_carrier(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(patch): Json<CarrierPatch>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<CarrierPatch>,
 ) -> ApiResult<Json<CarrierView>> {
     let scope = state.store.company(company.0);
     let carrier = scope.carrier(CarrierId(id)).await?;
@@ -280,7 +284,11 @@ pub struct ShipmentOptions {
     pub cash_on_delivery: Option<String>,
     /// The amount to collect on delivery (`"500"`), in the order's currency: collected
     /// exactly as given, whatever the order's payment method, never rounded.
-    #[schema(value_type = Option<String>)]
+    #[serde(
+        default,
+        deserialize_with = "tovor_domain::decimal::optional_number_or_string"
+    )]
+    #[schema(value_type = Option<super::extract::DecimalInput>)]
     pub cod_amount: Option<Decimal>,
     /// A pickup point id replacing the one the customer chose.
     pub pickup_point: Option<String>,
@@ -550,8 +558,8 @@ fn created_answer(shipment: Shipment) -> Response {
 pub async fn create_shipment(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(input): Json<ShipmentOptions>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ShipmentOptions>,
 ) -> ApiResult<Response> {
     if input.order_ids.is_some() {
         return Err(ApiError::field(
@@ -583,7 +591,7 @@ pub struct BatchResult {
 pub async fn create_shipments(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<ShipmentOptions>,
+    ApiJson(input): ApiJson<ShipmentOptions>,
 ) -> ApiResult<Json<Vec<BatchResult>>> {
     let order_ids = input.order_ids.clone().unwrap_or_default();
     if order_ids.is_empty() || order_ids.len() > 500 {
@@ -610,11 +618,7 @@ pub async fn create_shipments(
                 BatchResult {
                     order_id: *order_id,
                     shipment: None,
-                    error: Some(super::error::ErrorDetail {
-                        code: error.code.to_owned(),
-                        message: error.message,
-                        field: error.field,
-                    }),
+                    error: Some(error.detail()),
                 }
             }
         })
@@ -629,6 +633,7 @@ pub struct ShipmentQuery {
     pub state: Option<String>,
     /// A normalized tracking status (`in_transit`, `delivered`, ...).
     pub status: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -637,7 +642,7 @@ pub struct ShipmentQuery {
 pub async fn list_shipments(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Query(query): Query<ShipmentQuery>,
+    ApiQuery(query): ApiQuery<ShipmentQuery>,
 ) -> ApiResult<Json<Vec<ShipmentView>>> {
     let filter = ShipmentFilter {
         order: query.order_id.map(OrderId),
@@ -656,7 +661,7 @@ pub async fn list_shipments(
                     .ok_or_else(|| ApiError::field("status", "unknown status"))
             })
             .transpose()?,
-        limit: query.limit,
+        limit: Some(limit(query.limit, 100, 1000)?),
     };
     let shipments = state.store.company(company.0).shipments(&filter).await?;
     Ok(Json(
@@ -672,7 +677,7 @@ pub async fn list_shipments(
 pub async fn get_shipment(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ShipmentView>> {
     Ok(Json(detail(&state, company, ShipmentId(id)).await?))
 }
@@ -703,7 +708,7 @@ fn document(content_type: String, data: Vec<u8>, name: &str) -> Response {
 pub async fn get_label(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Response> {
     let label = shipping::label(&state, company.0, ShipmentId(id)).await?;
     Ok(document(
@@ -726,7 +731,7 @@ pub struct LabelBatch {
 pub async fn print_labels(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(batch): Json<LabelBatch>,
+    ApiJson(batch): ApiJson<LabelBatch>,
 ) -> ApiResult<Response> {
     if batch.shipment_ids.is_empty() || batch.shipment_ids.len() > 2000 {
         return Err(ApiError::field("shipment_ids", "give 1 to 2000 shipments"));
@@ -746,7 +751,7 @@ pub async fn print_labels(
 pub async fn track_now(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ShipmentView>> {
     let scope = state.store.company(company.0);
     let shipment = scope.shipment(ShipmentId(id)).await?;
@@ -770,7 +775,7 @@ pub async fn track_now(
 pub async fn cancel_shipment(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ShipmentView>> {
     shipping::cancel(&state, company.0, ShipmentId(id)).await?;
     Ok(Json(detail(&state, company, ShipmentId(id)).await?))
@@ -795,8 +800,8 @@ pub struct ResolveInput {
 pub async fn resolve_shipment(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(input): Json<ResolveInput>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ResolveInput>,
 ) -> ApiResult<Json<ShipmentView>> {
     let resolution = match (input.carrier_shipment_id, input.not_created) {
         (Some(shipment_id), false) => {

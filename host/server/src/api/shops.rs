@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, JsonBytes, limit, parse_json};
 use crate::connectors::sends_webhooks;
 use crate::error::ServiceError;
 use crate::ingest::{Ingested, ingest};
@@ -39,7 +40,8 @@ pub struct ShopInput {
     pub name: String,
     /// The fields the plugin's manifest declares; secret ones are sealed at rest and
     /// never returned.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::extract::config_values")]
+    #[schema(value_type = Object)]
     pub config: BTreeMap<String, String>,
     pub warehouse_id: i64,
     /// Whether a changed order in the shop may update an imported one.
@@ -65,6 +67,8 @@ pub struct ShopInput {
 #[serde(deny_unknown_fields)]
 pub struct ShopPatch {
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::extract::optional_config_values")]
+    #[schema(value_type = Option<Object>)]
     pub config: Option<BTreeMap<String, String>>,
     pub warehouse_id: Option<i64>,
     pub update_existing: Option<bool>,
@@ -258,7 +262,7 @@ async fn load_view(state: &AppState, company: Company, id: ShopId) -> ApiResult<
 pub async fn create_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Json(input): Json<ShopInput>,
+    ApiJson(input): ApiJson<ShopInput>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     let plugin_id = input.plugin.unwrap_or_default().trim().to_owned();
     let (config, sealed_secrets) =
@@ -315,7 +319,7 @@ pub async fn list_shops(
 pub async fn get_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ShopView>> {
     Ok(Json(load_view(&state, company, ShopId(id)).await?))
 }
@@ -327,8 +331,8 @@ pub async fn get_shop(
 pub async fn update_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(patch): Json<ShopPatch>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ShopPatch>,
 ) -> ApiResult<Json<ShopView>> {
     let scope = state.store.company(company.0);
     let shop = scope.shop(ShopId(id)).await?;
@@ -389,10 +393,10 @@ pub struct SyncRequest {
 pub async fn sync_now(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: Option<Json<SyncRequest>>,
+    ApiPath(id): ApiPath<i64>,
+    body: Option<ApiJson<SyncRequest>>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
-    let since = body.and_then(|Json(body)| body.since);
+    let since = body.and_then(|ApiJson(body)| body.since);
     state
         .store
         .company(company.0)
@@ -420,8 +424,8 @@ pub struct HistoryRequest {
 pub async fn import_history(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Json(body): Json<HistoryRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<HistoryRequest>,
 ) -> ApiResult<(StatusCode, Json<ShopView>)> {
     state
         .store
@@ -455,16 +459,23 @@ pub struct ImportResult {
 pub async fn push_order(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    body: axum::body::Bytes,
+    ApiPath(id): ApiPath<i64>,
+    JsonBytes(body): JsonBytes,
 ) -> ApiResult<(StatusCode, Json<ImportResult>)> {
     let shop = state.store.company(company.0).shop(ShopId(id)).await?;
-    let order: NormalizedOrder = serde_json::from_slice(&body).map_err(|error| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_order",
-            format!("not a normalized order: {error}"),
-        )
+    // Syntax and control characters are the request's form (400); a body that is JSON
+    // but not a normalized order is refused like an order that breaks the rules.
+    let order: NormalizedOrder = parse_json(&body).map_err(|error| {
+        if error.code == "bad_request" && error.field.is_some() {
+            ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid_order",
+                message: format!("not a normalized order: {}", error.message),
+                ..error
+            }
+        } else {
+            error
+        }
     })?;
     let ingested = ingest(&state, company.0, &shop, &order, "api").await?;
     Ok(match ingested {
@@ -529,7 +540,7 @@ pub struct UnmappedMethod {
 pub async fn payment_methods(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PaymentMethods>> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -572,8 +583,8 @@ pub struct PaymentMappingInput {
 pub async fn map_payment_method(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, code)): Path<(i64, String)>,
-    Json(body): Json<PaymentMappingInput>,
+    ApiPath((id, code)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<PaymentMappingInput>,
 ) -> ApiResult<StatusCode> {
     state
         .store
@@ -601,8 +612,8 @@ pub struct StatusMappingInput {
 pub async fn map_status(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, raw)): Path<(i64, String)>,
-    Json(body): Json<StatusMappingInput>,
+    ApiPath((id, raw)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<StatusMappingInput>,
 ) -> ApiResult<StatusCode> {
     let status: HostStatus = parse_setting("status", &body.status)?;
     state
@@ -627,8 +638,8 @@ pub struct PushStateQuery {
 pub async fn push_states(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Query(query): Query<PushStateQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<PushStateQuery>,
 ) -> ApiResult<Json<Vec<PushState>>> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -651,7 +662,7 @@ pub struct Resync {
 pub async fn resync_stock(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<(StatusCode, Json<Resync>)> {
     let queued = state
         .store
@@ -686,7 +697,7 @@ pub struct LinkProductsView {
 pub async fn link_products(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<LinkProductsView>> {
     let shop = state.store.company(company.0).shop(ShopId(id)).await?;
     let report = crate::linking::link_products(&state, company.0, &shop).await?;
@@ -713,6 +724,7 @@ pub async fn link_products(
 pub struct DeliveryQuery {
     /// `pending`, `done`, `failed` or `malformed`.
     pub state: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -760,8 +772,8 @@ fn delivery_view(delivery: Delivery) -> DeliveryView {
 pub async fn deliveries(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Query(query): Query<DeliveryQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<DeliveryQuery>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
     let filter = match query.state.as_deref() {
         None => None,
@@ -779,7 +791,7 @@ pub async fn deliveries(
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
     let list = scope
-        .deliveries(ShopId(id), filter, query.limit.unwrap_or(50).min(500))
+        .deliveries(ShopId(id), filter, limit(query.limit, 50, 500)?)
         .await?;
     Ok(Json(list.into_iter().map(delivery_view).collect()))
 }
@@ -791,7 +803,7 @@ pub async fn deliveries(
 pub async fn retry_delivery(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, delivery)): Path<(i64, i64)>,
+    ApiPath((id, delivery)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -851,8 +863,8 @@ fn problem_view(problem: SyncProblem) -> ProblemView {
 pub async fn problems(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path(id): Path<i64>,
-    Query(query): Query<ProblemQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<ProblemQuery>,
 ) -> ApiResult<Json<Vec<ProblemView>>> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -870,7 +882,7 @@ pub async fn problems(
 pub async fn dismiss_problem(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, order)): Path<(i64, String)>,
+    ApiPath((id, order)): ApiPath<(i64, String)>,
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
@@ -887,7 +899,7 @@ pub async fn dismiss_problem(
 pub async fn retry_problem(
     State(state): State<Arc<AppState>>,
     company: Company,
-    Path((id, order)): Path<(i64, String)>,
+    ApiPath((id, order)): ApiPath<(i64, String)>,
 ) -> ApiResult<StatusCode> {
     let scope = state.store.company(company.0);
     scope.shop(ShopId(id)).await?;
