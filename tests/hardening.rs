@@ -20,6 +20,7 @@ tovor_tests::on_both_databases!(
     webhook_answers_do_not_wait_for_hung_carrier_calls,
     unknown_webhook_keys_cost_no_query_and_are_rate_limited,
     a_platform_quoting_the_token_back_leaks_it_nowhere,
+    an_order_with_control_characters_imports_the_same_on_both_databases,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -372,5 +373,62 @@ async fn a_platform_quoting_the_token_back_leaks_it_nowhere(db: Db) {
     assert!(
         String::from_utf8_lossy(&log.lock().unwrap()).contains("invalid API token ***"),
         "the refusal is not in the log"
+    );
+}
+
+/// A platform's order with U+0000 and an escape code in its texts (PostgreSQL cannot
+/// store U+0000 at all) is imported, with those characters removed and line breaks kept.
+async fn an_order_with_control_characters_imports_the_same_on_both_databases(db: Db) {
+    let service = TestService::start(db).await.unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let shop = Minishop::start().await.unwrap();
+    let (_, webhook_url) = service
+        .minishop_shop(&token, &shop, json!({}))
+        .await
+        .unwrap();
+    let mut order = minishop::order(
+        3,
+        "buyer@example.test",
+        &[("MUG-1", 1, "9.90")],
+        "2026-11-28T10:00:00Z",
+    );
+    order["items"][0]["name"] = json!("Mug\u{0} blue");
+    order["shipping_address"]["name"] = json!("Ana\u{1b}[31m Novak");
+    order["note"] = json!("ring twice\nthen wait\u{0}");
+    shop.put_order(order.clone());
+    let status = service
+        .deliver(
+            &webhook_url,
+            "order.created",
+            "d-nul",
+            &order,
+            WEBHOOK_SECRET,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let imported = service
+        .eventually(WAIT, || async {
+            let list = call(&service, Method::GET, "/api/v1/orders", &token, None).await;
+            list.as_array().and_then(|orders| orders.first()).cloned()
+        })
+        .await
+        .expect("the order was not imported");
+    let order = call(
+        &service,
+        Method::GET,
+        &format!("/api/v1/orders/{}", imported["id"]),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(order["lines"][0]["name"], "Mug blue", "{order}");
+    assert_eq!(
+        order["content"]["shipping"]["name"], "Ana[31m Novak",
+        "{order}"
+    );
+    assert_eq!(
+        order["content"]["customer_note"], "ring twice\nthen wait",
+        "{order}"
     );
 }

@@ -44,7 +44,15 @@ pub fn timestamp_text(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// The connector's order in the host's types, with characters no text column can hold
+/// taken out (see [`domain::NormalizedOrder::strip_unstorable_text`]).
 pub fn order(order: &wit::Order) -> Result<domain::NormalizedOrder, ConvertError> {
+    let mut converted = exact_order(order)?;
+    converted.strip_unstorable_text();
+    Ok(converted)
+}
+
+fn exact_order(order: &wit::Order) -> Result<domain::NormalizedOrder, ConvertError> {
     Ok(domain::NormalizedOrder {
         id: order.id.clone(),
         number: order.number.clone(),

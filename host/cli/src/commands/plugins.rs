@@ -24,6 +24,13 @@ pub enum PluginsCommand {
         #[arg(long)]
         remote: bool,
     },
+    /// One plugin a running tovor has loaded, with the config fields a shop or carrier
+    /// connection fills in (every plugin also takes `api_base`, the platform's API address
+    /// for sandboxes, self-hosted platforms and tests).
+    Show {
+        /// The plugin's id.
+        id: String,
+    },
     /// Validate one plugin folder the way the host would load it, and call `describe`.
     Check {
         /// A plugin folder (plugin.toml + plugin.wasm).
@@ -53,6 +60,15 @@ pub async fn run(api: &ApiOptions, command: PluginsCommand) -> anyhow::Result<()
         PluginsCommand::List { remote: true, .. } => {
             let list = api.client()?.get(&["plugins"], &[]).await?;
             show(api, &list, print_remote_list)
+        }
+        PluginsCommand::Show { id } => {
+            let list = api.client()?.get(&["plugins"], &[]).await?;
+            let plugin = items(&list["plugins"])
+                .iter()
+                .find(|plugin| plugin["id"].as_str() == Some(id.as_str()))
+                .cloned()
+                .with_context(|| format!("the running tovor has no plugin {id:?}"))?;
+            show(api, &plugin, print_plugin)
         }
         PluginsCommand::Check { dir } => check(dir).await,
         PluginsCommand::Add { dir } => {
@@ -103,6 +119,40 @@ fn upload_body(dir: &Path) -> anyhow::Result<Value> {
         "manifest": manifest,
         "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm),
     }))
+}
+
+fn print_plugin(plugin: &Value) {
+    outln!(
+        "{} {} ({} connector, contract {}): {}",
+        cell(plugin, "id"),
+        cell(plugin, "version"),
+        cell(plugin, "kind"),
+        cell(plugin, "contract"),
+        cell(plugin, "name")
+    );
+    outln!("capabilities: {}", cell(plugin, "capabilities"));
+    let mut table = Table::new(&["CONFIG FIELD", "TYPE", "REQUIRED", "SECRET", "LABEL / HELP"]);
+    for field in items(&plugin["config"]) {
+        let yes_no = |key: &str| {
+            if field[key] == Value::Bool(true) {
+                "yes"
+            } else {
+                ""
+            }
+        };
+        let mut label = cell(field, "label");
+        if let Some(help) = field["help"].as_str() {
+            label = format!("{label}: {help}");
+        }
+        table.row(vec![
+            cell(field, "name"),
+            cell(field, "type"),
+            yes_no("required").to_owned(),
+            yes_no("secret").to_owned(),
+            label,
+        ]);
+    }
+    table.print_or("no config fields");
 }
 
 fn print_remote_list(list: &Value) {

@@ -11,9 +11,12 @@
 //! [`StoredOrderState`] (what the host remembers about an imported order).
 
 mod hash;
+mod scrub;
 mod stored;
 mod timestamp;
 mod validate;
+
+pub use scrub::{is_unstorable, strip_unstorable};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

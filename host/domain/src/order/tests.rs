@@ -39,11 +39,16 @@ fn minimal_json_fills_defaults() {
 }
 
 #[test]
-fn json_refuses_float_amounts_bad_times_and_missing_tax_basis() {
+fn json_reads_numbers_exactly_and_refuses_bad_amounts_times_and_missing_tax_basis() {
     let good = serde_json::to_value(order()).unwrap();
-    let mut float_total = good.clone();
-    float_total["total"] = serde_json::json!(43.26);
-    assert!(serde_json::from_value::<NormalizedOrder>(float_total).is_err());
+    // A JSON number is read through its shortest decimal form: exactly 43.26.
+    let mut number_total = good.clone();
+    number_total["total"] = serde_json::json!(43.26);
+    let parsed = serde_json::from_value::<NormalizedOrder>(number_total).unwrap();
+    assert_eq!(parsed.total, Decimal::new(4326, 2));
+    let mut word_total = good.clone();
+    word_total["total"] = serde_json::json!("forty");
+    assert!(serde_json::from_value::<NormalizedOrder>(word_total).is_err());
     let mut bad_time = good.clone();
     bad_time["modified_at"] = serde_json::json!("yesterday");
     let error = serde_json::from_value::<NormalizedOrder>(bad_time).unwrap_err();

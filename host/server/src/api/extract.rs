@@ -17,6 +17,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tovor_domain::order::is_unstorable;
 
 use super::error::ApiError;
 
@@ -165,17 +166,15 @@ fn field_of(path: &str, message: &str) -> Option<String> {
 }
 
 /// Whether a text can be kept: no control characters but tab, line feed and carriage
-/// return.
+/// return (the rule orders from connectors are scrubbed by, too).
 pub fn acceptable_text(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    !text.contains(is_unstorable)
 }
 
 fn control_error(field: &str, text: &str) -> ApiError {
     let found = text
         .chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        .find(|c| is_unstorable(*c))
         .map(|c| format!("U+{:04X}", u32::from(c)))
         .unwrap_or_default();
     ApiError {
