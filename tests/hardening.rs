@@ -432,3 +432,26 @@ async fn an_order_with_control_characters_imports_the_same_on_both_databases(db:
         "{order}"
     );
 }
+
+/// The OpenAPI document covers what clients call outside `/api/v1` too: the webhook
+/// intake with every answer it gives, health and metrics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_documents_the_webhook_health_and_metrics_routes() {
+    let service = TestService::start(Db::Sqlite).await.unwrap();
+    let (status, document) = service
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    let paths = &document["paths"];
+    for path in ["/hooks/{key}", "/healthz", "/metrics"] {
+        assert!(paths.get(path).is_some(), "{path} is not documented");
+    }
+    let hook_answers = &paths["/hooks/{key}"]["post"]["responses"];
+    for status in ["200", "401", "404", "413", "429", "503"] {
+        assert!(
+            hook_answers.get(status).is_some(),
+            "POST /hooks/{{key}} does not document {status}: {hook_answers}"
+        );
+    }
+}

@@ -324,15 +324,14 @@ async fn two_nodes_on_one_postgresql_never_share_a_name_and_a_restart_keeps_to_i
 
 /// `tovor ARGS` against a running service; its standard output.
 fn cli(args: &[&str]) -> Output {
-    let output = Command::new(BIN)
+    Command::new(BIN)
         .args(args)
         .env_remove("TOVOR_TOKEN")
         .env_remove("TOVOR_URL")
         .env_remove("TOVOR_DATA_DIR")
         .env_remove("TOVOR_ADMIN_TOKEN")
         .output()
-        .unwrap();
-    output
+        .unwrap()
 }
 
 fn cli_json(args: &[&str]) -> Value {
