@@ -19,6 +19,7 @@ tovor_tests::on_both_databases!(
     a_database_failure_answers_only_the_request_id,
     decimals_and_config_values_may_be_json_numbers,
     customers_by_id_and_orders_by_the_shops_number,
+    the_openapi_document_says_what_the_routes_take,
 );
 
 /// What one request answered: status, `x-request-id`, content type, JSON body.
@@ -623,4 +624,90 @@ async fn customers_by_id_and_orders_by_the_shops_number(db: Db) {
     .await
     .refused(404, "not_found", None);
     service.stop().await;
+}
+
+async fn the_openapi_document_says_what_the_routes_take(db: Db) {
+    let service = TestService::start(db).await.unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let document = send(
+        &service,
+        Method::GET,
+        "/api/v1/openapi.json",
+        None,
+        None,
+        None,
+    )
+    .await
+    .body;
+
+    // Listing filters are query parameters, left out rather than null, with their bounds
+    // and fixed words.
+    let parameters = &document["paths"]["/api/v1/orders"]["get"]["parameters"];
+    let parameter = |name: &str| {
+        parameters
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|parameter| parameter["name"] == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"))
+            .clone()
+    };
+    let limit = parameter("limit");
+    assert_eq!(limit["in"], "query");
+    assert_eq!(limit["required"], json!(false), "{limit}");
+    assert_eq!(limit["schema"]["type"], "integer");
+    assert_eq!(limit["schema"]["minimum"], 1);
+    assert_eq!(limit["schema"]["maximum"], 500);
+    let statuses = parameter("status")["schema"]["enum"].clone();
+    assert!(
+        statuses.as_array().unwrap().contains(&json!("on_hold")),
+        "{statuses}"
+    );
+
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["WarehouseInput"]["properties"]["name"]["minLength"],
+        1
+    );
+    assert_eq!(
+        schemas["WarehouseInput"]["additionalProperties"],
+        json!(false)
+    );
+    assert_eq!(
+        schemas["LabelBatch"]["properties"]["shipment_ids"]["minItems"],
+        1
+    );
+    let tell_shop = &schemas["CarrierInput"]["properties"]["tell_shop"]["enum"];
+    assert_eq!(tell_shop, &json!(["off", "created", "delivered", null]));
+    // The order's own shipment route takes no order ids.
+    let own = &document["paths"]["/api/v1/orders/{id}/shipments"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    assert_eq!(own, "#/components/schemas/OrderShipmentOptions");
+    assert!(schemas["OrderShipmentOptions"]["properties"]["order_ids"].is_null());
+    // No text may carry a control character, which the document says.
+    let pattern = schemas["ItemLinkInput"]["properties"]["product_id"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(pattern.contains("\\u0000-\\u0008"), "{pattern}");
+
+    // An unknown field is refused (it was silently dropped before), naming it.
+    json(
+        &service,
+        Method::POST,
+        "/api/v1/warehouses",
+        &token,
+        r#"{"name": "Main", "adress": "Street 1"}"#,
+    )
+    .await
+    .refused(400, "bad_request", Some("adress"));
+    // A JSON null where the body is optional is the same as no body.
+    let answer = json(
+        &service,
+        Method::POST,
+        "/api/v1/orders/999999/invoices",
+        &token,
+        "null",
+    )
+    .await;
+    answer.refused(404, "not_found", None);
 }

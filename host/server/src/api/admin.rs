@@ -16,7 +16,9 @@ use super::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCompany {
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
 }
 
@@ -109,8 +111,10 @@ impl From<tovor_store::companies::ApiToken> for TokenView {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for ("shop sync", "accounting export").
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
 }
 
@@ -274,6 +278,7 @@ pub async fn list_plugins(State(state): State<Arc<AppState>>, _caller: Caller) -
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewPlugin {
     /// The plugin's `plugin.toml`.
     pub manifest: String,

@@ -20,9 +20,12 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WarehouseInput {
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
     /// Short code; derived from the name when omitted.
+    #[schema(schema_with = super::schema::name_or_null)]
     pub code: Option<String>,
 }
 
@@ -88,9 +91,12 @@ pub async fn list_warehouses(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ItemInputBody {
     /// The item's code; the SKU shops know it by.
+    #[schema(schema_with = super::schema::name)]
     pub code: String,
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
     #[serde(default = "default_unit")]
     pub unit: String,
@@ -159,6 +165,7 @@ pub async fn create_item(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     /// Continue after this item code / customer id.
     pub after: Option<String>,
@@ -183,6 +190,7 @@ pub async fn list_items(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ItemLinkInput {
     pub shop_id: i64,
     /// The platform's product id.
@@ -281,8 +289,11 @@ pub async fn get_customer(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PaymentMethodInput {
+    #[schema(schema_with = super::schema::name)]
     pub code: String,
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
     /// Shipments of orders paid this way collect the amount.
     #[serde(default)]
@@ -357,6 +368,7 @@ impl StockView {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StockQuery {
     pub warehouse_id: Option<i64>,
     pub item_id: Option<i64>,
@@ -416,8 +428,10 @@ pub async fn stock(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptInput {
     pub warehouse_id: i64,
+    #[schema(min_items = 1)]
     pub lines: Vec<ReceiptLine>,
     pub note: Option<String>,
     /// `receipt` (default) or `adjustment` (a count correction, either sign).
@@ -434,7 +448,9 @@ pub enum ReceiptKind {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReceiptLine {
+    #[schema(schema_with = super::schema::name)]
     pub sku: String,
     #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
     #[schema(value_type = super::extract::DecimalInput)]

@@ -95,7 +95,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// An optional body: none at all (no Content-Type, or an empty body) is `None`.
+/// An optional body: none at all (no Content-Type, or an empty body) and JSON `null`
+/// are `None`.
 impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
@@ -115,7 +116,7 @@ impl<T: DeserializeOwned, S: Send + Sync> OptionalFromRequest<S> for ApiJson<T> 
                 "a body needs Content-Type: application/json"
             }));
         }
-        parse_json(&body).map(|value| Some(Self(value)))
+        parse_json::<Option<T>>(&body).map(|value| value.map(Self))
     }
 }
 
@@ -383,11 +384,19 @@ pub fn config_values<'de, D: serde::Deserializer<'de>>(
         .collect())
 }
 
-/// `#[serde(default, deserialize_with = "optional_config_values")]`.
+/// `#[serde(default, deserialize_with = "optional_config_values")]`: `null` is the
+/// same as leaving the field out.
 pub fn optional_config_values<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<std::collections::BTreeMap<String, String>>, D::Error> {
-    config_values(deserializer).map(Some)
+    let values: Option<std::collections::BTreeMap<String, ConfigText>> =
+        serde::Deserialize::deserialize(deserializer)?;
+    Ok(values.map(|values| {
+        values
+            .into_iter()
+            .map(|(name, ConfigText(value))| (name, value))
+            .collect()
+    }))
 }
 
 #[cfg(test)]

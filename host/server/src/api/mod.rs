@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod orders;
 pub mod request_id;
+pub mod schema;
 pub mod shipping;
 pub mod shops;
 
@@ -134,7 +135,7 @@ impl utoipa::Modify for CommonErrors {
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "service", security(()),
     responses((status = 200, description = "the OpenAPI 3 document", content_type = "application/json", body = Object)))]
 async fn openapi() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+    Json(schema::document(&ApiDoc::openapi()))
 }
 
 /// Whether the service can reach its database.

@@ -21,9 +21,11 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     pub shop_id: Option<i64>,
     /// Host status: `new`, `processing`, `on_hold`, `completed`, `cancelled`, `refunded`.
+    #[param(schema_with = super::schema::host_status)]
     pub status: Option<String>,
     /// Only the orders the shop knows by this number: the number its customer saw
     /// (`external_number`, e.g. `1042`) or the platform's id of the order (`external_id`).
@@ -273,11 +275,13 @@ pub async fn get_order(
 /// Which order lines (by position, 0-based) and how much of each; all that is left
 /// when omitted.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DocumentRequest {
     pub lines: Option<Vec<LineQuantity>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LineQuantity {
     /// The order line's position.
     pub position: u32,

@@ -33,7 +33,9 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierInput {
+    #[schema(schema_with = super::schema::name)]
     pub plugin: String,
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
     /// The fields the plugin's manifest declares; secret ones are sealed at rest.
     #[serde(default, deserialize_with = "super::extract::config_values")]
@@ -52,6 +54,7 @@ pub struct CarrierInput {
     pub default_weight_grams: Option<u32>,
     /// When the shop is told the tracking number: `off`, `created` (default) or
     /// `delivered`.
+    #[schema(schema_with = super::schema::tell_shop_or_null)]
     pub tell_shop: Option<String>,
     /// The step cash on delivery taken from an order is rounded to, per currency, as
     /// the carrier requires (`{"CZK": "1", "HUF": "5"}`); others are sent as they are.
@@ -60,6 +63,7 @@ pub struct CarrierInput {
     /// Which order number shipment and payment references carry: `auto` (default:
     /// the shop's when no other order of the company has it, else tovor's), `shop`
     /// or `tovor`.
+    #[schema(schema_with = super::schema::order_reference_or_null)]
     pub order_reference: Option<String>,
 }
 
@@ -106,6 +110,7 @@ fn carrier_view(state: &AppState, carrier: Carrier) -> ApiResult<CarrierView> {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierPatch {
+    #[schema(schema_with = super::schema::name_or_null)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::extract::optional_config_values")]
     #[schema(value_type = Option<Object>)]
@@ -115,10 +120,12 @@ pub struct CarrierPatch {
     pub label_format: Option<String>,
     pub services: Option<Vec<String>>,
     pub default_weight_grams: Option<u32>,
+    #[schema(schema_with = super::schema::tell_shop_or_null)]
     pub tell_shop: Option<String>,
     /// Replaces the rounding steps (`{}` rounds nothing).
     #[schema(value_type = Option<BTreeMap<String, String>>)]
     pub cod_rounding: Option<BTreeMap<String, Decimal>>,
+    #[schema(schema_with = super::schema::order_reference_or_null)]
     pub order_reference: Option<String>,
 }
 
@@ -272,6 +279,7 @@ pub struct ShipmentOptions {
     pub carrier_id: i64,
     /// The orders to ship (`POST /api/v1/shipments` only; the order-level route ships
     /// its own order).
+    #[schema(min_items = 1, max_items = 500)]
     pub order_ids: Option<Vec<i64>>,
     /// Explicit parcels; when left out, `parcel_count` parcels of `weight_grams`.
     pub parcels: Option<Vec<ParcelInput>>,
@@ -281,6 +289,7 @@ pub struct ShipmentOptions {
     pub weight_grams: Option<u32>,
     /// `auto` (default: collect when the order's payment method maps to cash on
     /// delivery and it is unpaid), `on` or `off`.
+    #[schema(schema_with = super::schema::cash_on_delivery_or_null)]
     pub cash_on_delivery: Option<String>,
     /// The amount to collect on delivery (`"500"`), in the order's currency: collected
     /// exactly as given, whatever the order's payment method, never rounded.
@@ -627,11 +636,14 @@ pub async fn create_shipments(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ShipmentQuery {
     pub order_id: Option<i64>,
     /// `requested`, `created`, `unknown_outcome`, `failed`, `cancelled`.
+    #[param(schema_with = super::schema::shipment_state)]
     pub state: Option<String>,
     /// A normalized tracking status (`in_transit`, `delivered`, ...).
+    #[param(schema_with = super::schema::shipment_status)]
     pub status: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -722,6 +734,7 @@ pub async fn get_label(
 #[serde(deny_unknown_fields)]
 pub struct LabelBatch {
     /// The shipments whose labels to print, in print order.
+    #[schema(min_items = 1, max_items = 2000)]
     pub shipment_ids: Vec<i64>,
 }
 

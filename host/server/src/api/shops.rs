@@ -37,6 +37,7 @@ pub struct ShopInput {
     /// The connector plugin's id; leave out for a custom platform that pushes its
     /// orders to `POST /api/v1/shops/{id}/orders`.
     pub plugin: Option<String>,
+    #[schema(schema_with = super::schema::name)]
     pub name: String,
     /// The fields the plugin's manifest declares; secret ones are sealed at rest and
     /// never returned.
@@ -54,10 +55,13 @@ pub struct ShopInput {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub import_from: Option<OffsetDateTime>,
     /// `off`, `paid`, or `status:<host status>` (e.g. `status:completed`).
+    #[schema(schema_with = super::schema::auto_invoice_or_null)]
     pub auto_invoice: Option<String>,
     /// `on_hand` or `available` (default).
+    #[schema(schema_with = super::schema::stock_mode_or_null)]
     pub stock_mode: Option<String>,
     /// `delivery_note` (default) or `invoice`: which document moves stock.
+    #[schema(schema_with = super::schema::stock_document_or_null)]
     pub stock_document: Option<String>,
 }
 
@@ -66,6 +70,7 @@ pub struct ShopInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopPatch {
+    #[schema(schema_with = super::schema::name_or_null)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "super::extract::optional_config_values")]
     #[schema(value_type = Option<Object>)]
@@ -76,8 +81,11 @@ pub struct ShopPatch {
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub import_from: Option<OffsetDateTime>,
+    #[schema(schema_with = super::schema::auto_invoice_or_null)]
     pub auto_invoice: Option<String>,
+    #[schema(schema_with = super::schema::stock_mode_or_null)]
     pub stock_mode: Option<String>,
+    #[schema(schema_with = super::schema::stock_document_or_null)]
     pub stock_document: Option<String>,
 }
 
@@ -378,6 +386,7 @@ pub async fn update_shop(
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SyncRequest {
     /// Ask for orders changed since this time instead of since the last sync.
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -410,6 +419,7 @@ pub async fn sync_now(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HistoryRequest {
     /// Import orders changed since this time.
     #[serde(with = "time::serde::rfc3339")]
@@ -568,6 +578,7 @@ pub async fn payment_methods(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PaymentMappingInput {
     /// The host payment method the shop's method means.
     pub payment_method_id: i64,
@@ -600,8 +611,10 @@ pub async fn map_payment_method(
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StatusMappingInput {
     /// `new`, `processing`, `on_hold`, `completed`, `cancelled` or `refunded`.
+    #[schema(schema_with = super::schema::host_status)]
     pub status: String,
 }
 
@@ -625,8 +638,10 @@ pub async fn map_status(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PushStateQuery {
     /// `pushed`, `unlinked` (items to link) or `refused`.
+    #[param(schema_with = super::schema::push_outcome)]
     pub outcome: Option<String>,
 }
 
@@ -721,8 +736,10 @@ pub async fn link_products(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryQuery {
     /// `pending`, `done`, `failed` or `malformed`.
+    #[param(schema_with = super::schema::delivery_state)]
     pub state: Option<String>,
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
@@ -815,6 +832,7 @@ pub async fn retry_delivery(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProblemQuery {
     /// Also list the problems the user dismissed (default: only open ones).
     pub dismissed: Option<bool>,
