@@ -12,6 +12,10 @@ use serde::Deserializer;
 use serde::de::{self, Visitor};
 
 const EXPECTED: &str = "a decimal number such as 10 or \"19.99\"";
+const EXPECTED_NUMBER: &str = "a number between -1e15 and 1e15";
+/// JSON numbers beyond this are refused: an amount or quantity that large is a mistake
+/// (strings carry what exact decimals can hold).
+const NUMBER_LIMIT: u64 = 1_000_000_000_000_000;
 
 struct DecimalVisitor;
 
@@ -28,14 +32,37 @@ impl Visitor<'_> for DecimalVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, number: i64) -> Result<Decimal, E> {
+        if number.unsigned_abs() > NUMBER_LIMIT {
+            return Err(E::invalid_value(
+                de::Unexpected::Signed(number),
+                &EXPECTED_NUMBER,
+            ));
+        }
         Ok(Decimal::from(number))
     }
 
     fn visit_u64<E: de::Error>(self, number: u64) -> Result<Decimal, E> {
+        if number > NUMBER_LIMIT {
+            return Err(E::invalid_value(
+                de::Unexpected::Unsigned(number),
+                &EXPECTED_NUMBER,
+            ));
+        }
         Ok(Decimal::from(number))
     }
 
     fn visit_f64<E: de::Error>(self, number: f64) -> Result<Decimal, E> {
+        #[allow(clippy::cast_precision_loss)]
+        if !number.is_finite() || number.abs() > NUMBER_LIMIT as f64 {
+            return Err(E::invalid_value(
+                de::Unexpected::Float(number),
+                &EXPECTED_NUMBER,
+            ));
+        }
+        // Far below a cent, a number reads as the nearest decimal of 12 places.
+        if number != 0.0 && number.abs() < 1e-12 {
+            return Ok(Decimal::ZERO);
+        }
         // Display gives the shortest form that reads back as the same f64: 19.99, not
         // 19.989999999999998.
         Decimal::from_str(&number.to_string())

@@ -161,20 +161,7 @@ pub fn carrier_patch(args: &CarrierUpdateArgs, current_sender: &Value) -> Value 
 }
 
 /// The address keys `--sender` takes.
-const SENDER_KEYS: &[&str] = &[
-    "name",
-    "company",
-    "street",
-    "house_number",
-    "line1",
-    "line2",
-    "city",
-    "postal_code",
-    "region",
-    "country",
-    "phone",
-    "email",
-];
+const SENDER_KEYS: &[&str] = tovor_domain::order::Address::FIELDS;
 
 /// What a sender needs for a carrier to print a label.
 const SENDER_NEEDS: &[&str] = &["name", "street", "city", "postal_code", "country"];

@@ -218,6 +218,7 @@ pub struct Customer {
 
 /// A postal address with street and house number kept apart, plus the line as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
     /// Recipient name.
     #[serde(default)]
@@ -255,6 +256,24 @@ pub struct Address {
     /// E-mail address.
     #[serde(default)]
     pub email: Option<String>,
+}
+
+impl Address {
+    /// The field names, as they are written in JSON.
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "company",
+        "street",
+        "house_number",
+        "line1",
+        "line2",
+        "city",
+        "postal_code",
+        "region",
+        "country",
+        "phone",
+        "email",
+    ];
 }
 
 /// A product line.

@@ -281,3 +281,18 @@ fn timestamps_are_written_in_utc() {
     let json = serde_json::to_value(&o).unwrap();
     assert_eq!(json["modified_at"], "1970-01-01T00:00:00Z");
 }
+
+#[test]
+fn address_fields_are_the_json_keys() {
+    let json = serde_json::to_value(Address::default()).unwrap();
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = Address::FIELDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+}

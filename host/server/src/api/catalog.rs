@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tovor_domain::stock::StockLevel;
 use tovor_domain::{CustomerId, ItemId, ShopId, WarehouseId};
+use tovor_store::StoreError;
 use tovor_store::catalog::{Customer, Item, ItemInput, ItemLink};
 use tovor_store::stock::ManualMovement;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
+use super::extract::{ApiJson, ApiPath, ApiQuery, limit, non_blank};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,17 +45,24 @@ pub async fn create_warehouse(
     company: Company,
     ApiJson(input): ApiJson<WarehouseInput>,
 ) -> ApiResult<(StatusCode, Json<WarehouseView>)> {
-    let name = input.name.trim();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "a warehouse needs a name"));
-    }
-    let code = input.code.unwrap_or_else(|| {
-        name.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .take(12)
-            .collect::<String>()
-            .to_ascii_uppercase()
-    });
+    let name = non_blank("name", &input.name)?;
+    let code = match &input.code {
+        Some(code) => non_blank("code", code)?.to_owned(),
+        None => {
+            let derived = name
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(12)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            // A name with no letters or digits of ASCII still makes a warehouse.
+            if derived.is_empty() {
+                "WH".to_owned()
+            } else {
+                derived
+            }
+        }
+    };
     let id = state
         .store
         .company(company.0)
@@ -99,6 +107,7 @@ pub struct ItemInputBody {
     #[schema(schema_with = super::schema::name)]
     pub name: String,
     #[serde(default = "default_unit")]
+    #[schema(schema_with = super::schema::name)]
     pub unit: String,
     #[serde(deserialize_with = "tovor_domain::decimal::number_or_string")]
     #[schema(value_type = super::extract::DecimalInput)]
@@ -148,12 +157,15 @@ pub async fn create_item(
     ApiJson(input): ApiJson<ItemInputBody>,
 ) -> ApiResult<(StatusCode, Json<ItemView>)> {
     let scope = state.store.company(company.0);
+    let code = non_blank("code", &input.code)?.to_owned();
+    let name = non_blank("name", &input.name)?.to_owned();
+    let unit = non_blank("unit", &input.unit)?.to_owned();
     let id = scope
         .create_item(
             &ItemInput {
-                code: input.code,
-                name: input.name,
-                unit: input.unit,
+                code,
+                name,
+                unit,
                 vat_rate: input.vat_rate,
                 price: input.price,
                 barcode: input.barcode,
@@ -167,8 +179,17 @@ pub async fn create_item(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
-    /// Continue after this item code / customer id.
+    /// Continue after this item code.
     pub after: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerPage {
+    /// Continue after this customer id.
+    pub after: Option<i64>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
@@ -219,7 +240,15 @@ pub async fn link_item(
             variation_id: input.variation_id,
             inventory_id: input.inventory_id,
         })
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // The item is the path; a shop that is not there is the body's fault.
+            StoreError::NotFound { what: "shop", .. } => ApiError {
+                field: Some("shop_id".to_owned()),
+                ..ApiError::from(error)
+            },
+            other => ApiError::from(other),
+        })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -251,19 +280,14 @@ fn customer_view(customer: Customer) -> CustomerView {
 }
 
 /// The customer catalog.
-#[utoipa::path(get, path = "/api/v1/customers", tag = "catalog", params(Page),
+#[utoipa::path(get, path = "/api/v1/customers", tag = "catalog", params(CustomerPage),
     responses((status = 200, body = Vec<CustomerView>)))]
 pub async fn list_customers(
     State(state): State<Arc<AppState>>,
     company: Company,
-    ApiQuery(page): ApiQuery<Page>,
+    ApiQuery(page): ApiQuery<CustomerPage>,
 ) -> ApiResult<Json<Vec<CustomerView>>> {
-    let after = page
-        .after
-        .as_deref()
-        .map(|text| text.parse::<i64>().map(CustomerId))
-        .transpose()
-        .map_err(|_| ApiError::field("after", "a customer id"))?;
+    let after = page.after.map(CustomerId);
     let customers = state
         .store
         .company(company.0)
@@ -317,17 +341,19 @@ pub async fn create_payment_method(
     company: Company,
     ApiJson(input): ApiJson<PaymentMethodInput>,
 ) -> ApiResult<(StatusCode, Json<PaymentMethodView>)> {
+    let code = non_blank("code", &input.code)?;
+    let name = non_blank("name", &input.name)?;
     let id = state
         .store
         .company(company.0)
-        .create_payment_method(&input.code, &input.name, input.cash_on_delivery)
+        .create_payment_method(code, name, input.cash_on_delivery)
         .await?;
     Ok((
         StatusCode::CREATED,
         Json(PaymentMethodView {
             id: id.0,
-            code: input.code,
-            name: input.name,
+            code: code.to_owned(),
+            name: name.to_owned(),
             cash_on_delivery: input.cash_on_delivery,
         }),
     ))
@@ -475,25 +501,33 @@ pub async fn receive_stock(
     let scope = state.store.company(company.0);
     let mut lines = Vec::with_capacity(input.lines.len());
     for (index, line) in input.lines.iter().enumerate() {
-        let item = scope.item_by_code(&line.sku).await?.ok_or_else(|| {
-            ApiError::field(
-                &format!("lines[{index}].sku"),
-                format!("no item {:?}", line.sku),
-            )
-        })?;
+        let item = scope
+            .item_by_code(&line.sku)
+            .await?
+            .ok_or_else(|| ApiError {
+                field: Some(format!("lines[{index}].sku")),
+                ..ApiError::not_found(format!("no item {:?}", line.sku))
+            })?;
         lines.push((item, line.quantity));
     }
     let warehouse = WarehouseId(input.warehouse_id);
-    let movements: Vec<(ItemId, Decimal)> = lines.iter().map(|(item, q)| (item.id, *q)).collect();
-    scope
-        .record_movements(
-            warehouse,
-            &movements,
-            kind,
-            input.note.as_deref(),
-            OffsetDateTime::now_utc(),
-        )
-        .await?;
+    // A line of 0 moves nothing: it is answered with its stock like the others.
+    let movements: Vec<(ItemId, Decimal)> = lines
+        .iter()
+        .filter(|(_, quantity)| !quantity.is_zero())
+        .map(|(item, quantity)| (item.id, *quantity))
+        .collect();
+    if !movements.is_empty() {
+        scope
+            .record_movements(
+                warehouse,
+                &movements,
+                kind,
+                input.note.as_deref(),
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+    }
     state.wake.push.notify_one();
     let mut levels = Vec::with_capacity(lines.len());
     for (item, _) in lines {

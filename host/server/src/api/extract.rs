@@ -132,6 +132,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     check_json_texts(&value, &mut String::new())?;
+    let mut value = value;
+    whole_numbers_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -145,6 +147,28 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ..ApiError::bad_request(message)
         }
     })
+}
+
+/// `3.0` is the integer 3 in JSON (as JSON Schema counts it), but serde refuses it for an
+/// integer field: whole numbers written with a fraction become integers first. Decimal
+/// fields read either form the same.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                // Exact: every whole f64 below 2^53 is an i64.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = float as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// The field a deserialization error blames: its path, extended by the name serde
@@ -164,6 +188,15 @@ fn field_of(path: &str, message: &str) -> Option<String> {
         (Some(parent), None) => Some(parent.to_owned()),
         (None, None) => None,
     }
+}
+
+/// `text` without surrounding blanks, refused (naming `field`) when nothing is left.
+pub fn non_blank<'a>(field: &str, text: &'a str) -> Result<&'a str, ApiError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::field(field, format!("{field} must not be empty")));
+    }
+    Ok(trimmed)
 }
 
 /// Whether a text can be kept: no control characters but tab, line feed and carriage
@@ -326,13 +359,34 @@ pub fn limit(given: Option<u32>, default: u32, max: u32) -> Result<u32, ApiError
 
 /// How a decimal (an amount, a quantity, a rate) may be sent: as a string (`"19.99"`,
 /// what answers use) or as a JSON number (`19.99`, `10`).
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum DecimalInput {
-    Text(String),
-    Number(f64),
+pub struct DecimalInput;
+
+/// The decimals the API documents: up to 16 digits before the point and 12 after.
+pub const DECIMAL_PATTERN: &str = r"^-?[0-9]{1,16}(\.[0-9]{1,12})?$";
+/// JSON numbers beyond this are refused (an amount that large is a mistake).
+pub const DECIMAL_NUMBER_LIMIT: f64 = 1.0e15;
+
+impl utoipa::PartialSchema for DecimalInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(DECIMAL_PATTERN)),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(-DECIMAL_NUMBER_LIMIT))
+                    .maximum(Some(DECIMAL_NUMBER_LIMIT)),
+            )
+            .description(Some("a decimal, as a string (\"19.99\") or a JSON number"))
+            .into()
+    }
 }
+
+impl utoipa::ToSchema for DecimalInput {}
 
 /// A plugin config value as JSON: a string, or for the manifest's `integer` and
 /// `boolean` fields a number or `true`/`false`. Kept as text, as the manifest checks

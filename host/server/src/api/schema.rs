@@ -179,6 +179,13 @@ pub fn document(openapi: &utoipa::openapi::OpenApi) -> Value {
         }
     }
     own_order_shipment(&mut document);
+    request_schemas.push("OrderShipmentOptions".to_owned());
+    resolve_choice(&mut document);
+    cod_rounding(&mut document);
+    config_values(&mut document);
+    sender_address(&mut document);
+    custom_or_connector(&mut document);
+    receipt_or_adjustment(&mut document);
     // The schemas the requests refer to get the same rule.
     let mut done = Vec::new();
     while let Some(name) = request_schemas.pop() {
@@ -253,6 +260,184 @@ fn restrict_texts(schema: &mut Map<String, Value>, referenced: &mut Vec<String>)
     }
 }
 
+/// A connection's config: the plugin's field names, each a string, or for the
+/// manifest's integer and boolean fields a whole number or true/false.
+fn config_values(document: &mut Value) {
+    let schema = |nullable: bool| {
+        json!({
+            "type": if nullable { json!(["object", "null"]) } else { json!("object") },
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,62}$"},
+            "additionalProperties": {
+                "type": ["string", "integer", "boolean"],
+                "pattern": format!("^[^{CONTROL}]*$"),
+            },
+            "description": "the config fields the plugin's manifest declares (GET /api/v1/plugins)",
+        })
+    };
+    for (input, nullable) in [
+        ("ShopInput", false),
+        ("ShopPatch", true),
+        ("CarrierInput", false),
+        ("CarrierPatch", true),
+    ] {
+        if let Some(property) =
+            document.pointer_mut(&format!("/components/schemas/{input}/properties/config"))
+        {
+            *property = schema(nullable);
+        }
+    }
+}
+
+/// The sender printed on labels: an address of known fields.
+fn sender_address(document: &mut Value) {
+    let text = json!({"type": ["string", "null"]});
+    let fields = tovor_domain::order::Address::FIELDS;
+    let properties: Map<String, Value> = fields
+        .iter()
+        .map(|field| ((*field).to_owned(), text.clone()))
+        .collect();
+    for (input, nullable) in [("CarrierInput", false), ("CarrierPatch", true)] {
+        if let Some(property) =
+            document.pointer_mut(&format!("/components/schemas/{input}/properties/sender"))
+        {
+            *property = json!({
+                "type": if nullable { json!(["object", "null"]) } else { json!("object") },
+                "properties": properties,
+                "additionalProperties": false,
+            });
+        }
+    }
+}
+
+/// "Add e-store" takes a connector plugin with its config, or neither (a custom
+/// platform, whose orders come through the API).
+fn custom_or_connector(document: &mut Value) {
+    let Some(base) = document.pointer("/components/schemas/ShopInput").cloned() else {
+        return;
+    };
+    let mut custom = base.clone();
+    if let Some(properties) = custom.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.insert("plugin".into(), json!({"type": "string", "enum": [""]}));
+        properties.insert(
+            "config".into(),
+            json!({"type": "object", "maxProperties": 0}),
+        );
+    }
+    custom["title"] = json!("custom platform");
+    let mut connector = base;
+    if let Some(properties) = connector
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+    {
+        let plugin_id = serde_json::to_value(name())
+            .unwrap_or_else(|_| json!({"type": "string", "minLength": 1}));
+        properties.insert("plugin".into(), plugin_id);
+    }
+    let required = connector
+        .as_object_mut()
+        .map(|schema| schema.entry("required").or_insert_with(|| json!([])));
+    if let Some(required) = required.and_then(Value::as_array_mut) {
+        required.push(json!("plugin"));
+    }
+    connector["title"] = json!("connector");
+    if let Some(schema) = document.pointer_mut("/components/schemas/ShopInput") {
+        *schema = json!({"oneOf": [custom, connector]});
+    }
+}
+
+/// Stock received adds stock (a quantity above 0); an adjustment corrects a count
+/// either way.
+fn receipt_or_adjustment(document: &mut Value) {
+    let (Some(base), Some(line)) = (
+        document
+            .pointer("/components/schemas/ReceiptInput")
+            .cloned(),
+        document.pointer("/components/schemas/ReceiptLine").cloned(),
+    ) else {
+        return;
+    };
+    let positive = json!({"oneOf": [
+        {"type": "string",
+         "pattern": r"^([1-9][0-9]{0,14}|(0|[1-9][0-9]{0,14})\.[0-9]{0,11}[1-9][0-9]{0,11})$"},
+        {"type": "number", "exclusiveMinimum": 0, "maximum": 1.0e15},
+    ]});
+    let mut positive_line = line;
+    positive_line["properties"]["quantity"] = positive;
+    let mut receipt = base.clone();
+    receipt["properties"]["kind"] = json!({"type": "string", "enum": ["receipt"]});
+    receipt["properties"]["lines"]["items"] = positive_line;
+    receipt["title"] = json!("receipt");
+    let mut adjustment = base;
+    adjustment["properties"]["kind"] = json!({"type": "string", "enum": ["adjustment"]});
+    let required = adjustment
+        .as_object_mut()
+        .map(|schema| schema.entry("required").or_insert_with(|| json!([])));
+    if let Some(required) = required.and_then(Value::as_array_mut) {
+        required.push(json!("kind"));
+    }
+    adjustment["title"] = json!("adjustment");
+    if let Some(schema) = document.pointer_mut("/components/schemas/ReceiptInput") {
+        *schema = json!({"oneOf": [receipt, adjustment]});
+    }
+}
+
+/// A carrier connection's COD rounding: ISO currency codes (any case) to a step above
+/// 0 with at most two decimals.
+fn cod_rounding(document: &mut Value) {
+    let schema = json!({
+        "type": ["object", "null"],
+        "propertyNames": {"pattern": "^[A-Za-z]{3}$"},
+        "additionalProperties": {
+            "type": "string",
+            "pattern": r"^([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$",
+        },
+        "description": "the step COD is rounded to, per currency ({\"CZK\": \"1\", \"HUF\": \"5\"})",
+    });
+    for input in ["CarrierInput", "CarrierPatch"] {
+        if let Some(property) = document.pointer_mut(&format!(
+            "/components/schemas/{input}/properties/cod_rounding"
+        )) {
+            *property = schema.clone();
+        }
+    }
+}
+
+/// `POST /api/v1/shipments/{id}/resolve` takes one of two answers: the shipment was
+/// found at the carrier (its id, maybe its tracking numbers), or it was not created.
+fn resolve_choice(document: &mut Value) {
+    let text = json!({"type": "string", "minLength": 1,
+        "pattern": format!(r"^[^{CONTROL}]*[^\s{CONTROL}][^{CONTROL}]*$")});
+    let tracking = json!({"type": "array", "items": text,
+        "description": "the parcel's tracking numbers (default: the carrier's id)"});
+    let found = json!({
+        "type": "object",
+        "title": "found",
+        "required": ["carrier_shipment_id"],
+        "properties": {
+            "carrier_shipment_id": text,
+            "tracking_numbers": tracking,
+            "not_created": {"type": "boolean", "enum": [false]},
+        },
+        "additionalProperties": false,
+    });
+    let not_created = json!({
+        "type": "object",
+        "title": "not created",
+        "required": ["not_created"],
+        "properties": {
+            "not_created": {"type": "boolean", "enum": [true]},
+            "tracking_numbers": tracking,
+        },
+        "additionalProperties": false,
+    });
+    if let Some(schema) = document.pointer_mut("/components/schemas/ResolveInput") {
+        *schema = json!({
+            "description": "found at the carrier, or not created (then it is created again)",
+            "oneOf": [found, not_created],
+        });
+    }
+}
+
 /// `POST /api/v1/orders/{id}/shipments` ships its own order: its body is the shipment
 /// options without `order_ids`.
 fn own_order_shipment(document: &mut Value) {
@@ -264,6 +449,23 @@ fn own_order_shipment(document: &mut Value) {
     };
     if let Some(properties) = options.get_mut("properties").and_then(Value::as_object_mut) {
         properties.remove("order_ids");
+    }
+    // Many orders at once (`POST /api/v1/shipments`) need their order ids.
+    if let Some(many) = document
+        .pointer_mut("/components/schemas/ShipmentOptions")
+        .and_then(Value::as_object_mut)
+    {
+        let required = many.entry("required").or_insert_with(|| json!([]));
+        if let Some(required) = required.as_array_mut() {
+            required.push(json!("order_ids"));
+        }
+        if let Some(ids) = many
+            .get_mut("properties")
+            .and_then(|properties| properties.get_mut("order_ids"))
+            .and_then(Value::as_object_mut)
+        {
+            drop_null(ids);
+        }
     }
     if let Some(schemas) = document
         .pointer_mut("/components/schemas")

@@ -23,7 +23,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, limit};
+use super::extract::{ApiJson, ApiPath, ApiQuery, limit, non_blank};
 use super::shops::{checked_config, opened_secrets, patched_config};
 use crate::shipping::{self, Resolution, ShipError};
 use crate::state::AppState;
@@ -499,10 +499,10 @@ async fn detail(state: &AppState, company: Company, id: ShipmentId) -> ApiResult
 async fn carrier_named(state: &AppState, company: Company, id: i64) -> ApiResult<Carrier> {
     match state.store.company(company.0).carrier(CarrierId(id)).await {
         Ok(carrier) => Ok(carrier),
-        Err(tovor_store::StoreError::NotFound { .. }) => Err(ApiError::field(
-            "carrier_id",
-            format!("no carrier connection {id}"),
-        )),
+        Err(tovor_store::StoreError::NotFound { .. }) => Err(ApiError {
+            field: Some("carrier_id".to_owned()),
+            ..ApiError::not_found(format!("no carrier connection {id}"))
+        }),
         Err(error) => Err(error.into()),
     }
 }
@@ -818,6 +818,7 @@ pub async fn resolve_shipment(
 ) -> ApiResult<Json<ShipmentView>> {
     let resolution = match (input.carrier_shipment_id, input.not_created) {
         (Some(shipment_id), false) => {
+            let shipment_id = non_blank("carrier_shipment_id", &shipment_id)?.to_owned();
             let tracking_numbers = if input.tracking_numbers.is_empty() {
                 vec![shipment_id.clone()]
             } else {

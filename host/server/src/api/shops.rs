@@ -49,6 +49,7 @@ pub struct ShopInput {
     #[serde(default)]
     pub update_existing: bool,
     /// Minutes between syncs for shops without webhooks (default 20).
+    #[schema(minimum = 1)]
     pub poll_minutes: Option<u32>,
     /// Orders placed before this are not imported (RFC 3339).
     #[serde(default, with = "time::serde::rfc3339::option")]
@@ -77,6 +78,7 @@ pub struct ShopPatch {
     pub config: Option<BTreeMap<String, String>>,
     pub warehouse_id: Option<i64>,
     pub update_existing: Option<bool>,
+    #[schema(minimum = 1)]
     pub poll_minutes: Option<u32>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -173,10 +175,10 @@ pub(super) fn checked_config(
             "a custom-platform shop has no connector config",
         ));
     }
-    let plugin = state
-        .runtime
-        .plugin(plugin_id)
-        .ok_or_else(|| ApiError::field("plugin", format!("no plugin {plugin_id:?} is loaded")))?;
+    let plugin = state.runtime.plugin(plugin_id).ok_or_else(|| ApiError {
+        field: Some("plugin".to_owned()),
+        ..ApiError::not_found(format!("no plugin {plugin_id:?} is loaded"))
+    })?;
     if plugin.kind() != kind {
         return Err(ApiError::field(
             "plugin",
