@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tovor_harness::TestHost;
 use tovor_runtime::{LoadError, Runtime};
-use tovor_tests::{example_shop, plugin_folder, probe, replace, set_version};
+use tovor_tests::{plugin_folder, probe, replace, set_version};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -76,19 +76,20 @@ async fn bad_manifest_is_refused_with_the_offending_key() {
 }
 
 #[tokio::test]
-async fn unsupported_contract_is_refused() {
+async fn a_manifest_stating_another_contract_than_its_component_is_refused() {
     let error = load_error(
         |m| replace(m, r#"contract = "0.1.0""#, r#"contract = "0.7.0""#),
         None,
     )
     .await;
     assert!(
-        matches!(error, LoadError::UnsupportedContract { .. }),
+        matches!(error, LoadError::ContractMismatch { .. }),
         "{error:?}"
     );
+    let message = error.to_string();
     assert!(
-        error.to_string().contains("0.1.0"),
-        "names what is supported: {error}"
+        message.contains("0.7.0") && message.contains("0.1.0"),
+        "names both: {message}"
     );
 }
 
@@ -131,8 +132,10 @@ async fn replacing_a_plugin_lets_calls_in_flight_finish_on_the_old_version() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(!in_flight.is_finished());
 
-    // Swap in a different component under the same id: the example connector.
-    let example = example_shop().unwrap();
+    // Swap in a different component under the same id: the example connector (its
+    // contract 0.1 build, which the probe's manifest describes).
+    let before = host.runtime().plugin("probe").unwrap().wasm_sha256.clone();
+    let example = tovor_tests::example_shop_v01().unwrap();
     std::fs::copy(&example.wasm, dir.join("plugin.wasm")).unwrap();
     set_version(&dir, "0.2.0").unwrap();
     let swapped = host.runtime().reload("probe").await.unwrap();
@@ -143,7 +146,8 @@ async fn replacing_a_plugin_lets_calls_in_flight_finish_on_the_old_version() {
 
     let new = host.shop("probe", config).unwrap();
     assert_eq!(new.plugin().manifest.plugin.version.to_string(), "0.2.0");
-    assert_eq!(new.describe().await.unwrap().platform, "Minishop");
+    assert_eq!(new.plugin().wasm_sha256, swapped.wasm_sha256);
+    assert_ne!(swapped.wasm_sha256, before);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use tovor_harness::{CallError, TestHost};
-use tovor_runtime::types::Order;
+use tovor_runtime::model::NormalizedOrder as Order;
 use tovor_runtime::{HttpFailure, RuntimeOptions};
 use tovor_tests::{plugin_folder, probe, replace};
 use wiremock::matchers::{method, path};

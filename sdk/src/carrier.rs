@@ -1,124 +1,213 @@
-//! Carrier connectors: the [`Carrier`] trait and the types of the `carrier` world.
+//! Carrier connectors: one trait per capability, and the types of the carrier interfaces.
 //!
-//! Implement [`Carrier`] for a unit struct and export it with
-//! [`export_carrier!`](crate::export_carrier). Only [`Carrier::describe`] is required;
-//! every other operation answers `unsupported` until you implement it.
+//! | trait | interface | what for |
+//! |---|---|---|
+//! | [`Shipments`] | `shipments` | create shipments (batches, limits) |
+//! | [`Labels`] | `labels` | print labels |
+//! | [`Tracking`] | `tracking` | follow parcels |
+//! | [`Cancellation`] | `cancellation` | cancel shipments not yet picked up |
+//! | [`Lookup`] | `lookup` | find shipments by our reference |
+//! | [`PickupPoints`] | `pickup-points` | search parcel lockers and post offices |
+//! | [`Services`] | `services` | the carrier's additional services |
+//! | [`Connection`] | `connection` | test credentials |
+//!
+//! Implement the traits for what the carrier can do, and name the same capabilities in
+//! [`export_carrier!`](crate::export_carrier).
 
-use crate::Config;
-use crate::bindings::carrier::exports::tovor::connector::carrier_connector as guest;
-use crate::types::ConnectorError;
+use time::OffsetDateTime;
 
-pub use crate::types::PickupPoint;
-pub use guest::{
-    CarrierCapabilities, CarrierInfo, CashOnDelivery, CreatedShipment, Label, Parcel,
-    ShipmentRequest, ShipmentStatus, TrackingEvent, TrackingResult,
+use crate::bindings::cancellation::exports::tovor::connector::cancellation as cancellation_guest;
+use crate::bindings::labels::exports::tovor::connector::labels as labels_guest;
+use crate::bindings::lookup::exports::tovor::connector::lookup as lookup_guest;
+use crate::bindings::pickup_points::exports::tovor::connector::pickup_points as pickup_guest;
+use crate::bindings::services::exports::tovor::connector::services as services_guest;
+use crate::bindings::shipments::exports::tovor::connector::shipments as shipments_guest;
+use crate::bindings::tracking::exports::tovor::connector::tracking as tracking_guest;
+use crate::money::{self, Decimal};
+use crate::types::{ConfigValue, ConnectorError, Timestamp};
+use crate::{Config, check_count};
+
+pub use crate::bindings::host::tovor::connector::carrier_types::{
+    CashOnDelivery, CreatedShipment, Label, PaperSize, Parcel, ShipmentRequest,
 };
+pub use crate::connection::{Connection, ConnectionInfo};
+pub use labels_guest::LabelFormat;
+pub use pickup_guest::{PickupLocation, PickupQuery};
+pub use services_guest::Service;
+pub use shipments_guest::ShippingLimits;
+pub use tracking_guest::{ShipmentStatus, TrackingEvent, TrackingResult};
 
-/// A parcel carrier connector. Methods are static (no `self`): a connector keeps no
-/// state between calls, everything it needs arrives in [`Config`] and the arguments.
-pub trait Carrier {
-    /// The carrier's name, label formats and capabilities. Called once at load.
-    fn describe() -> CarrierInfo;
+type RawConfig = Vec<(String, ConfigValue)>;
+
+/// Creating shipments.
+pub trait Shipments {
+    /// The most shipments one call takes, and the cash-on-delivery currencies.
+    fn limits() -> ShippingLimits;
 
     /// Creates shipments: one result per request, in the same order. The outer error
     /// fails the whole batch (bad credentials, carrier down).
     fn create_shipments(
         config: &Config,
         requests: Vec<ShipmentRequest>,
-    ) -> Result<Vec<Result<CreatedShipment, ConnectorError>>, ConnectorError> {
-        let _ = (config, requests);
-        Err(ConnectorError::unsupported("create-shipments"))
-    }
+    ) -> Result<Vec<Result<CreatedShipment, ConnectorError>>, ConnectorError>;
+}
 
-    /// Labels for the given shipments as one document, in `format` (one of
-    /// [`CarrierInfo::label_formats`]) or the carrier's default.
+/// Printing labels.
+pub trait Labels {
+    /// The formats this carrier prints, the preferred one first.
+    fn label_formats() -> Vec<LabelFormat>;
+
+    /// Labels for the given shipments as one document, on paper of `size`.
     fn get_labels(
         config: &Config,
         shipment_ids: Vec<String>,
-        format: Option<String>,
-    ) -> Result<Label, ConnectorError> {
-        let _ = (config, shipment_ids, format);
-        Err(ConnectorError::unsupported("get-labels"))
-    }
+        size: PaperSize,
+    ) -> Result<Label, ConnectorError>;
+}
 
+/// Following parcels.
+pub trait Tracking {
     /// Events per tracking number, oldest first: one result per number, in the same order.
     fn track(
         config: &Config,
         tracking_numbers: Vec<String>,
-    ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, ConnectorError> {
-        let _ = (config, tracking_numbers);
-        Err(ConnectorError::unsupported("track"))
-    }
+    ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, ConnectorError>;
+}
 
+/// Cancelling shipments not yet picked up.
+pub trait Cancellation {
     /// Cancels shipments: one result per shipment id, in the same order.
-    fn cancel(
+    fn cancel_shipments(
         config: &Config,
         shipment_ids: Vec<String>,
-    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
-        let _ = (config, shipment_ids);
-        Err(ConnectorError::unsupported("cancel"))
-    }
+    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError>;
+}
 
-    /// Shipments created since `created_since` (RFC 3339, UTC) carrying `reference`, so a
-    /// create call that timed out can be reconciled instead of repeated.
+/// Finding shipments by our reference, so a create call that timed out is reconciled
+/// instead of repeated.
+pub trait Lookup {
+    /// Shipments created since `created_since` carrying `reference`.
     fn find_shipments(
         config: &Config,
         reference: String,
-        created_since: String,
-    ) -> Result<Vec<CreatedShipment>, ConnectorError> {
-        let _ = (config, reference, created_since);
-        Err(ConnectorError::unsupported("find-shipments"))
+        created_since: OffsetDateTime,
+    ) -> Result<Vec<CreatedShipment>, ConnectorError>;
+}
+
+/// Searching the carrier's pickup points.
+pub trait PickupPoints {
+    /// At most `query.limit` pickup points matching the query.
+    fn search_pickup_points(
+        config: &Config,
+        query: PickupQuery,
+    ) -> Result<Vec<PickupLocation>, ConnectorError>;
+}
+
+/// The carrier's additional services.
+pub trait Services {
+    /// The services, with the codes [`ShipmentRequest::services`] takes.
+    fn list_services(config: &Config) -> Result<Vec<Service>, ConnectorError>;
+}
+
+impl CashOnDelivery {
+    /// The amount, as a decimal.
+    pub fn amount_decimal(&self) -> Result<Decimal, ConnectorError> {
+        money::from_contract(&self.amount, "cash-on-delivery.amount")
     }
 }
 
-/// The hidden raw trait, implemented for every [`Carrier`]: the export macro needs
-/// nothing more than this.
-impl<T: Carrier> guest::Guest for T {
-    fn describe() -> CarrierInfo {
-        <T as Carrier>::describe()
+impl ShipmentRequest {
+    /// The declared value, as a decimal.
+    pub fn value_decimal(&self) -> Result<Option<Decimal>, ConnectorError> {
+        self.value
+            .as_deref()
+            .map(|value| money::from_contract(value, "value"))
+            .transpose()
+    }
+
+    /// The total weight of the parcels, in grams.
+    pub fn total_weight_grams(&self) -> u64 {
+        self.parcels
+            .iter()
+            .map(|parcel| u64::from(parcel.weight_grams))
+            .sum()
+    }
+}
+
+impl<T: Shipments> shipments_guest::Guest for T {
+    fn limits() -> ShippingLimits {
+        <T as Shipments>::limits()
     }
 
     fn create_shipments(
-        config: Vec<(String, String)>,
+        config: RawConfig,
         requests: Vec<ShipmentRequest>,
     ) -> Result<Vec<Result<CreatedShipment, ConnectorError>>, ConnectorError> {
         let expected = requests.len();
-        let results = <T as Carrier>::create_shipments(&Config::new(config), requests)?;
-        crate::check_count("create-shipments", expected, results)
+        let results = <T as Shipments>::create_shipments(&Config::new(config), requests)?;
+        check_count("create-shipments", expected, results)
+    }
+}
+
+impl<T: Labels> labels_guest::Guest for T {
+    fn label_formats() -> Vec<LabelFormat> {
+        <T as Labels>::label_formats()
     }
 
     fn get_labels(
-        config: Vec<(String, String)>,
+        config: RawConfig,
         shipment_ids: Vec<String>,
-        format: Option<String>,
+        size: PaperSize,
     ) -> Result<Label, ConnectorError> {
-        <T as Carrier>::get_labels(&Config::new(config), shipment_ids, format)
+        <T as Labels>::get_labels(&Config::new(config), shipment_ids, size)
     }
+}
 
+impl<T: Tracking> tracking_guest::Guest for T {
     fn track(
-        config: Vec<(String, String)>,
+        config: RawConfig,
         tracking_numbers: Vec<String>,
     ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, ConnectorError> {
         let expected = tracking_numbers.len();
-        let results = <T as Carrier>::track(&Config::new(config), tracking_numbers)?;
-        crate::check_count("track", expected, results)
+        let results = <T as Tracking>::track(&Config::new(config), tracking_numbers)?;
+        check_count("track", expected, results)
     }
+}
 
-    fn cancel(
-        config: Vec<(String, String)>,
+impl<T: Cancellation> cancellation_guest::Guest for T {
+    fn cancel_shipments(
+        config: RawConfig,
         shipment_ids: Vec<String>,
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
         let expected = shipment_ids.len();
-        let results = <T as Carrier>::cancel(&Config::new(config), shipment_ids)?;
-        crate::check_count("cancel", expected, results)
+        let results = <T as Cancellation>::cancel_shipments(&Config::new(config), shipment_ids)?;
+        check_count("cancel-shipments", expected, results)
     }
+}
 
+impl<T: Lookup> lookup_guest::Guest for T {
     fn find_shipments(
-        config: Vec<(String, String)>,
+        config: RawConfig,
         reference: String,
-        created_since: String,
+        created_since: Timestamp,
     ) -> Result<Vec<CreatedShipment>, ConnectorError> {
-        <T as Carrier>::find_shipments(&Config::new(config), reference, created_since)
+        let created_since = created_since.to_datetime("created-since")?;
+        <T as Lookup>::find_shipments(&Config::new(config), reference, created_since)
+    }
+}
+
+impl<T: PickupPoints> pickup_guest::Guest for T {
+    fn search_pickup_points(
+        config: RawConfig,
+        query: PickupQuery,
+    ) -> Result<Vec<PickupLocation>, ConnectorError> {
+        <T as PickupPoints>::search_pickup_points(&Config::new(config), query)
+    }
+}
+
+impl<T: Services> services_guest::Guest for T {
+    fn list_services(config: RawConfig) -> Result<Vec<Service>, ConnectorError> {
+        <T as Services>::list_services(&Config::new(config))
     }
 }
 
@@ -128,17 +217,8 @@ mod tests {
 
     struct Minimal;
 
-    impl Carrier for Minimal {
-        fn describe() -> CarrierInfo {
-            CarrierInfo {
-                carrier: "Minimal".into(),
-                label_formats: vec!["A6".into()],
-                cod_currencies: Vec::new(),
-                capabilities: CarrierCapabilities::CANCEL,
-            }
-        }
-
-        fn cancel(
+    impl Cancellation for Minimal {
+        fn cancel_shipments(
             _config: &Config,
             shipment_ids: Vec<String>,
         ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
@@ -146,16 +226,30 @@ mod tests {
         }
     }
 
+    impl Tracking for Minimal {
+        fn track(
+            _config: &Config,
+            _tracking_numbers: Vec<String>,
+        ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, ConnectorError> {
+            Ok(Vec::new())
+        }
+    }
+
     #[test]
-    fn defaults_and_forwarding() {
-        assert_eq!(<Minimal as guest::Guest>::describe().carrier, "Minimal");
-        assert!(matches!(
-            <Minimal as guest::Guest>::track(Vec::new(), vec!["1".into()]),
-            Err(ConnectorError::Unsupported(_))
-        ));
+    fn forwarding_and_counting() {
         assert_eq!(
-            <Minimal as guest::Guest>::cancel(Vec::new(), vec!["1".into(), "2".into()]),
+            <Minimal as cancellation_guest::Guest>::cancel_shipments(
+                Vec::new(),
+                vec!["1".into(), "2".into()]
+            ),
             Ok(vec![Ok(()), Ok(())])
+        );
+        let error =
+            <Minimal as tracking_guest::Guest>::track(Vec::new(), vec!["1".into()]).unwrap_err();
+        assert!(
+            error.message.contains("0 results for 1"),
+            "{}",
+            error.message
         );
     }
 }

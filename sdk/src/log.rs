@@ -1,4 +1,4 @@
-//! Logging into the host's logs, where every line is tagged with the plugin and the shop.
+//! Logging into the host's logs, where every line is tagged with the plugin and the account.
 //!
 //! Use the functions with a ready message, or the macros with format arguments:
 //!
@@ -18,7 +18,7 @@
 //!
 //! Outside the host (native unit tests) the lines go to stderr instead.
 
-pub use crate::bindings::shop::tovor::connector::log::Level;
+pub use crate::bindings::host::tovor::connector::log::Level;
 /// The macros, also reachable as `tovor_sdk::info!` and so on.
 pub use crate::{debug, error, info, trace, warn};
 
@@ -54,7 +54,7 @@ pub fn error(message: impl AsRef<str>) {
 
 #[cfg(target_arch = "wasm32")]
 fn emit(level: Level, message: &str) {
-    crate::bindings::shop::tovor::connector::log::log(level, message);
+    crate::bindings::host::tovor::connector::log::log(level, message);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -146,6 +146,28 @@ pub fn to_minor_units(value: Decimal, exponent: u32) -> Result<i64, ConnectorErr
     })
 }
 
+/// Reads a decimal the host sent (a contract `decimal` string), naming `field` when it
+/// is not one: `money::from_contract(&level.quantity, "quantity")`.
+pub fn from_contract(text: &str, field: &str) -> Result<Decimal, ConnectorError> {
+    parse_decimal(text).map_err(|error| error.with_field(field))
+}
+
+/// A whole number from a decimal (`"7"`, `"7.00"`), for platforms that count stock in
+/// integers; `invalid-input` naming `field` for fractions and values beyond `i64`.
+pub fn to_integer(value: Decimal, field: &str) -> Result<i64, ConnectorError> {
+    use rust_decimal::prelude::ToPrimitive as _;
+    if !value.fract().is_zero() {
+        return Err(ConnectorError::invalid_field(
+            field,
+            format!("{value} is not a whole number"),
+        ));
+    }
+    value
+        .trunc()
+        .to_i64()
+        .ok_or_else(|| ConnectorError::invalid_field(field, format!("{value} is out of range")))
+}
+
 fn normalize_zero(mut value: Decimal) -> Decimal {
     if value.is_zero() {
         value.set_sign_positive(true);
@@ -163,7 +185,7 @@ impl<'de> Visitor<'de> for LenientVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Decimal, E> {
-        parse_decimal(text).map_err(|error| E::custom(error.message()))
+        parse_decimal(text).map_err(|error| E::custom(error.message))
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Decimal, E> {
@@ -186,7 +208,7 @@ impl<'de> Visitor<'de> for LenientVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Decimal, E> {
-        decimal_from_f64(value).map_err(|error| E::custom(error.message()))
+        decimal_from_f64(value).map_err(|error| E::custom(error.message))
     }
 }
 
@@ -341,7 +363,7 @@ mod tests {
             "0.00000000000000000000000000001",
         ] {
             assert!(
-                matches!(parse_decimal(input), Err(ConnectorError::InvalidInput(_))),
+                matches!(parse_decimal(input), Err(e) if e.kind == crate::types::ErrorKind::InvalidInput),
                 "{input:?} should be refused"
             );
         }
@@ -422,6 +444,20 @@ mod tests {
         assert!(to_minor_units(dec("0.5"), 0).is_err());
         assert!(to_minor_units(dec("92233720368547758.08"), 2).is_err());
         assert!(to_minor_units(Decimal::MAX, 2).is_err());
+    }
+
+    #[test]
+    fn contract_decimals_and_integers() {
+        assert_eq!(from_contract("7.50", "quantity").unwrap(), dec("7.5"));
+        let error = from_contract("7,5", "quantity").unwrap_err();
+        assert_eq!(error.field.as_deref(), Some("quantity"));
+        assert_eq!(to_integer(dec("7.00"), "q").unwrap(), 7);
+        assert_eq!(to_integer(dec("-3"), "q").unwrap(), -3);
+        assert_eq!(
+            to_integer(dec("7.5"), "q").unwrap_err().field.as_deref(),
+            Some("q")
+        );
+        assert!(to_integer(Decimal::MAX, "q").is_err());
     }
 
     #[derive(Debug, PartialEq, Deserialize, Serialize)]

@@ -1,14 +1,19 @@
-//! The normalized types every connector speaks, shared by both worlds.
+//! The normalized types every connector speaks, shared by shops and carriers.
 //!
-//! Money and quantities are exact decimal **strings** (`"19.99"`, dot separator, no
-//! exponent); build them with [`crate::money::format_decimal`]. Times are RFC 3339
-//! strings in UTC (`"2026-11-28T20:21:54Z"`); build them with [`crate::time`].
+//! Amounts and quantities are exact decimal **strings** in the contract (`"19.99"`, dot
+//! separator, no exponent) and times are [`Timestamp`] records; connectors work with
+//! [`Decimal`] and [`OffsetDateTime`](::time::OffsetDateTime) and let the builders
+//! ([`Order::builder`], [`LineItem::builder`], [`Address::builder`],
+//! [`ChargeLine::builder`], [`Refund::builder`]) and [`crate::money`] / [`crate::time`]
+//! write them.
 //!
-//! [`ConnectorError`] is how every call fails: the host decides from the variant whether
-//! to retry (`RateLimited`, `Transient`), ask the user (`Auth`, `InvalidInput`) or give
-//! up. Its helper constructors are documented on the type.
+//! [`ConnectorError`] is how every call fails: the host decides from its
+//! [`ErrorKind`] whether to retry (`rate-limited`, `transient`), ask the user (`auth`,
+//! `permission`, `invalid-input` naming the field) or give up. Its constructors are
+//! documented on the type.
 
-pub use crate::bindings::shop::tovor::connector::types::{
-    Address, ChargeLine, ConnectorError, Customer, FieldError, LineItem, Order, OrderStatus,
-    PaymentMethod, PaymentStatus, PickupPoint, RateLimit, Refund, Timestamp, Tracking,
+pub use crate::bindings::host::tovor::connector::types::{
+    Address, ChargeLine, ConfigValue, ConnectorError, Customer, ErrorKind, LineItem, Order,
+    OrderStatus, PaymentMethod, PaymentStatus, PickupPoint, Refund, RefundLine, Timestamp,
 };
+pub use crate::money::Decimal;

@@ -22,7 +22,7 @@ use tovor_harness::TestHost;
 use tovor_tests::service::{Db, ShopSession};
 use woocommerce::woo::{WooOrder, map_order};
 
-const SINCE: &str = "2000-01-01T00:00:00Z";
+const SINCE: time::OffsetDateTime = time::macros::datetime!(2000-01-01 0:00 UTC);
 
 fn main() {
     let orders: usize = std::env::var("ORDERS")

@@ -92,3 +92,14 @@ pub fn set_version(dir: &Path, to: &str) -> anyhow::Result<()> {
     std::fs::write(path, bumped)?;
     Ok(())
 }
+
+/// The example connector as it was on contract 0.1 (`tests/plugins/example-shop-v01`),
+/// built: loaded beside its 0.2 twin, it proves older components keep working.
+pub fn example_shop_v01() -> anyhow::Result<BuiltPlugin> {
+    build_plugin(workspace().join("tests/plugins/example-shop-v01"))
+}
+
+/// The connector-state test connector (`tests/plugins/oauth-probe`), built.
+pub fn oauth_probe() -> anyhow::Result<BuiltPlugin> {
+    build_plugin(workspace().join("tests/plugins/oauth-probe"))
+}

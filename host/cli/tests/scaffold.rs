@@ -115,7 +115,7 @@ fn a_generated_connector_passes_its_own_tests() {
         );
     }
     for test in [
-        "describes_itself",
+        "loads_with_the_capabilities_it_exports",
         "fetches_and_maps_one_order",
         "maps_the_sample_order",
     ] {

@@ -55,13 +55,17 @@ pub struct PluginInfo {
     pub version: Version,
     /// Shop or carrier.
     pub kind: Kind,
-    /// The `tovor:connector` contract version the plugin was built against. Whether the
-    /// host supports it is the host's decision.
-    pub contract: Version,
+    /// The `tovor:connector` contract version the plugin says it was built against.
+    /// Optional: the component carries its version, and the host refuses a manifest
+    /// that states another one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract: Option<Version>,
     /// Optional longer description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Declared capabilities, each one of [`Kind::known_capabilities`].
+    /// Capabilities declared by a contract 0.1 connector, each one of
+    /// [`Kind::known_capabilities`]. From contract 0.2 on, the component's exports say
+    /// what it can do and this list must be empty.
     pub capabilities: Vec<String>,
 }
 
@@ -72,7 +76,7 @@ pub(crate) struct RawPlugin {
     name: String,
     version: Version,
     kind: Kind,
-    contract: Version,
+    contract: Option<Version>,
     description: Option<String>,
     #[serde(default)]
     capabilities: Vec<String>,

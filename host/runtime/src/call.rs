@@ -4,16 +4,25 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use time::OffsetDateTime;
+
 use tovor_egress::{AllowList, Policy};
 use tovor_manifest::Kind;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use crate::bindings::latest::types::ConnectorError;
-use crate::bindings::v0_1_0::{carrier, carrier_api, shop, shop_api, types};
+use crate::adapt::{v0_1, v0_2};
+use crate::bindings::v0_1_0::{carrier, shop};
+use crate::bindings::v0_2_0;
+use crate::connector_state::{StateScope, StateStore};
 use crate::egress::{Egress, EgressFailure};
 use crate::error::CallError;
 use crate::limits::{CallLimiter, MemoryLimitExceeded};
-use crate::plugin::{Exports, LoadedPlugin};
+use crate::model::{
+    Capability, CarrierInfo, CatalogPage, ConnectorError, CreatedShipment, ErrorKind, Fulfillment,
+    Label, NormalizedOrder, OrderPage, ShipmentRequest, StockLevel, TrackingResult,
+    VerifiedWebhook, WebhookRequest,
+};
+use crate::plugin::{Exports, ExportsV0_2, LoadedPlugin};
 use crate::redact::Redactor;
 use crate::runtime::{Inner, Runtime};
 use crate::state::{CallLabels, CallState};
@@ -37,6 +46,9 @@ pub struct CallContext {
     /// The plugin's config fields as the user filled them in, secrets decrypted.
     pub config: BTreeMap<String, String>,
     pub lane: Lane,
+    /// Whose connector state the call reads and writes (owner and account; the plugin
+    /// is added by the runtime). Without it the `state` import answers `unavailable`.
+    pub state: Option<(String, String)>,
 }
 
 impl CallContext {
@@ -45,7 +57,14 @@ impl CallContext {
             account: Some(account.into()),
             config,
             lane: Lane::Background,
+            state: None,
         }
+    }
+
+    /// The same context, with connector state kept for `account` of `owner`.
+    pub fn with_state(mut self, owner: impl Into<String>, account: impl Into<String>) -> Self {
+        self.state = Some((owner.into(), account.into()));
+        self
     }
 
     /// The same context, its calls waiting for instance slots in `lane`.
@@ -65,6 +84,7 @@ struct Bound {
     allow: Arc<AllowList>,
     redactor: Arc<Redactor>,
     lane: Lane,
+    state: Option<(Arc<dyn StateStore>, StateScope)>,
 }
 
 impl Runtime {
@@ -84,8 +104,17 @@ impl Runtime {
                 .secret_fields()
                 .filter_map(|name| context.config.get(name).cloned()),
         );
+        let state = context.state.map(|(owner, account)| {
+            let scope = StateScope {
+                owner,
+                account,
+                plugin: plugin_id.to_owned(),
+            };
+            (self.state_store(), scope)
+        });
         Ok(Bound {
             runtime: self.inner.clone(),
+            state,
             plugin,
             account: context.account.map(Arc::from),
             config: context.config.into_iter().collect(),
@@ -95,24 +124,28 @@ impl Runtime {
         })
     }
 
-    /// Instantiates a freshly loaded plugin and calls `describe`: proof that it runs,
-    /// before it replaces the version that serves now.
+    /// Instantiates a freshly loaded plugin and looks up its exports (0.1: calls
+    /// `describe`): proof that it runs, before it replaces the version that serves now.
     pub(crate) async fn smoke_test(&self, plugin: &Arc<LoadedPlugin>) -> Result<(), CallError> {
-        let context = CallContext::default();
+        let bound = self.bind(plugin.clone(), CallContext::default())?;
         match &plugin.exports {
             Exports::ShopV0_1(pre) => {
-                let client = ShopClient {
-                    pre: pre.clone(),
-                    bound: self.bind(plugin.clone(), context)?,
-                };
-                client.describe().await.map(drop)
+                let exports = ShopExports::V0_1(pre.clone());
+                ShopClient { bound, exports }.describe_v0_1().await
             }
             Exports::CarrierV0_1(pre) => {
-                let client = CarrierClient {
-                    pre: pre.clone(),
-                    bound: self.bind(plugin.clone(), context)?,
-                };
-                client.describe().await.map(drop)
+                let exports = CarrierExports::V0_1(pre.clone());
+                CarrierClient { bound, exports }.info().await.map(drop)
+            }
+            Exports::V0_2(exports) => {
+                let exports = exports.clone();
+                bound
+                    .run("instantiate", async |store| {
+                        let instance = exports.pre.instantiate_async(&mut *store).await?;
+                        exports.load_all(&mut *store, &instance)?;
+                        Ok(Ok(()))
+                    })
+                    .await
             }
         }
     }
@@ -125,13 +158,18 @@ impl Runtime {
     /// A handle for calling shop plugin `plugin_id` on behalf of one shop.
     pub fn shop(&self, plugin_id: &str, context: CallContext) -> Result<ShopClient, CallError> {
         let plugin = self.loaded(plugin_id)?;
-        match &plugin.exports {
-            Exports::ShopV0_1(pre) => Ok(ShopClient {
-                pre: pre.clone(),
-                bound: self.bind(plugin.clone(), context)?,
-            }),
-            Exports::CarrierV0_1(_) => Err(wrong_kind(&plugin, Kind::Shop)),
+        if plugin.kind() != Kind::Shop {
+            return Err(wrong_kind(&plugin, Kind::Shop));
         }
+        let exports = match &plugin.exports {
+            Exports::ShopV0_1(pre) => ShopExports::V0_1(pre.clone()),
+            Exports::V0_2(exports) => ShopExports::V0_2(exports.clone()),
+            Exports::CarrierV0_1(_) => return Err(wrong_kind(&plugin, Kind::Shop)),
+        };
+        Ok(ShopClient {
+            bound: self.bind(plugin.clone(), context)?,
+            exports,
+        })
     }
 
     /// A handle for calling carrier plugin `plugin_id` on behalf of one carrier account.
@@ -141,13 +179,18 @@ impl Runtime {
         context: CallContext,
     ) -> Result<CarrierClient, CallError> {
         let plugin = self.loaded(plugin_id)?;
-        match &plugin.exports {
-            Exports::CarrierV0_1(pre) => Ok(CarrierClient {
-                pre: pre.clone(),
-                bound: self.bind(plugin.clone(), context)?,
-            }),
-            Exports::ShopV0_1(_) => Err(wrong_kind(&plugin, Kind::Carrier)),
+        if plugin.kind() != Kind::Carrier {
+            return Err(wrong_kind(&plugin, Kind::Carrier));
         }
+        let exports = match &plugin.exports {
+            Exports::CarrierV0_1(pre) => CarrierExports::V0_1(pre.clone()),
+            Exports::V0_2(exports) => CarrierExports::V0_2(exports.clone()),
+            Exports::ShopV0_1(_) => return Err(wrong_kind(&plugin, Kind::Carrier)),
+        };
+        Ok(CarrierClient {
+            bound: self.bind(plugin.clone(), context)?,
+            exports,
+        })
     }
 }
 
@@ -177,6 +220,8 @@ impl Bound {
         };
         let limiter = CallLimiter::new(limits.memory_bytes());
         let state = CallState::new(labels, limiter, egress, self.redactor.clone());
+        let mut state = state;
+        state.state = self.state.clone();
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|state| &mut state.limiter);
         // Yield to the executor on every epoch tick so a busy plugin never starves the
@@ -280,10 +325,7 @@ impl Bound {
                 reason: reason.clone(),
             };
         }
-        let vague = matches!(
-            error,
-            ConnectorError::Transient(_) | ConnectorError::Other(_)
-        );
+        let vague = matches!(error.kind, ErrorKind::Transient | ErrorKind::Other);
         if vague && let Some(EgressFailure::Http { url, failure }) = failures.last() {
             return CallError::Http {
                 plugin,
@@ -295,11 +337,54 @@ impl Bound {
     }
 }
 
-/// Calls into one shop plugin for one shop. Bound to the plugin version current when
-/// it was made: create one per unit of work to pick up reloads.
+/// Runs one export of a 0.2 component's capability interface on a fresh instance:
+/// `$guest` is the interface's loaded exports, `$store` the call's store and `$config`
+/// the account's typed config. A component without the capability is refused as
+/// unsupported before anything is instantiated.
+macro_rules! call_v0_2 {
+    ($client:expr, $exports:expr, $field:ident, $capability:expr, $operation:literal,
+     |$guest:ident, $store:ident, $config:ident| $body:expr) => {{
+        let client = $client;
+        let exports: &ExportsV0_2 = $exports;
+        let indices = exports
+            .$field
+            .as_ref()
+            .ok_or_else(|| missing(&client.bound, $capability))?;
+        let pre = &exports.pre;
+        let config = v0_2::config(&client.bound.plugin.manifest, &client.bound.config);
+        let $config = &config;
+        client
+            .bound
+            .run($operation, async |$store| {
+                let instance = pre.instantiate_async(&mut *$store).await?;
+                let $guest = indices.load(&mut *$store, &instance)?;
+                $body
+            })
+            .await
+    }};
+}
+
+fn missing(bound: &Bound, capability: Capability) -> CallError {
+    CallError::Connector {
+        plugin: bound.plugin_id(),
+        error: ConnectorError::new(
+            ErrorKind::Unsupported,
+            format!("the connector has no {capability} capability"),
+        ),
+    }
+}
+
+enum ShopExports {
+    V0_1(shop::ShopPre<CallState>),
+    V0_2(Arc<ExportsV0_2>),
+}
+
+/// Calls into one shop plugin for one shop, in the host's types whatever contract
+/// version the plugin speaks. Bound to the plugin version current when it was made:
+/// create one per unit of work to pick up reloads.
 pub struct ShopClient {
     bound: Bound,
-    pre: shop::ShopPre<CallState>,
+    exports: ShopExports,
 }
 
 impl ShopClient {
@@ -307,102 +392,292 @@ impl ShopClient {
         &self.bound.plugin
     }
 
-    /// Instantiates the plugin and runs one export of its `shop-connector`.
-    async fn call<R>(
+    /// Whether the connector can do `capability`.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.bound.plugin.can(capability)
+    }
+
+    /// Instantiates a 0.1 plugin and runs one export of its `shop-connector`.
+    async fn v0_1<R>(
         &self,
+        pre: &shop::ShopPre<CallState>,
         operation: &'static str,
         export: impl AsyncFnOnce(
-            &shop_api::Guest,
+            &crate::bindings::v0_1_0::shop_api::Guest,
             &mut Store<CallState>,
             &Vec<(String, String)>,
-        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+        ) -> wasmtime::Result<
+            Result<R, crate::bindings::v0_1_0::types::ConnectorError>,
+        >,
     ) -> Result<R, CallError> {
-        let (pre, config) = (&self.pre, &self.bound.config);
+        let config = &self.bound.config;
         self.bound
             .run(operation, async |store| {
                 let bindings = pre.instantiate_async(&mut *store).await?;
-                export(bindings.tovor_connector_shop_connector(), store, config).await
+                let outcome = export(bindings.tovor_connector_shop_connector(), store, config);
+                Ok(outcome.await?.map_err(v0_1::error))
             })
             .await
     }
 
-    pub async fn describe(&self) -> Result<shop_api::ShopInfo, CallError> {
-        self.call("describe", async |connector, store, _config| {
-            connector.call_describe(store).await.map(Ok)
-        })
-        .await
+    async fn describe_v0_1(&self) -> Result<(), CallError> {
+        match &self.exports {
+            ShopExports::V0_1(pre) => {
+                self.v0_1(pre, "describe", async |connector, store, _config| {
+                    connector.call_describe(store).await.map(|_| Ok(()))
+                })
+                .await
+            }
+            ShopExports::V0_2(_) => Ok(()),
+        }
     }
 
+    /// Orders changed at or after `changed_since`, a page at a time.
     pub async fn list_orders(
         &self,
-        changed_since: &str,
+        changed_since: OffsetDateTime,
         cursor: Option<&str>,
-    ) -> Result<shop_api::OrderPage, CallError> {
-        let changed_since = changed_since.to_owned();
-        self.call("list-orders", async |connector, store, config| {
-            connector
-                .call_list_orders(store, config, &changed_since, cursor)
+    ) -> Result<OrderPage, CallError> {
+        match &self.exports {
+            ShopExports::V0_1(pre) => {
+                let since = v0_1::timestamp(changed_since);
+                self.v0_1(pre, "list-orders", async |connector, store, config| {
+                    let page = connector
+                        .call_list_orders(store, config, &since, cursor)
+                        .await?;
+                    Ok(page.map(v0_1::page))
+                })
                 .await
-        })
-        .await
+            }
+            ShopExports::V0_2(exports) => {
+                let since = v0_2::timestamp(changed_since);
+                call_v0_2!(
+                    self,
+                    exports,
+                    orders,
+                    Capability::Orders,
+                    "list-orders",
+                    |guest, store, config| {
+                        let page = guest
+                            .call_list_orders(&mut *store, config, since, cursor)
+                            .await?;
+                        Ok(page.map(v0_2::page).map_err(v0_2::error))
+                    }
+                )
+            }
+        }
     }
 
-    pub async fn get_order(&self, id: &str) -> Result<types::Order, CallError> {
-        self.call("get-order", async |connector, store, config| {
-            connector.call_get_order(store, config, id).await
+    /// One order as the platform has it now. An order that breaks the contract is
+    /// [`CallError::BadOrder`].
+    pub async fn get_order(&self, id: &str) -> Result<NormalizedOrder, CallError> {
+        let order = match &self.exports {
+            ShopExports::V0_1(pre) => {
+                self.v0_1(pre, "get-order", async |connector, store, config| {
+                    let order = connector.call_get_order(store, config, id).await?;
+                    Ok(order.map(|order| v0_1::order(&order)))
+                })
+                .await?
+            }
+            ShopExports::V0_2(exports) => call_v0_2!(
+                self,
+                exports,
+                orders,
+                Capability::Orders,
+                "get-order",
+                |guest, store, config| {
+                    let order = guest.call_get_order(&mut *store, config, id).await?;
+                    Ok(order.map(|order| v0_2::order(&order)).map_err(v0_2::error))
+                }
+            )?,
+        };
+        order.map_err(|error| CallError::BadOrder {
+            plugin: self.bound.plugin_id(),
+            error,
         })
-        .await
     }
 
     pub async fn verify_webhook(
         &self,
-        request: &shop_api::WebhookRequest,
-    ) -> Result<shop_api::VerifiedWebhook, CallError> {
-        self.call("verify-webhook", async |connector, store, config| {
-            connector.call_verify_webhook(store, config, request).await
-        })
-        .await
+        request: &WebhookRequest,
+    ) -> Result<VerifiedWebhook, CallError> {
+        match &self.exports {
+            ShopExports::V0_1(pre) => {
+                let request = v0_1::webhook_request(request);
+                self.v0_1(pre, "verify-webhook", async |connector, store, config| {
+                    let verified = connector
+                        .call_verify_webhook(store, config, &request)
+                        .await?;
+                    Ok(verified.map(v0_1::verified))
+                })
+                .await
+            }
+            ShopExports::V0_2(exports) => {
+                let request = v0_2::webhook_request(request);
+                call_v0_2!(
+                    self,
+                    exports,
+                    webhooks,
+                    Capability::Webhooks,
+                    "verify-webhook",
+                    |guest, store, config| {
+                        let verified = guest
+                            .call_verify_webhook(&mut *store, config, &request)
+                            .await?;
+                        Ok(verified.map(v0_2::verified).map_err(v0_2::error))
+                    }
+                )
+            }
+        }
     }
 
+    /// How many levels one [`ShopClient::push_stock`] call may carry.
+    pub async fn stock_batch(&self) -> Result<usize, CallError> {
+        match &self.exports {
+            ShopExports::V0_1(_) => Ok(v0_1::STOCK_BATCH),
+            ShopExports::V0_2(exports) => {
+                if let Some(batch) = exports.stock_batch.get() {
+                    return Ok(*batch);
+                }
+                let batch: u32 = call_v0_2!(
+                    self,
+                    exports,
+                    inventory,
+                    Capability::Inventory,
+                    "max-batch",
+                    |guest, store, _config| Ok(Ok(guest.call_max_batch(&mut *store).await?))
+                )?;
+                let batch = usize::try_from(batch.max(1)).unwrap_or(1);
+                Ok(*exports.stock_batch.get_or_init(|| batch))
+            }
+        }
+    }
+
+    /// Sets absolute stock levels; one result per level, in order.
     pub async fn push_stock(
         &self,
-        levels: &[shop_api::StockLevel],
+        levels: &[StockLevel],
     ) -> Result<Vec<Result<(), ConnectorError>>, CallError> {
-        self.call("push-stock", async |connector, store, config| {
-            connector.call_push_stock(store, config, levels).await
-        })
-        .await
-        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
+        let outcomes = match &self.exports {
+            ShopExports::V0_1(pre) => {
+                // Levels 0.1 cannot carry are refused one by one; the rest are sent.
+                let converted = v0_1::stock_levels(levels, &self.bound.config);
+                let sendable: Vec<_> = converted
+                    .iter()
+                    .filter_map(|level| level.as_ref().ok().cloned())
+                    .collect();
+                let mut sent = if sendable.is_empty() {
+                    Vec::new()
+                } else {
+                    self.v0_1(pre, "push-stock", async |connector, store, config| {
+                        let outcomes = connector.call_push_stock(store, config, &sendable).await?;
+                        Ok(outcomes.map(|outcomes| v0_1::outcomes(outcomes, |()| ())))
+                    })
+                    .await?
+                }
+                .into_iter();
+                converted
+                    .into_iter()
+                    .map(|level| match level {
+                        Ok(_) => sent.next().unwrap_or_else(|| {
+                            Err(ConnectorError::new(
+                                ErrorKind::Other,
+                                "the connector gave no result for this level",
+                            ))
+                        }),
+                        Err(refused) => Err(refused),
+                    })
+                    .collect()
+            }
+            ShopExports::V0_2(exports) => {
+                let levels = v0_2::stock_levels(levels);
+                call_v0_2!(
+                    self,
+                    exports,
+                    inventory,
+                    Capability::Inventory,
+                    "push-stock",
+                    |guest, store, config| {
+                        let outcomes = guest.call_push_stock(&mut *store, config, &levels).await?;
+                        Ok(outcomes
+                            .map(|outcomes| v0_2::outcomes(outcomes, |()| ()))
+                            .map_err(v0_2::error))
+                    }
+                )?
+            }
+        };
+        Ok(self.bound.redactor.redact_outcomes(outcomes))
     }
 
-    pub async fn list_products(
-        &self,
-        cursor: Option<&str>,
-    ) -> Result<shop_api::ProductPage, CallError> {
-        self.call("list-products", async |connector, store, config| {
-            connector.call_list_products(store, config, cursor).await
-        })
-        .await
-    }
-
-    pub async fn mark_shipped(
-        &self,
-        order_id: &str,
-        tracking: &types::Tracking,
-    ) -> Result<(), CallError> {
-        self.call("mark-shipped", async |connector, store, config| {
-            connector
-                .call_mark_shipped(store, config, order_id, tracking)
+    /// A page of the platform's products, each variant an entry.
+    pub async fn list_products(&self, cursor: Option<&str>) -> Result<CatalogPage, CallError> {
+        match &self.exports {
+            ShopExports::V0_1(pre) => {
+                self.v0_1(pre, "list-products", async |connector, store, config| {
+                    let page = connector.call_list_products(store, config, cursor).await?;
+                    Ok(page.map(v0_1::catalog))
+                })
                 .await
-        })
-        .await
+            }
+            ShopExports::V0_2(exports) => {
+                call_v0_2!(
+                    self,
+                    exports,
+                    catalog,
+                    Capability::Catalog,
+                    "list-products",
+                    |guest, store, config| {
+                        let page = guest
+                            .call_list_products(&mut *store, config, cursor)
+                            .await?;
+                        Ok(page.map(v0_2::catalog).map_err(v0_2::error))
+                    }
+                )
+            }
+        }
+    }
+
+    /// Tells the shop what was shipped for an order.
+    pub async fn fulfill(&self, order_id: &str, shipped: &Fulfillment) -> Result<(), CallError> {
+        match &self.exports {
+            ShopExports::V0_1(pre) => {
+                let tracking = v0_1::tracking(shipped);
+                self.v0_1(pre, "mark-shipped", async |connector, store, config| {
+                    connector
+                        .call_mark_shipped(store, config, order_id, &tracking)
+                        .await
+                })
+                .await
+            }
+            ShopExports::V0_2(exports) => {
+                let shipment = v0_2::fulfillment(shipped);
+                call_v0_2!(
+                    self,
+                    exports,
+                    fulfillment,
+                    Capability::Fulfillment,
+                    "fulfill",
+                    |guest, store, config| {
+                        let done = guest
+                            .call_fulfill(&mut *store, config, order_id, &shipment)
+                            .await?;
+                        Ok(done.map_err(v0_2::error))
+                    }
+                )
+            }
+        }
     }
 }
 
-/// Calls into one carrier plugin for one carrier account.
+enum CarrierExports {
+    V0_1(carrier::CarrierPre<CallState>),
+    V0_2(Arc<ExportsV0_2>),
+}
+
+/// Calls into one carrier plugin for one carrier account, in the host's types.
 pub struct CarrierClient {
     bound: Bound,
-    pre: carrier::CarrierPre<CallState>,
+    exports: CarrierExports,
 }
 
 impl CarrierClient {
@@ -410,43 +685,152 @@ impl CarrierClient {
         &self.bound.plugin
     }
 
-    /// Instantiates the plugin and runs one export of its `carrier-connector`.
-    async fn call<R>(
+    /// Whether the connector can do `capability`.
+    pub fn can(&self, capability: Capability) -> bool {
+        self.bound.plugin.can(capability)
+    }
+
+    /// Instantiates a 0.1 plugin and runs one export of its `carrier-connector`.
+    async fn v0_1<R>(
         &self,
+        pre: &carrier::CarrierPre<CallState>,
         operation: &'static str,
         export: impl AsyncFnOnce(
-            &carrier_api::Guest,
+            &crate::bindings::v0_1_0::carrier_api::Guest,
             &mut Store<CallState>,
             &Vec<(String, String)>,
-        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+        ) -> wasmtime::Result<
+            Result<R, crate::bindings::v0_1_0::types::ConnectorError>,
+        >,
     ) -> Result<R, CallError> {
-        let (pre, config) = (&self.pre, &self.bound.config);
+        let config = &self.bound.config;
         self.bound
             .run(operation, async |store| {
                 let bindings = pre.instantiate_async(&mut *store).await?;
-                export(bindings.tovor_connector_carrier_connector(), store, config).await
+                let outcome = export(bindings.tovor_connector_carrier_connector(), store, config);
+                Ok(outcome.await?.map_err(v0_1::error))
             })
             .await
     }
 
-    pub async fn describe(&self) -> Result<carrier_api::CarrierInfo, CallError> {
-        self.call("describe", async |connector, store, _config| {
-            connector.call_describe(store).await.map(Ok)
-        })
-        .await
+    /// The carrier's name, label formats, COD currencies and batch size.
+    pub async fn info(&self) -> Result<CarrierInfo, CallError> {
+        match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                self.v0_1(pre, "describe", async |connector, store, _config| {
+                    Ok(Ok(v0_1::carrier_info(
+                        connector.call_describe(store).await?,
+                    )))
+                })
+                .await
+            }
+            CarrierExports::V0_2(exports) => {
+                if let Some(info) = exports.carrier_info.get() {
+                    return Ok(info.clone());
+                }
+                let limits = if exports.shipments.is_some() {
+                    Some(call_v0_2!(
+                        self,
+                        exports,
+                        shipments,
+                        Capability::Shipments,
+                        "limits",
+                        |guest, store, _config| Ok(Ok(guest.call_limits(&mut *store).await?))
+                    )?)
+                } else {
+                    None
+                };
+                let formats = self.label_formats_v0_2(exports).await?;
+                let info = v0_2::carrier_info(
+                    &self.bound.plugin.manifest.plugin.name,
+                    limits,
+                    formats,
+                    self.can(Capability::PickupPoints),
+                );
+                Ok(exports.carrier_info.get_or_init(|| info).clone())
+            }
+        }
+    }
+
+    async fn label_formats_v0_2(
+        &self,
+        exports: &ExportsV0_2,
+    ) -> Result<Vec<v0_2_0::labels::LabelFormat>, CallError> {
+        if exports.labels.is_none() {
+            return Ok(Vec::new());
+        }
+        call_v0_2!(
+            self,
+            exports,
+            labels,
+            Capability::Labels,
+            "label-formats",
+            |guest, store, _config| Ok(Ok(guest.call_label_formats(&mut *store).await?))
+        )
     }
 
     pub async fn create_shipments(
         &self,
-        requests: &[carrier_api::ShipmentRequest],
-    ) -> Result<Vec<Result<carrier_api::CreatedShipment, ConnectorError>>, CallError> {
-        self.call("create-shipments", async |connector, store, config| {
-            connector
-                .call_create_shipments(store, config, requests)
-                .await
-        })
-        .await
-        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
+        requests: &[ShipmentRequest],
+    ) -> Result<Vec<Result<CreatedShipment, ConnectorError>>, CallError> {
+        let outcomes = self.create_then(requests, |outcomes, _| outcomes).await?;
+        Ok(self.bound.redactor.redact_outcomes(outcomes))
+    }
+
+    /// Runs `create-shipments` and hands its outcomes and what its requests met to
+    /// `then`.
+    async fn create_then<O>(
+        &self,
+        requests: &[ShipmentRequest],
+        then: impl FnOnce(Vec<Result<CreatedShipment, ConnectorError>>, &Egress) -> O,
+    ) -> Result<O, CallError> {
+        match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                let requests: Vec<_> = requests.iter().map(v0_1::shipment_request).collect();
+                let config = &self.bound.config;
+                self.bound
+                    .run_then(
+                        "create-shipments",
+                        async |store| {
+                            let bindings = pre.instantiate_async(&mut *store).await?;
+                            let outcomes = bindings
+                                .tovor_connector_carrier_connector()
+                                .call_create_shipments(store, config, &requests)
+                                .await?;
+                            Ok(outcomes
+                                .map(|outcomes| v0_1::outcomes(outcomes, v0_1::created))
+                                .map_err(v0_1::error))
+                        },
+                        then,
+                    )
+                    .await
+            }
+            CarrierExports::V0_2(exports) => {
+                let indices = exports
+                    .shipments
+                    .as_ref()
+                    .ok_or_else(|| missing(&self.bound, Capability::Shipments))?;
+                let requests: Vec<_> = requests.iter().map(v0_2::shipment_request).collect();
+                let config = v0_2::config(&self.bound.plugin.manifest, &self.bound.config);
+                let pre = &exports.pre;
+                self.bound
+                    .run_then(
+                        "create-shipments",
+                        async |store| {
+                            let instance = pre.instantiate_async(&mut *store).await?;
+                            let guest = indices.load(&mut *store, &instance)?;
+                            let outcomes = guest
+                                .call_create_shipments(&mut *store, &config, &requests)
+                                .await?;
+                            Ok(outcomes
+                                .map(|outcomes| v0_2::outcomes(outcomes, v0_2::created))
+                                .map_err(v0_2::error))
+                        },
+                        then,
+                    )
+                    .await
+            }
+        }
     }
 
     /// [`CarrierClient::create_shipments`] with every refused shipment's error made
@@ -455,94 +839,183 @@ impl CarrierClient {
     /// that the carrier never heard of it. Otherwise it is the connector's error.
     pub async fn create_shipments_checked(
         &self,
-        requests: &[carrier_api::ShipmentRequest],
-    ) -> Result<Vec<Result<carrier_api::CreatedShipment, CallError>>, CallError> {
-        let (pre, config) = (&self.pre, &self.bound.config);
+        requests: &[ShipmentRequest],
+    ) -> Result<Vec<Result<CreatedShipment, CallError>>, CallError> {
         let plugin = self.bound.plugin_id();
         let redactor = &self.bound.redactor;
-        self.bound
-            .run_then(
-                "create-shipments",
-                async |store| {
-                    let bindings = pre.instantiate_async(&mut *store).await?;
-                    bindings
-                        .tovor_connector_carrier_connector()
-                        .call_create_shipments(store, config, requests)
-                        .await
-                },
-                |results, egress| {
-                    let denied = egress.denied_before_sending();
-                    results
-                        .into_iter()
-                        .map(|result| {
-                            result.map_err(|error| match denied {
-                                Some((url, reason)) => CallError::EgressDenied {
-                                    plugin: plugin.clone(),
-                                    url: redactor.redact(url),
-                                    reason: redactor.redact(reason),
-                                },
-                                None => CallError::Connector {
-                                    plugin: plugin.clone(),
-                                    error: redactor.redact_connector_error(error),
-                                },
-                            })
-                        })
-                        .collect()
-                },
-            )
-            .await
+        self.create_then(requests, |results, egress| {
+            let denied = egress.denied_before_sending();
+            results
+                .into_iter()
+                .map(|result| {
+                    result.map_err(|error| match denied {
+                        Some((url, reason)) => CallError::EgressDenied {
+                            plugin: plugin.clone(),
+                            url: redactor.redact(url),
+                            reason: redactor.redact(reason),
+                        },
+                        None => CallError::Connector {
+                            plugin: plugin.clone(),
+                            error: redactor.redact_connector_error(error),
+                        },
+                    })
+                })
+                .collect()
+        })
+        .await
     }
 
+    /// Labels for the shipments as one document; `format` is a paper size (`A4`,
+    /// `A6`, `100x150`) or one of the carrier's format names.
     pub async fn get_labels(
         &self,
         shipment_ids: &[String],
         format: Option<&str>,
-    ) -> Result<carrier_api::Label, CallError> {
-        self.call("get-labels", async |connector, store, config| {
-            connector
-                .call_get_labels(store, config, shipment_ids, format)
+    ) -> Result<Label, CallError> {
+        match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                self.v0_1(pre, "get-labels", async |connector, store, config| {
+                    let label = connector
+                        .call_get_labels(store, config, shipment_ids, format)
+                        .await?;
+                    Ok(label.map(v0_1::label))
+                })
                 .await
-        })
-        .await
+            }
+            CarrierExports::V0_2(exports) => {
+                let formats = self.label_formats_v0_2(exports).await?;
+                let size = v0_2::paper_size(format, &formats);
+                call_v0_2!(
+                    self,
+                    exports,
+                    labels,
+                    Capability::Labels,
+                    "get-labels",
+                    |guest, store, config| {
+                        let label = guest
+                            .call_get_labels(&mut *store, config, shipment_ids, size)
+                            .await?;
+                        Ok(label.map(v0_2::label).map_err(v0_2::error))
+                    }
+                )
+            }
+        }
     }
 
+    /// Events per tracking number, oldest first; one result per number, in order.
     pub async fn track(
         &self,
         tracking_numbers: &[String],
-    ) -> Result<Vec<Result<carrier_api::TrackingResult, ConnectorError>>, CallError> {
-        self.call("track", async |connector, store, config| {
-            connector.call_track(store, config, tracking_numbers).await
-        })
-        .await
-        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
+    ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, CallError> {
+        let outcomes = match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                self.v0_1(pre, "track", async |connector, store, config| {
+                    let outcomes = connector
+                        .call_track(store, config, tracking_numbers)
+                        .await?;
+                    Ok(outcomes.map(|outcomes| {
+                        v0_1::outcomes(outcomes, v0_1::tracking_result)
+                            .into_iter()
+                            .map(|outcome| outcome.and_then(|result| result))
+                            .collect()
+                    }))
+                })
+                .await?
+            }
+            CarrierExports::V0_2(exports) => call_v0_2!(
+                self,
+                exports,
+                tracking,
+                Capability::Tracking,
+                "track",
+                |guest, store, config| {
+                    let outcomes = guest
+                        .call_track(&mut *store, config, tracking_numbers)
+                        .await?;
+                    Ok(outcomes
+                        .map(|outcomes| {
+                            v0_2::outcomes(outcomes, v0_2::tracking_result)
+                                .into_iter()
+                                .map(|outcome| outcome.and_then(|result| result))
+                                .collect()
+                        })
+                        .map_err(v0_2::error))
+                }
+            )?,
+        };
+        Ok(self.bound.redactor.redact_outcomes(outcomes))
     }
 
+    /// Cancels shipments; one result per id, in order.
     pub async fn cancel(
         &self,
         shipment_ids: &[String],
     ) -> Result<Vec<Result<(), ConnectorError>>, CallError> {
-        self.call("cancel", async |connector, store, config| {
-            connector.call_cancel(store, config, shipment_ids).await
-        })
-        .await
-        .map(|outcomes| self.bound.redactor.redact_outcomes(outcomes))
+        let outcomes = match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                self.v0_1(pre, "cancel", async |connector, store, config| {
+                    let outcomes = connector.call_cancel(store, config, shipment_ids).await?;
+                    Ok(outcomes.map(|outcomes| v0_1::outcomes(outcomes, |()| ())))
+                })
+                .await?
+            }
+            CarrierExports::V0_2(exports) => call_v0_2!(
+                self,
+                exports,
+                cancellation,
+                Capability::Cancellation,
+                "cancel",
+                |guest, store, config| {
+                    let outcomes = guest
+                        .call_cancel_shipments(&mut *store, config, shipment_ids)
+                        .await?;
+                    Ok(outcomes
+                        .map(|outcomes| v0_2::outcomes(outcomes, |()| ()))
+                        .map_err(v0_2::error))
+                }
+            )?,
+        };
+        Ok(self.bound.redactor.redact_outcomes(outcomes))
     }
 
+    /// Shipments created since `created_since` carrying `reference`.
     pub async fn find_shipments(
         &self,
         reference: &str,
-        created_since: &str,
-    ) -> Result<Vec<carrier_api::CreatedShipment>, CallError> {
-        let (reference, created_since) = (reference.to_owned(), created_since.to_owned());
-        self.call("find-shipments", async |connector, store, config| {
-            connector
-                .call_find_shipments(store, config, &reference, &created_since)
+        created_since: OffsetDateTime,
+    ) -> Result<Vec<CreatedShipment>, CallError> {
+        match &self.exports {
+            CarrierExports::V0_1(pre) => {
+                let since = v0_1::timestamp(created_since);
+                self.v0_1(pre, "find-shipments", async |connector, store, config| {
+                    let found = connector
+                        .call_find_shipments(store, config, reference, &since)
+                        .await?;
+                    Ok(found.map(|found| found.into_iter().map(v0_1::created).collect()))
+                })
                 .await
-        })
-        .await
+            }
+            CarrierExports::V0_2(exports) => {
+                let since = v0_2::timestamp(created_since);
+                call_v0_2!(
+                    self,
+                    exports,
+                    lookup,
+                    Capability::Lookup,
+                    "find-shipments",
+                    |guest, store, config| {
+                        let found = guest
+                            .call_find_shipments(&mut *store, config, reference, since)
+                            .await?;
+                        Ok(found
+                            .map(|found| found.into_iter().map(v0_2::created).collect())
+                            .map_err(v0_2::error))
+                    }
+                )
+            }
+        }
     }
 }
-
 fn wrong_kind(plugin: &LoadedPlugin, expected: Kind) -> CallError {
     CallError::WrongKind {
         plugin: plugin.id().to_owned(),

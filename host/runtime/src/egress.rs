@@ -14,7 +14,7 @@ use reqwest::dns::{Name, Resolve, Resolving};
 use tovor_egress::{AllowList, Permit};
 use url::{Host, Url};
 
-use crate::bindings::latest::http::{self, HttpError, Request, Response};
+use crate::bindings::v0_1_0::http::{self, HttpError, Request, Response};
 use crate::error::HttpFailure;
 use crate::state::CallState;
 
@@ -171,7 +171,8 @@ impl CallState {
         }
     }
 
-    async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+    /// Checks one request and builds it; nothing is sent yet.
+    async fn prepare(&mut self, request: Request) -> Result<Prepared, HttpError> {
         if self.egress.requests_made >= self.egress.max_requests {
             let limit = self.egress.max_requests;
             self.record(EgressFailure::Http {
@@ -219,9 +220,16 @@ impl CallState {
             .map_err(HttpError::InvalidRequest)?
             .timeout(timeout);
         self.egress.requests_sent += 1;
-        let started = Instant::now();
-        let outcome = execute(builder, self.egress.max_response_bytes).await;
-        let elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(Prepared { builder, shown_url })
+    }
+
+    /// Records what became of a sent request.
+    fn finish(
+        &mut self,
+        shown_url: String,
+        outcome: Result<Response, Outcome>,
+        elapsed_ms: u64,
+    ) -> Result<Response, HttpError> {
         match outcome {
             Ok(response) => {
                 tracing::debug!(
@@ -253,6 +261,51 @@ impl CallState {
             }
         }
     }
+
+    pub(crate) async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+        let prepared = self.prepare(request).await?;
+        let started = Instant::now();
+        let outcome = execute(prepared.builder, self.egress.max_response_bytes).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        self.finish(prepared.shown_url, outcome, elapsed_ms)
+    }
+
+    /// Every request checked as [`CallState::send_checked`] does, in order; those that
+    /// pass are sent at once and awaited together. One result per request, in order.
+    pub(crate) async fn send_concurrently(
+        &mut self,
+        requests: Vec<Request>,
+    ) -> Vec<Result<Response, HttpError>> {
+        let mut prepared = Vec::with_capacity(requests.len());
+        for request in requests {
+            prepared.push(self.prepare(request).await);
+        }
+        let max_bytes = self.egress.max_response_bytes;
+        let started = Instant::now();
+        let sent = prepared.into_iter().map(|prepared| async move {
+            match prepared {
+                Ok(Prepared { builder, shown_url }) => {
+                    Ok((shown_url, execute(builder, max_bytes).await))
+                }
+                Err(refused) => Err(refused),
+            }
+        });
+        let outcomes = futures::future::join_all(sent).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        outcomes
+            .into_iter()
+            .map(|outcome| {
+                let (shown_url, outcome) = outcome?;
+                self.finish(shown_url, outcome, elapsed_ms)
+            })
+            .collect()
+    }
+}
+
+/// A request that passed every check, ready to go.
+struct Prepared {
+    builder: reqwest::RequestBuilder,
+    shown_url: String,
 }
 
 struct EgressDenied<'a>(&'a str, &'a str);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::bindings::latest::types::ConnectorError;
+use crate::model::{ConnectorError, ErrorKind};
 
 /// Why a plugin could not be loaded. The previous version, if any, keeps serving.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +27,14 @@ pub enum LoadError {
         plugin: String,
         contract: semver::Version,
         supported: String,
+    },
+    #[error(
+        "plugin {plugin}: its manifest says contract {manifest}, but its component was built against {component}"
+    )]
+    ContractMismatch {
+        plugin: String,
+        manifest: semver::Version,
+        component: semver::Version,
     },
     #[error("plugin {plugin}: {path} is not a valid WebAssembly component: {message}")]
     InvalidWasm {
@@ -87,6 +95,12 @@ pub enum CallError {
         plugin: String,
         error: ConnectorError,
     },
+    /// The connector answered with an order that breaks the contract.
+    #[error("plugin {plugin}: {error}")]
+    BadOrder {
+        plugin: String,
+        error: crate::model::ConvertError,
+    },
     #[error("plugin {plugin} was refused egress to {url}: {reason}")]
     EgressDenied {
         plugin: String,
@@ -113,10 +127,9 @@ impl CallError {
     /// Whether trying the same call later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            CallError::Connector { error, .. } => matches!(
-                error,
-                ConnectorError::RateLimited(_) | ConnectorError::Transient(_)
-            ),
+            CallError::Connector { error, .. } => {
+                matches!(error.kind, ErrorKind::RateLimited | ErrorKind::Transient)
+            }
             CallError::Http { failure, .. } => {
                 matches!(failure, HttpFailure::Timeout | HttpFailure::Connection(_))
             }
@@ -125,13 +138,25 @@ impl CallError {
         }
     }
 
+    /// The connector's own error, when the call failed with one.
+    pub fn connector_error(&self) -> Option<&ConnectorError> {
+        match self {
+            CallError::Connector { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Whether the connector refused the call as something it cannot do (a capability
+    /// it does not have included).
+    pub fn is_unsupported(&self) -> bool {
+        self.connector_error()
+            .is_some_and(|error| error.kind == ErrorKind::Unsupported)
+    }
+
     /// How long the platform asked us to wait, if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            CallError::Connector {
-                error: ConnectorError::RateLimited(limit),
-                ..
-            } => limit.retry_after_ms.map(Duration::from_millis),
+            CallError::Connector { error, .. } => error.retry_after,
             _ => None,
         }
     }

@@ -17,28 +17,35 @@
 //!     "woocommerce",
 //!     CallContext::new("shop-1", [("url".into(), "https://shop.example".into())].into()),
 //! )?;
-//! let page = shop.list_orders("2026-11-01T00:00:00Z", None).await?;
+//! let since = time::macros::datetime!(2026-11-01 00:00 UTC);
+//! let page = shop.list_orders(since, None).await?;
 //! println!("{} orders", page.orders.len());
 //! # Ok(()) }
 //! ```
 
-pub mod bindings;
+mod adapt;
+mod bindings;
 mod cache;
 mod call;
+pub mod connector_state;
 mod egress;
 mod engine;
 mod error;
 mod limits;
+pub mod model;
 mod plugin;
 mod redact;
 mod runtime;
 mod state;
 mod watch;
 
-pub use bindings::latest::{carrier_api, shop_api, types};
+pub use adapt::rfc3339_text;
+pub use bindings::supported_contracts;
 pub use call::{CallContext, CarrierClient, Lane, ShopClient};
+pub use connector_state::{MemoryStateStore, StateScope, StateStore};
 pub use engine::{EPOCH_TICK, EngineOptions};
 pub use error::{CallError, HttpFailure, LoadError};
+pub use model::{Capability, ConnectorError, ErrorKind};
 pub use plugin::{COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};
 pub use redact::Redactor;
 pub use runtime::{

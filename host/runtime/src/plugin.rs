@@ -8,10 +8,15 @@ use tovor_manifest::{Kind, Manifest};
 use wasmtime::Engine;
 use wasmtime::component::Linker;
 
-use crate::bindings::{self, v0_1_0};
+use crate::adapt;
+use crate::bindings::{self, v0_1_0, v0_2_0};
 use crate::cache::CompileCache;
 use crate::error::LoadError;
+use crate::model::{Capabilities, Capability};
 use crate::state::CallState;
+
+/// The package every contract version's interfaces are named in.
+const CONTRACT_PACKAGE: &str = "tovor:connector/";
 
 /// File names inside a plugin's folder.
 pub const MANIFEST_FILE: &str = "plugin.toml";
@@ -29,6 +34,10 @@ pub struct LoadedPlugin {
     /// still are what is loaded.
     pub fingerprint: String,
     pub loaded_at: SystemTime,
+    /// The contract version the component was built against, read from the component.
+    pub contract: semver::Version,
+    /// What the connector can do.
+    pub capabilities: Capabilities,
     pub(crate) exports: Exports,
 }
 
@@ -51,12 +60,235 @@ impl LoadedPlugin {
     pub fn kind(&self) -> Kind {
         self.manifest.plugin.kind
     }
+
+    pub fn can(&self, capability: Capability) -> bool {
+        self.capabilities.contains(&capability)
+    }
 }
 
 /// The pre-instantiated exports, per contract version and world.
 pub(crate) enum Exports {
     ShopV0_1(v0_1_0::shop::ShopPre<CallState>),
     CarrierV0_1(v0_1_0::carrier::CarrierPre<CallState>),
+    V0_2(std::sync::Arc<ExportsV0_2>),
+}
+
+/// A 0.2 component: its exports looked up per capability, `None` where it has none.
+pub(crate) struct ExportsV0_2 {
+    pub(crate) pre: wasmtime::component::InstancePre<CallState>,
+    pub(crate) orders: Option<v0_2_0::orders::GuestIndices>,
+    pub(crate) webhooks: Option<v0_2_0::webhooks::GuestIndices>,
+    pub(crate) inventory: Option<v0_2_0::inventory::GuestIndices>,
+    pub(crate) catalog: Option<v0_2_0::catalog::GuestIndices>,
+    pub(crate) fulfillment: Option<v0_2_0::fulfillment::GuestIndices>,
+    pub(crate) status_changes: Option<v0_2_0::status_changes::GuestIndices>,
+    pub(crate) refunds: Option<v0_2_0::refunds::GuestIndices>,
+    pub(crate) payment_methods: Option<v0_2_0::payment_methods::GuestIndices>,
+    pub(crate) connection: Option<v0_2_0::connection::GuestIndices>,
+    pub(crate) shipments: Option<v0_2_0::shipments::GuestIndices>,
+    pub(crate) labels: Option<v0_2_0::labels::GuestIndices>,
+    pub(crate) tracking: Option<v0_2_0::tracking::GuestIndices>,
+    pub(crate) cancellation: Option<v0_2_0::cancellation::GuestIndices>,
+    pub(crate) lookup: Option<v0_2_0::lookup::GuestIndices>,
+    pub(crate) pickup_points: Option<v0_2_0::pickup_points::GuestIndices>,
+    pub(crate) services: Option<v0_2_0::services::GuestIndices>,
+    /// What the connector said about itself once (its stock batch, its carrier facts):
+    /// it cannot change while this component is loaded.
+    pub(crate) stock_batch: std::sync::OnceLock<usize>,
+    pub(crate) carrier_info: std::sync::OnceLock<crate::model::CarrierInfo>,
+}
+
+/// The contract version a component speaks, from the versions in the names of the
+/// `tovor:connector` interfaces it imports and exports; and the names of its exports.
+fn component_contract(
+    component: &wasmtime::component::Component,
+    engine: &Engine,
+) -> Result<(semver::Version, Vec<String>), String> {
+    let component_type = component.component_type();
+    let exports: Vec<String> = component_type
+        .exports(engine)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    let names = component_type
+        .imports(engine)
+        .map(|(name, _)| name.to_owned())
+        .chain(exports.iter().cloned());
+    let mut versions: Vec<semver::Version> = Vec::new();
+    for name in names {
+        let Some(interface) = name.strip_prefix(CONTRACT_PACKAGE) else {
+            continue;
+        };
+        let Some((_, version)) = interface.split_once('@') else {
+            return Err(format!("{name} carries no contract version"));
+        };
+        let version = semver::Version::parse(version)
+            .map_err(|error| format!("{name}: bad contract version: {error}"))?;
+        if !versions.contains(&version) {
+            versions.push(version);
+        }
+    }
+    match versions.as_slice() {
+        [version] => Ok((version.clone(), exports)),
+        [] => Err("it neither imports nor exports any tovor:connector interface".into()),
+        several => Err(format!(
+            "it mixes contract versions {}",
+            several
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The capabilities a 0.2 component exports, refusing exports that are not capabilities
+/// of its kind.
+fn exported_capabilities(
+    plugin: &str,
+    kind: Kind,
+    exports: &[String],
+) -> Result<Capabilities, LoadError> {
+    let mut capabilities = Capabilities::new();
+    for name in exports {
+        let Some(interface) = name
+            .strip_prefix(CONTRACT_PACKAGE)
+            .and_then(|rest| rest.split('@').next())
+        else {
+            continue;
+        };
+        match Capability::from_interface(interface) {
+            Some(capability) if capability.belongs_to(kind) => {
+                capabilities.insert(capability);
+            }
+            _ => {
+                return Err(LoadError::WorldMismatch {
+                    plugin: plugin.to_owned(),
+                    kind,
+                    message: format!("it exports {name}, which is not a {kind} capability"),
+                });
+            }
+        }
+    }
+    if capabilities.is_empty() {
+        return Err(LoadError::WorldMismatch {
+            plugin: plugin.to_owned(),
+            kind,
+            message: format!("it exports no {kind} capability"),
+        });
+    }
+    Ok(capabilities)
+}
+
+/// Looks one capability's exports up, when the component has it.
+fn indices<I>(
+    capabilities: &Capabilities,
+    capability: Capability,
+    new: impl FnOnce() -> wasmtime::Result<I>,
+) -> Result<Option<I>, String> {
+    if !capabilities.contains(&capability) {
+        return Ok(None);
+    }
+    new()
+        .map(Some)
+        .map_err(|error| format!("its {capability} export: {error:#}"))
+}
+
+impl ExportsV0_2 {
+    fn new(
+        pre: wasmtime::component::InstancePre<CallState>,
+        capabilities: &Capabilities,
+    ) -> Result<Self, String> {
+        use Capability as C;
+        let p = &pre;
+        Ok(Self {
+            orders: indices(capabilities, C::Orders, || {
+                v0_2_0::orders::GuestIndices::new(p)
+            })?,
+            webhooks: indices(capabilities, C::Webhooks, || {
+                v0_2_0::webhooks::GuestIndices::new(p)
+            })?,
+            inventory: indices(capabilities, C::Inventory, || {
+                v0_2_0::inventory::GuestIndices::new(p)
+            })?,
+            catalog: indices(capabilities, C::Catalog, || {
+                v0_2_0::catalog::GuestIndices::new(p)
+            })?,
+            fulfillment: indices(capabilities, C::Fulfillment, || {
+                v0_2_0::fulfillment::GuestIndices::new(p)
+            })?,
+            status_changes: indices(capabilities, C::StatusChanges, || {
+                v0_2_0::status_changes::GuestIndices::new(p)
+            })?,
+            refunds: indices(capabilities, C::Refunds, || {
+                v0_2_0::refunds::GuestIndices::new(p)
+            })?,
+            payment_methods: indices(capabilities, C::PaymentMethods, || {
+                v0_2_0::payment_methods::GuestIndices::new(p)
+            })?,
+            connection: indices(capabilities, C::Connection, || {
+                v0_2_0::connection::GuestIndices::new(p)
+            })?,
+            shipments: indices(capabilities, C::Shipments, || {
+                v0_2_0::shipments::GuestIndices::new(p)
+            })?,
+            labels: indices(capabilities, C::Labels, || {
+                v0_2_0::labels::GuestIndices::new(p)
+            })?,
+            tracking: indices(capabilities, C::Tracking, || {
+                v0_2_0::tracking::GuestIndices::new(p)
+            })?,
+            cancellation: indices(capabilities, C::Cancellation, || {
+                v0_2_0::cancellation::GuestIndices::new(p)
+            })?,
+            lookup: indices(capabilities, C::Lookup, || {
+                v0_2_0::lookup::GuestIndices::new(p)
+            })?,
+            pickup_points: indices(capabilities, C::PickupPoints, || {
+                v0_2_0::pickup_points::GuestIndices::new(p)
+            })?,
+            services: indices(capabilities, C::Services, || {
+                v0_2_0::services::GuestIndices::new(p)
+            })?,
+            pre,
+            stock_batch: std::sync::OnceLock::new(),
+            carrier_info: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Loads every capability's exports from an instance: each function is checked
+    /// against the contract's signature.
+    pub(crate) fn load_all(
+        &self,
+        store: &mut wasmtime::Store<CallState>,
+        instance: &wasmtime::component::Instance,
+    ) -> wasmtime::Result<()> {
+        macro_rules! load {
+            ($($field:ident),*) => {
+                $(if let Some(indices) = &self.$field {
+                    indices.load(&mut *store, instance)?;
+                })*
+            };
+        }
+        load!(
+            orders,
+            webhooks,
+            inventory,
+            catalog,
+            fulfillment,
+            status_changes,
+            refunds,
+            payment_methods,
+            connection,
+            shipments,
+            labels,
+            tracking,
+            cancellation,
+            lookup,
+            pickup_points,
+            services
+        );
+        Ok(())
+    }
 }
 
 /// Reads, validates and compiles the plugin in `dir`. CPU-heavy on a cache miss: call it
@@ -78,20 +310,6 @@ pub(crate) fn load(
         source,
     })?;
     let plugin = manifest.plugin.id.clone();
-    let contract = &manifest.plugin.contract;
-    // Contract versions are compatible within a minor line (0.1.x), as WIT semver is.
-    let speaks_0_1 = contract.major == 0 && contract.minor == 1;
-    if !speaks_0_1 {
-        return Err(LoadError::UnsupportedContract {
-            plugin,
-            contract: contract.clone(),
-            supported: bindings::supported_contracts()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    }
 
     let wasm_path = dir.join(COMPONENT_FILE);
     let wasm = std::fs::read(&wasm_path).map_err(|source| LoadError::Io {
@@ -107,6 +325,21 @@ pub(crate) fn load(
             path: wasm_path.clone(),
             message: format!("{error:#}"),
         })?;
+    let (contract, exports) =
+        component_contract(&component, engine).map_err(|message| LoadError::WorldMismatch {
+            plugin: plugin.clone(),
+            kind: manifest.plugin.kind,
+            message,
+        })?;
+    if let Some(stated) = &manifest.plugin.contract
+        && stated != &contract
+    {
+        return Err(LoadError::ContractMismatch {
+            plugin,
+            manifest: stated.clone(),
+            component: contract,
+        });
+    }
     let pre = linker
         .instantiate_pre(&component)
         .map_err(|error| LoadError::UnsatisfiedImport {
@@ -119,10 +352,48 @@ pub(crate) fn load(
         kind,
         message: format!("{error:#}"),
     };
-    let exports = match kind {
-        Kind::Shop => Exports::ShopV0_1(v0_1_0::shop::ShopPre::new(pre).map_err(world_mismatch)?),
-        Kind::Carrier => {
-            Exports::CarrierV0_1(v0_1_0::carrier::CarrierPre::new(pre).map_err(world_mismatch)?)
+    let (exports, capabilities) = match (contract.major, contract.minor, kind) {
+        // Contract versions are compatible within a minor line (0.1.x), as WIT semver is.
+        (0, 1, Kind::Shop) => (
+            Exports::ShopV0_1(v0_1_0::shop::ShopPre::new(pre).map_err(world_mismatch)?),
+            adapt::v0_1::capabilities(&manifest),
+        ),
+        (0, 1, Kind::Carrier) => (
+            Exports::CarrierV0_1(v0_1_0::carrier::CarrierPre::new(pre).map_err(world_mismatch)?),
+            adapt::v0_1::capabilities(&manifest),
+        ),
+        (0, 2, _) => {
+            if !manifest.capabilities().is_empty() {
+                return Err(LoadError::Manifest {
+                    path: manifest_path,
+                    source: tovor_manifest::ManifestError::Invalid {
+                        key: "plugin.capabilities".into(),
+                        message: "a contract 0.2 connector's capabilities are its component's \
+                                  exports: remove the list"
+                            .into(),
+                    },
+                });
+            }
+            let capabilities = exported_capabilities(&plugin, kind, &exports)?;
+            let exports = ExportsV0_2::new(pre, &capabilities).map_err(|message| {
+                LoadError::WorldMismatch {
+                    plugin: plugin.clone(),
+                    kind,
+                    message,
+                }
+            })?;
+            (Exports::V0_2(std::sync::Arc::new(exports)), capabilities)
+        }
+        _ => {
+            return Err(LoadError::UnsupportedContract {
+                plugin,
+                contract,
+                supported: bindings::supported_contracts()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
         }
     };
     Ok(LoadedPlugin {
@@ -131,6 +402,8 @@ pub(crate) fn load(
         wasm_sha256,
         fingerprint,
         loaded_at: SystemTime::now(),
+        contract,
+        capabilities,
         exports,
     })
 }
@@ -155,7 +428,10 @@ pub(crate) fn fingerprint(dir: &Path) -> std::io::Result<String> {
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    // The carrier world imports the same interfaces, so one registration serves both.
+    // Per version, the carrier world imports the shop world's interfaces, so one
+    // registration serves both; 0.2 carriers also import the shipment types.
     v0_1_0::shop::Shop::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    v0_2_0::shop::Shop::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    v0_2_0::carrier_types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }

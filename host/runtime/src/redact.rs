@@ -3,8 +3,8 @@
 //! (a platform that quotes the bad token back in its error must not put it into the
 //! database, the API or the log).
 
-use crate::bindings::latest::types::{ConnectorError, FieldError, RateLimit};
 use crate::error::CallError;
+use crate::model::ConnectorError;
 
 /// Secrets shorter than this are not redacted by value: replacing every `"1"` in a log
 /// line would destroy the line without protecting anything.
@@ -64,21 +64,11 @@ impl Redactor {
         if self.secrets.is_empty() {
             return error;
         }
-        match error {
-            ConnectorError::Auth(text) => ConnectorError::Auth(self.redact(&text)),
-            ConnectorError::NotFound(text) => ConnectorError::NotFound(self.redact(&text)),
-            ConnectorError::RateLimited(limit) => ConnectorError::RateLimited(RateLimit {
-                retry_after_ms: limit.retry_after_ms,
-                message: self.redact(&limit.message),
-            }),
-            ConnectorError::InvalidInput(problem) => ConnectorError::InvalidInput(FieldError {
-                field: problem.field.map(|field| self.redact(&field)),
-                message: self.redact(&problem.message),
-            }),
-            ConnectorError::BadSignature(text) => ConnectorError::BadSignature(self.redact(&text)),
-            ConnectorError::Transient(text) => ConnectorError::Transient(self.redact(&text)),
-            ConnectorError::Unsupported(text) => ConnectorError::Unsupported(self.redact(&text)),
-            ConnectorError::Other(text) => ConnectorError::Other(self.redact(&text)),
+        ConnectorError {
+            message: self.redact(&error.message),
+            field: error.field.map(|field| self.redact(&field)),
+            platform_code: error.platform_code.map(|code| self.redact(&code)),
+            ..error
         }
     }
 
@@ -173,6 +163,7 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ErrorKind;
 
     #[test]
     fn replaces_secrets_longest_first() {
@@ -183,22 +174,19 @@ mod tests {
     #[test]
     fn connector_and_call_errors_lose_the_secrets_they_quote() {
         let r = Redactor::new(["tok-0123456789"]);
-        let quoted = r.redact_connector_error(ConnectorError::Auth(
-            "invalid API token tok-0123456789".into(),
+        let quoted = r.redact_connector_error(ConnectorError::new(
+            ErrorKind::Auth,
+            "invalid API token tok-0123456789",
         ));
-        assert_eq!(
-            format!("{quoted:?}"),
-            r#"ConnectorError::Auth("invalid API token ***")"#
-        );
-        let invalid = r.redact_connector_error(ConnectorError::InvalidInput(FieldError {
-            field: Some("token".into()),
-            message: "tok-0123456789 is not valid".into(),
-        }));
-        let ConnectorError::InvalidInput(problem) = invalid else {
-            panic!("{invalid:?}");
-        };
-        assert_eq!(problem.field.as_deref(), Some("token"));
-        assert_eq!(problem.message, "*** is not valid");
+        assert_eq!(quoted.message, "invalid API token ***");
+        let mut invalid =
+            ConnectorError::new(ErrorKind::InvalidInput, "tok-0123456789 is not valid")
+                .with_field("token");
+        invalid.platform_code = Some("bad tok-0123456789".into());
+        let invalid = r.redact_connector_error(invalid);
+        assert_eq!(invalid.field.as_deref(), Some("token"));
+        assert_eq!(invalid.message, "*** is not valid");
+        assert_eq!(invalid.platform_code.as_deref(), Some("bad ***"));
         let call = r.redact_call_error(CallError::Trap {
             plugin: "p".into(),
             message: "panicked: bad key tok-0123456789".into(),
@@ -206,9 +194,9 @@ mod tests {
         assert!(!call.to_string().contains("tok-0123456789"), "{call}");
         let outcomes = r.redact_outcomes::<()>(vec![
             Ok(()),
-            Err(ConnectorError::Other("tok-0123456789".into())),
+            Err(ConnectorError::new(ErrorKind::Other, "tok-0123456789")),
         ]);
-        assert!(matches!(&outcomes[1], Err(ConnectorError::Other(text)) if text == "***"));
+        assert!(matches!(&outcomes[1], Err(error) if error.message == "***"));
     }
 
     #[test]

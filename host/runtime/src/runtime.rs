@@ -11,6 +11,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::cache::CompileCache;
+use crate::connector_state::{MemoryStateStore, StateStore};
 use crate::egress::HttpClients;
 use crate::engine::{EngineOptions, EpochTicker, build_engine};
 use crate::error::LoadError;
@@ -72,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) cache: CompileCache,
     pub(crate) clients: HttpClients,
     pub(crate) options: RuntimeOptions,
+    /// Where connectors' `state` is kept.
+    pub(crate) state_store: RwLock<Arc<dyn StateStore>>,
     /// Bound live instances: with the pooling allocator an exhausted pool fails
     /// instantiation, so callers wait for a slot instead. The slots are split by lane:
     /// webhook verification has slots of its own, so background calls that hold a slot
@@ -89,7 +92,16 @@ pub(crate) struct Inner {
 }
 
 impl Runtime {
+    /// A runtime whose connectors keep their state in memory (lost at exit).
     pub fn new(options: RuntimeOptions) -> Result<Self, StartError> {
+        Self::with_state_store(options, Arc::new(MemoryStateStore::default()))
+    }
+
+    /// A runtime whose connectors keep their state in `state_store`.
+    pub fn with_state_store(
+        options: RuntimeOptions,
+        state_store: Arc<dyn StateStore>,
+    ) -> Result<Self, StartError> {
         let engine =
             build_engine(&options.engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
         let linker = plugin::linker(&engine).map_err(|e| StartError::Engine(format!("{e:#}")))?;
@@ -104,6 +116,7 @@ impl Runtime {
                 cache,
                 clients,
                 options,
+                state_store: RwLock::new(state_store),
                 instance_slots: Semaphore::new(slots),
                 intake_slots: Semaphore::new(intake_slots),
                 plugins: RwLock::new(BTreeMap::new()),
@@ -113,6 +126,21 @@ impl Runtime {
                 _ticker: ticker,
             }),
         })
+    }
+
+    /// Keeps connectors' state in `store` from now on (the service gives its database).
+    pub fn set_state_store(&self, store: Arc<dyn StateStore>) {
+        match self.inner.state_store.write() {
+            Ok(mut current) => *current = store,
+            Err(poisoned) => *poisoned.into_inner() = store,
+        }
+    }
+
+    pub(crate) fn state_store(&self) -> Arc<dyn StateStore> {
+        match self.inner.state_store.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     pub fn options(&self) -> &RuntimeOptions {

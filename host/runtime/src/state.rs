@@ -6,7 +6,10 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::bindings::latest::log::{self, Level};
+use crate::bindings::v0_1_0::log::{self, Level};
+use crate::connector_state::{
+    MAX_ACCOUNT_BYTES, MAX_VALUE_BYTES, StateError, StateScope, StateStore, check_key,
+};
 use crate::egress::Egress;
 use crate::limits::CallLimiter;
 use crate::redact::Redactor;
@@ -35,6 +38,8 @@ pub(crate) struct CallState {
     pub(crate) redactor: Arc<Redactor>,
     log_lines: u32,
     pub(crate) output: CapturedOutput,
+    /// The account's connector state, when the call is made for an account.
+    pub(crate) state: Option<(Arc<dyn StateStore>, StateScope)>,
 }
 
 impl CallState {
@@ -63,7 +68,42 @@ impl CallState {
             redactor,
             log_lines: 0,
             output,
+            state: None,
         }
+    }
+
+    fn state_scope(&self) -> Result<(Arc<dyn StateStore>, StateScope), StateError> {
+        self.state
+            .clone()
+            .ok_or_else(|| StateError::Unavailable("this call is not made for an account".into()))
+    }
+
+    pub(crate) async fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        check_key(key)?;
+        let (store, scope) = self.state_scope()?;
+        store.get(&scope, key).await
+    }
+
+    pub(crate) async fn state_set(
+        &mut self,
+        key: &str,
+        value: Vec<u8>,
+        sealed: bool,
+    ) -> Result<(), StateError> {
+        check_key(key)?;
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(StateError::ValueTooLarge(MAX_VALUE_BYTES as u64));
+        }
+        let (store, scope) = self.state_scope()?;
+        store
+            .set(&scope, key, value, sealed, MAX_ACCOUNT_BYTES)
+            .await
+    }
+
+    pub(crate) async fn state_delete(&mut self, key: &str) -> Result<(), StateError> {
+        check_key(key)?;
+        let (store, scope) = self.state_scope()?;
+        store.delete(&scope, key).await
     }
 
     /// What the plugin wrote to stdout/stderr during the call (a panic message,
@@ -94,7 +134,7 @@ impl WasiView for CallState {
 }
 
 /// The types interface has no functions; the linker still wants it implemented.
-impl crate::bindings::latest::types::Host for CallState {}
+impl crate::bindings::v0_1_0::types::Host for CallState {}
 
 impl log::Host for CallState {
     async fn log(&mut self, level: Level, message: String) {

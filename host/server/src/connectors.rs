@@ -39,23 +39,19 @@ pub fn shop_client_in(
             "a custom-platform shop has no connector".into(),
         ));
     }
-    let context =
-        CallContext::new(format!("shop-{}", shop.id), shop_config(state, shop)?).in_lane(lane);
+    let account = format!("shop-{}", shop.id);
+    let context = CallContext::new(account.clone(), shop_config(state, shop)?)
+        .in_lane(lane)
+        .with_state(shop.company.0.to_string(), account);
     Ok(state.runtime.shop(&shop.settings.plugin_id, context)?)
 }
 
-/// Whether the shop's plugin declares that its platform sends webhooks.
+/// Whether the shop's connector takes webhooks from its platform.
 pub fn sends_webhooks(state: &AppState, shop: &Shop) -> bool {
     state
         .runtime
         .plugin(&shop.settings.plugin_id)
-        .is_some_and(|plugin| {
-            plugin
-                .manifest
-                .capabilities()
-                .iter()
-                .any(|c| c == "webhooks")
-        })
+        .is_some_and(|plugin| plugin.can(tovor_runtime::Capability::Webhooks))
 }
 
 /// What the intake needs to verify a delivery, by webhook key.

@@ -1,10 +1,10 @@
 //! What can go wrong in the service, and whether trying again may help.
 
 use tovor_runtime::CallError;
-use tovor_runtime::types::ConnectorError;
+use tovor_runtime::ErrorKind;
+use tovor_runtime::model::ConvertError;
 use tovor_store::StoreError;
 
-use crate::convert::ConvertError;
 use crate::secrets::SecretError;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +34,10 @@ impl ServiceError {
             // for. A missing order or refused input will not change by itself.
             Self::Call(error) => {
                 error.is_retryable()
-                    || matches!(
-                        error,
-                        CallError::PluginNotFound(_)
-                            | CallError::Connector {
-                                error: ConnectorError::Auth(_),
-                                ..
-                            }
-                    )
+                    || matches!(error, CallError::PluginNotFound(_))
+                    || error
+                        .connector_error()
+                        .is_some_and(|error| error.kind == ErrorKind::Auth)
             }
             Self::Store(StoreError::Database(_)) => true,
             Self::Unavailable(_) => true,

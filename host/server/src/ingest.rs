@@ -8,7 +8,7 @@ use tovor_domain::import::ImportDecision;
 use tovor_domain::invoicing::{AutoInvoice, InvoiceFacts, invoice_due};
 use tovor_domain::order::NormalizedOrder;
 use tovor_runtime::CallError;
-use tovor_runtime::types::ConnectorError;
+use tovor_runtime::ErrorKind;
 use tovor_store::StoreError;
 use tovor_store::documents::DocumentState;
 use tovor_store::orders::{ImportOutcome, Source};
@@ -101,16 +101,17 @@ pub fn classify(error: &ServiceError) -> ImportFailure {
             matches!(error, StoreError::InvalidOrder(_) | StoreError::Invalid(_))
         }
         // The connector ran and said the order is bad, is gone, or broke it.
-        ServiceError::Call(error) => matches!(
-            error,
-            CallError::Connector {
-                error: ConnectorError::NotFound(_)
-                    | ConnectorError::InvalidInput(_)
-                    | ConnectorError::Other(_),
-                ..
-            } | CallError::Trap { .. }
-                | CallError::OutOfMemory { .. }
-        ),
+        ServiceError::Call(error) => {
+            matches!(
+                error,
+                CallError::Trap { .. } | CallError::OutOfMemory { .. } | CallError::BadOrder { .. }
+            ) || error.connector_error().is_some_and(|error| {
+                matches!(
+                    error.kind,
+                    ErrorKind::NotFound | ErrorKind::InvalidInput | ErrorKind::Other
+                )
+            })
+        }
         _ => false,
     };
     if refused {
@@ -211,7 +212,8 @@ mod tests {
     use tovor_domain::order::FieldProblem;
 
     use super::*;
-    use crate::convert::ConvertError;
+    use tovor_runtime::ConnectorError;
+    use tovor_runtime::model::ConvertError;
 
     #[test]
     fn orders_before_import_from_are_skipped_except_by_history() {
@@ -246,7 +248,7 @@ mod tests {
         assert_eq!(classify(&invalid), ImportFailure::Refused);
         let gone = ServiceError::Call(CallError::Connector {
             plugin: "p".into(),
-            error: ConnectorError::NotFound("order 7".into()),
+            error: ConnectorError::new(ErrorKind::NotFound, "order 7"),
         });
         assert_eq!(classify(&gone), ImportFailure::Refused);
     }
@@ -262,7 +264,7 @@ mod tests {
         assert_eq!(classify(&timeout), ImportFailure::Transient);
         let busy = ServiceError::Call(CallError::Connector {
             plugin: "p".into(),
-            error: ConnectorError::Transient("503".into()),
+            error: ConnectorError::new(ErrorKind::Transient, "503"),
         });
         assert_eq!(classify(&busy), ImportFailure::Transient);
         // Not foreseen as the order's fault: the run fails rather than pass the order.

@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tovor_domain::order::NormalizedOrder;
-use tovor_runtime::shop_api::{WebhookEvent, WebhookRequest};
-use tovor_runtime::types::ConnectorError;
+use tovor_runtime::ErrorKind;
+use tovor_runtime::model::{WebhookEvent, WebhookRequest};
 use tovor_runtime::{CallError, Lane};
 use tovor_store::Store;
 use tovor_store::inbox::{DeliveryState, NewDelivery};
@@ -31,7 +31,6 @@ use tovor_store::inbox::{DeliveryState, NewDelivery};
 use crate::api::error::ApiError;
 use crate::api::extract::ApiPath;
 use crate::connectors::{IntakeShop, shop_client_in};
-use crate::convert;
 use crate::metrics;
 use crate::state::AppState;
 
@@ -295,10 +294,8 @@ async fn handle(
     metrics::plugin_call(&shop.plugin_id, "verify-webhook", verified.is_ok());
     let verified = match verified {
         Ok(verified) => verified,
-        Err(CallError::Connector {
-            error: ConnectorError::BadSignature(reason),
-            ..
-        }) => {
+        Err(CallError::Connector { error, .. }) if error.kind == ErrorKind::BadSignature => {
+            let reason = error.message;
             metrics::webhook("rejected");
             tracing::warn!(shop = %shop.shop, %reason, "webhook rejected: bad signature");
             return Err(ApiError::new(
@@ -307,10 +304,9 @@ async fn handle(
                 "the webhook signature does not match",
             ));
         }
-        Err(CallError::Connector {
-            error: ConnectorError::InvalidInput(problem),
-            ..
-        }) => {
+        Err(CallError::Connector { error: problem, .. })
+            if problem.kind == ErrorKind::InvalidInput =>
+        {
             // The connector checks the signature first, so this delivery is genuine but
             // unreadable: keep it for inspection and tell the platform it arrived.
             let message = problem.message.clone();
@@ -339,8 +335,8 @@ async fn handle(
         }
         WebhookEvent::OrderDeleted(id) => InboxEvent::OrderDeleted { id },
         WebhookEvent::OrderChanged(hint) => {
-            let order = match hint.order.as_ref().map(convert::order).transpose() {
-                Ok(order) => order.map(Box::new),
+            let order = match hint.order.transpose() {
+                Ok(order) => order,
                 Err(error) => {
                     keep_malformed(state, &shop, &request, &error.to_string()).await?;
                     return Ok((StatusCode::OK, "kept for inspection").into_response());

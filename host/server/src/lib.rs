@@ -8,6 +8,7 @@
 //! processes can share one PostgreSQL and a process killed mid-way loses nothing.
 
 pub mod api;
+pub mod connector_state;
 mod connectors;
 pub mod convert;
 mod error;
@@ -127,6 +128,13 @@ impl Server {
         let stop = CancellationToken::new();
         let tasks = TaskTracker::new();
         let (intake, writer) = intake::channel(config.store.clone());
+        // Connectors keep their state in the service's database, sealed with its key.
+        config
+            .runtime
+            .set_state_store(Arc::new(connector_state::DbStateStore {
+                store: config.store.clone(),
+                sealer: config.sealer.clone(),
+            }));
         let state = Arc::new(AppState::new(config, intake));
         tasks.spawn(writer.run(state.clone()));
         if state.workers.enabled {

@@ -6,7 +6,7 @@
 //! item id).
 
 use tovor_domain::{CompanyId, ItemId};
-use tovor_runtime::shop_api::Product;
+use tovor_runtime::model::CatalogEntry;
 use tovor_store::catalog::ItemLink;
 use tovor_store::shops::Shop;
 
@@ -41,9 +41,9 @@ pub struct LinkReport {
 
 /// The link a product would give the item whose code is its SKU; `None` for a product
 /// without a SKU or product id.
-pub fn proposed_link(product: &Product) -> Option<(String, ProposedLink)> {
-    let sku = product.key.sku.as_deref().map(str::trim)?;
-    let product_id = product.key.product_id.as_deref().map(str::trim)?;
+pub fn proposed_link(product: &CatalogEntry) -> Option<(String, ProposedLink)> {
+    let sku = product.sku.as_deref().map(str::trim)?;
+    let product_id = product.product_id.trim();
     if sku.is_empty() || product_id.is_empty() {
         return None;
     }
@@ -58,8 +58,8 @@ pub fn proposed_link(product: &Product) -> Option<(String, ProposedLink)> {
         sku.to_owned(),
         ProposedLink {
             product_id: product_id.to_owned(),
-            variation_id: non_empty(&product.key.variation_id),
-            inventory_id: non_empty(&product.key.inventory_item_id),
+            variation_id: non_empty(&product.variant_id),
+            inventory_id: non_empty(&product.stock_key),
         },
     ))
 }
@@ -98,7 +98,7 @@ pub async fn link_products(
         let page = client.list_products(cursor.as_deref()).await;
         metrics::plugin_call(&shop.settings.plugin_id, "list-products", page.is_ok());
         let page = page?;
-        for product in &page.products {
+        for product in &page.entries {
             report.products += 1;
             let Some((sku, proposed)) = proposed_link(product) else {
                 report.without_sku += 1;
@@ -146,20 +146,15 @@ fn link_of(shop: &Shop, item: ItemId, proposed: ProposedLink) -> ItemLink {
 
 #[cfg(test)]
 mod tests {
-    use tovor_domain::ShopId;
-    use tovor_runtime::shop_api::StockKey;
-
     use super::*;
+    use tovor_domain::ShopId;
 
-    fn product(sku: Option<&str>, product: &str, variation: Option<&str>) -> Product {
-        Product {
-            key: StockKey {
-                sku: sku.map(str::to_owned),
-                product_id: Some(product.to_owned()),
-                variation_id: variation.map(str::to_owned),
-                inventory_item_id: None,
-                location_id: None,
-            },
+    fn product(sku: Option<&str>, product: &str, variation: Option<&str>) -> CatalogEntry {
+        CatalogEntry {
+            sku: sku.map(str::to_owned),
+            product_id: product.to_owned(),
+            variant_id: variation.map(str::to_owned),
+            stock_key: None,
             name: "Mug".into(),
             price: None,
             stock: None,
@@ -199,7 +194,7 @@ mod tests {
         assert!(!proposed.is_known(&[link(Some("58"), None)]));
         assert!(!proposed.is_known(&[link(None, None)]));
 
-        incoming.key.inventory_item_id = Some("808".into());
+        incoming.stock_key = Some("808".into());
         let (_, proposed) = proposed_link(&incoming).unwrap();
         assert!(!proposed.is_known(&[link(Some("57"), None)]));
         assert!(proposed.is_known(&[link(Some("57"), Some("808"))]));

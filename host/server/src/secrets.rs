@@ -76,18 +76,20 @@ impl Sealer {
         if secrets.is_empty() {
             return None;
         }
-        let plain = serde_json::to_vec(secrets).ok()?;
+        self.seal_bytes(&serde_json::to_vec(secrets).ok()?)
+    }
+
+    /// Seals any bytes (a connector's sealed state value).
+    pub fn seal_bytes(&self, plain: &[u8]) -> Option<String> {
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = self.cipher.encrypt(&nonce, plain.as_slice()).ok()?;
+        let sealed = self.cipher.encrypt(&nonce, plain).ok()?;
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&sealed);
         Some(format!("{PREFIX}{}", STANDARD.encode(bytes)))
     }
 
-    pub fn open(&self, sealed: Option<&str>) -> Result<BTreeMap<String, String>, SecretError> {
-        let Some(sealed) = sealed else {
-            return Ok(BTreeMap::new());
-        };
+    /// Opens what [`Sealer::seal_bytes`] sealed.
+    pub fn open_bytes(&self, sealed: &str) -> Result<Vec<u8>, SecretError> {
         let encoded = sealed
             .strip_prefix(PREFIX)
             .ok_or(SecretError::Open("unknown format"))?;
@@ -98,10 +100,16 @@ impl Sealer {
             return Err(SecretError::Open("too short"));
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), sealed)
-            .map_err(|_| SecretError::Open("authentication failed"))?;
+            .map_err(|_| SecretError::Open("authentication failed"))
+    }
+
+    pub fn open(&self, sealed: Option<&str>) -> Result<BTreeMap<String, String>, SecretError> {
+        let Some(sealed) = sealed else {
+            return Ok(BTreeMap::new());
+        };
+        let plain = self.open_bytes(sealed)?;
         serde_json::from_slice(&plain).map_err(|_| SecretError::Open("not a field map"))
     }
 }

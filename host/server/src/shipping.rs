@@ -17,9 +17,10 @@ use tovor_domain::shipping::{
     CarrierFacts, PollPolicy, ShipmentChoices, ShipmentInput, ShipmentState, plan_shipment,
 };
 use tovor_domain::{CompanyId, OrderId, ShipmentId};
-use tovor_runtime::carrier_api::{CarrierCapabilities, CarrierInfo, CreatedShipment};
-use tovor_runtime::types::ConnectorError;
+use tovor_runtime::Capability;
+use tovor_runtime::model::{CarrierInfo, CreatedShipment, Fulfillment};
 use tovor_runtime::{CallContext, CallError, CarrierClient, HttpFailure};
+use tovor_runtime::{ConnectorError, ErrorKind};
 use tovor_store::CompanyScope;
 use tovor_store::shipping::{
     Carrier, CarrierShipment, NoticeOutcome, Shipment, ShipmentEvent, ShipmentTask, StoredLabel,
@@ -35,11 +36,6 @@ use crate::state::AppState;
 /// Look-ups by reference that find nothing before a shipment counts as never created
 /// and is created again.
 pub const LOOKUPS_BEFORE_RETRY: u32 = 3;
-
-/// Shipments sent to the carrier in one plugin call. A call has one time budget (the
-/// plugin's `timeout_ms`) and carriers take one request per shipment: a large batch in
-/// one call could run out of time and leave every shipment in it of unknown outcome.
-pub const SHIPMENTS_PER_CALL: usize = 10;
 
 /// The carrier connection's full connector config: plain fields and opened secrets.
 fn carrier_config(
@@ -57,10 +53,9 @@ fn carrier_config(
 
 /// A client of the carrier connection's connector.
 pub fn carrier_client(state: &AppState, carrier: &Carrier) -> Result<CarrierClient, ServiceError> {
-    let context = CallContext::new(
-        format!("carrier-{}", carrier.id),
-        carrier_config(state, carrier)?,
-    );
+    let account = format!("carrier-{}", carrier.id);
+    let context = CallContext::new(account.clone(), carrier_config(state, carrier)?)
+        .with_state(carrier.company.0.to_string(), account);
     Ok(state
         .runtime
         .carrier(&carrier.settings.plugin_id, context)?)
@@ -71,13 +66,9 @@ pub fn carrier_facts(carrier: &Carrier, info: &CarrierInfo) -> CarrierFacts {
     CarrierFacts {
         name: info.carrier.clone(),
         plugin_id: carrier.settings.plugin_id.clone(),
-        cash_on_delivery: info
-            .capabilities
-            .contains(CarrierCapabilities::CASH_ON_DELIVERY),
+        cash_on_delivery: !info.cod_currencies.is_empty(),
         cod_currencies: info.cod_currencies.clone(),
-        pickup_points: info
-            .capabilities
-            .contains(CarrierCapabilities::PICKUP_POINTS),
+        pickup_points: info.pickup_points,
     }
 }
 
@@ -112,39 +103,42 @@ pub fn host_field(connector_field: &str) -> String {
 
 /// A connector's error in words for the user: the field first when one is named.
 pub fn connector_message(error: &ConnectorError) -> String {
-    match error {
-        ConnectorError::InvalidInput(problem) => match &problem.field {
-            Some(field) => format!("{}: {}", host_field(field), problem.message),
-            None => problem.message.clone(),
+    let message = &error.message;
+    match error.kind {
+        ErrorKind::InvalidInput => match &error.field {
+            Some(field) => format!("{}: {message}", host_field(field)),
+            None => message.clone(),
         },
-        ConnectorError::Auth(message) => format!("the carrier refused the credentials: {message}"),
-        ConnectorError::NotFound(message) => format!("not found at the carrier: {message}"),
-        ConnectorError::RateLimited(limit) => format!("rate limited: {}", limit.message),
-        ConnectorError::Transient(message) => format!("temporary failure: {message}"),
-        ConnectorError::Unsupported(message) => format!("not supported: {message}"),
-        ConnectorError::BadSignature(message) | ConnectorError::Other(message) => message.clone(),
+        ErrorKind::Auth => format!("the carrier refused the credentials: {message}"),
+        ErrorKind::Permission => format!("the carrier account may not do this: {message}"),
+        ErrorKind::NotFound => format!("not found at the carrier: {message}"),
+        ErrorKind::RateLimited => format!("rate limited: {message}"),
+        ErrorKind::Conflict => format!("the carrier refused it in this state: {message}"),
+        ErrorKind::Transient => format!("temporary failure: {message}"),
+        ErrorKind::Unsupported => format!("not supported: {message}"),
+        ErrorKind::BadSignature | ErrorKind::Other => message.clone(),
     }
 }
 
 /// Sorts a connector's error for one shipment. Only answers that prove the carrier did
 /// not create the parcel count as refusals; anything else may hide a created parcel.
 pub fn classify_connector_error(error: &ConnectorError) -> CreateFailure {
-    match error {
-        ConnectorError::InvalidInput(_)
-        | ConnectorError::Auth(_)
-        | ConnectorError::NotFound(_)
-        | ConnectorError::Unsupported(_)
-        | ConnectorError::BadSignature(_)
-        | ConnectorError::RateLimited(_) => CreateFailure::Refused {
+    match error.kind {
+        ErrorKind::InvalidInput
+        | ErrorKind::Auth
+        | ErrorKind::Permission
+        | ErrorKind::NotFound
+        | ErrorKind::Conflict
+        | ErrorKind::Unsupported
+        | ErrorKind::BadSignature
+        | ErrorKind::RateLimited => CreateFailure::Refused {
             message: connector_message(error),
-            field: match error {
-                ConnectorError::InvalidInput(problem) => problem.field.as_deref().map(host_field),
+            field: match error.kind {
+                ErrorKind::InvalidInput => error.field.as_deref().map(host_field),
                 _ => None,
             },
         },
-        ConnectorError::Transient(_) | ConnectorError::Other(_) => {
-            CreateFailure::Unknown(connector_message(error))
-        }
+        ErrorKind::Transient | ErrorKind::Other => CreateFailure::Unknown(connector_message(error)),
     }
 }
 
@@ -166,7 +160,8 @@ pub fn classify_call_error(error: &CallError) -> CreateFailure {
         CallError::Http { .. }
         | CallError::Trap { .. }
         | CallError::Timeout { .. }
-        | CallError::OutOfMemory { .. } => CreateFailure::Unknown(error.to_string()),
+        | CallError::OutOfMemory { .. }
+        | CallError::BadOrder { .. } => CreateFailure::Unknown(error.to_string()),
     }
 }
 
@@ -203,7 +198,8 @@ fn after(delay: Duration) -> OffsetDateTime {
 }
 
 /// Plans, records and creates shipments for `orders` with one carrier connection, in
-/// calls of [`SHIPMENTS_PER_CALL`]. One result per order, in order.
+/// calls of as many shipments as the connector takes at once (one call has one time
+/// budget, so a connector declares what fits in it). One result per order, in order.
 pub async fn ship_orders(
     state: &AppState,
     company: CompanyId,
@@ -212,7 +208,7 @@ pub async fn ship_orders(
 ) -> Result<Vec<Result<Shipment, ShipError>>, ServiceError> {
     let scope = state.store.company(company);
     let client = carrier_client(state, carrier)?;
-    let info = client.describe().await?;
+    let info = client.info().await?;
     let facts = carrier_facts(carrier, &info);
     let cod_methods: Vec<_> = scope
         .payment_methods()
@@ -261,19 +257,15 @@ pub async fn ship_orders(
         }
         results.push(result);
     }
-    let lookup = can_look_up(&info);
-    for chunk in recorded.chunks(SHIPMENTS_PER_CALL) {
+    let lookup = client.can(Capability::Lookup);
+    let batch = usize::try_from(info.max_batch).unwrap_or(1).max(1);
+    for chunk in recorded.chunks(batch) {
         send(state, scope, carrier, &client, chunk, lookup).await?;
     }
     for shipment in results.iter_mut().flatten() {
         *shipment = scope.shipment(shipment.id).await?;
     }
     Ok(results)
-}
-
-fn can_look_up(info: &CarrierInfo) -> bool {
-    info.capabilities
-        .contains(CarrierCapabilities::LOOKUP_BY_REFERENCE)
 }
 
 /// Asks the carrier to create recorded shipments (all `requested` and leased to us)
@@ -497,7 +489,7 @@ pub async fn settle(state: &AppState, task: &ShipmentTask) -> Result<(), Service
     }
     let carrier = scope.carrier(shipment.carrier).await?;
     let client = carrier_client(state, &carrier)?;
-    let lookup = can_look_up(&client.describe().await?);
+    let lookup = client.can(Capability::Lookup);
     if shipment.state == ShipmentState::Requested || !lookup {
         // Its creator stopped mid-call, so the answer is lost; a carrier that cannot be
         // asked leaves it to a person (`resolve`), with nothing due until then.
@@ -511,8 +503,8 @@ pub async fn settle(state: &AppState, task: &ShipmentTask) -> Result<(), Service
             return Ok(());
         }
     }
-    let since = convert::timestamp_text(shipment.created_at - time::Duration::days(1));
-    let result = client.find_shipments(&shipment.reference, &since).await;
+    let since = shipment.created_at - time::Duration::days(1);
+    let result = client.find_shipments(&shipment.reference, since).await;
     metrics::plugin_call(
         &carrier.settings.plugin_id,
         "find-shipments",
@@ -626,17 +618,9 @@ pub async fn resolve(
                     )
                 }));
             }
-            let info = client.describe().await?;
             let again = scope.shipment(id).await?;
-            send(
-                state,
-                scope,
-                &carrier,
-                &client,
-                &[again],
-                can_look_up(&info),
-            )
-            .await?;
+            let lookup = client.can(Capability::Lookup);
+            send(state, scope, &carrier, &client, &[again], lookup).await?;
         }
     }
     Ok(scope.shipment(id).await?)
@@ -732,24 +716,17 @@ pub async fn track(
         for number in &shipment.tracking_numbers {
             match by_number.remove(number) {
                 Some(Ok(result)) => {
-                    for event in result.events {
-                        match convert::timestamp("at", &event.at) {
-                            Ok(at) => events.push(ShipmentEvent {
-                                tracking_number: number.clone(),
-                                at,
-                                status: convert::shipment_status(event.status),
-                                raw_code: event.raw_code,
-                                raw_text: event.raw_text,
-                                location: event.location,
-                            }),
-                            Err(error) => {
-                                tracing::warn!(shipment = %shipment.id, %error, "tracking event skipped");
-                            }
-                        }
-                    }
+                    events.extend(result.events.into_iter().map(|event| ShipmentEvent {
+                        tracking_number: number.clone(),
+                        at: event.at,
+                        status: event.status,
+                        raw_code: event.raw_code,
+                        raw_text: event.raw_text,
+                        location: event.location,
+                    }));
                 }
                 // Not scanned yet: nothing to record.
-                Some(Err(ConnectorError::NotFound(_))) => {}
+                Some(Err(error)) if error.kind == ErrorKind::NotFound => {}
                 Some(Err(error)) => failure = Some(error.to_string()),
                 None => failure = Some(format!("the connector gave no answer for {number}")),
             }
@@ -786,7 +763,7 @@ pub async fn tell_shop(state: &AppState, task: &ShipmentTask) -> Result<(), Serv
     let order = scope.order(shipment.order).await?;
     let shop = scope.shop(order.shop).await?;
     let carrier = scope.carrier(shipment.carrier).await?;
-    let Some(number) = shipment.tracking_numbers.first() else {
+    if shipment.tracking_numbers.is_empty() {
         scope
             .shop_notice_done(
                 shipment.id,
@@ -795,23 +772,29 @@ pub async fn tell_shop(state: &AppState, task: &ShipmentTask) -> Result<(), Serv
             )
             .await?;
         return Ok(());
-    };
+    }
     let carrier_name = match carrier_client(state, &carrier) {
         Ok(client) => client
-            .describe()
+            .info()
             .await
             .map(|info| info.carrier)
             .unwrap_or_else(|_| carrier.settings.name.clone()),
         Err(_) => carrier.settings.name.clone(),
     };
-    let tracking = tovor_runtime::types::Tracking {
+    // The whole order in one shipment, one tracking number per parcel.
+    let shipped = Fulfillment {
+        lines: Vec::new(),
         carrier: carrier_name,
-        number: number.clone(),
-        url: None,
+        parcels: shipment
+            .tracking_numbers
+            .iter()
+            .map(|number| (number.clone(), None))
+            .collect(),
+        notify_customer: true,
     };
     let result = match shop_client(state, &shop) {
         Ok(client) => client
-            .mark_shipped(&order.external_id, &tracking)
+            .fulfill(&order.external_id, &shipped)
             .await
             .map_err(ServiceError::from),
         Err(error) => Err(error),
@@ -854,8 +837,6 @@ pub async fn tell_shop(state: &AppState, task: &ShipmentTask) -> Result<(), Serv
 mod tests {
     use std::time::Duration;
 
-    use tovor_runtime::types::{FieldError, RateLimit};
-
     use super::*;
 
     fn plugin(error: ConnectorError) -> CallError {
@@ -868,15 +849,9 @@ mod tests {
     #[test]
     fn only_proven_refusals_count_as_not_created() {
         let refused = [
-            ConnectorError::InvalidInput(FieldError {
-                field: Some("cod".into()),
-                message: "whole crowns".into(),
-            }),
-            ConnectorError::Auth("wrong password".into()),
-            ConnectorError::RateLimited(RateLimit {
-                retry_after_ms: None,
-                message: "error 31".into(),
-            }),
+            ConnectorError::new(ErrorKind::InvalidInput, "whole crowns").with_field("cod"),
+            ConnectorError::new(ErrorKind::Auth, "wrong password"),
+            ConnectorError::new(ErrorKind::RateLimited, "error 31"),
         ];
         for error in refused {
             assert!(
@@ -888,8 +863,8 @@ mod tests {
             );
         }
         for error in [
-            ConnectorError::Transient("timed out".into()),
-            ConnectorError::Other("HTTP 500".into()),
+            ConnectorError::new(ErrorKind::Transient, "timed out"),
+            ConnectorError::new(ErrorKind::Other, "HTTP 500"),
         ] {
             assert!(
                 matches!(classify_connector_error(&error), CreateFailure::Unknown(_)),
@@ -935,10 +910,13 @@ mod tests {
                 "{error}"
             );
         }
-        let refused = plugin(ConnectorError::InvalidInput(FieldError {
-            field: Some("recipient.postal-code".into()),
-            message: "GLS error 13: DeliveryAddress.ZipCode is invalid.".into(),
-        }));
+        let refused = plugin(
+            ConnectorError::new(
+                ErrorKind::InvalidInput,
+                "GLS error 13: DeliveryAddress.ZipCode is invalid.",
+            )
+            .with_field("recipient.postal-code"),
+        );
         assert_eq!(
             classify_call_error(&refused),
             CreateFailure::Refused {
@@ -948,8 +926,9 @@ mod tests {
             }
         );
         assert!(matches!(
-            classify_call_error(&plugin(ConnectorError::Unsupported(
-                "find-shipments".into()
+            classify_call_error(&plugin(ConnectorError::new(
+                ErrorKind::Unsupported,
+                "find-shipments"
             ))),
             CreateFailure::Refused { .. }
         ));
@@ -970,16 +949,17 @@ mod tests {
 
     #[test]
     fn connector_errors_read_as_sentences_naming_the_field() {
-        let error = ConnectorError::InvalidInput(FieldError {
-            field: Some("cash_on_delivery.amount".into()),
-            message: "CZK cash on delivery must be a whole number of crowns".into(),
-        });
+        let error = ConnectorError::new(
+            ErrorKind::InvalidInput,
+            "CZK cash on delivery must be a whole number of crowns",
+        )
+        .with_field("cash_on_delivery.amount");
         assert_eq!(
             connector_message(&error),
             "cash_on_delivery.amount: CZK cash on delivery must be a whole number of crowns"
         );
         assert_eq!(
-            connector_message(&ConnectorError::Auth("-1".into())),
+            connector_message(&ConnectorError::new(ErrorKind::Auth, "-1")),
             "the carrier refused the credentials: -1"
         );
     }

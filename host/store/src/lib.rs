@@ -16,6 +16,7 @@
 pub mod catalog;
 mod codec;
 pub mod companies;
+pub mod connector_state;
 mod db;
 pub mod documents;
 mod error;

@@ -78,6 +78,8 @@ pub struct CarrierSettings {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carrier {
     pub id: CarrierId,
+    /// The company it belongs to.
+    pub company: tovor_domain::CompanyId,
     pub settings: CarrierSettings,
 }
 
@@ -161,7 +163,7 @@ pub struct ShipmentFilter {
     pub limit: Option<u32>,
 }
 
-const CARRIER_COLUMNS: &str = "id, name, plugin_id, config, sealed_secrets, sender, label_format, \
+const CARRIER_COLUMNS: &str = "id, company_id, name, plugin_id, config, sealed_secrets, sender, label_format, \
      services, default_weight_grams, tell_shop, cod_rounding, order_reference";
 
 const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.state, s.plan, \
@@ -173,6 +175,7 @@ const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.s
 fn carrier_of(row: &sqlx::any::AnyRow) -> StoreResult<Carrier> {
     Ok(Carrier {
         id: CarrierId(row.int("id")?),
+        company: tovor_domain::CompanyId(row.int("company_id")?),
         settings: CarrierSettings {
             name: row.text("name")?,
             plugin_id: row.text("plugin_id")?,
@@ -284,6 +287,7 @@ impl CompanyScope<'_> {
         .await?;
         Ok(Carrier {
             id: CarrierId(row.int("id")?),
+            company: tovor_domain::CompanyId(self.cid()),
             settings: settings.clone(),
         })
     }

@@ -74,6 +74,8 @@ pub const DEFAULT_POLL_MINUTES: u32 = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shop {
     pub id: ShopId,
+    /// The company it belongs to.
+    pub company: tovor_domain::CompanyId,
     pub settings: ShopSettings,
     /// The unguessable part of the shop's webhook URL (`/hooks/{key}`).
     pub webhook_key: String,
@@ -132,12 +134,13 @@ pub(crate) fn parse_status(column: &str, text: &str) -> StoreResult<HostStatus> 
         .map_err(|error| StoreError::corrupt(column, error))
 }
 
-const SHOP_COLUMNS: &str = "id, name, plugin_id, warehouse_id, update_existing, stock_document, \
+const SHOP_COLUMNS: &str = "id, company_id, name, plugin_id, warehouse_id, update_existing, stock_document, \
      stock_mode, config, sealed_secrets, webhook_key, poll_minutes, import_from, auto_invoice";
 
 fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
     Ok(Shop {
         id: ShopId(row.int("id")?),
+        company: tovor_domain::CompanyId(row.int("company_id")?),
         settings: ShopSettings {
             name: row.text("name")?,
             plugin_id: row.text("plugin_id")?,
@@ -283,7 +286,7 @@ impl crate::Store {
         &self,
         key: &str,
     ) -> StoreResult<Option<(tovor_domain::CompanyId, Shop)>> {
-        let sql = format!("SELECT company_id, {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1");
+        let sql = format!("SELECT {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
             .fetch_optional(self.reader())

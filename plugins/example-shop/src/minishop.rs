@@ -5,9 +5,9 @@
 
 use serde::Deserialize;
 use tovor_sdk::money::{self, Decimal};
+use tovor_sdk::time::{self, OffsetDateTime};
 use tovor_sdk::types::{
-    Address, ChargeLine, ConnectorError, Customer, LineItem, Order, OrderStatus, PaymentMethod,
-    PaymentStatus,
+    Address, ChargeLine, ConnectorError, Customer, LineItem, Order, OrderStatus, PaymentStatus,
 };
 
 /// `GET /orders` answers one page of orders.
@@ -26,8 +26,11 @@ pub struct MsOrder {
     pub number: String,
     pub status: String,
     pub currency: String,
-    pub created_at: String,
-    pub updated_at: String,
+    /// RFC 3339 with any offset; the contract wants UTC, which the SDK's timestamps are.
+    #[serde(with = "time::lenient")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::lenient")]
+    pub updated_at: OffsetDateTime,
     pub customer: Option<MsCustomer>,
     pub billing_address: Option<MsAddress>,
     pub shipping_address: Option<MsAddress>,
@@ -136,24 +139,16 @@ fn non_empty(text: &str) -> Option<String> {
 
 fn map_address(address: MsAddress) -> Address {
     let (street, house_number) = address.street.as_deref().map_or((None, None), split_street);
-    Address {
-        name: address.name,
-        company: None,
-        street,
-        house_number,
+    Address::builder()
+        .name(address.name)
+        .street(street, house_number)
         // The line exactly as Minishop sent it, next to our split.
-        line1: address.street,
-        line2: None,
-        city: address.city,
-        postal_code: address.zip,
-        region: None,
-        // The contract wants ISO 3166-1 alpha-2 in upper case.
-        country: address
-            .country
-            .map(|country| country.trim().to_ascii_uppercase()),
-        phone: None,
-        email: None,
-    }
+        .line1(address.street)
+        .city(address.city)
+        .postal_code(address.zip)
+        // Upper-cased: the contract wants ISO 3166-1 alpha-2.
+        .country(address.country)
+        .build()
 }
 
 fn map_customer(customer: MsCustomer) -> Customer {
@@ -170,72 +165,43 @@ fn map_customer(customer: MsCustomer) -> Customer {
 }
 
 fn map_item(item: MsItem) -> LineItem {
-    LineItem {
-        platform_line_id: Some(item.id.to_string()),
-        sku: item.sku,
-        name: item.name,
-        product_id: item.product_id.map(|id| id.to_string()),
-        variation_id: None,
-        quantity: money::format_decimal(item.quantity),
-        unit_price: money::format_decimal(item.unit_price),
-        discount: "0".into(),
-        tax_rate: item.tax_rate.map(money::format_decimal),
-        tax_amount: money::format_decimal(item.tax),
-        total: money::format_decimal(item.total),
-    }
+    LineItem::builder(item.name, item.quantity, item.unit_price)
+        .platform_line_id(item.id.to_string())
+        .sku(item.sku)
+        .product_id(item.product_id.map(|id| id.to_string()))
+        .tax_rate(item.tax_rate)
+        .tax_amount(item.tax)
+        .total(item.total)
+        .build()
 }
 
 fn map_shipping(shipping: MsShipping) -> ChargeLine {
-    ChargeLine {
-        platform_line_id: None,
-        code: None,
-        title: shipping.title,
-        amount: money::format_decimal(shipping.price),
-        tax_rate: None,
-        tax_amount: money::format_decimal(shipping.tax),
-    }
+    ChargeLine::builder(shipping.title, shipping.price)
+        .tax_amount(shipping.tax)
+        .build()
 }
 
 /// A Minishop order as a tovor order.
 pub fn map_order(order: MsOrder) -> Result<Order, ConnectorError> {
     let (status, payment_status) = map_status(&order.status);
-    // Minishop states tax per line and on shipping only, so the total is their sum.
-    let (shipping_total, shipping_tax) = order
-        .shipping
-        .as_ref()
-        .map_or((Decimal::ZERO, Decimal::ZERO), |shipping| {
-            (shipping.price, shipping.tax)
-        });
-    let tax_total = order.items.iter().map(|item| item.tax).sum::<Decimal>() + shipping_tax;
-    Ok(Order {
-        id: order.id.to_string(),
-        number: order.number,
-        status,
-        status_raw: order.status,
-        payment_status,
-        payment_method: order.payment.map(|payment| PaymentMethod {
-            code: payment.method,
-            title: payment.title,
-        }),
-        currency: order.currency.to_ascii_uppercase(),
-        prices_include_tax: false,
-        // Minishop may answer with any offset; the contract wants UTC.
-        created_at: tovor_sdk::time::parse_to_utc(&order.created_at)?,
-        modified_at: tovor_sdk::time::parse_to_utc(&order.updated_at)?,
-        paid_at: None,
-        customer: order.customer.map(map_customer),
-        billing: order.billing_address.map(map_address),
-        shipping: order.shipping_address.map(map_address),
-        lines: order.items.into_iter().map(map_item).collect(),
-        shipping_lines: order.shipping.map(map_shipping).into_iter().collect(),
-        fees: Vec::new(),
-        coupons: Vec::new(),
-        discount_total: "0".into(),
-        shipping_total: money::format_decimal(shipping_total),
-        tax_total: money::format_decimal(tax_total),
-        total: money::format_decimal(order.total),
-        refunds: Vec::new(),
-        customer_note: order.note.filter(|note| !note.trim().is_empty()),
-        pickup_point: None,
-    })
+    let mut builder = Order::builder(order.id.to_string(), order.number, order.currency)
+        .status(status, order.status)
+        .payment_status(payment_status)
+        .created_at(order.created_at)
+        .modified_at(order.updated_at)
+        .customer(order.customer.map(map_customer))
+        .billing(order.billing_address.map(map_address))
+        .shipping_address(order.shipping_address.map(map_address))
+        .lines(order.items.into_iter().map(map_item))
+        // Minishop states tax per line and on shipping only: the builder sums the
+        // order's tax and shipping totals from them. The total is Minishop's own.
+        .total(order.total)
+        .customer_note(order.note);
+    if let Some(payment) = order.payment {
+        builder = builder.payment_method(payment.method, payment.title);
+    }
+    if let Some(shipping) = order.shipping {
+        builder = builder.shipping_line(map_shipping(shipping));
+    }
+    builder.build()
 }

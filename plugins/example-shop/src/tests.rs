@@ -1,8 +1,8 @@
-//! Native unit tests: `cargo test -p example-shop`. They cover everything but the HTTP
-//! round trips, which `tovor-harness` tests against a mock Minishop.
+//! Native unit tests: `cargo test -p example-shop --lib`. They cover everything but the
+//! HTTP round trips, which the harness tests against a mock Minishop.
 
-use tovor_sdk::shop::StockKey;
-use tovor_sdk::types::{OrderStatus, PaymentStatus};
+use tovor_sdk::time::format_utc;
+use tovor_sdk::types::{ConfigValue, OrderStatus, PaymentStatus, Timestamp};
 
 use super::*;
 use crate::minishop::{map_order, map_status, next_cursor, split_street};
@@ -34,6 +34,21 @@ fn signed(event: &str, body: &str) -> WebhookRequest {
     webhook(event, body, Some(signature))
 }
 
+fn at(text: &str) -> Timestamp {
+    tovor_sdk::time::timestamp(text).unwrap()
+}
+
+fn config(pairs: &[(&str, &str)]) -> Config {
+    pairs
+        .iter()
+        .map(|(name, value)| (*name, ConfigValue::from(*value)))
+        .collect()
+}
+
+fn kind<T: std::fmt::Debug>(result: Result<T, ConnectorError>) -> ErrorKind {
+    result.unwrap_err().kind
+}
+
 #[test]
 fn maps_the_sample_order() {
     let order = map_order(serde_json::from_str(ORDER_JSON).unwrap()).unwrap();
@@ -45,9 +60,10 @@ fn maps_the_sample_order() {
     );
     assert_eq!(order.status_raw, "paid");
     assert_eq!(order.currency, "EUR");
-    assert_eq!(order.created_at, "2026-11-28T10:00:00Z");
+    assert_eq!(order.created_at, at("2026-11-28T10:00:00Z"));
     assert_eq!(
-        order.modified_at, "2026-11-28T10:30:00Z",
+        order.modified_at,
+        at("2026-11-28T10:30:00Z"),
         "converted to UTC"
     );
     let payment = order.payment_method.as_ref().unwrap();
@@ -78,6 +94,7 @@ fn maps_the_sample_order() {
     assert_eq!(line.sku.as_deref(), Some("MUG-1"));
     assert_eq!(line.quantity, "2");
     assert_eq!(line.unit_price, "9.90");
+    assert_eq!(line.discount, "0");
     assert_eq!(line.tax_rate.as_deref(), Some("22"));
     assert_eq!(line.tax_amount, "4.36");
     assert_eq!(line.total, "19.80");
@@ -85,6 +102,7 @@ fn maps_the_sample_order() {
     assert_eq!(order.shipping_lines[0].amount, "4.10");
     assert_eq!(order.shipping_total, "4.10");
     assert_eq!(order.tax_total, "5.26");
+    assert_eq!(order.discount_total, "0");
     assert_eq!(order.total, "29.16");
     assert!(!order.prices_include_tax);
     assert_eq!(order.customer_note, None);
@@ -111,11 +129,15 @@ fn amounts_may_arrive_as_numbers() {
 #[test]
 fn a_bad_timestamp_is_refused() {
     let json = ORDER_JSON.replace("2026-11-28T10:00:00Z", "yesterday");
-    let error = map_order(serde_json::from_str(&json).unwrap()).unwrap_err();
-    assert!(
-        matches!(error, ConnectorError::InvalidInput(_)),
-        "{error:?}"
-    );
+    let error = serde_json::from_str::<MsOrder>(&json).unwrap_err();
+    assert!(error.to_string().contains("yesterday"), "{error}");
+    // In a webhook, the same body is invalid input.
+    let error = Minishop::verify_webhook(
+        &config(&[("webhook_secret", SECRET)]),
+        signed("order.updated", &json),
+    )
+    .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidInput, "{error:?}");
 }
 
 #[test]
@@ -158,7 +180,9 @@ fn pages_and_cursors() {
     assert_eq!(next_cursor(1, 3).as_deref(), Some("2"));
     assert_eq!(next_cursor(3, 3), None);
     assert_eq!(next_cursor(1, 0), None, "no orders at all");
-    let request = orders_request("https://shop.example/api/v1", "2026-11-28T10:00:00Z", 2);
+    let since = tovor_sdk::time::parse_rfc3339("2026-11-28T11:00:00+01:00").unwrap();
+    assert_eq!(format_utc(since), "2026-11-28T10:00:00Z");
+    let request = orders_request("https://shop.example/api/v1", since, 2);
     assert_eq!(
         request.url(),
         "https://shop.example/api/v1/orders?updated_since=2026-11-28T10%3A00%3A00Z&page=2&per_page=50"
@@ -167,34 +191,53 @@ fn pages_and_cursors() {
 
 #[test]
 fn api_base_replaces_the_shop_url() {
-    let config = Config::from_iter([("shop_url", "https://shop.example/"), ("api_token", "t")]);
-    assert_eq!(api_base(&config).unwrap(), "https://shop.example/api/v1");
-    let config = Config::from_iter([
+    let shop = config(&[("shop_url", "https://shop.example/"), ("api_token", "t")]);
+    assert_eq!(api_base(&shop).unwrap(), "https://shop.example/api/v1");
+    let overridden = config(&[
         ("shop_url", "https://shop.example"),
         ("api_base", "http://127.0.0.1:8081"),
     ]);
-    assert_eq!(api_base(&config).unwrap(), "http://127.0.0.1:8081/api/v1");
+    assert_eq!(
+        api_base(&overridden).unwrap(),
+        "http://127.0.0.1:8081/api/v1"
+    );
     assert!(api_base(&Config::default()).is_err());
-    let request = authorized(Request::get("https://shop.example"), &config);
-    assert!(
-        matches!(request, Err(ConnectorError::InvalidInput(e)) if e.field.as_deref() == Some("api_token"))
+    let error = authorized(Request::get("https://shop.example"), &overridden).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("api_token"));
+}
+
+#[test]
+fn the_account_is_the_shop_host() {
+    let shop = config(&[("shop_url", "https://shop.example:8443/store/")]);
+    assert_eq!(shop_name(&shop).unwrap(), "shop.example:8443");
+    assert_eq!(url_host("shop.example"), None);
+    assert_eq!(
+        shop_name(&config(&[("shop_url", "shop.example")])).unwrap(),
+        "shop.example"
+    );
+    // Natively there is no host to send the check to: it fails cleanly.
+    assert_eq!(
+        kind(Minishop::check_connection(&config(&[
+            ("shop_url", "https://shop.example"),
+            ("api_token", "t"),
+        ]))),
+        ErrorKind::Other
+    );
+    assert_eq!(
+        kind(Minishop::check_connection(&Config::default())),
+        ErrorKind::InvalidInput
     );
 }
 
 #[test]
 fn stock_requests() {
-    let level = |sku: Option<&str>, quantity| StockLevel {
-        key: StockKey {
-            sku: sku.map(str::to_owned),
-            product_id: None,
-            variation_id: None,
-            inventory_item_id: None,
-            location_id: None,
-        },
-        quantity,
+    let level = |key: &str, quantity: &str| StockUpdate {
+        key: key.into(),
+        sku: Some(key.into()),
+        quantity: tovor_sdk::money::parse_decimal(quantity).unwrap(),
     };
     let request =
-        stock_request("https://shop.example/api/v1", &level(Some("MUG 1/blue"), 7)).unwrap();
+        stock_request("https://shop.example/api/v1", &level("MUG 1/blue", "7.00")).unwrap();
     assert_eq!(request.method(), "PUT");
     assert_eq!(
         request.url(),
@@ -205,8 +248,11 @@ fn stock_requests() {
         request.header_value("content-type"),
         Some("application/json")
     );
-    let error = stock_request("https://shop.example/api/v1", &level(None, 7)).unwrap_err();
-    assert!(matches!(error, ConnectorError::InvalidInput(e) if e.field.as_deref() == Some("sku")));
+    let error = stock_request("https://shop.example/api/v1", &level(" ", "7")).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("sku"));
+    let error = stock_request("https://shop.example/api/v1", &level("MUG-1", "1.5")).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("quantity"));
+    assert_eq!(Minishop::max_batch(), STOCK_BATCH);
 }
 
 #[test]
@@ -218,33 +264,33 @@ fn webhook_signatures() {
         Some("sha256=ba930879274c0336387add3e6e482edf6abf5af856044fddf7d1ad93b0d00398".into()),
     );
     assert_eq!(check_signature(SECRET, &ping), Ok(()));
-    assert!(matches!(
-        check_signature("another secret", &ping),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(
+        kind(check_signature("another secret", &ping)),
+        ErrorKind::BadSignature
+    );
 
     let mut tampered = ping.clone();
     tampered.body = br#"{"ping":false}"#.to_vec();
-    assert!(matches!(
-        check_signature(SECRET, &tampered),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(
+        kind(check_signature(SECRET, &tampered)),
+        ErrorKind::BadSignature
+    );
 
     let unsigned = webhook("ping", r#"{"ping":true}"#, None);
-    assert!(matches!(
-        check_signature(SECRET, &unsigned),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(
+        kind(check_signature(SECRET, &unsigned)),
+        ErrorKind::BadSignature
+    );
     let no_prefix = webhook("ping", r#"{"ping":true}"#, Some("ba930879".into()));
-    assert!(matches!(
-        check_signature(SECRET, &no_prefix),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(
+        kind(check_signature(SECRET, &no_prefix)),
+        ErrorKind::BadSignature
+    );
 }
 
 #[test]
 fn verify_webhook_end_to_end() {
-    let config = Config::from_iter([
+    let config = config(&[
         ("shop_url", "https://shop.example"),
         ("webhook_secret", SECRET),
     ]);
@@ -271,30 +317,43 @@ fn verify_webhook_end_to_end() {
 
     // A wrong signature is refused before the body is even looked at.
     let forged = webhook("order.created", "not even JSON", Some("sha256=00".into()));
-    assert!(matches!(
-        Minishop::verify_webhook(&config, forged),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(
+        kind(Minishop::verify_webhook(&config, forged)),
+        ErrorKind::BadSignature
+    );
     // A signed body that is not an order is invalid input.
-    assert!(matches!(
-        Minishop::verify_webhook(&config, signed("order.created", r#"{"id": "x"}"#)),
-        Err(ConnectorError::InvalidInput(_))
-    ));
+    assert_eq!(
+        kind(Minishop::verify_webhook(
+            &config,
+            signed("order.created", r#"{"id": "x"}"#)
+        )),
+        ErrorKind::InvalidInput
+    );
     // No secret configured.
-    assert!(matches!(
-        Minishop::verify_webhook(&Config::default(), signed("ping", "{}")),
-        Err(ConnectorError::InvalidInput(_))
-    ));
+    let error = Minishop::verify_webhook(&Config::default(), signed("ping", "{}")).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("webhook_secret"));
 }
 
 #[test]
-fn describe_matches_the_manifest() {
-    let info = Minishop::describe();
-    assert_eq!(info.platform, "Minishop");
+fn webhooks_are_set_up_by_hand() {
+    let url = "https://tovor.example/hooks/k3y";
+    match Minishop::register_webhooks(&Config::default(), url.into()).unwrap() {
+        WebhookSetup::Manual(text) => {
+            assert!(text.contains(url), "{text}");
+            assert!(text.contains("order.updated"), "{text}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
     assert_eq!(
-        info.capabilities,
-        ShopCapabilities::WEBHOOKS | ShopCapabilities::STOCK_PUSH
+        Minishop::unregister_webhooks(&Config::default(), url.into(), Vec::new()),
+        Ok(())
     );
+}
+
+#[test]
+fn the_manifest_speaks_contract_0_2() {
     let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(r#"capabilities = ["webhooks", "stock-push"]"#));
+    assert!(manifest.contains(&format!("contract = \"{}\"", tovor_sdk::CONTRACT_VERSION)));
+    // The host reads the capabilities from the component's exports.
+    assert!(!manifest.contains("capabilities"));
 }

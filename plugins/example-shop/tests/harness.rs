@@ -5,11 +5,12 @@
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tovor_harness::shop_api::{StockKey, StockLevel, WebhookEvent, WebhookRequest};
-use tovor_harness::types::{ConnectorError, OrderStatus, PaymentStatus};
+use tovor_harness::model::{Capability, OrderStatus, PaymentStatus};
+use tovor_harness::model::{StockLevel, StockTarget, WebhookEvent, WebhookRequest};
 use tovor_harness::wiremock::matchers::{body_json, header, method, path, query_param};
 use tovor_harness::wiremock::{Mock, MockServer, ResponseTemplate};
 use tovor_harness::{CallError, ShopClient, TestHost};
+use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 const ORDER: &str = include_str!("../fixtures/order-1042.json");
 const TOKEN: &str = "t0ken-for-tests";
@@ -35,6 +36,25 @@ fn order_json() -> serde_json::Value {
 }
 
 #[tokio::test]
+async fn exports_exactly_its_capabilities() -> anyhow::Result<()> {
+    let platform = MockServer::start().await;
+    let (_host, shop) = connector(&platform).await?;
+    for capability in [
+        Capability::Orders,
+        Capability::Webhooks,
+        Capability::Inventory,
+        Capability::Connection,
+    ] {
+        assert!(shop.can(capability), "{capability}");
+    }
+    for capability in [Capability::Catalog, Capability::Fulfillment] {
+        assert!(!shop.can(capability), "{capability}");
+    }
+    assert_eq!(shop.stock_batch().await?, 50, "its `max_batch`");
+    Ok(())
+}
+
+#[tokio::test]
 async fn fetches_and_maps_one_order() -> anyhow::Result<()> {
     let platform = MockServer::start().await;
     Mock::given(method("GET"))
@@ -50,11 +70,13 @@ async fn fetches_and_maps_one_order() -> anyhow::Result<()> {
     assert_eq!(order.number, "1042");
     assert_eq!(order.status, OrderStatus::Processing);
     assert_eq!(order.payment_status, PaymentStatus::Paid);
-    assert_eq!(order.total, "29.16");
+    assert_eq!(order.total, Decimal::new(2916, 2));
     assert_eq!(
-        order.modified_at, "2026-11-28T10:30:00Z",
-        "converted to UTC"
+        order.modified_at,
+        datetime!(2026-11-28 10:30 UTC),
+        "the same instant"
     );
+    assert!(order.modified_at.offset().is_utc(), "converted to UTC");
     assert_eq!(order.lines.len(), 1);
     assert_eq!(order.lines[0].sku.as_deref(), Some("MUG-1"));
     let billing = order.billing.expect("billing address");
@@ -82,11 +104,13 @@ async fn lists_orders_page_by_page() -> anyhow::Result<()> {
     }
     let (_host, shop) = connector(&platform).await?;
 
-    let first = shop.list_orders("2026-11-01T00:00:00Z", None).await?;
+    let first = shop
+        .list_orders(datetime!(2026-11-01 0:00 UTC), None)
+        .await?;
     assert_eq!(first.orders.len(), 1);
     assert_eq!(first.next_cursor.as_deref(), Some("2"));
     let second = shop
-        .list_orders("2026-11-01T00:00:00Z", first.next_cursor.as_deref())
+        .list_orders(datetime!(2026-11-01 0:00 UTC), first.next_cursor.as_deref())
         .await?;
     assert_eq!(second.next_cursor, None);
     Ok(())
@@ -113,7 +137,11 @@ async fn rate_limits_and_missing_orders_are_typed() -> anyhow::Result<()> {
 
     match shop.get_order("404").await.unwrap_err() {
         CallError::Connector {
-            error: ConnectorError::NotFound(_),
+            error:
+                ConnectorError {
+                    kind: ErrorKind::NotFound,
+                    ..
+                },
             ..
         } => {}
         other => panic!("expected not-found, got {other:?}"),
@@ -139,21 +167,25 @@ async fn pushes_stock_by_sku() -> anyhow::Result<()> {
         .await;
     let (_host, shop) = connector(&platform).await?;
 
-    let level = |sku: &str, quantity| StockLevel {
-        key: StockKey {
+    // An item linked by SKU only: Minishop keys stock by SKU.
+    let level = |sku: &str, quantity: i64| StockLevel {
+        target: StockTarget {
             sku: Some(sku.into()),
-            product_id: None,
-            variation_id: None,
-            inventory_item_id: None,
-            location_id: None,
+            ..StockTarget::default()
         },
-        quantity,
+        quantity: Decimal::from(quantity),
     };
     let results = shop
         .push_stock(&[level("MUG-1", 7), level("GONE", 1)])
         .await?;
     assert!(results[0].is_ok());
-    assert!(matches!(results[1], Err(ConnectorError::NotFound(_))));
+    assert!(matches!(
+        results[1],
+        Err(ConnectorError {
+            kind: ErrorKind::NotFound,
+            ..
+        })
+    ));
     Ok(())
 }
 
@@ -191,7 +223,10 @@ async fn verifies_webhook_signatures() -> anyhow::Result<()> {
         matches!(
             forged,
             CallError::Connector {
-                error: ConnectorError::BadSignature(_),
+                error: ConnectorError {
+                    kind: ErrorKind::BadSignature,
+                    ..
+                },
                 ..
             }
         ),

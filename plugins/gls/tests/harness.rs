@@ -10,9 +10,10 @@
 use std::time::Duration;
 
 use tovor_fakes::gls::{CLIENT_NUMBER, FakeGls, PASSWORD, USERNAME};
-use tovor_harness::carrier_api::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
-use tovor_harness::types::{Address, ConnectorError, PickupPoint};
+use tovor_harness::model::{Address, PickupPoint};
+use tovor_harness::model::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
 use tovor_harness::{CallError, CarrierClient, TestHost};
+use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 async fn connector(
     fake: &FakeGls,
@@ -89,7 +90,7 @@ async fn creates_with_cod_and_parcel_shop_then_labels_tracks_finds_and_cancels()
 
     let mut cod = shipment("2026-00042");
     cod.cash_on_delivery = Some(CashOnDelivery {
-        amount: "49.90".into(),
+        amount: Decimal::new(4990, 2),
         currency: "EUR".into(),
         reference: None,
     });
@@ -180,7 +181,13 @@ async fn creates_with_cod_and_parcel_shop_then_labels_tracks_finds_and_cancels()
     );
     assert_eq!(events[2].raw_code, "5");
     assert_eq!(events[2].location.as_deref(), Some("Ljubljana"));
-    assert!(matches!(tracked[1], Err(ConnectorError::NotFound(_))));
+    assert!(matches!(
+        tracked[1],
+        Err(ConnectorError {
+            kind: ErrorKind::NotFound,
+            ..
+        })
+    ));
     let (_, status_request) = fake
         .request_bodies()
         .into_iter()
@@ -191,7 +198,7 @@ async fn creates_with_cod_and_parcel_shop_then_labels_tracks_finds_and_cancels()
 
     // Find by reference.
     let found = carrier
-        .find_shipments("2026-00043", "2020-01-01T00:00:00Z")
+        .find_shipments("2026-00043", datetime!(2020-01-01 0:00 UTC))
         .await?;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].shipment_id, second.shipment_id);
@@ -203,7 +210,13 @@ async fn creates_with_cod_and_parcel_shop_then_labels_tracks_finds_and_cancels()
         .await?;
     assert!(cancelled[0].is_ok(), "{cancelled:?}");
     assert!(
-        matches!(&cancelled[1], Err(ConnectorError::InvalidInput(_))),
+        matches!(
+            &cancelled[1],
+            Err(ConnectorError {
+                kind: ErrorKind::InvalidInput,
+                ..
+            })
+        ),
         "{cancelled:?}"
     );
     assert!(fake.parcels().iter().filter(|p| p.deleted).count() == 2);
@@ -215,7 +228,7 @@ async fn creates_with_cod_and_parcel_shop_then_labels_tracks_finds_and_cancels()
     assert!(delete.get("ClientNumberList").is_none());
     assert!(
         carrier
-            .find_shipments("2026-00043", "2020-01-01T00:00:00Z")
+            .find_shipments("2026-00043", datetime!(2020-01-01 0:00 UTC))
             .await?
             .is_empty()
     );
@@ -232,7 +245,12 @@ async fn error_lists_on_http_200_become_typed_errors_per_shipment() -> anyhow::R
     let results = carrier.create_shipments(&[good, bad]).await?;
     assert!(results[0].is_ok(), "{results:?}");
     match &results[1] {
-        Err(ConnectorError::InvalidInput(error)) => {
+        Err(
+            error @ ConnectorError {
+                kind: ErrorKind::InvalidInput,
+                ..
+            },
+        ) => {
             assert_eq!(error.field.as_deref(), Some("recipient.postal-code"));
             assert!(error.message.contains("13"), "{}", error.message);
         }
@@ -252,9 +270,27 @@ async fn wrong_password_is_auth() -> anyhow::Result<()> {
             .await
             .unwrap_err(),
     );
-    assert!(matches!(error, ConnectorError::Auth(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::Auth,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let error = connector_error(carrier.track(&["5000000001".into()]).await.unwrap_err());
-    assert!(matches!(error, ConnectorError::Auth(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::Auth,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert!(fake.parcels().is_empty());
     Ok(())
 }
@@ -268,11 +304,23 @@ async fn a_timed_out_create_is_reconciled_not_repeated() -> anyhow::Result<()> {
         .create_shipments(&[shipment("R-SLOW"), shipment("R-NEXT")])
         .await?;
     assert!(
-        matches!(results[0], Err(ConnectorError::Transient(_))),
+        matches!(
+            results[0],
+            Err(ConnectorError {
+                kind: ErrorKind::Transient,
+                ..
+            })
+        ),
         "{results:?}"
     );
     assert!(
-        matches!(results[1], Err(ConnectorError::Transient(_))),
+        matches!(
+            results[1],
+            Err(ConnectorError {
+                kind: ErrorKind::Transient,
+                ..
+            })
+        ),
         "{results:?}"
     );
     // One PrintLabels only: neither retried nor followed by the next shipment.
@@ -284,7 +332,7 @@ async fn a_timed_out_create_is_reconciled_not_repeated() -> anyhow::Result<()> {
     assert_eq!(prints, 1);
     fake.set_slow(Duration::ZERO);
     let found = carrier
-        .find_shipments("R-SLOW", "2020-01-01T00:00:00Z")
+        .find_shipments("R-SLOW", datetime!(2020-01-01 0:00 UTC))
         .await?;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].tracking_numbers.len(), 1);

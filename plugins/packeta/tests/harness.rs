@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use tovor_fakes::packeta::{API_PASSWORD, FakePacketa, HOME_CZ, POINT_CZ, POINT_SK};
-use tovor_harness::carrier_api::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
-use tovor_harness::types::{Address, ConnectorError, PickupPoint};
+use tovor_harness::model::{Address, PickupPoint};
+use tovor_harness::model::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
 use tovor_harness::{CallError, CarrierClient, TestHost};
+use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 async fn connector(
     fake: &FakePacketa,
@@ -53,7 +54,7 @@ fn recipient(country: &str) -> Address {
     }
 }
 
-fn request(reference: &str, point: Option<&str>, cod: Option<(&str, &str)>) -> ShipmentRequest {
+fn request(reference: &str, point: Option<&str>, cod: Option<(Decimal, &str)>) -> ShipmentRequest {
     ShipmentRequest {
         reference: reference.into(),
         sender: Address {
@@ -68,7 +69,7 @@ fn request(reference: &str, point: Option<&str>, cod: Option<(&str, &str)>) -> S
             height_mm: None,
         }],
         cash_on_delivery: cod.map(|(amount, currency)| CashOnDelivery {
-            amount: amount.into(),
+            amount,
             currency: currency.into(),
             reference: Some(reference.into()),
         }),
@@ -78,7 +79,7 @@ fn request(reference: &str, point: Option<&str>, cod: Option<(&str, &str)>) -> S
             name: None,
         }),
         services: Vec::new(),
-        value: Some("729".into()),
+        value: Some(Decimal::from(729)),
         currency: Some("CZK".into()),
         note: None,
     }
@@ -89,16 +90,20 @@ async fn create_label_track_cancel() -> anyhow::Result<()> {
     let fake = FakePacketa::start().await?;
     let (_host, carrier) = connector(&fake, API_PASSWORD).await?;
 
-    let info = carrier.describe().await?;
+    let info = carrier.info().await?;
     assert_eq!(info.carrier, "Packeta");
     assert!(info.label_formats.contains(&"A6 on A4".to_owned()));
     assert!(info.cod_currencies.contains(&"CZK".to_owned()));
 
     let mut home = request("2026-00043", None, None);
-    home.value = Some("500".into());
+    home.value = Some(Decimal::from(500));
     let created = carrier
         .create_shipments(&[
-            request("2026-00042", Some(POINT_CZ), Some(("729", "CZK"))),
+            request(
+                "2026-00042",
+                Some(POINT_CZ),
+                Some((Decimal::from(729), "CZK")),
+            ),
             home,
         ])
         .await?;
@@ -152,7 +157,7 @@ async fn create_label_track_cancel() -> anyhow::Result<()> {
             .unwrap_err(),
     );
     assert!(
-        matches!(error, ConnectorError::InvalidInput(ref e) if e.field.as_deref() == Some("format"))
+        matches!(error, ref e @ ConnectorError { kind: ErrorKind::InvalidInput, .. } if e.field.as_deref() == Some("format"))
     );
 
     // Tracking, oldest first.
@@ -173,25 +178,44 @@ async fn create_label_track_cancel() -> anyhow::Result<()> {
     );
     assert_eq!(events[2].raw_code, "5");
     assert_eq!(events[2].raw_text, "ready for pickup");
-    assert!(events[0].at.ends_with('Z') && events[0].at <= events[2].at);
-    assert!(matches!(tracked[1], Err(ConnectorError::NotFound(_))));
+    // The 0.1 adapter keeps the connector's offset: UTC means it wrote `Z` (or +00:00).
+    assert!(events[0].at.offset().is_utc() && events[0].at <= events[2].at);
+    assert!(matches!(
+        tracked[1],
+        Err(ConnectorError {
+            kind: ErrorKind::NotFound,
+            ..
+        })
+    ));
 
     // Cancel: the home-delivery packet still can be, the other has left.
     let cancelled = carrier
         .cancel(&[second.shipment_id.clone(), first.shipment_id.clone()])
         .await?;
     assert!(cancelled[0].is_ok(), "{cancelled:?}");
-    assert!(matches!(cancelled[1], Err(ConnectorError::InvalidInput(_))));
+    assert!(matches!(
+        cancelled[1],
+        Err(ConnectorError {
+            kind: ErrorKind::InvalidInput,
+            ..
+        })
+    ));
     assert_eq!(fake.packet(&second.shipment_id).unwrap().status_code(), 11);
 
     // No lookup by our number.
     let error = connector_error(
         carrier
-            .find_shipments("2026-00042", "2026-01-01T00:00:00Z")
+            .find_shipments("2026-00042", datetime!(2026-01-01 0:00 UTC))
             .await
             .unwrap_err(),
     );
-    assert!(matches!(error, ConnectorError::Unsupported(_)));
+    assert!(matches!(
+        error,
+        ConnectorError {
+            kind: ErrorKind::Unsupported,
+            ..
+        }
+    ));
     Ok(())
 }
 
@@ -206,20 +230,30 @@ async fn faults_with_http_200_and_partial_batches() -> anyhow::Result<()> {
         .create_shipments(&[
             request("A-1", Some(POINT_CZ), None),
             request("A-2", Some("424242"), None),
-            request("A-3", Some(POINT_CZ), Some(("49.90", "EUR"))),
+            request("A-3", Some(POINT_CZ), Some((Decimal::new(4990, 2), "EUR"))),
             request("A-4", Some(POINT_CZ), None),
         ])
         .await?;
     assert!(created[0].is_ok());
     match &created[1] {
-        Err(ConnectorError::InvalidInput(error)) => {
+        Err(
+            error @ ConnectorError {
+                kind: ErrorKind::InvalidInput,
+                ..
+            },
+        ) => {
             assert_eq!(error.field.as_deref(), Some("pickup_point"));
             assert!(error.message.contains("Unknown pickup point"), "{error:?}");
         }
         other => panic!("unexpected {other:?}"),
     }
     match &created[2] {
-        Err(ConnectorError::InvalidInput(error)) => {
+        Err(
+            error @ ConnectorError {
+                kind: ErrorKind::InvalidInput,
+                ..
+            },
+        ) => {
             assert_eq!(error.field.as_deref(), Some("cash_on_delivery.currency"));
         }
         other => panic!("unexpected {other:?}"),
@@ -239,7 +273,7 @@ async fn faults_with_http_200_and_partial_batches() -> anyhow::Result<()> {
     wrong.recipient.country = None;
     let created = carrier.create_shipments(&[wrong]).await?;
     assert!(
-        matches!(&created[0], Err(ConnectorError::InvalidInput(e)) if e.field.as_deref() == Some("currency")),
+        matches!(&created[0], Err(e @ ConnectorError { kind: ErrorKind::InvalidInput, .. }) if e.field.as_deref() == Some("currency")),
         "{created:?}"
     );
 
@@ -251,14 +285,32 @@ async fn faults_with_http_200_and_partial_batches() -> anyhow::Result<()> {
             .await
             .unwrap_err(),
     );
-    assert!(matches!(error, ConnectorError::Auth(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::Auth,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let error = connector_error(
         wrong_password
             .track(&["Z1234567890".to_owned()])
             .await
             .unwrap_err(),
     );
-    assert!(matches!(error, ConnectorError::Auth(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::Auth,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     Ok(())
 }
 
@@ -274,7 +326,13 @@ async fn a_slow_create_times_out_as_transient() -> anyhow::Result<()> {
     // connector a transient failure), never a success.
     match result {
         Ok(results) => assert!(
-            matches!(results[0], Err(ConnectorError::Transient(_))),
+            matches!(
+                results[0],
+                Err(ConnectorError {
+                    kind: ErrorKind::Transient,
+                    ..
+                })
+            ),
             "{results:?}"
         ),
         Err(error) => {

@@ -6,15 +6,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use tovor_fakes::shopify::{
     ACCESS_TOKEN, FakeShopify, LOCATION_ID, OrderSpec, SHOP_DOMAIN, WEBHOOK_SECRET,
 };
-use tovor_harness::shop_api::{StockKey, StockLevel, WebhookEvent, WebhookRequest};
-use tovor_harness::types::{ConnectorError, Order, OrderStatus, PaymentStatus, Tracking};
+use tovor_harness::model::{ConvertError, Fulfillment, NormalizedOrder as Order, PageOrder};
+use tovor_harness::model::{OrderStatus, PaymentStatus};
+use tovor_harness::model::{StockLevel, StockTarget, WebhookEvent, WebhookRequest};
 use tovor_harness::{CallError, ShopClient, TestHost};
+use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 /// A test host with this connector loaded, configured for the fake shop.
 async fn connector(shop: &FakeShopify) -> anyhow::Result<(TestHost, ShopClient)> {
@@ -40,71 +41,53 @@ fn connector_error(error: CallError) -> ConnectorError {
     }
 }
 
-fn d(text: &str) -> rust_decimal_like::Dec {
-    rust_decimal_like::Dec::from_str(text).unwrap()
-}
-
-/// Cents as integers are all the identities need; no decimal crate in this test.
-mod rust_decimal_like {
-    use std::str::FromStr;
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-    pub struct Dec(pub i64);
-
-    impl FromStr for Dec {
-        type Err = String;
-        fn from_str(text: &str) -> Result<Self, String> {
-            let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-            let negative = whole.starts_with('-');
-            let whole: i64 = whole
-                .trim_start_matches('-')
-                .parse()
-                .map_err(|_| text.to_owned())?;
-            let mut fraction = fraction.to_owned();
-            fraction.push_str("00");
-            let cents: i64 = fraction[..2].parse().map_err(|_| text.to_owned())?;
-            let value = whole * 100 + cents;
-            Ok(Self(if negative { -value } else { value }))
-        }
-    }
+/// Whether `a` and `b` differ by at most `cents` cents.
+fn within_cents(a: Decimal, b: Decimal, cents: usize) -> bool {
+    (a - b).abs() <= Decimal::new(cents as i64, 2)
 }
 
 /// The sums the host checks, within a cent per part (lines with integer quantities).
 fn assert_adds_up(order: &Order) {
     let mut parts = 0;
-    let mut net = 0;
-    let mut tax = 0;
+    let mut net = Decimal::ZERO;
+    let mut tax = Decimal::ZERO;
     for line in &order.lines {
-        let quantity: i64 = line.quantity.parse().unwrap();
-        let gross = quantity * d(&line.unit_price).0 - d(&line.discount).0;
-        let basis = d(&line.total).0
+        assert!(
+            line.quantity.fract().is_zero(),
+            "{} line {}: quantity {}",
+            order.number,
+            line.name,
+            line.quantity
+        );
+        let gross = line.quantity * line.unit_price - line.discount;
+        let basis = line.total
             + if order.prices_include_tax {
-                d(&line.tax_amount).0
+                line.tax_amount
             } else {
-                0
+                Decimal::ZERO
             };
         assert!(
-            (gross - basis).abs() <= 1,
+            within_cents(gross, basis, 1),
             "{} line {}: {gross} vs {basis}",
             order.number,
             line.name
         );
-        net += d(&line.total).0;
-        tax += d(&line.tax_amount).0;
+        net += line.total;
+        tax += line.tax_amount;
         parts += 1;
     }
     for charge in order.shipping_lines.iter().chain(&order.fees) {
-        net += d(&charge.amount).0;
-        tax += d(&charge.tax_amount).0;
+        net += charge.amount;
+        tax += charge.tax_amount;
         parts += 1;
     }
     assert!(
-        (d(&order.tax_total).0 - tax).abs() <= parts,
+        within_cents(order.tax_total, tax, parts),
         "{}: tax",
         order.number
     );
     assert!(
-        (d(&order.total).0 - net - d(&order.tax_total).0).abs() <= parts,
+        within_cents(order.total, net + order.tax_total, parts),
         "{}: total {} vs {net} + {}",
         order.number,
         order.total,
@@ -123,14 +106,32 @@ async fn lists_every_order_across_pages_and_gets_one() -> anyhow::Result<()> {
     }
     let (_host, client) = connector(&shop).await?;
 
-    let first = client.list_orders("2020-01-01T00:00:00Z", None).await?;
+    let first = client
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
+        .await?;
     assert_eq!(first.orders.len(), 250);
     let cursor = first.next_cursor.clone().expect("a second page");
     let second = client
-        .list_orders("2020-01-01T00:00:00Z", Some(&cursor))
+        .list_orders(datetime!(2020-01-01 0:00 UTC), Some(&cursor))
         .await?;
     assert_eq!(second.next_cursor, None);
-    let orders: Vec<Order> = first.orders.into_iter().chain(second.orders).collect();
+    let listed: Vec<PageOrder> = first.orders.into_iter().chain(second.orders).collect();
+    for page_order in &listed {
+        // The connector's own text, before the host parsed it.
+        assert!(
+            page_order.modified_at.ends_with('Z'),
+            "{}",
+            page_order.modified_at
+        );
+    }
+    let orders: Vec<Order> = listed
+        .into_iter()
+        .map(|page_order| {
+            let order = page_order.order?;
+            assert_eq!(order.id, page_order.id);
+            Ok(order)
+        })
+        .collect::<Result<_, ConvertError>>()?;
     assert_eq!(orders.len(), 256, "6 seeded + 250, cancelled included");
     assert!(orders.iter().any(|o| o.status == OrderStatus::Cancelled));
     assert!(orders.iter().any(|o| o.status == OrderStatus::Refunded));
@@ -143,7 +144,6 @@ async fn lists_every_order_across_pages_and_gets_one() -> anyhow::Result<()> {
     assert!(orders.iter().any(|o| o.prices_include_tax));
     for order in &orders {
         assert_eq!(order.currency, "EUR");
-        assert!(order.modified_at.ends_with('Z'));
         assert_adds_up(order);
     }
 
@@ -160,9 +160,9 @@ async fn lists_every_order_across_pages_and_gets_one() -> anyhow::Result<()> {
     );
 
     // Only orders changed since a moment are listed.
-    let later = orders.iter().map(|o| o.modified_at.clone()).max().unwrap();
+    let later = orders.iter().map(|o| o.modified_at).max().unwrap();
     let one = shop.create_order(&OrderSpec::new().line(variant, 2));
-    let changed = client.list_orders(&later, None).await?;
+    let changed = client.list_orders(later, None).await?;
     let one_id = one["id"].as_u64().unwrap().to_string();
     assert!(changed.orders.iter().any(|o| o.id == one_id));
     assert!(changed.orders.len() < 5);
@@ -170,14 +170,20 @@ async fn lists_every_order_across_pages_and_gets_one() -> anyhow::Result<()> {
     let id = one["id"].as_u64().unwrap();
     let order = client.get_order(&id.to_string()).await?;
     assert_eq!(order.number, one["name"].as_str().unwrap());
-    assert_eq!(order.total, one["total_price"].as_str().unwrap());
+    assert_eq!(
+        order.total,
+        one["total_price"].as_str().unwrap().parse::<Decimal>()?
+    );
     assert_eq!(
         order.lines[0].variation_id.as_deref(),
         Some(variant.to_string().as_str())
     );
     assert!(matches!(
         connector_error(client.get_order("1").await.unwrap_err()),
-        ConnectorError::NotFound(_)
+        ConnectorError {
+            kind: ErrorKind::NotFound,
+            ..
+        }
     ));
     Ok(())
 }
@@ -212,9 +218,12 @@ async fn verifies_signed_webhooks_and_refuses_forged_ones() -> anyhow::Result<()
     match verified.event {
         WebhookEvent::OrderChanged(hint) => {
             assert_eq!(hint.id, id.to_string());
-            let mapped = hint.order.expect("the body is the whole order");
+            let mapped = hint.order.expect("the body is the whole order")?;
             assert!(mapped.prices_include_tax);
-            assert_eq!(mapped.total, order["total_price"].as_str().unwrap());
+            assert_eq!(
+                mapped.total,
+                order["total_price"].as_str().unwrap().parse::<Decimal>()?
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -238,7 +247,13 @@ async fn verifies_signed_webhooks_and_refuses_forged_ones() -> anyhow::Result<()
     forged.body = forged.body.replace_first();
     let error = connector_error(client.verify_webhook(&forged).await.unwrap_err());
     assert!(
-        matches!(error, ConnectorError::BadSignature(_)),
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::BadSignature,
+                ..
+            }
+        ),
         "{error:?}"
     );
     Ok(())
@@ -258,16 +273,17 @@ impl Tamper for Vec<u8> {
     }
 }
 
-fn level(variation_id: Option<u64>, inventory_item_id: Option<u64>, quantity: i64) -> StockLevel {
+/// A level by variant and/or inventory item (Shopify's stock key); the location is the
+/// account's `location_id`.
+fn level(variant_id: Option<u64>, inventory_item_id: Option<u64>, quantity: i64) -> StockLevel {
     StockLevel {
-        key: StockKey {
+        target: StockTarget {
             sku: None,
-            product_id: None,
-            variation_id: variation_id.map(|id| id.to_string()),
-            inventory_item_id: inventory_item_id.map(|id| id.to_string()),
-            location_id: None,
+            product_id: String::new(),
+            variant_id: variant_id.map(|id| id.to_string()),
+            stock_key: inventory_item_id.map(|id| id.to_string()),
         },
-        quantity,
+        quantity: Decimal::from(quantity),
     }
 }
 
@@ -298,7 +314,12 @@ async fn pushes_stock_by_variant_and_by_inventory_item() -> anyhow::Result<()> {
     assert_eq!(shop.inventory_level(variants[0].1), Some(17));
     assert_eq!(shop.inventory_level(variants[1].1), Some(3));
     match &results[2] {
-        Err(ConnectorError::InvalidInput(error)) => {
+        Err(
+            error @ ConnectorError {
+                kind: ErrorKind::InvalidInput,
+                ..
+            },
+        ) => {
             assert!(
                 error.message.contains("inventory tracking"),
                 "{}",
@@ -308,12 +329,18 @@ async fn pushes_stock_by_variant_and_by_inventory_item() -> anyhow::Result<()> {
         other => panic!("{other:?}"),
     }
     assert!(
-        matches!(results[3], Err(ConnectorError::NotFound(_))),
+        matches!(
+            results[3],
+            Err(ConnectorError {
+                kind: ErrorKind::NotFound,
+                ..
+            })
+        ),
         "{:?}",
         results[3]
     );
     assert!(
-        matches!(&results[4], Err(ConnectorError::InvalidInput(e)) if e.field.as_deref() == Some("inventory_item_id"))
+        matches!(&results[4], Err(e @ ConnectorError { kind: ErrorKind::InvalidInput, .. }) if e.field.as_deref() == Some("inventory_item_id"))
     );
     let posts: Vec<String> = shop
         .requests()
@@ -330,26 +357,26 @@ async fn lists_products_one_per_variant() -> anyhow::Result<()> {
     let (_host, client) = connector(&shop).await?;
     let page = client.list_products(None).await?;
     assert_eq!(page.next_cursor, None);
-    assert_eq!(page.products.len(), 6, "3 shirt sizes, mug, book, wrapping");
+    assert_eq!(page.entries.len(), 6, "3 shirt sizes, mug, book, wrapping");
     let medium = page
-        .products
+        .entries
         .iter()
-        .find(|p| p.key.sku.as_deref() == Some("TSHIRT-M"))
+        .find(|p| p.sku.as_deref() == Some("TSHIRT-M"))
         .unwrap();
     assert_eq!(medium.name, "Organic T-Shirt - M");
-    assert_eq!(medium.price.as_deref(), Some("19.90"));
+    assert_eq!(medium.price, Some(Decimal::new(1990, 2)));
     assert!(medium.manages_stock);
-    assert!(medium.key.inventory_item_id.is_some() && medium.key.variation_id.is_some());
+    assert!(medium.stock_key.is_some() && medium.variant_id.is_some());
     let mug = page
-        .products
+        .entries
         .iter()
-        .find(|p| p.key.sku.as_deref() == Some("MUG-1"))
+        .find(|p| p.sku.as_deref() == Some("MUG-1"))
         .unwrap();
     assert_eq!(mug.name, "Ceramic Mug");
     let wrap = page
-        .products
+        .entries
         .iter()
-        .find(|p| p.key.sku.as_deref() == Some("WRAP"))
+        .find(|p| p.sku.as_deref() == Some("WRAP"))
         .unwrap();
     assert_eq!((wrap.manages_stock, wrap.stock), (false, None));
     Ok(())
@@ -364,19 +391,23 @@ async fn marks_orders_shipped_with_tracking() -> anyhow::Result<()> {
     let order = shop.create_order(&OrderSpec::new().line(variant, 1));
     let id = order["id"].as_u64().unwrap();
     let (_host, client) = connector(&shop).await?;
-    let tracking = Tracking {
+    let shipped = Fulfillment {
+        lines: Vec::new(),
         carrier: "GLS".into(),
-        number: "GLS00012345".into(),
-        url: Some("https://gls-group.com/track/GLS00012345".into()),
+        parcels: vec![(
+            "GLS00012345".into(),
+            Some("https://gls-group.com/track/GLS00012345".into()),
+        )],
+        notify_customer: true,
     };
-    client.mark_shipped(&id.to_string(), &tracking).await?;
+    client.fulfill(&id.to_string(), &shipped).await?;
     let fulfillments = shop.fulfillments(id);
     assert_eq!(fulfillments.len(), 1);
     assert_eq!(fulfillments[0]["tracking_number"], "GLS00012345");
     assert_eq!(fulfillments[0]["tracking_company"], "GLS");
     assert_eq!(shop.order(id).unwrap()["fulfillment_status"], "fulfilled");
     // Again (a retry after a lost answer): nothing open, nothing doubled.
-    client.mark_shipped(&id.to_string(), &tracking).await?;
+    client.fulfill(&id.to_string(), &shipped).await?;
     assert_eq!(shop.fulfillments(id).len(), 1);
     let mapped = client.get_order(&id.to_string()).await?;
     assert_eq!(mapped.status, OrderStatus::Completed);
@@ -391,7 +422,7 @@ async fn throttling_and_outages_are_retryable() -> anyhow::Result<()> {
 
     shop.throttle_next(1, Some("2.0"));
     let error = client
-        .list_orders("2020-01-01T00:00:00Z", None)
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
@@ -399,18 +430,21 @@ async fn throttling_and_outages_are_retryable() -> anyhow::Result<()> {
 
     shop.throttle_next(1, None);
     let error = client
-        .list_orders("2020-01-01T00:00:00Z", None)
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
         .await
         .unwrap_err();
     assert!(
-        matches!(connector_error(error), ConnectorError::RateLimited(limit) if limit.retry_after_ms == Some(2000))
+        matches!(connector_error(error), limit @ ConnectorError { kind: ErrorKind::RateLimited, .. } if limit.retry_after == Some(Duration::from_millis(2000)))
     );
 
     shop.set_down(true);
     let error = client.list_products(None).await.unwrap_err();
     assert!(matches!(
         connector_error(error),
-        ConnectorError::Transient(_)
+        ConnectorError {
+            kind: ErrorKind::Transient,
+            ..
+        }
     ));
     shop.set_down(false);
     assert!(client.list_products(None).await.is_ok());
@@ -429,7 +463,12 @@ async fn throttling_and_outages_are_retryable() -> anyhow::Result<()> {
         .collect();
     let error = connector_error(client.push_stock(&levels).await.unwrap_err());
     match error {
-        ConnectorError::RateLimited(limit) => assert!(limit.retry_after_ms.unwrap_or(0) >= 1000),
+        limit @ ConnectorError {
+            kind: ErrorKind::RateLimited,
+            ..
+        } => {
+            assert!(limit.retry_after.unwrap_or_default() >= Duration::from_millis(1000))
+        }
         other => panic!("{other:?}"),
     }
     let sets = shop
@@ -458,11 +497,16 @@ async fn a_wrong_token_is_an_auth_error() -> anyhow::Result<()> {
     )?;
     match connector_error(
         client
-            .list_orders("2020-01-01T00:00:00Z", None)
+            .list_orders(datetime!(2020-01-01 0:00 UTC), None)
             .await
             .unwrap_err(),
     ) {
-        ConnectorError::Auth(message) => assert!(message.contains("Invalid API key"), "{message}"),
+        error @ ConnectorError {
+            kind: ErrorKind::Auth,
+            ..
+        } => {
+            assert!(error.message.contains("Invalid API key"), "{error}")
+        }
         other => panic!("{other:?}"),
     }
     Ok(())

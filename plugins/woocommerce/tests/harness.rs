@@ -10,9 +10,10 @@
 use tovor_fakes::woocommerce::{
     CONSUMER_KEY, CONSUMER_SECRET, Delivery, FakeWoo, OrderSpec, WEBHOOK_SECRET,
 };
-use tovor_harness::shop_api::{StockKey, StockLevel, WebhookEvent, WebhookRequest};
-use tovor_harness::types::{ConnectorError, OrderStatus, PaymentStatus, Tracking};
+use tovor_harness::model::{Fulfillment, OrderStatus, PaymentStatus};
+use tovor_harness::model::{StockLevel, StockTarget, WebhookEvent, WebhookRequest};
 use tovor_harness::{CallError, ShopClient, TestHost};
+use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 async fn connector(fake: &FakeWoo) -> anyhow::Result<(TestHost, ShopClient)> {
     connector_with(fake, &[]).await
@@ -60,14 +61,13 @@ fn webhook(delivery: &Delivery) -> WebhookRequest {
 
 fn level(product: u64, variation: Option<u64>, quantity: i64) -> StockLevel {
     StockLevel {
-        key: StockKey {
+        target: StockTarget {
             sku: None,
-            product_id: Some(product.to_string()),
-            variation_id: variation.map(|id| id.to_string()),
-            inventory_item_id: None,
-            location_id: None,
+            product_id: product.to_string(),
+            variant_id: variation.map(|id| id.to_string()),
+            stock_key: None,
         },
-        quantity,
+        quantity: Decimal::from(quantity),
     }
 }
 
@@ -85,11 +85,13 @@ async fn lists_orders_across_pages_with_signed_requests() -> anyhow::Result<()> 
     }
     let (_host, shop) = connector(&fake).await?;
 
-    let first = shop.list_orders("2020-01-01T00:00:00Z", None).await?;
+    let first = shop
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
+        .await?;
     assert_eq!(first.orders.len(), 100);
     assert_eq!(first.next_cursor.as_deref(), Some("2"));
     let second = shop
-        .list_orders("2020-01-01T00:00:00Z", first.next_cursor.as_deref())
+        .list_orders(datetime!(2020-01-01 0:00 UTC), first.next_cursor.as_deref())
         .await?;
     assert_eq!(second.orders.len(), 50);
     assert_eq!(second.next_cursor, None);
@@ -101,9 +103,14 @@ async fn lists_orders_across_pages_with_signed_requests() -> anyhow::Result<()> 
         .collect();
     let expected: Vec<String> = ids.iter().map(u64::to_string).collect();
     assert_eq!(listed, expected, "oldest first, no gaps, no repeats");
+    for listed in first.orders.iter().chain(&second.orders) {
+        assert_eq!(listed.order.as_ref().map(|order| &order.id), Ok(&listed.id));
+    }
 
     // Nothing changed after now.
-    let later = shop.list_orders("2999-01-01T00:00:00Z", None).await?;
+    let later = shop
+        .list_orders(datetime!(2999-01-01 0:00 UTC), None)
+        .await?;
     assert!(later.orders.is_empty() && later.next_cursor.is_none());
 
     let requests = fake.requests();
@@ -147,16 +154,19 @@ async fn gets_one_order_and_reports_missing_ones() -> anyhow::Result<()> {
 
     let order = shop.get_order(&id).await?;
     assert_eq!(order.id, id);
-    assert_eq!(order.total, created["total"].as_str().unwrap());
+    assert_eq!(
+        order.total,
+        created["total"].as_str().unwrap().parse::<Decimal>()?
+    );
     assert_eq!(order.status, OrderStatus::Processing);
     assert_eq!(order.payment_status, PaymentStatus::Paid);
     assert_eq!(order.coupons, ["poletje10"]);
     assert_eq!(order.customer.unwrap().platform_id.as_deref(), Some("42"));
-    assert_eq!(order.lines[0].tax_rate.as_deref(), Some("22"));
+    assert_eq!(order.lines[0].tax_rate, Some(Decimal::from(22)));
 
     let missing = connector_error(shop.get_order("999999").await.unwrap_err());
     assert!(
-        matches!(&missing, ConnectorError::NotFound(m) if m.contains("woocommerce_rest_shop_order_invalid_id")),
+        matches!(&missing, m @ ConnectorError { kind: ErrorKind::NotFound, .. } if m.message.contains("woocommerce_rest_shop_order_invalid_id")),
         "{missing:?}"
     );
     Ok(())
@@ -181,7 +191,7 @@ async fn verifies_deliveries_pings_and_forgeries() -> anyhow::Result<()> {
     match verified.event {
         WebhookEvent::OrderChanged(hint) => {
             assert_eq!(hint.id, id.to_string());
-            assert_eq!(hint.order.unwrap().lines[0].sku.as_deref(), Some("MUG-X"));
+            assert_eq!(hint.order.unwrap()?.lines[0].sku.as_deref(), Some("MUG-X"));
         }
         other => panic!("expected order-changed, got {other:?}"),
     }
@@ -203,7 +213,13 @@ async fn verifies_deliveries_pings_and_forgeries() -> anyhow::Result<()> {
         .into_bytes();
     let error = connector_error(shop.verify_webhook(&forged).await.unwrap_err());
     assert!(
-        matches!(error, ConnectorError::BadSignature(_)),
+        matches!(
+            error,
+            ConnectorError {
+                kind: ErrorKind::BadSignature,
+                ..
+            }
+        ),
         "{error:?}"
     );
     Ok(())
@@ -238,7 +254,13 @@ async fn pushes_stock_to_products_and_variations() -> anyhow::Result<()> {
         "{results:?}"
     );
     assert!(
-        matches!(results[3], Err(ConnectorError::NotFound(_))),
+        matches!(
+            results[3],
+            Err(ConnectorError {
+                kind: ErrorKind::NotFound,
+                ..
+            })
+        ),
         "{results:?}"
     );
     assert_eq!(fake.stock(cap, None), Some(40));
@@ -274,30 +296,34 @@ async fn lists_products_with_variations() -> anyhow::Result<()> {
     let page = shop.list_products(None).await?;
     assert_eq!(page.next_cursor, None);
     let medium = page
-        .products
+        .entries
         .iter()
-        .find(|product| product.key.sku.as_deref() == Some("TS-M"))
+        .find(|product| product.sku.as_deref() == Some("TS-M"))
         .expect("the T-shirt in M");
     assert_eq!(medium.name, "T-shirt - M");
-    assert!(medium.key.variation_id.is_some() && medium.key.product_id.is_some());
+    assert!(medium.variant_id.is_some() && !medium.product_id.is_empty());
     assert!(medium.manages_stock);
-    let product_id: u64 = medium.key.product_id.as_deref().unwrap().parse()?;
-    let variation_id: u64 = medium.key.variation_id.as_deref().unwrap().parse()?;
-    assert_eq!(medium.stock, fake.stock(product_id, Some(variation_id)));
+    let product_id: u64 = medium.product_id.parse()?;
+    let variation_id: u64 = medium.variant_id.as_deref().unwrap().parse()?;
+    assert_eq!(
+        medium.stock,
+        fake.stock(product_id, Some(variation_id))
+            .map(Decimal::from)
+    );
     let cap = page
-        .products
+        .entries
         .iter()
-        .find(|product| product.key.sku.as_deref() == Some("CAP-01"))
+        .find(|product| product.sku.as_deref() == Some("CAP-01"))
         .expect("the cap");
-    assert_eq!(cap.key.variation_id, None);
-    assert_eq!(cap.price.as_deref(), Some("12.90"));
+    assert_eq!(cap.variant_id, None);
+    assert_eq!(cap.price, Some(Decimal::new(1290, 2)));
     let green = page
-        .products
+        .entries
         .iter()
-        .find(|p| p.key.sku.as_deref() == Some("MUG-GRN"))
+        .find(|p| p.sku.as_deref() == Some("MUG-GRN"))
         .unwrap();
     assert!(!green.manages_stock && green.stock.is_none());
-    assert!(page.products.len() >= 10, "{}", page.products.len());
+    assert!(page.entries.len() >= 10, "{}", page.entries.len());
     Ok(())
 }
 
@@ -309,14 +335,18 @@ async fn marks_orders_shipped_once() -> anyhow::Result<()> {
     let id = fake.create_order(&OrderSpec::new().line(cap, None, 1))["id"]
         .as_u64()
         .unwrap();
-    let tracking = Tracking {
+    let shipped = Fulfillment {
+        lines: Vec::new(),
         carrier: "GLS".into(),
-        number: "GLS-0042".into(),
-        url: Some("https://gls-group.example/track/GLS-0042".into()),
+        parcels: vec![(
+            "GLS-0042".into(),
+            Some("https://gls-group.example/track/GLS-0042".into()),
+        )],
+        notify_customer: true,
     };
-    shop.mark_shipped(&id.to_string(), &tracking).await?;
+    shop.fulfill(&id.to_string(), &shipped).await?;
     // A retry must not repeat the customer's note.
-    shop.mark_shipped(&id.to_string(), &tracking).await?;
+    shop.fulfill(&id.to_string(), &shipped).await?;
 
     let order = fake.order(id).unwrap();
     assert_eq!(order["status"], "completed");
@@ -327,9 +357,15 @@ async fn marks_orders_shipped_once() -> anyhow::Result<()> {
     let text = notes[0]["note"].as_str().unwrap();
     assert!(text.contains("GLS-0042") && text.contains("https://gls-group.example/track/GLS-0042"));
 
-    let missing = connector_error(shop.mark_shipped("999999", &tracking).await.unwrap_err());
+    let missing = connector_error(shop.fulfill("999999", &shipped).await.unwrap_err());
     assert!(
-        matches!(missing, ConnectorError::NotFound(_)),
+        matches!(
+            missing,
+            ConnectorError {
+                kind: ErrorKind::NotFound,
+                ..
+            }
+        ),
         "{missing:?}"
     );
     Ok(())
@@ -342,7 +378,7 @@ async fn rate_limits_outages_and_bad_keys_are_typed() -> anyhow::Result<()> {
 
     fake.rate_limit_next(1, Some(7));
     let limited = shop
-        .list_orders("2020-01-01T00:00:00Z", None)
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
         .await
         .unwrap_err();
     assert!(limited.is_retryable(), "{limited:?}");
@@ -352,12 +388,24 @@ async fn rate_limits_outages_and_bad_keys_are_typed() -> anyhow::Result<()> {
     );
     assert!(matches!(
         connector_error(limited),
-        ConnectorError::RateLimited(_)
+        ConnectorError {
+            kind: ErrorKind::RateLimited,
+            ..
+        }
     ));
 
     fake.set_down(true);
     let down = connector_error(shop.get_order("10").await.unwrap_err());
-    assert!(matches!(down, ConnectorError::Transient(_)), "{down:?}");
+    assert!(
+        matches!(
+            down,
+            ConnectorError {
+                kind: ErrorKind::Transient,
+                ..
+            }
+        ),
+        "{down:?}"
+    );
     let pushed = shop.push_stock(&[level(10, None, 1)]).await.unwrap_err();
     assert!(
         pushed.is_retryable(),
@@ -366,7 +414,7 @@ async fn rate_limits_outages_and_bad_keys_are_typed() -> anyhow::Result<()> {
     fake.set_down(false);
     assert!(
         !shop
-            .list_orders("2020-01-01T00:00:00Z", None)
+            .list_orders(datetime!(2020-01-01 0:00 UTC), None)
             .await?
             .orders
             .is_empty()
@@ -375,12 +423,12 @@ async fn rate_limits_outages_and_bad_keys_are_typed() -> anyhow::Result<()> {
     let (_host2, wrong) = connector_with(&fake, &[("consumer_secret", "cs_wrong".into())]).await?;
     let refused = connector_error(
         wrong
-            .list_orders("2020-01-01T00:00:00Z", None)
+            .list_orders(datetime!(2020-01-01 0:00 UTC), None)
             .await
             .unwrap_err(),
     );
     assert!(
-        matches!(&refused, ConnectorError::Auth(m) if m.contains("Invalid signature - provided signature does not match.")),
+        matches!(&refused, m @ ConnectorError { kind: ErrorKind::Auth, .. } if m.message.contains("Invalid signature - provided signature does not match.")),
         "{refused:?}"
     );
     Ok(())
@@ -398,21 +446,28 @@ async fn api_base_replaces_the_site_url() -> anyhow::Result<()> {
         ],
     )
     .await?;
-    let page = shop.list_orders("2020-01-01T00:00:00Z", None).await?;
+    let page = shop
+        .list_orders(datetime!(2020-01-01 0:00 UTC), None)
+        .await?;
     assert!(page.orders.len() >= 9);
-    assert!(page.orders.iter().any(|order| order.currency == "USD"));
+    let orders = page
+        .orders
+        .into_iter()
+        .map(|listed| listed.order)
+        .collect::<Result<Vec<_>, _>>()?;
+    assert!(orders.iter().any(|order| order.currency == "USD"));
     assert!(
-        page.orders
+        orders
             .iter()
             .any(|order| order.payment_status == PaymentStatus::Refunded)
     );
     assert!(
-        page.orders
+        orders
             .iter()
             .any(|order| order.payment_status == PaymentStatus::PartiallyRefunded)
     );
     assert!(
-        page.orders
+        orders
             .iter()
             .any(|order| order.status == OrderStatus::Cancelled)
     );

@@ -44,8 +44,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anyhow::{Context, bail};
 use tovor_runtime::{COMPONENT_FILE, CallContext, LoadedPlugin, MANIFEST_FILE, Runtime};
 
+pub use rust_decimal::Decimal;
+pub use time::macros::datetime;
 pub use tovor_runtime::{
-    CallError, CarrierClient, LoadError, RuntimeOptions, ShopClient, carrier_api, shop_api, types,
+    CallError, CarrierClient, ConnectorError, ErrorKind, LoadError, RuntimeOptions, ShopClient,
+    model,
 };
 pub use wiremock;
 

@@ -211,28 +211,25 @@ async fn check(dir: PathBuf) -> anyhow::Result<()> {
         info.id,
         info.version,
         info.kind,
-        info.contract
+        plugin.contract
     );
     outln!("sha256 {}", plugin.wasm_sha256);
-    let context = tovor_runtime::CallContext::default();
-    match plugin.kind() {
-        tovor_runtime::Kind::Shop => {
-            let described = runtime.shop(&info.id, context)?.describe().await?;
-            outln!(
-                "platform {}: {:?}",
-                described.platform,
-                described.capabilities
-            );
-        }
-        tovor_runtime::Kind::Carrier => {
-            let described = runtime.carrier(&info.id, context)?.describe().await?;
-            outln!(
-                "carrier {}: label formats {:?}, {:?}",
-                described.carrier,
-                described.label_formats,
-                described.capabilities
-            );
-        }
+    let capabilities: Vec<&str> = plugin
+        .capabilities
+        .iter()
+        .map(|capability| capability.interface())
+        .collect();
+    outln!("capabilities: {}", capabilities.join(", "));
+    // Loading ran the component once; a carrier also says what it offers.
+    if plugin.kind() == tovor_runtime::Kind::Carrier {
+        let context = tovor_runtime::CallContext::default();
+        let carrier = runtime.carrier(&info.id, context)?.info().await?;
+        outln!(
+            "carrier {}: label formats {}, batches of {}",
+            carrier.carrier,
+            carrier.label_formats.join(", "),
+            carrier.max_batch
+        );
     }
     Ok(())
 }

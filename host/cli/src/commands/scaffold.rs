@@ -729,8 +729,8 @@ mod tests {
             );
         }
         let lib = &standalone.iter().find(|f| f.0 == "src/lib.rs").unwrap().1;
-        assert!(lib.contains("impl Shop for DemoShop"));
-        assert!(lib.contains("tovor_sdk::export_shop!(DemoShop);"));
+        assert!(lib.contains("impl Orders for DemoShop"));
+        assert!(lib.contains("tovor_sdk::export_shop!(DemoShop: orders, webhooks, connection);"));
     }
 
     #[test]

@@ -247,9 +247,13 @@ fn plugin_view(plugin: &tovor_runtime::LoadedPlugin) -> PluginView {
         name: info.name.clone(),
         kind: info.kind.to_string(),
         version: info.version.to_string(),
-        contract: info.contract.to_string(),
+        contract: plugin.contract.to_string(),
         sha256: plugin.wasm_sha256.clone(),
-        capabilities: plugin.manifest.capabilities().to_vec(),
+        capabilities: plugin
+            .capabilities
+            .iter()
+            .map(|capability| capability.interface().to_owned())
+            .collect(),
         config: plugin.manifest.config.clone(),
     }
 }

@@ -301,6 +301,8 @@ pub async fn create_shop(
         .company(company.0)
         .create_shop(&settings, OffsetDateTime::now_utc())
         .await?;
+    // Its webhook key must be known at once, not when the key table is next read.
+    state.shops.clear();
     state.wake.sync.notify_one();
     Ok((
         StatusCode::CREATED,

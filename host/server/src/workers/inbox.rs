@@ -12,15 +12,12 @@ use tokio_util::sync::CancellationToken;
 use tovor_domain::mapping::HostStatus;
 use tovor_domain::order::NormalizedOrder;
 use tovor_domain::{CompanyId, OrderId, ShopId};
-use tovor_runtime::CallError;
-use tovor_runtime::types::ConnectorError;
 use tovor_store::StoreError;
 use tovor_store::inbox::Delivery;
 use tovor_store::orders::Source;
 
 use super::{backoff, later, lease};
 use crate::connectors::shop_client;
-use crate::convert;
 use crate::error::ServiceError;
 use crate::ingest::{SkipReason, ingest};
 use crate::intake::InboxEvent;
@@ -184,11 +181,8 @@ async fn fetch_current(
     let fetched = client.get_order(id).await;
     metrics::plugin_call(&shop.settings.plugin_id, "get-order", fetched.is_ok());
     match fetched {
-        Ok(order) => Ok(convert::order(&order)?),
-        Err(CallError::Connector {
-            error: ConnectorError::Unsupported(_),
-            ..
-        }) if delivered.is_some() => Ok(delivered
+        Ok(order) => Ok(order),
+        Err(error) if error.is_unsupported() && delivered.is_some() => Ok(delivered
             .map(|order| *order)
             .ok_or_else(|| ServiceError::Invalid("no order in the delivery".into()))?),
         Err(error) => Err(error.into()),

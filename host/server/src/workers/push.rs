@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tovor_domain::CompanyId;
 use tovor_domain::stock::shop_quantity;
-use tovor_runtime::shop_api::{StockKey, StockLevel};
+use tovor_runtime::model::{StockLevel, StockTarget};
 use tovor_store::StoreError;
 use tovor_store::push::{PushOutcome, PushTask};
 use tovor_store::shops::Shop;
@@ -86,68 +86,90 @@ pub async fn push_shop_batch(
             .stock_level(task.item, shop.settings.warehouse)
             .await?;
         let quantity = shop_quantity(&level, shop.settings.stock_mode);
+        let quantity = Decimal::from(quantity);
         levels.push(StockLevel {
-            key: StockKey {
+            target: StockTarget {
                 sku: Some(item.code.clone()),
-                product_id: Some(link.product_id.clone()),
-                variation_id: link.variation_id.clone(),
-                inventory_item_id: link.inventory_id.clone(),
-                location_id: shop.settings.config.get("location_id").cloned(),
+                product_id: link.product_id.clone(),
+                variant_id: link.variation_id.clone(),
+                stock_key: link.inventory_id.clone(),
             },
             quantity,
         });
-        sent.push((task, Decimal::from(quantity)));
+        sent.push((task, quantity));
     }
     if levels.is_empty() {
         return Ok(());
     }
     tracing::debug!(shop = %shop.id, items = levels.len(), "pushing stock");
-    let result = match shop_client(state, shop) {
-        Ok(client) => client.push_stock(&levels).await.map_err(ServiceError::from),
-        Err(error) => Err(error),
+    // The connector says how many levels one call may carry.
+    let client = shop_client(state, shop);
+    let batch = match &client {
+        Ok(client) => client.stock_batch().await.map_err(ServiceError::from),
+        Err(_) => Ok(levels.len()),
     };
-    metrics::plugin_call(&shop.settings.plugin_id, "push-stock", result.is_ok());
-    let now = OffsetDateTime::now_utc();
-    match result {
-        Ok(results) => {
-            for (index, (task, quantity)) in sent.iter().enumerate() {
-                let outcome = match results.get(index) {
-                    Some(Ok(())) => PushOutcome::Pushed(*quantity),
-                    Some(Err(error)) => PushOutcome::Refused(format!("{error:?}")),
-                    None => {
-                        PushOutcome::Refused("the connector gave no result for this item".into())
-                    }
-                };
-                metrics::stock_pushes(
-                    if matches!(outcome, PushOutcome::Pushed(_)) {
-                        "pushed"
-                    } else {
-                        "refused"
-                    },
-                    1,
-                );
-                state
-                    .store
-                    .complete_stock_push(task, node, &outcome, now)
-                    .await?;
+    let batch = match batch {
+        Ok(batch) => batch.max(1),
+        Err(error) => return retry_all(state, node, shop, &sent, &error).await,
+    };
+    for (levels, sent) in levels.chunks(batch).zip(sent.chunks(batch)) {
+        let result = match &client {
+            Ok(client) => client.push_stock(levels).await.map_err(ServiceError::from),
+            Err(error) => Err(ServiceError::Unavailable(error.to_string())),
+        };
+        metrics::plugin_call(&shop.settings.plugin_id, "push-stock", result.is_ok());
+        let now = OffsetDateTime::now_utc();
+        let results = match result {
+            Ok(results) => results,
+            Err(error) => {
+                retry_all(state, node, shop, sent, &error).await?;
+                continue;
             }
+        };
+        for (index, (task, quantity)) in sent.iter().enumerate() {
+            let outcome = match results.get(index) {
+                Some(Ok(())) => PushOutcome::Pushed(*quantity),
+                Some(Err(error)) => PushOutcome::Refused(error.to_string()),
+                None => PushOutcome::Refused("the connector gave no result for this item".into()),
+            };
+            metrics::stock_pushes(
+                if matches!(outcome, PushOutcome::Pushed(_)) {
+                    "pushed"
+                } else {
+                    "refused"
+                },
+                1,
+            );
+            state
+                .store
+                .complete_stock_push(task, node, &outcome, now)
+                .await?;
         }
-        Err(error) => {
-            tracing::warn!(shop = %shop.id, %error, items = sent.len(), "stock push failed; will retry");
-            metrics::stock_pushes("retry", sent.len() as u64);
-            for (task, _) in &sent {
-                let delay = backoff(
-                    task.attempts + 1,
-                    state.workers.backoff,
-                    state.workers.max_backoff,
-                    error.retry_after(),
-                );
-                state
-                    .store
-                    .retry_stock_push(task, node, &error.to_string(), later(delay))
-                    .await?;
-            }
-        }
+    }
+    Ok(())
+}
+
+/// Puts pushes back for a later try, after a backoff that grows with their attempts.
+async fn retry_all(
+    state: &AppState,
+    node: &str,
+    shop: &Shop,
+    sent: &[(&PushTask, Decimal)],
+    error: &ServiceError,
+) -> Result<(), ServiceError> {
+    tracing::warn!(shop = %shop.id, %error, items = sent.len(), "stock push failed; will retry");
+    metrics::stock_pushes("retry", sent.len() as u64);
+    for (task, _) in sent {
+        let delay = backoff(
+            task.attempts + 1,
+            state.workers.backoff,
+            state.workers.max_backoff,
+            error.retry_after(),
+        );
+        state
+            .store
+            .retry_stock_push(task, node, &error.to_string(), later(delay))
+            .await?;
     }
     Ok(())
 }

@@ -19,8 +19,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tovor_domain::CompanyId;
-use tovor_runtime::types::{ConnectorError, Order};
-use tovor_runtime::{CallError, ShopClient};
+use tovor_runtime::ShopClient;
+use tovor_runtime::model::PageOrder;
 use tovor_store::StoreError;
 use tovor_store::problems::{Recorded, Refusal};
 use tovor_store::shops::Shop;
@@ -28,7 +28,6 @@ use tovor_store::sync::{HistoryState, SyncRunEnd, SyncStatus};
 
 use super::{backoff, later, lease};
 use crate::connectors::{sends_webhooks, shop_client};
-use crate::convert;
 use crate::error::ServiceError;
 use crate::ingest::{HISTORY, ImportFailure, classify, ingest};
 use crate::metrics;
@@ -180,15 +179,13 @@ impl Run<'_> {
     /// not an error; an error is trouble that may pass, which must fail the run.
     async fn handle(
         &mut self,
-        order: &Order,
+        order: &PageOrder,
         source: &'static str,
     ) -> Result<Handled, ServiceError> {
         self.tried.insert(order.id.clone());
-        let result = match convert::order(order) {
-            Ok(normalized) => {
-                ingest(self.state, self.company, self.shop, &normalized, source).await
-            }
-            Err(error) => Err(error.into()),
+        let result = match &order.order {
+            Ok(normalized) => ingest(self.state, self.company, self.shop, normalized, source).await,
+            Err(error) => Err(error.clone().into()),
         };
         match result {
             Ok(ingested) => {
@@ -276,14 +273,16 @@ impl Run<'_> {
             metrics::plugin_call(&self.shop.settings.plugin_id, "get-order", fetched.is_ok());
             match fetched {
                 Ok(order) => {
-                    self.handle(&order, source).await?;
+                    let listed = PageOrder {
+                        id: order.id.clone(),
+                        modified_at: tovor_runtime::rfc3339_text(order.modified_at),
+                        order: Ok(order),
+                    };
+                    self.handle(&listed, source).await?;
                 }
                 // Without single-order fetches a problem is tried when a listing
                 // brings the order again (when it changes).
-                Err(CallError::Connector {
-                    error: ConnectorError::Unsupported(_),
-                    ..
-                }) => return Ok(()),
+                Err(error) if error.is_unsupported() => return Ok(()),
                 Err(error) => {
                     self.tried.insert(problem.order_id.clone());
                     self.refuse(&problem.order_id, &problem.version, source, error.into())
@@ -314,10 +313,7 @@ async fn regular_sync(
     let mut cursor: Option<String> = None;
     let mut seen = 0;
     loop {
-        let page = run
-            .client
-            .list_orders(&convert::timestamp_text(since), cursor.as_deref())
-            .await;
+        let page = run.client.list_orders(since, cursor.as_deref()).await;
         metrics::plugin_call(&run.shop.settings.plugin_id, "list-orders", page.is_ok());
         let page = page.map_err(|error| (seen, error.into()))?;
         for order in &page.orders {
@@ -350,11 +346,11 @@ async fn import_history(
     let Some(from) = job.history.from else {
         return Ok(());
     };
-    let since = convert::timestamp_text(from);
+    let since = from;
     let mut page_cursor = job.history.next_page.clone();
     let mut failures = job.history.failures;
     while !stop.is_cancelled() {
-        let page = run.client.list_orders(&since, page_cursor.as_deref()).await;
+        let page = run.client.list_orders(since, page_cursor.as_deref()).await;
         metrics::plugin_call(&run.shop.settings.plugin_id, "list-orders", page.is_ok());
         let page = match page {
             Ok(page) => page,

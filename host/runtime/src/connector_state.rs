@@ -1,0 +1,197 @@
+//! The `state` import: a small key-value store per connector account, kept by the host.
+//!
+//! The runtime checks keys and sizes and hands the rest to a [`StateStore`]; the service
+//! keeps values in its database (sealing the ones a connector marks sealed), tests and
+//! embedded uses can take [`MemoryStateStore`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+
+/// The largest value kept under one key.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// The most one account may keep, all keys together.
+pub const MAX_ACCOUNT_BYTES: usize = 256 * 1024;
+/// The longest key.
+pub const MAX_KEY_BYTES: usize = 200;
+
+/// Whose state a call reads and writes: one connector account of one company.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StateScope {
+    /// The tenant (the service's company id).
+    pub owner: String,
+    /// The account within it (`shop-3`, `carrier-7`).
+    pub account: String,
+    /// The plugin: a shop switched to another connector does not read the old one's state.
+    pub plugin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StateError {
+    #[error("the value is larger than {0} bytes")]
+    ValueTooLarge(u64),
+    #[error("the account would keep more than {0} bytes")]
+    QuotaExceeded(u64),
+    #[error("bad key: {0}")]
+    InvalidKey(String),
+    #[error("connector state is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Where the host keeps connector state.
+pub trait StateStore: Send + Sync + 'static {
+    fn get<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StateError>>;
+
+    /// Stores `value` unless the scope's other values and it together exceed `quota`
+    /// bytes ([`StateError::QuotaExceeded`]).
+    fn set<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+        value: Vec<u8>,
+        sealed: bool,
+        quota: usize,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
+
+    fn delete<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<(), StateError>>;
+}
+
+/// Checks a key: 1 to [`MAX_KEY_BYTES`] bytes of printable ASCII.
+pub fn check_key(key: &str) -> Result<(), StateError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(StateError::InvalidKey(format!(
+            "a key is 1 to {MAX_KEY_BYTES} bytes"
+        )));
+    }
+    if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(StateError::InvalidKey(
+            "a key is printable ASCII without spaces".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// State in memory: lost when the process ends. For tests and embedded runtimes.
+#[derive(Debug, Default)]
+pub struct MemoryStateStore {
+    values: Mutex<HashMap<StateScope, BTreeMap<String, Vec<u8>>>>,
+}
+
+impl MemoryStateStore {
+    fn with<R>(
+        &self,
+        action: impl FnOnce(&mut HashMap<StateScope, BTreeMap<String, Vec<u8>>>) -> R,
+    ) -> R {
+        let mut values = match self.values.lock() {
+            Ok(values) => values,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        action(&mut values)
+    }
+}
+
+impl StateStore for MemoryStateStore {
+    fn get<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StateError>> {
+        let value = self.with(|values| values.get(scope).and_then(|keys| keys.get(key)).cloned());
+        Box::pin(async move { Ok(value) })
+    }
+
+    fn set<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+        value: Vec<u8>,
+        _sealed: bool,
+        quota: usize,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        let outcome = self.with(|values| {
+            let keys = values.entry(scope.clone()).or_default();
+            let others: usize = keys
+                .iter()
+                .filter(|(name, _)| name.as_str() != key)
+                .map(|(name, value)| name.len() + value.len())
+                .sum();
+            if others + key.len() + value.len() > quota {
+                return Err(StateError::QuotaExceeded(quota as u64));
+            }
+            keys.insert(key.to_owned(), value);
+            Ok(())
+        });
+        Box::pin(async move { outcome })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        self.with(|values| {
+            if let Some(keys) = values.get_mut(scope) {
+                keys.remove(key);
+            }
+        });
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(account: &str) -> StateScope {
+        StateScope {
+            owner: "1".into(),
+            account: account.into(),
+            plugin: "p".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn accounts_do_not_see_each_other_and_the_quota_counts_all_keys() {
+        let store = MemoryStateStore::default();
+        store
+            .set(&scope("a"), "token", b"one".to_vec(), true, 20)
+            .await
+            .unwrap();
+        assert_eq!(store.get(&scope("b"), "token").await.unwrap(), None);
+        assert_eq!(
+            store.get(&scope("a"), "token").await.unwrap().as_deref(),
+            Some(&b"one"[..])
+        );
+        // Replacing a value counts it once.
+        store
+            .set(&scope("a"), "token", b"two".to_vec(), true, 20)
+            .await
+            .unwrap();
+        let refused = store
+            .set(&scope("a"), "cursor", vec![0; 10], false, 20)
+            .await;
+        assert_eq!(refused, Err(StateError::QuotaExceeded(20)));
+        store.delete(&scope("a"), "token").await.unwrap();
+        store
+            .set(&scope("a"), "cursor", vec![0; 10], false, 20)
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn keys_are_short_printable_ascii() {
+        assert!(check_key("oauth.refresh_token").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("with space").is_err());
+        assert!(check_key(&"k".repeat(MAX_KEY_BYTES + 1)).is_err());
+    }
+}

@@ -1,0 +1,123 @@
+//! Connector state: small values a connector keeps per account (OAuth tokens, cursors,
+//! cached ids), here as the service hands them over (already sealed where asked).
+
+use time::OffsetDateTime;
+
+use crate::codec::{RowExt, time_text};
+use crate::error::StoreResult;
+use crate::scope::CompanyScope;
+
+/// Which connector account a value belongs to, within the company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateAccount<'a> {
+    /// `shop-3`, `carrier-7`.
+    pub account: &'a str,
+    pub plugin_id: &'a str,
+}
+
+/// A stored value, as stored: base64 text or a sealed box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredState {
+    pub value: String,
+    pub sealed: bool,
+}
+
+/// What writing a value did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatePut {
+    Stored,
+    /// The account's values would exceed the quota: nothing was written.
+    OverQuota,
+}
+
+impl CompanyScope<'_> {
+    pub async fn connector_state(
+        &self,
+        owner: StateAccount<'_>,
+        key: &str,
+    ) -> StoreResult<Option<StoredState>> {
+        let row = sqlx::query(
+            "SELECT state_value, sealed FROM connector_state WHERE company_id = $1 \
+             AND account = $2 AND plugin_id = $3 AND state_key = $4",
+        )
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .fetch_optional(self.store.reader())
+        .await?;
+        row.map(|row| {
+            Ok(StoredState {
+                value: row.text("state_value")?,
+                sealed: row.flag("sealed")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores `value` under `key` unless the account's other values and this one (as
+    /// `size` bytes) would exceed `quota` bytes.
+    pub async fn put_connector_state(
+        &self,
+        owner: StateAccount<'_>,
+        key: &str,
+        value: &StoredState,
+        size: i64,
+        quota: i64,
+        at: OffsetDateTime,
+    ) -> StoreResult<StatePut> {
+        let mut tx = self.store.begin().await?;
+        let others = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM connector_state \
+             WHERE company_id = $1 \
+             AND account = $2 AND plugin_id = $3 AND state_key <> $4",
+        )
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?
+        .int("used")?;
+        if others + size > quota {
+            return Ok(StatePut::OverQuota);
+        }
+        sqlx::query(
+            "INSERT INTO connector_state (company_id, account, plugin_id, state_key, \
+             state_value, sealed, size, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (company_id, account, plugin_id, state_key) DO UPDATE SET \
+             state_value = excluded.state_value, sealed = excluded.sealed, \
+             size = excluded.size, updated_at = excluded.updated_at",
+        )
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .bind(&value.value)
+        .bind(i64::from(value.sealed))
+        .bind(size)
+        .bind(time_text(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(StatePut::Stored)
+    }
+
+    pub async fn delete_connector_state(
+        &self,
+        owner: StateAccount<'_>,
+        key: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM connector_state WHERE company_id = $1 AND account = $2 \
+             AND plugin_id = $3 AND state_key = $4",
+        )
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .execute(self.store.writer())
+        .await?;
+        Ok(())
+    }
+}
