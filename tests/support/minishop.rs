@@ -260,6 +260,15 @@ async fn put_stock(
             "quantity must be an integer",
         );
     };
+    // A slow shop takes its time before the update lands and is answered.
+    let delay = shop
+        .inner
+        .lock()
+        .map(|inner| inner.stock_delay)
+        .unwrap_or_default();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     if let Ok(mut inner) = shop.inner.lock() {
         inner.stock.insert(sku.clone(), body.quantity);
         inner.updates.push(StockUpdate {
