@@ -109,6 +109,29 @@ async fn json(
     .await
 }
 
+/// A warehouse "Main" and a custom-platform shop selling from it; returns the shop's id.
+async fn custom_shop(service: &TestService, token: &str) -> i64 {
+    let warehouse = json(
+        service,
+        Method::POST,
+        "/api/v1/warehouses",
+        token,
+        r#"{"name": "Main"}"#,
+    )
+    .await;
+    assert_eq!(warehouse.status, 201, "{}", warehouse.body);
+    let shop = json(
+        service,
+        Method::POST,
+        "/api/v1/shops",
+        token,
+        &json!({"name": "Custom", "warehouse_id": warehouse.body["id"]}).to_string(),
+    )
+    .await;
+    assert_eq!(shop.status, 201, "{}", shop.body);
+    shop.body["id"].as_i64().unwrap_or_default()
+}
+
 async fn get(service: &TestService, path: &str, token: &str) -> Answer {
     send(service, Method::GET, path, Some(token), None, None).await
 }
@@ -169,25 +192,8 @@ async fn malformed_requests_get_the_json_error_naming_the_field(db: Db) {
     .refused(400, "bad_request", Some("stock_mod"));
 
     // The custom platform's order: refused as an invalid order, naming the field.
-    let warehouse = json(
-        &service,
-        Method::POST,
-        "/api/v1/warehouses",
-        &token,
-        r#"{"name": "Main"}"#,
-    )
-    .await;
-    assert_eq!(warehouse.status, 201, "{}", warehouse.body);
-    let shop = json(
-        &service,
-        Method::POST,
-        "/api/v1/shops",
-        &token,
-        &json!({"name": "Custom", "warehouse_id": warehouse.body["id"]}).to_string(),
-    )
-    .await;
-    assert_eq!(shop.status, 201, "{}", shop.body);
-    let orders = format!("/api/v1/shops/{}/orders", shop.body["id"]);
+    let shop = custom_shop(&service, &token).await;
+    let orders = format!("/api/v1/shops/{shop}/orders");
     let mut order = normalized_order("1", "1042");
     order["lines"][0]["quantity"] = json!("three");
     json(&service, Method::POST, &orders, &token, &order.to_string())
@@ -304,41 +310,20 @@ async fn control_characters_are_refused_before_the_database(db: Db) {
     )
     .await
     .refused(400, "invalid_text", Some("lines[0].sku"));
-    let warehouse = json(
-        &service,
-        Method::POST,
-        "/api/v1/warehouses",
-        &token,
-        r#"{"name": "Main"}"#,
-    )
-    .await;
-    let shop = json(
-        &service,
-        Method::POST,
-        "/api/v1/shops",
-        &token,
-        &json!({"name": "Custom", "warehouse_id": warehouse.body["id"]}).to_string(),
-    )
-    .await;
-    assert_eq!(shop.status, 201, "{}", shop.body);
+    let shop = custom_shop(&service, &token).await;
+    let orders = format!("/api/v1/shops/{shop}/orders");
     let mut order = normalized_order("1", "1042");
     order["shipping"] = json!({"name": "Bo", "line1": "Main street 1\u{0}", "city": "Ljubljana"});
-    json(
-        &service,
-        Method::POST,
-        &format!("/api/v1/shops/{}/orders", shop.body["id"]),
-        &token,
-        &order.to_string(),
-    )
-    .await
-    .refused(400, "invalid_text", Some("shipping.line1"));
+    json(&service, Method::POST, &orders, &token, &order.to_string())
+        .await
+        .refused(400, "invalid_text", Some("shipping.line1"));
     get(&service, "/api/v1/stock?sku=A%00", &token)
         .await
         .refused(400, "invalid_text", Some("sku"));
     json(
         &service,
         Method::PUT,
-        &format!("/api/v1/shops/{}/payment-methods/cod%00", shop.body["id"]),
+        &format!("/api/v1/shops/{shop}/payment-methods/cod%00"),
         &token,
         r#"{"payment_method_id": 1}"#,
     )
@@ -551,23 +536,8 @@ fn normalized_order(id: &str, number: &str) -> Value {
 async fn customers_by_id_and_orders_by_the_shops_number(db: Db) {
     let service = TestService::start(db).await.unwrap();
     let token = service.company("Acme").await.unwrap();
-    let warehouse = json(
-        &service,
-        Method::POST,
-        "/api/v1/warehouses",
-        &token,
-        r#"{"name": "Main"}"#,
-    )
-    .await;
-    let shop = json(
-        &service,
-        Method::POST,
-        "/api/v1/shops",
-        &token,
-        &json!({"name": "Custom", "warehouse_id": warehouse.body["id"]}).to_string(),
-    )
-    .await;
-    let orders = format!("/api/v1/shops/{}/orders", shop.body["id"]);
+    let shop = custom_shop(&service, &token).await;
+    let orders = format!("/api/v1/shops/{shop}/orders");
     for (id, number) in [("501", "1042"), ("502", "1043")] {
         // Quantities, prices and rates as JSON numbers: the order is the same.
         let pushed = json(

@@ -155,7 +155,7 @@ async fn resolve(state: &AppState, key: &str) -> Result<Option<Arc<IntakeShop>>,
     if !state.shops.may_be_webhook_key(&state.store, key).await? {
         return Ok(None);
     }
-    let Some((company, shop)) = state.store.shop_by_webhook_key(key).await? else {
+    let Some(shop) = state.store.shop_by_webhook_key(key).await? else {
         return Ok(None);
     };
     let client = if shop.settings.is_custom() {
@@ -165,7 +165,7 @@ async fn resolve(state: &AppState, key: &str) -> Result<Option<Arc<IntakeShop>>,
         Some(shop_client_in(state, &shop, Lane::Intake)?)
     };
     let resolved = Arc::new(IntakeShop {
-        company,
+        company: shop.company,
         shop: shop.id,
         plugin_id: shop.settings.plugin_id.clone(),
         client,

@@ -281,11 +281,8 @@ impl crate::Store {
         rows.iter().map(|row| row.text("webhook_key")).collect()
     }
 
-    /// The shop a webhook URL belongs to, with its company: the intake's routing.
-    pub async fn shop_by_webhook_key(
-        &self,
-        key: &str,
-    ) -> StoreResult<Option<(tovor_domain::CompanyId, Shop)>> {
+    /// The shop a webhook URL belongs to (it knows its company): the intake's routing.
+    pub async fn shop_by_webhook_key(&self, key: &str) -> StoreResult<Option<Shop>> {
         let sql = format!("SELECT {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
@@ -294,10 +291,7 @@ impl crate::Store {
         else {
             return Ok(None);
         };
-        Ok(Some((
-            tovor_domain::CompanyId(row.int("company_id")?),
-            shop_of(&row)?,
-        )))
+        Ok(Some(shop_of(&row)?))
     }
 }
 

@@ -55,6 +55,33 @@ pub fn rfc3339_text(at: OffsetDateTime) -> String {
 /// `$carrier` the module of its shipment types.
 macro_rules! same_shape {
     ($types:ident, $carrier:ident) => {
+        fn payment_method(method: &$types::PaymentMethod) -> tovor_domain::order::PaymentMethod {
+            tovor_domain::order::PaymentMethod {
+                code: method.code.clone(),
+                title: method.title.clone(),
+            }
+        }
+
+        fn customer(customer: &$types::Customer) -> tovor_domain::order::Customer {
+            tovor_domain::order::Customer {
+                platform_id: customer.platform_id.clone(),
+                email: customer.email.clone(),
+                first_name: customer.first_name.clone(),
+                last_name: customer.last_name.clone(),
+                company: customer.company.clone(),
+                vat_id: customer.vat_id.clone(),
+                phone: customer.phone.clone(),
+            }
+        }
+
+        fn pickup_point(point: &$types::PickupPoint) -> tovor_domain::order::PickupPoint {
+            tovor_domain::order::PickupPoint {
+                carrier: point.carrier.clone(),
+                id: point.id.clone(),
+                name: point.name.clone(),
+            }
+        }
+
         fn order_status(status: $types::OrderStatus) -> tovor_domain::order::OrderStatus {
             use tovor_domain::order::OrderStatus as D;
             use $types::OrderStatus as W;

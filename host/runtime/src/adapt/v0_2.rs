@@ -113,27 +113,13 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
         status: order_status(order.status),
         status_raw: order.status_raw.clone(),
         payment_status: payment_status(order.payment_status),
-        payment_method: order
-            .payment_method
-            .as_ref()
-            .map(|method| domain::PaymentMethod {
-                code: method.code.clone(),
-                title: method.title.clone(),
-            }),
+        payment_method: order.payment_method.as_ref().map(payment_method),
         currency: order.currency.clone(),
         prices_include_tax: order.prices_include_tax,
         created_at: time("created_at", order.created_at)?,
         modified_at: time("modified_at", order.modified_at)?,
         paid_at: order.paid_at.map(|at| time("paid_at", at)).transpose()?,
-        customer: order.customer.as_ref().map(|c| domain::Customer {
-            platform_id: c.platform_id.clone(),
-            email: c.email.clone(),
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            company: c.company.clone(),
-            vat_id: c.vat_id.clone(),
-            phone: c.phone.clone(),
-        }),
+        customer: order.customer.as_ref().map(customer),
         billing: order.billing.as_ref().map(address),
         shipping: order.shipping.as_ref().map(address),
         lines: order
@@ -181,14 +167,7 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
             })
             .collect::<Result<_, ConvertError>>()?,
         customer_note: order.customer_note.clone(),
-        pickup_point: order
-            .pickup_point
-            .as_ref()
-            .map(|point| domain::PickupPoint {
-                carrier: point.carrier.clone(),
-                id: point.id.clone(),
-                name: point.name.clone(),
-            }),
+        pickup_point: order.pickup_point.as_ref().map(pickup_point),
     })
 }
 
