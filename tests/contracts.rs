@@ -15,6 +15,7 @@ use tovor_tests::service::{Db, TestService, quick_workers};
 const WAIT: Duration = Duration::from_secs(30);
 
 tovor_tests::on_both_databases!(both_contract_versions_import_orders_through_the_service);
+tovor_tests::on_both_databases!(a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled);
 
 async fn get(service: &TestService, path: &str, token: &str) -> Value {
     let (status, body) = service
@@ -347,4 +348,157 @@ async fn a_manifest_contradicting_its_component_is_refused() {
     .unwrap();
     let loaded = runtime.load_plugin_dir(&unstated).await.unwrap();
     assert_eq!(loaded.contract.to_string(), "0.2.0");
+}
+
+async fn call(
+    service: &TestService,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    service.call(method, path, Some(token), body).await.unwrap()
+}
+
+/// "Add e-store" checks the credentials through a 0.2 connector's `connection` before
+/// saving anything (a 422 naming the field to fix), sets the webhooks up (Minishop has no
+/// API for it: the user is told what to paste), and disabling the shop takes its intake
+/// down until it is enabled again. A 0.1 connector cannot check: the shop is saved, and
+/// the user is told to paste the URL.
+async fn a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled(db: Db) {
+    let plugins = [
+        tovor_tests::example_shop().unwrap(),
+        tovor_tests::example_shop_v01().unwrap(),
+    ];
+    let service = TestService::start_with_plugins(db, quick_workers("setup"), &plugins)
+        .await
+        .unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let fake = Minishop::start().await.unwrap();
+    let (status, warehouse) = call(
+        &service,
+        Method::POST,
+        "/api/v1/warehouses",
+        &token,
+        Some(json!({"name": "Main"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{warehouse}");
+    let shop_body = |plugin: &str, config: Value| {
+        json!({"plugin": plugin, "name": "Minishop", "config": config,
+               "warehouse_id": warehouse["id"]})
+    };
+
+    // A wrong token: refused with Minishop's reason and the field, nothing saved.
+    let mut wrong = fake.config();
+    wrong["api_token"] = json!("not-the-token");
+    let (status, refused) = call(
+        &service,
+        Method::POST,
+        "/api/v1/shops",
+        &token,
+        Some(shop_body("example-shop", wrong.clone())),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["code"], "connection_failed", "{refused}");
+    assert_eq!(refused["error"]["field"], "config.api_token", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("refused the API token"), "{message}");
+    let (_, shops) = call(&service, Method::GET, "/api/v1/shops", &token, None).await;
+    assert_eq!(shops, json!([]));
+
+    // The right one: saved, with what the platform calls the account and the manual
+    // webhook set-up that names the shop's own URL.
+    let (status, shop) = call(
+        &service,
+        Method::POST,
+        "/api/v1/shops",
+        &token,
+        Some(shop_body("example-shop", fake.config())),
+    )
+    .await;
+    assert_eq!(status, 201, "{shop}");
+    assert!(shop["connection"]["account"].is_string(), "{shop}");
+    let webhook_url = shop["webhook_url"].as_str().unwrap().to_owned();
+    assert_eq!(shop["enabled"], true);
+    assert_eq!(shop["webhook_setup"]["state"], "manual", "{shop}");
+    assert_eq!(shop["webhook_setup"]["url"], webhook_url.as_str());
+    let instructions = shop["webhook_setup"]["message"].as_str().unwrap();
+    assert!(instructions.contains(&webhook_url), "{instructions}");
+    let shop_path = format!("/api/v1/shops/{}", shop["id"]);
+
+    // Editing the config is checked the same way; a refused edit changes nothing.
+    let (status, refused) = call(
+        &service,
+        Method::PATCH,
+        &shop_path,
+        &token,
+        Some(json!({"config": {"api_token": "still-wrong"}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["field"], "config.api_token", "{refused}");
+
+    // Disabled: the webhook URL answers as if there were no shop; enabled: it takes
+    // deliveries again and the set-up is back.
+    let order = minishop::order(
+        7001,
+        "ana@example.com",
+        &[("MUG-1", 1, "9.90")],
+        "2026-11-28T11:00:00Z",
+    );
+    fake.put_order(order.clone());
+    let (status, disabled) = call(
+        &service,
+        Method::PATCH,
+        &shop_path,
+        &token,
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200, "{disabled}");
+    assert_eq!(disabled["enabled"], false);
+    assert_eq!(disabled["webhook_setup"], Value::Null, "{disabled}");
+    let status = service
+        .deliver(&webhook_url, "order.created", "d-off", &order, WEBHOOK_SECRET)
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "a disabled shop takes no deliveries");
+    let (status, enabled) = call(
+        &service,
+        Method::PATCH,
+        &shop_path,
+        &token,
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["webhook_setup"]["state"], "manual", "{enabled}");
+    let status = service
+        .deliver(&webhook_url, "order.created", "d-on", &order, WEBHOOK_SECRET)
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+
+    // Contract 0.1 has no connection check: a wrong token is saved as given (and fails
+    // later, in the sync); the user is told to paste the URL.
+    let (status, old) = call(
+        &service,
+        Method::POST,
+        "/api/v1/shops",
+        &token,
+        Some(shop_body("example-shop-v01", wrong)),
+    )
+    .await;
+    assert_eq!(status, 201, "{old}");
+    assert!(old.get("connection").is_none(), "{old}");
+    assert_eq!(old["webhook_setup"]["state"], "manual", "{old}");
+    assert!(
+        old["webhook_setup"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(old["webhook_url"].as_str().unwrap()),
+        "{old}"
+    );
 }

@@ -13,6 +13,17 @@ use std::process::{Command, ExitCode};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
+/// Connectors are built small (size-optimised, LTO, one codegen unit, stripped), in their
+/// own target folder so the native release profile (benchmarks) keeps opt-level 3. The
+/// same settings as `tovor_harness::SMALL_COMPONENT_PROFILE`, which xtask cannot depend
+/// on without compiling the whole runtime.
+const SMALL_COMPONENT_PROFILE: [(&str, &str); 4] = [
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "s"),
+    ("CARGO_PROFILE_RELEASE_LTO", "true"),
+    ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1"),
+    ("CARGO_PROFILE_RELEASE_STRIP", "true"),
+];
+
 /// `tovor serve --demo` needs the fake platforms, which a production build leaves out;
 /// `run` and `test` both build with them, so they still share one build.
 const DEMO_FEATURE: [&str; 2] = ["--features", "tovor/demo"];
@@ -131,6 +142,7 @@ fn setup() -> Result<PathBuf, String> {
     build
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", &wasm_target_dir)
+        .envs(SMALL_COMPONENT_PROFILE)
         .args(["build", "--release", "--target", WASM_TARGET]);
     for (krate, _) in &all {
         build.args(["-p", &krate.package]);

@@ -236,6 +236,19 @@ impl Client {
         json_of(&method, &url, &answer.bytes)
     }
 
+    /// `POST` of a multipart form (a plugin upload), answering JSON.
+    pub async fn post_form(
+        &self,
+        segments: &[&str],
+        form: reqwest::multipart::Form,
+    ) -> anyhow::Result<Value> {
+        let url = self.url(segments, &[])?;
+        let answer = self
+            .exchange_with(Method::POST, url.clone(), |request| request.multipart(form))
+            .await?;
+        json_of(&Method::POST, &url, &answer.bytes)
+    }
+
     /// Sends one request; an unsuccessful status becomes an [`ApiError`].
     async fn exchange(
         &self,
@@ -243,13 +256,25 @@ impl Client {
         url: Url,
         body: Option<&Value>,
     ) -> anyhow::Result<Answer> {
+        self.exchange_with(method, url, |request| match body {
+            Some(body) => request.json(body),
+            None => request,
+        })
+        .await
+    }
+
+    /// [`Client::exchange`] with the body set by `with_body`.
+    async fn exchange_with(
+        &self,
+        method: Method,
+        url: Url,
+        with_body: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> anyhow::Result<Answer> {
         let mut request = self.http.request(method.clone(), url.clone());
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        request = with_body(request);
         let response = request
             .send()
             .await

@@ -516,3 +516,80 @@ fn the_shipping_commands_explain_themselves() {
         assert!(add.contains(option), "{option}:\n{add}");
     }
 }
+
+/// `tovor plugins install DIR` uploads each bundled connector, as built, to a running
+/// tovor that started with none: over the API's multipart upload, far above the JSON
+/// body limit. A folder that is not a plugin is refused with the host's reason.
+#[test]
+fn every_bundled_connector_installs_over_the_api() {
+    let names = ["example-shop", "gls", "packeta", "shopify", "woocommerce"];
+    let folders = built(&names);
+    let server = Server::start();
+    for folder in &folders {
+        let size = std::fs::metadata(folder.join("plugin.wasm")).unwrap().len();
+        assert!(size > 256 * 1024, "{}: {size} bytes", folder.display());
+        let out = server.ok(None, &["plugins", "install", folder.to_str().unwrap()]);
+        assert!(out.contains("installed"), "{out}");
+    }
+    let list = server.json(None, &["plugins", "list", "--remote"]);
+    let installed: Vec<(&str, &str)> = list["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|plugin| {
+            (
+                plugin["id"].as_str().unwrap(),
+                plugin["contract"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        installed,
+        names.iter().map(|name| (*name, "0.2.0")).collect::<Vec<_>>()
+    );
+
+    // A component that is not one, and a folder without a component.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        folders[0].join("plugin.toml"),
+        broken.path().join("plugin.toml"),
+    )
+    .unwrap();
+    let stderr = server.fails(None, &["plugins", "install", broken.path().to_str().unwrap()]);
+    assert!(stderr.contains("plugin.wasm"), "{stderr}");
+    std::fs::write(broken.path().join("plugin.wasm"), b"\0asm not really").unwrap();
+    let stderr = server.fails(None, &["plugins", "install", broken.path().to_str().unwrap()]);
+    assert!(stderr.contains("plugin_refused") || stderr.contains("422"), "{stderr}");
+
+    // The raw API: an unknown part is named, a missing one too.
+    let token = std::fs::read_to_string(server.data_dir.join("admin-token")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let url = format!("{}/api/v1/plugins", server.url);
+        let form = reqwest::multipart::Form::new()
+            .text("manifest", "[plugin]\n")
+            .text("extra", "x");
+        let answer = http
+            .post(&url)
+            .bearer_auth(token.trim())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "extra", "{body}");
+        let form = reqwest::multipart::Form::new().text("manifest", "[plugin]\n");
+        let answer = http
+            .post(&url)
+            .bearer_auth(token.trim())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "wasm", "{body}");
+    });
+}

@@ -37,6 +37,7 @@ pub fn line(
         product_id: Some(format!("p{id}")),
         variation_id: None,
         quantity: d(quantity),
+        ordered_quantity: None,
         unit_price: d(unit_price),
         discount: d(discount),
         tax_rate: Some(d(rate)),

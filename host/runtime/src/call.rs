@@ -18,10 +18,12 @@ use crate::egress::{Egress, EgressFailure};
 use crate::error::CallError;
 use crate::limits::{CallLimiter, MemoryLimitExceeded};
 use crate::model::{
-    Capability, CarrierInfo, CatalogPage, ConnectorError, CreatedShipment, ErrorKind, Fulfillment,
-    Label, NormalizedOrder, OrderPage, ShipmentRequest, StockLevel, TrackingResult,
-    VerifiedWebhook, WebhookRequest,
+    Capability, CarrierInfo, CarrierService, CatalogPage, ConnectionInfo, ConnectorError,
+    CreatedShipment, ErrorKind, Fulfillment, Label, NormalizedOrder, OrderPage, PickupLocation,
+    PickupQuery, RegisteredWebhook, ShipmentRequest, StatusChange, StockLevel, TrackingResult,
+    VerifiedWebhook, WebhookRequest, WebhookSetup,
 };
+use tovor_domain::order::{PaymentMethod, Refund};
 use crate::plugin::{Exports, ExportsV0_2, LoadedPlugin};
 use crate::redact::Redactor;
 use crate::runtime::{Inner, Runtime};
@@ -667,6 +669,181 @@ impl ShopClient {
             }
         }
     }
+
+    /// Has the platform deliver the shop's orders to `url`. A connector that cannot
+    /// (contract 0.1, or no `webhooks` capability) leaves it to the user, which the
+    /// answer says.
+    pub async fn register_webhooks(&self, url: &str) -> Result<WebhookSetup, CallError> {
+        let ShopExports::V0_2(exports) = &self.exports else {
+            return Ok(manual_webhook_setup(url));
+        };
+        if exports.webhooks.is_none() {
+            return Ok(manual_webhook_setup(url));
+        }
+        call_v0_2!(
+            self,
+            exports,
+            webhooks,
+            Capability::Webhooks,
+            "register-webhooks",
+            |guest, store, config| {
+                let setup = guest
+                    .call_register_webhooks(&mut *store, config, url)
+                    .await?;
+                Ok(setup.map(v0_2::webhook_setup).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// Removes what [`ShopClient::register_webhooks`] registered for `url`.
+    pub async fn unregister_webhooks(
+        &self,
+        url: &str,
+        registered: &[RegisteredWebhook],
+    ) -> Result<(), CallError> {
+        let ShopExports::V0_2(exports) = &self.exports else {
+            return Ok(());
+        };
+        if exports.webhooks.is_none() {
+            return Ok(());
+        }
+        let registered = v0_2::registered_webhooks(registered);
+        call_v0_2!(
+            self,
+            exports,
+            webhooks,
+            Capability::Webhooks,
+            "unregister-webhooks",
+            |guest, store, config| {
+                let done = guest
+                    .call_unregister_webhooks(&mut *store, config, url, &registered)
+                    .await?;
+                Ok(done.map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// Tests the credentials and permissions; unsupported (a connector error of kind
+    /// [`ErrorKind::Unsupported`]) when the connector cannot.
+    pub async fn check_connection(&self) -> Result<ConnectionInfo, CallError> {
+        let exports = self.v0_2_only(Capability::Connection)?;
+        call_v0_2!(
+            self,
+            exports,
+            connection,
+            Capability::Connection,
+            "check-connection",
+            |guest, store, config| {
+                let info = guest.call_check_connection(&mut *store, config).await?;
+                Ok(info.map(v0_2::connection_info).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The refunds of an order, for platforms whose orders do not carry them.
+    pub async fn list_refunds(&self, order_id: &str) -> Result<Vec<Refund>, CallError> {
+        let exports = self.v0_2_only(Capability::Refunds)?;
+        let refunds = call_v0_2!(
+            self,
+            exports,
+            refunds,
+            Capability::Refunds,
+            "list-refunds",
+            |guest, store, config| {
+                let refunds = guest
+                    .call_list_refunds(&mut *store, config, order_id)
+                    .await?;
+                Ok(refunds.map_err(v0_2::error))
+            }
+        )?;
+        refunds
+            .iter()
+            .enumerate()
+            .map(|(index, refund)| v0_2::refund(&format!("refunds[{index}]"), refund))
+            .collect::<Result<_, _>>()
+            .map_err(|error| CallError::Connector {
+                plugin: self.bound.plugin_id(),
+                error: ConnectorError::new(ErrorKind::InvalidInput, error.to_string()),
+            })
+    }
+
+    /// The order state changes the platform allows (none without the capability).
+    pub async fn supported_status_changes(&self) -> Result<Vec<StatusChange>, CallError> {
+        let ShopExports::V0_2(exports) = &self.exports else {
+            return Ok(Vec::new());
+        };
+        if exports.status_changes.is_none() {
+            return Ok(Vec::new());
+        }
+        call_v0_2!(
+            self,
+            exports,
+            status_changes,
+            Capability::StatusChanges,
+            "supported-changes",
+            |guest, store, _config| {
+                let changes = guest.call_supported_changes(&mut *store).await?;
+                Ok(Ok(v0_2::status_changes(changes)))
+            }
+        )
+    }
+
+    /// Cancels, completes or marks paid the order `order_id` on the platform.
+    pub async fn set_order_status(
+        &self,
+        order_id: &str,
+        change: StatusChange,
+    ) -> Result<(), CallError> {
+        let exports = self.v0_2_only(Capability::StatusChanges)?;
+        let change = v0_2::status_change(change);
+        call_v0_2!(
+            self,
+            exports,
+            status_changes,
+            Capability::StatusChanges,
+            "set-order-status",
+            |guest, store, config| {
+                let done = guest
+                    .call_set_order_status(&mut *store, config, order_id, change)
+                    .await?;
+                Ok(done.map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The shop's payment methods, as orders name them.
+    pub async fn list_payment_methods(&self) -> Result<Vec<PaymentMethod>, CallError> {
+        let exports = self.v0_2_only(Capability::PaymentMethods)?;
+        call_v0_2!(
+            self,
+            exports,
+            payment_methods,
+            Capability::PaymentMethods,
+            "list-payment-methods",
+            |guest, store, config| {
+                let methods = guest
+                    .call_list_payment_methods(&mut *store, config)
+                    .await?;
+                Ok(methods.map(v0_2::payment_methods).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The 0.2 exports, or unsupported: contract 0.1 has no such capability.
+    fn v0_2_only(&self, capability: Capability) -> Result<&ExportsV0_2, CallError> {
+        match &self.exports {
+            ShopExports::V0_2(exports) => Ok(exports),
+            ShopExports::V0_1(_) => Err(missing(&self.bound, capability)),
+        }
+    }
+}
+
+/// What the user does when the connector cannot subscribe the platform itself.
+fn manual_webhook_setup(url: &str) -> WebhookSetup {
+    WebhookSetup::Manual(format!(
+        "Add {url} as the webhook delivery URL for order events in the shop's admin, \
+         signed with the webhook secret configured here."
+    ))
 }
 
 enum CarrierExports {
@@ -1013,6 +1190,68 @@ impl CarrierClient {
                     }
                 )
             }
+        }
+    }
+
+    /// Tests the credentials; unsupported when the connector cannot.
+    pub async fn check_connection(&self) -> Result<ConnectionInfo, CallError> {
+        let exports = self.v0_2_only(Capability::Connection)?;
+        call_v0_2!(
+            self,
+            exports,
+            connection,
+            Capability::Connection,
+            "check-connection",
+            |guest, store, config| {
+                let info = guest.call_check_connection(&mut *store, config).await?;
+                Ok(info.map(v0_2::connection_info).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The carrier's pickup points matching `query`.
+    pub async fn search_pickup_points(
+        &self,
+        query: &PickupQuery,
+    ) -> Result<Vec<PickupLocation>, CallError> {
+        let exports = self.v0_2_only(Capability::PickupPoints)?;
+        let query = v0_2::pickup_query(query);
+        call_v0_2!(
+            self,
+            exports,
+            pickup_points,
+            Capability::PickupPoints,
+            "search-pickup-points",
+            |guest, store, config| {
+                let found = guest
+                    .call_search_pickup_points(&mut *store, config, &query)
+                    .await?;
+                Ok(found.map(v0_2::pickup_locations).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The carrier's services.
+    pub async fn list_services(&self) -> Result<Vec<CarrierService>, CallError> {
+        let exports = self.v0_2_only(Capability::Services)?;
+        call_v0_2!(
+            self,
+            exports,
+            services,
+            Capability::Services,
+            "list-services",
+            |guest, store, config| {
+                let list = guest.call_list_services(&mut *store, config).await?;
+                Ok(list.map(v0_2::carrier_services).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// The 0.2 exports, or unsupported: contract 0.1 has no such capability.
+    fn v0_2_only(&self, capability: Capability) -> Result<&ExportsV0_2, CallError> {
+        match &self.exports {
+            CarrierExports::V0_2(exports) => Ok(exports),
+            CarrierExports::V0_1(_) => Err(missing(&self.bound, capability)),
         }
     }
 }

@@ -411,3 +411,72 @@ pub struct TrackingResult {
     pub tracking_number: String,
     pub events: Vec<TrackingEvent>,
 }
+
+/// A webhook subscription a connector made on the platform; the host keeps it and hands
+/// it back when the shop is removed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisteredWebhook {
+    /// The platform's id of the subscription.
+    pub id: String,
+    pub topic: String,
+}
+
+/// How the platform comes to deliver orders to the shop's webhook URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookSetup {
+    /// The connector subscribed these through the platform's API.
+    Registered(Vec<RegisteredWebhook>),
+    /// The platform has no API for it: what the user does by hand.
+    Manual(String),
+}
+
+/// A successful connection check.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConnectionInfo {
+    /// The account as the platform names it (the shop's name or domain).
+    pub account: Option<String>,
+    /// What works but needs attention.
+    pub warnings: Vec<String>,
+}
+
+/// An order state the host can set on the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusChange {
+    Cancelled,
+    Completed,
+    Paid,
+}
+
+/// A pickup point search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupQuery {
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    pub postal_code: Option<String>,
+    /// A town, a street, a point's name.
+    pub text: Option<String>,
+    /// At most this many answers.
+    pub limit: u32,
+}
+
+/// A carrier's pickup point (parcel locker, post office, partner shop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickupLocation {
+    pub id: String,
+    pub name: String,
+    /// `"locker"`, `"post-office"`, `"shop"`, as the carrier has it.
+    pub kind: Option<String>,
+    pub address: Address,
+    /// Decimal degrees, WGS 84.
+    pub latitude: Option<String>,
+    pub longitude: Option<String>,
+    pub opening_hours: Option<String>,
+}
+
+/// A service a carrier offers (what a shipment request's `services` take).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierService {
+    pub code: String,
+    pub name: String,
+    pub description: Option<String>,
+}

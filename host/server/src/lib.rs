@@ -18,6 +18,7 @@ pub mod linking;
 pub mod metrics;
 pub mod secrets;
 pub mod shipping;
+mod shop_setup;
 mod state;
 pub mod workers;
 

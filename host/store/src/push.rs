@@ -106,6 +106,7 @@ impl Store {
             "UPDATE stock_push_queue SET lease_owner = $1, lease_until = $2 \
              WHERE (shop_id, item_id) IN (SELECT shop_id, item_id FROM stock_push_queue \
              WHERE next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) \
+             AND shop_id IN (SELECT id FROM shops WHERE enabled = 1) \
              ORDER BY next_attempt_at LIMIT $4{}) \
              RETURNING company_id, shop_id, item_id, version, attempts",
             self.backend().skip_locked()

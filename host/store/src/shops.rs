@@ -42,6 +42,8 @@ pub struct ShopSettings {
     /// Orders placed before this are not imported.
     pub import_from: Option<OffsetDateTime>,
     pub auto_invoice: AutoInvoice,
+    /// A disabled shop is neither synced nor pushed to, and its webhooks are refused.
+    pub enabled: bool,
 }
 
 impl ShopSettings {
@@ -59,6 +61,7 @@ impl ShopSettings {
             poll_minutes: DEFAULT_POLL_MINUTES,
             import_from: None,
             auto_invoice: AutoInvoice::Off,
+            enabled: true,
         }
     }
 
@@ -79,6 +82,31 @@ pub struct Shop {
     pub settings: ShopSettings,
     /// The unguessable part of the shop's webhook URL (`/hooks/{key}`).
     pub webhook_key: String,
+    /// How the platform was set up to deliver to the webhook URL, once the host did it.
+    pub webhook_setup: Option<WebhookSetupRecord>,
+}
+
+/// What the host did to have the platform deliver webhooks, kept so it can be undone.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WebhookSetupRecord {
+    /// `registered` (through the platform's API), `manual` (the user adds the URL by
+    /// hand) or `failed` (registration was tried and failed: `message` says why).
+    pub state: String,
+    /// The webhook URL it was set up for.
+    pub url: String,
+    /// The platform's subscriptions, for `registered`.
+    #[serde(default)]
+    pub webhooks: Vec<RegisteredWebhookRecord>,
+    /// Instructions for `manual`, the error for `failed`.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// One platform subscription: its id there and its topic.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RegisteredWebhookRecord {
+    pub id: String,
+    pub topic: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +163,8 @@ pub(crate) fn parse_status(column: &str, text: &str) -> StoreResult<HostStatus> 
 }
 
 const SHOP_COLUMNS: &str = "id, company_id, name, plugin_id, warehouse_id, update_existing, stock_document, \
-     stock_mode, config, sealed_secrets, webhook_key, poll_minutes, import_from, auto_invoice";
+     stock_mode, config, sealed_secrets, webhook_key, poll_minutes, import_from, auto_invoice, \
+     enabled, webhook_setup";
 
 fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
     Ok(Shop {
@@ -160,8 +189,16 @@ fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
                 .text("auto_invoice")?
                 .parse()
                 .map_err(|error| StoreError::corrupt("auto_invoice", error))?,
+            enabled: row.flag("enabled")?,
         },
         webhook_key: row.opt_text("webhook_key")?.unwrap_or_default(),
+        webhook_setup: row
+            .opt_text("webhook_setup")?
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|error| StoreError::corrupt("webhook_setup", error))
+            })
+            .transpose()?,
     })
 }
 
@@ -275,15 +312,18 @@ impl crate::Store {
     /// Every shop's webhook key: the intake keeps them in memory, so a delivery to a key
     /// no shop has is refused without a query.
     pub async fn webhook_keys(&self) -> StoreResult<std::collections::HashSet<String>> {
-        let rows = sqlx::query("SELECT webhook_key FROM shops WHERE webhook_key IS NOT NULL")
+        let rows =
+            sqlx::query("SELECT webhook_key FROM shops WHERE webhook_key IS NOT NULL AND enabled = 1")
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(|row| row.text("webhook_key")).collect()
     }
 
-    /// The shop a webhook URL belongs to (it knows its company): the intake's routing.
+    /// The enabled shop a webhook URL belongs to (it knows its company): the intake's
+    /// routing.
     pub async fn shop_by_webhook_key(&self, key: &str) -> StoreResult<Option<Shop>> {
-        let sql = format!("SELECT {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1");
+        let sql =
+            format!("SELECT {SHOP_COLUMNS} FROM shops WHERE webhook_key = $1 AND enabled = 1");
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(key)
             .fetch_optional(self.reader())
@@ -306,8 +346,8 @@ impl CompanyScope<'_> {
         let id = sqlx::query(
             "INSERT INTO shops (company_id, name, plugin_id, warehouse_id, update_existing, \
              stock_document, stock_mode, config, sealed_secrets, poll_minutes, import_from, \
-             auto_invoice, webhook_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             auto_invoice, webhook_key, created_at, enabled) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(self.cid())
         .bind(settings.name.trim())
@@ -323,6 +363,7 @@ impl CompanyScope<'_> {
         .bind(settings.auto_invoice.to_string())
         .bind(new_webhook_key())
         .bind(time_text(at))
+        .bind(flag(settings.enabled))
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?
@@ -351,7 +392,7 @@ impl CompanyScope<'_> {
         let done = sqlx::query(
             "UPDATE shops SET name = $3, plugin_id = $4, warehouse_id = $5, update_existing = $6, \
              stock_document = $7, stock_mode = $8, config = $9, sealed_secrets = $10, \
-             poll_minutes = $11, import_from = $12, auto_invoice = $13 \
+             poll_minutes = $11, import_from = $12, auto_invoice = $13, enabled = $14 \
              WHERE company_id = $1 AND id = $2",
         )
         .bind(self.cid())
@@ -367,6 +408,7 @@ impl CompanyScope<'_> {
         .bind(i64::from(settings.poll_minutes))
         .bind(settings.import_from.map(time_text))
         .bind(settings.auto_invoice.to_string())
+        .bind(flag(settings.enabled))
         .execute(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?;
@@ -387,6 +429,26 @@ impl CompanyScope<'_> {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records how the shop's webhooks were set up (`None`: nothing is set up).
+    pub async fn set_webhook_setup(
+        &self,
+        shop: ShopId,
+        setup: Option<&WebhookSetupRecord>,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE shops SET webhook_setup = $3 WHERE company_id = $1 AND id = $2",
+        )
+        .bind(self.cid())
+        .bind(shop.0)
+        .bind(setup.map(to_json).transpose()?)
+        .execute(self.store.writer())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::not_found("shop", shop));
+        }
         Ok(())
     }
 

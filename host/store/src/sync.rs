@@ -145,6 +145,7 @@ impl Store {
              WHERE (next_run_at <= $3 OR (history_state IN ('requested', 'running') \
              AND (history_retry_at IS NULL OR history_retry_at <= $3))) \
              AND (lease_until IS NULL OR lease_until < $3) \
+             AND shop_id IN (SELECT id FROM shops WHERE enabled = 1) \
              ORDER BY next_run_at LIMIT 1{}) RETURNING {SYNC_COLUMNS}",
             self.backend().skip_locked()
         );

@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use base64::Engine;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tovor_runtime::{Runtime, RuntimeOptions};
 
 use super::scaffold::NewArgs;
@@ -36,8 +35,10 @@ pub enum PluginsCommand {
         /// A plugin folder (plugin.toml + plugin.wasm).
         dir: PathBuf,
     },
-    /// Install a plugin on the running tovor, or replace it (admin token).
-    Add {
+    /// Install a plugin on the running tovor, or replace it (admin token): the folder's
+    /// plugin.toml and plugin.wasm are uploaded as they are.
+    #[command(alias = "add")]
+    Install {
         /// A plugin folder: plugin.toml and the built component plugin.wasm.
         dir: PathBuf,
     },
@@ -71,9 +72,9 @@ pub async fn run(api: &ApiOptions, command: PluginsCommand) -> anyhow::Result<()
             show(api, &plugin, print_plugin)
         }
         PluginsCommand::Check { dir } => check(dir).await,
-        PluginsCommand::Add { dir } => {
-            let body = upload_body(&dir)?;
-            let plugin = api.client()?.post(&["plugins"], Some(&body)).await?;
+        PluginsCommand::Install { dir } => {
+            let form = upload_form(&dir)?;
+            let plugin = api.client()?.post_form(&["plugins"], form).await?;
             show(api, &plugin, |plugin| {
                 outln!(
                     "plugin {} {} installed ({} connector, sha256 {})",
@@ -102,8 +103,8 @@ pub async fn run(api: &ApiOptions, command: PluginsCommand) -> anyhow::Result<()
     }
 }
 
-/// `{manifest, wasm_base64}` from a plugin folder.
-fn upload_body(dir: &Path) -> anyhow::Result<Value> {
+/// The multipart upload of a plugin folder: its `manifest` and `wasm` parts.
+fn upload_form(dir: &Path) -> anyhow::Result<reqwest::multipart::Form> {
     let manifest_path = dir.join(tovor_runtime::MANIFEST_FILE);
     let manifest = std::fs::read_to_string(&manifest_path)
         .with_context(|| format!("cannot read {}", manifest_path.display()))?;
@@ -115,10 +116,15 @@ fn upload_body(dir: &Path) -> anyhow::Result<Value> {
             wasm_path.display()
         )
     })?;
-    Ok(json!({
-        "manifest": manifest,
-        "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm),
-    }))
+    let manifest = reqwest::multipart::Part::text(manifest)
+        .file_name(tovor_runtime::MANIFEST_FILE)
+        .mime_str("application/toml")?;
+    let wasm = reqwest::multipart::Part::bytes(wasm)
+        .file_name(tovor_runtime::COMPONENT_FILE)
+        .mime_str("application/wasm")?;
+    Ok(reqwest::multipart::Form::new()
+        .part("manifest", manifest)
+        .part("wasm", wasm))
 }
 
 fn print_plugin(plugin: &Value) {
@@ -241,20 +247,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn upload_body_carries_manifest_and_base64_component() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("plugin.toml"), "[plugin]\n").unwrap();
-        std::fs::write(dir.path().join("plugin.wasm"), b"\0asm").unwrap();
-        let body = upload_body(dir.path()).unwrap();
-        assert_eq!(body["manifest"], "[plugin]\n");
-        assert_eq!(body["wasm_base64"], "AGFzbQ==");
-    }
-
-    #[test]
     fn a_folder_without_component_says_how_to_build_one() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("plugin.toml"), "[plugin]\n").unwrap();
-        let error = format!("{:#}", upload_body(dir.path()).unwrap_err());
+        let error = format!("{:#}", upload_form(dir.path()).unwrap_err());
         assert!(error.contains("plugin.wasm"), "{error}");
         assert!(error.contains("wasm32-wasip2"), "{error}");
     }

@@ -452,10 +452,13 @@ debug = \"line-tables-only\"
 opt-level = 2
 debug = false
 
-# Components are built with this profile for wasm32-wasip2: keep them small.
+# Components are built with this profile for wasm32-wasip2: keep them small (every host
+# that installs the connector loads and compiles it).
 [profile.release]
-debug = false
-strip = \"debuginfo\"
+opt-level = \"s\"
+lto = true
+codegen-units = 1
+strip = true
 ";
     let crate_name = name.replace('-', "_");
     let path_dependencies = |sdk: &SdkPaths| {

@@ -169,6 +169,7 @@ mod tests {
             product_id: product.map(Into::into),
             variation_id: variation.map(Into::into),
             quantity: d("2"),
+            ordered_quantity: None,
             unit_price: d("12.20"),
             discount: d("0"),
             tax_rate: Some(d("22")),

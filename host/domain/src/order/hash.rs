@@ -23,7 +23,7 @@ use time::OffsetDateTime;
 
 use super::{Address, ChargeLine, Customer, NormalizedOrder};
 
-const HASH_VERSION: &str = "tovor-order-content/1";
+const HASH_VERSION: &str = "tovor-order-content/2";
 
 /// Hex SHA-256 of the order's canonical encoding (64 lower-case hex digits).
 pub fn content_hash(order: &NormalizedOrder) -> String {
@@ -58,6 +58,7 @@ pub fn content_hash(order: &NormalizedOrder) -> String {
         canon.opt_str(line.product_id.as_deref());
         canon.opt_str(line.variation_id.as_deref());
         canon.dec(line.quantity);
+        canon.opt_dec(line.ordered_quantity);
         canon.dec(line.unit_price);
         canon.dec(line.discount);
         canon.opt_dec(line.tax_rate);
@@ -80,6 +81,15 @@ pub fn content_hash(order: &NormalizedOrder) -> String {
         canon.dec(refund.amount);
         canon.opt_str(refund.reason.as_deref());
         canon.opt_time(refund.created_at);
+        canon.len(refund.lines.len());
+        for line in &refund.lines {
+            canon.opt_str(line.platform_line_id.as_deref());
+            canon.opt_str(line.sku.as_deref());
+            canon.dec(line.quantity);
+            canon.dec(line.amount);
+        }
+        canon.dec(refund.shipping);
+        canon.flag(refund.restock);
     }
     canon.opt_str(order.customer_note.as_deref());
     canon.flag(order.pickup_point.is_some());

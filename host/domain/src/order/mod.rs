@@ -293,9 +293,17 @@ pub struct LineItem {
     /// The platform's variation id, for variable products.
     #[serde(default)]
     pub variation_id: Option<String>,
-    /// Ordered quantity; positive.
+    /// The quantity to deliver: what was ordered, less what the shop removed or
+    /// refunded with restock after checkout. Zero when nothing is left.
     #[serde(deserialize_with = "crate::decimal::number_or_string")]
     pub quantity: Decimal,
+    /// The quantity at checkout, when the shop changed it since (an edited order).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::decimal::optional_number_or_string"
+    )]
+    pub ordered_quantity: Option<Decimal>,
     /// Price of one unit before the line discount; excluding tax unless the order's
     /// `prices_include_tax` is set.
     #[serde(deserialize_with = "crate::decimal::number_or_string")]
@@ -376,6 +384,31 @@ pub struct Refund {
     /// When.
     #[serde(default, with = "timestamp::optional")]
     pub created_at: Option<OffsetDateTime>,
+    /// What was refunded, line by line (empty when the shop does not say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<RefundLine>,
+    /// Shipping refunded, tax included.
+    #[serde(default, deserialize_with = "crate::decimal::number_or_string")]
+    pub shipping: Decimal,
+    /// Whether the refunded goods went back to stock in the shop: only then does a
+    /// credit note move stock back.
+    #[serde(default)]
+    pub restock: bool,
+}
+
+/// One line of a refund.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundLine {
+    /// The order line refunded ([`LineItem::platform_line_id`]).
+    #[serde(default)]
+    pub platform_line_id: Option<String>,
+    #[serde(default)]
+    pub sku: Option<String>,
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
+    pub quantity: Decimal,
+    /// Refunded for this line, tax included.
+    #[serde(deserialize_with = "crate::decimal::number_or_string")]
+    pub amount: Decimal,
 }
 
 /// A carrier's pickup point chosen at checkout.

@@ -142,6 +142,9 @@ fn an_unpaid_order_with_a_cash_on_delivery_method_collects_its_open_amount() {
         amount: d("3.26"),
         reason: None,
         created_at: None,
+        lines: Vec::new(),
+        shipping: Decimal::ZERO,
+        restock: false,
     });
     let plan = plan_with(&order, &gls(), true, &ShipmentChoices::default()).unwrap();
     assert_eq!(

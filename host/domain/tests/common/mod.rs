@@ -140,6 +140,7 @@ pub fn build(spec: &OrderSpec) -> NormalizedOrder {
             product_id: Some(format!("{}", 500 + index)),
             variation_id: None,
             quantity: line.quantity,
+            ordered_quantity: None,
             unit_price: line.unit_price,
             discount,
             tax_rate: line.rate_known.then_some(line.rate),

@@ -145,6 +145,10 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
                         .as_deref()
                         .map(|at| rfc3339(&format!("refunds[{index}].created_at"), at))
                         .transpose()?,
+                        // 0.1 refunds are amounts only.
+                        lines: Vec::new(),
+                        shipping: rust_decimal::Decimal::ZERO,
+                        restock: false,
                 })
             })
             .collect::<Result<_, ConvertError>>()?,
@@ -162,6 +166,8 @@ fn line_item(index: usize, line: &types::LineItem) -> Result<domain::LineItem, C
         product_id: line.product_id.clone(),
         variation_id: line.variation_id.clone(),
         quantity: decimal(&field("quantity"), &line.quantity)?,
+        // 0.1 has no edited quantities: what arrives is what counts.
+        ordered_quantity: None,
         unit_price: decimal(&field("unit_price"), &line.unit_price)?,
         discount: decimal(&field("discount"), &line.discount)?,
         tax_rate: optional_decimal(&field("tax_rate"), line.tax_rate.as_deref())?,

@@ -10,8 +10,8 @@ use tovor_manifest::FieldType;
 use super::{bad, decimal, decimal_text, optional_decimal};
 use crate::bindings::v0_1_0;
 use crate::bindings::v0_2_0::{
-    carrier_types, catalog, fulfillment, http, inventory, labels, log, orders, shipments, state,
-    tracking, types, webhooks,
+    carrier_types, catalog, connection, fulfillment, http, inventory, labels, log, orders,
+    pickup_points, services, shipments, state, status_changes, tracking, types, webhooks,
 };
 use crate::model::{self, ConvertError, ErrorKind};
 use crate::state::CallState;
@@ -135,6 +135,10 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
                     product_id: line.product_id.clone(),
                     variation_id: line.variation_id.clone(),
                     quantity: decimal(&field("quantity"), &line.quantity)?,
+                    ordered_quantity: optional_decimal(
+                        &field("ordered_quantity"),
+                        line.ordered_quantity.as_deref(),
+                    )?,
                     unit_price: decimal(&field("unit_price"), &line.unit_price)?,
                     discount: decimal(&field("discount"), &line.discount)?,
                     tax_rate: optional_decimal(&field("tax_rate"), line.tax_rate.as_deref())?,
@@ -154,21 +158,133 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
             .refunds
             .iter()
             .enumerate()
-            .map(|(index, refund)| {
-                Ok(domain::Refund {
-                    platform_id: refund.platform_id.clone(),
-                    amount: decimal(&format!("refunds[{index}].amount"), &refund.amount)?,
-                    reason: refund.reason.clone(),
-                    created_at: refund
-                        .created_at
-                        .map(|at| time(&format!("refunds[{index}].created_at"), at))
-                        .transpose()?,
-                })
-            })
+            .map(|(index, refund)| self::refund(&format!("refunds[{index}]"), refund))
             .collect::<Result<_, ConvertError>>()?,
         customer_note: order.customer_note.clone(),
         pickup_point: order.pickup_point.as_ref().map(pickup_point),
     })
+}
+
+/// A refund in the host's types; `at` names it in errors (`refunds[0]`).
+pub(crate) fn refund(at: &str, refund: &types::Refund) -> Result<domain::Refund, ConvertError> {
+    Ok(domain::Refund {
+        platform_id: refund.platform_id.clone(),
+        amount: decimal(&format!("{at}.amount"), &refund.amount)?,
+        reason: refund.reason.clone(),
+        created_at: refund
+            .created_at
+            .map(|moment| time(&format!("{at}.created_at"), moment))
+            .transpose()?,
+        lines: refund
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(index, line)| {
+                let field = |name: &str| format!("{at}.lines[{index}].{name}");
+                Ok(domain::RefundLine {
+                    platform_line_id: line.platform_line_id.clone(),
+                    sku: line.sku.clone(),
+                    quantity: decimal(&field("quantity"), &line.quantity)?,
+                    amount: decimal(&field("amount"), &line.amount)?,
+                })
+            })
+            .collect::<Result<_, ConvertError>>()?,
+        shipping: decimal(&format!("{at}.shipping"), &refund.shipping)?,
+        restock: refund.restock,
+    })
+}
+
+pub(crate) fn payment_methods(methods: Vec<types::PaymentMethod>) -> Vec<domain::PaymentMethod> {
+    methods.iter().map(payment_method).collect()
+}
+
+pub(crate) fn registered_webhooks(
+    registered: &[model::RegisteredWebhook],
+) -> Vec<webhooks::RegisteredWebhook> {
+    registered
+        .iter()
+        .map(|webhook| webhooks::RegisteredWebhook {
+            id: webhook.id.clone(),
+            topic: webhook.topic.clone(),
+        })
+        .collect()
+}
+
+pub(crate) fn webhook_setup(setup: webhooks::WebhookSetup) -> model::WebhookSetup {
+    match setup {
+        webhooks::WebhookSetup::Registered(registered) => model::WebhookSetup::Registered(
+            registered
+                .into_iter()
+                .map(|webhook| model::RegisteredWebhook {
+                    id: webhook.id,
+                    topic: webhook.topic,
+                })
+                .collect(),
+        ),
+        webhooks::WebhookSetup::Manual(instructions) => model::WebhookSetup::Manual(instructions),
+    }
+}
+
+pub(crate) fn connection_info(info: connection::ConnectionInfo) -> model::ConnectionInfo {
+    model::ConnectionInfo {
+        account: info.account,
+        warnings: info.warnings,
+    }
+}
+
+pub(crate) fn status_change(change: model::StatusChange) -> status_changes::StatusChange {
+    match change {
+        model::StatusChange::Cancelled => status_changes::StatusChange::Cancelled,
+        model::StatusChange::Completed => status_changes::StatusChange::Completed,
+        model::StatusChange::Paid => status_changes::StatusChange::Paid,
+    }
+}
+
+pub(crate) fn status_changes(changes: Vec<status_changes::StatusChange>) -> Vec<model::StatusChange> {
+    changes
+        .into_iter()
+        .map(|change| match change {
+            status_changes::StatusChange::Cancelled => model::StatusChange::Cancelled,
+            status_changes::StatusChange::Completed => model::StatusChange::Completed,
+            status_changes::StatusChange::Paid => model::StatusChange::Paid,
+        })
+        .collect()
+}
+
+pub(crate) fn pickup_query(query: &model::PickupQuery) -> pickup_points::PickupQuery {
+    pickup_points::PickupQuery {
+        country: query.country.clone(),
+        postal_code: query.postal_code.clone(),
+        text: query.text.clone(),
+        limit: query.limit,
+    }
+}
+
+pub(crate) fn pickup_locations(
+    locations: Vec<pickup_points::PickupLocation>,
+) -> Vec<model::PickupLocation> {
+    locations
+        .into_iter()
+        .map(|location| model::PickupLocation {
+            address: address(&location.address),
+            id: location.id,
+            name: location.name,
+            kind: location.kind,
+            latitude: location.latitude,
+            longitude: location.longitude,
+            opening_hours: location.opening_hours,
+        })
+        .collect()
+}
+
+pub(crate) fn carrier_services(list: Vec<services::Service>) -> Vec<model::CarrierService> {
+    list.into_iter()
+        .map(|service| model::CarrierService {
+            code: service.code,
+            name: service.name,
+            description: service.description,
+        })
+        .collect()
 }
 
 pub(crate) fn page(page: orders::OrderPage) -> model::OrderPage {

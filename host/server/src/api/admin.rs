@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequest, Multipart, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -290,22 +290,55 @@ pub struct NewPlugin {
     pub wasm_base64: String,
 }
 
-/// Adds or replaces a plugin (admin token only). Validated and compiled before it
-/// replaces the installed version; a plugin that does not load changes nothing.
-#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins", request_body = NewPlugin,
-    responses((status = 201, body = PluginView), (status = 422, body = ErrorBody)))]
+/// A plugin folder uploaded as it is: what `tovor plugins install DIR` sends.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // describes the multipart body for the API document only
+pub struct PluginUpload {
+    /// The plugin's `plugin.toml`.
+    pub manifest: String,
+    /// The component, `plugin.wasm`.
+    #[schema(value_type = String, format = Binary)]
+    pub wasm: Vec<u8>,
+}
+
+/// The largest plugin upload. Far above the global body limit, which is sized for JSON
+/// records: connectors are components of a few hundred KiB to a few MiB.
+pub const MAX_PLUGIN_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+/// Adds or replaces a plugin (admin token only): `multipart/form-data` with the parts
+/// `manifest` (plugin.toml) and `wasm` (plugin.wasm), or JSON with the component in
+/// base64; either up to 32 MiB. Validated and compiled
+/// before it replaces the installed version; a plugin that does not load changes
+/// nothing.
+#[utoipa::path(post, path = "/api/v1/plugins", tag = "plugins",
+    request_body(content(
+        (PluginUpload = "multipart/form-data"),
+        (NewPlugin = "application/json"),
+    )),
+    responses((status = 201, body = PluginView), (status = 400, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn add_plugin(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    ApiJson(body): ApiJson<NewPlugin>,
+    request: axum::extract::Request,
 ) -> ApiResult<(StatusCode, Json<PluginView>)> {
-    use base64::Engine;
-    let wasm = base64::engine::general_purpose::STANDARD
-        .decode(body.wasm_base64.trim())
-        .map_err(|_| ApiError::field("wasm_base64", "not base64"))?;
+    let (manifest, wasm) = if is_multipart(request.headers()) {
+        let form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+        plugin_parts(form).await?
+    } else {
+        use base64::Engine;
+        let ApiJson(body) = ApiJson::<NewPlugin>::from_request(request, &state).await?;
+        let wasm = base64::engine::general_purpose::STANDARD
+            .decode(body.wasm_base64.trim())
+            .map_err(|_| ApiError::field("wasm_base64", "not base64"))?;
+        (body.manifest, wasm)
+    };
     let plugin = state
         .runtime
-        .install(&state.plugins_dir, &body.manifest, &wasm)
+        .install(&state.plugins_dir, &manifest, &wasm)
         .await
         .map_err(|error| {
             ApiError::new(
@@ -316,6 +349,54 @@ pub async fn add_plugin(
         })?;
     state.shops.clear();
     Ok((StatusCode::CREATED, Json(plugin_view(&plugin))))
+}
+
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// The `manifest` and `wasm` parts of a plugin upload.
+async fn plugin_parts(mut form: Multipart) -> ApiResult<(String, Vec<u8>)> {
+    let mut manifest = None;
+    let mut wasm = None;
+    while let Some(part) = form.next_field().await.map_err(multipart_error)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "manifest" => {
+                let text = part.text().await.map_err(multipart_error)?;
+                manifest = Some(text);
+            }
+            "wasm" => {
+                let bytes = part.bytes().await.map_err(multipart_error)?;
+                wasm = Some(bytes.to_vec());
+            }
+            other => {
+                return Err(ApiError::field(
+                    other,
+                    "unknown part: a plugin upload has the parts manifest and wasm",
+                ));
+            }
+        }
+    }
+    let manifest =
+        manifest.ok_or_else(|| ApiError::field("manifest", "the plugin.toml part is missing"))?;
+    let wasm = wasm.ok_or_else(|| ApiError::field("wasm", "the plugin.wasm part is missing"))?;
+    Ok((manifest, wasm))
+}
+
+fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::payload_too_large(MAX_PLUGIN_UPLOAD_BYTES);
+    }
+    ApiError::bad_request(format!("the multipart body is broken: {}", error.body_text()))
 }
 
 /// Reloads a plugin from its folder (admin token only).

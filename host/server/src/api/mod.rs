@@ -34,6 +34,7 @@ use crate::state::AppState;
         catalog::link_item, catalog::list_customers, catalog::get_customer, catalog::create_payment_method,
         catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
         shops::create_shop, shops::list_shops, shops::get_shop, shops::update_shop, shops::sync_now,
+        shops::register_webhooks,
         shops::import_history, shops::push_order, shops::payment_methods, shops::map_payment_method,
         shops::map_status, shops::push_states, shops::resync_stock, shops::link_products,
         shops::deliveries,
@@ -186,7 +187,12 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/companies/{id}/tokens/{token_id}/revoke",
             post(admin::revoke_token),
         )
-        .route("/plugins", get(admin::list_plugins).post(admin::add_plugin))
+        .route(
+            "/plugins",
+            get(admin::list_plugins).post(admin::add_plugin).layer(DefaultBodyLimit::max(
+                admin::MAX_PLUGIN_UPLOAD_BYTES,
+            )),
+        )
         .route("/plugins/{id}/reload", post(admin::reload_plugin))
         .route(
             "/warehouses",
@@ -211,6 +217,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(shops::get_shop).patch(shops::update_shop),
         )
         .route("/shops/{id}/sync", post(shops::sync_now))
+        .route("/shops/{id}/webhooks", post(shops::register_webhooks))
         .route("/shops/{id}/import-history", post(shops::import_history))
         .route("/shops/{id}/orders", post(shops::push_order))
         .route("/shops/{id}/payment-methods", get(shops::payment_methods))

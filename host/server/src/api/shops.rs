@@ -26,6 +26,7 @@ use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, JsonBytes, limit, parse_json};
 use crate::connectors::sends_webhooks;
+use crate::shop_setup;
 use crate::error::ServiceError;
 use crate::ingest::{Ingested, ingest};
 use crate::state::AppState;
@@ -89,6 +90,38 @@ pub struct ShopPatch {
     pub stock_mode: Option<String>,
     #[schema(schema_with = super::schema::stock_document_or_null)]
     pub stock_document: Option<String>,
+    /// `false` stops syncing, stock pushes and webhook intake, and removes the
+    /// webhooks tovor registered on the platform; `true` registers them again.
+    pub enabled: Option<bool>,
+}
+
+/// How the platform was set up to deliver orders to the shop's webhook URL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookSetupView {
+    /// `registered` (tovor subscribed through the platform's API), `manual` (add
+    /// `url` in the platform's admin as `message` says) or `failed` (`message` says
+    /// why; orders are still synced by polling).
+    pub state: String,
+    pub url: String,
+    /// The platform's subscriptions: id and topic.
+    pub webhooks: Vec<RegisteredWebhookView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisteredWebhookView {
+    pub id: String,
+    pub topic: String,
+}
+
+/// The connection check's result, in the answer of the request that ran it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionView {
+    /// The account as the platform names it.
+    pub account: Option<String>,
+    /// What works but needs attention.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -116,6 +149,14 @@ pub struct ShopView {
     pub orders_url: String,
     /// Whether the platform sends webhooks (otherwise it is polled).
     pub webhooks: bool,
+    /// How the platform was set up to deliver to `webhook_url`; `null` before it was
+    /// (and for a disabled shop).
+    pub webhook_setup: Option<WebhookSetupView>,
+    /// A disabled shop is neither synced nor pushed to, and its webhooks are refused.
+    pub enabled: bool,
+    /// The connection check, when this request ran one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionView>,
     /// Sync health: when it last ran, what failed, history import progress.
     #[schema(value_type = Option<Object>)]
     pub sync: Option<SyncStatus>,
@@ -239,6 +280,21 @@ fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<Sho
         id: shop.id.0,
         webhooks: !custom && sends_webhooks(state, &shop),
         webhook_url: (!custom).then(|| state.webhook_url(&shop.webhook_key)),
+        webhook_setup: shop.webhook_setup.map(|setup| WebhookSetupView {
+            state: setup.state,
+            url: setup.url,
+            webhooks: setup
+                .webhooks
+                .into_iter()
+                .map(|webhook| RegisteredWebhookView {
+                    id: webhook.id,
+                    topic: webhook.topic,
+                })
+                .collect(),
+            message: setup.message,
+        }),
+        enabled: shop.settings.enabled,
+        connection: None,
         orders_url: format!("{}/api/v1/shops/{}/orders", state.public_url, shop.id),
         name: shop.settings.name,
         plugin: (!custom).then_some(shop.settings.plugin_id),
@@ -266,9 +322,12 @@ async fn load_view(state: &AppState, company: Company, id: ShopId) -> ApiResult<
     view(state, shop, sync)
 }
 
-/// "Add e-store". The answer carries the webhook URL to register in the shop.
+/// "Add e-store". The connector checks the credentials first (a failure is a 422 that
+/// says what to fix), then registers the platform's webhooks where the platform allows
+/// it; the answer says how they were set up, or which URL to paste by hand.
 #[utoipa::path(post, path = "/api/v1/shops", tag = "shops", request_body = ShopInput,
-    responses((status = 201, body = ShopView), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = ShopView), (status = 400, body = ErrorBody),
+        (status = 422, description = "the connection check failed", body = ErrorBody)))]
 pub async fn create_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
@@ -296,18 +355,27 @@ pub async fn create_shop(
     if let Some(kind) = &input.stock_document {
         settings.stock_document = parse_stock_document(kind)?;
     }
-    let id = state
-        .store
-        .company(company.0)
+    // Credentials are tested before anything is saved: a shop that cannot connect
+    // would only fail later, in the background, where nobody is looking.
+    let connection = if settings.is_custom() {
+        None
+    } else {
+        check(&state, &plugin_id, checked_values(&state, &settings)?, None).await?
+    };
+    let scope = state.store.company(company.0);
+    let id = scope
         .create_shop(&settings, OffsetDateTime::now_utc())
         .await?;
     // Its webhook key must be known at once, not when the key table is next read.
     state.shops.clear();
+    let shop = scope.shop(id).await?;
+    if !settings.is_custom() && sends_webhooks(&state, &shop) {
+        shop_setup::register_webhooks(&state, &shop).await?;
+    }
     state.wake.sync.notify_one();
-    Ok((
-        StatusCode::CREATED,
-        Json(load_view(&state, company, id).await?),
-    ))
+    let mut view = load_view(&state, company, id).await?;
+    view.connection = connection;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// The company's shops.
@@ -339,7 +407,8 @@ pub async fn get_shop(
 /// Changes a shop's settings.
 #[utoipa::path(patch, path = "/api/v1/shops/{id}", tag = "shops", params(("id" = i64, Path)),
     request_body = ShopPatch,
-    responses((status = 200, body = ShopView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ShopView), (status = 404, body = ErrorBody),
+        (status = 422, description = "the connection check failed", body = ErrorBody)))]
 pub async fn update_shop(
     State(state): State<Arc<AppState>>,
     company: Company,
@@ -384,8 +453,98 @@ pub async fn update_shop(
     if let Some(kind) = &patch.stock_document {
         settings.stock_document = parse_stock_document(kind)?;
     }
+    if let Some(enabled) = patch.enabled {
+        settings.enabled = enabled;
+    }
+    let config_changed = patch.config.is_some();
+    let connection = if config_changed && !settings.is_custom() && settings.enabled {
+        let account = Some((&shop, format!("shop-{}", shop.id)));
+        check(&state, &settings.plugin_id, checked_values(&state, &settings)?, account).await?
+    } else {
+        None
+    };
+    let webhooks_before = shop.settings.enabled && shop.webhook_setup.is_some();
+    // Subscriptions made with the old settings are removed with them (the platform's
+    // address or credentials may be what changed).
+    if webhooks_before && (!settings.enabled || config_changed) {
+        shop_setup::unregister_webhooks(&state, &shop).await?;
+    }
     scope.update_shop(ShopId(id), &settings).await?;
     state.shops.clear();
+    let updated = scope.shop(ShopId(id)).await?;
+    let wants_webhooks = updated.settings.enabled && !updated.settings.is_custom();
+    if wants_webhooks
+        && (updated.webhook_setup.is_none() || !shop.settings.enabled)
+        && sends_webhooks(&state, &updated)
+    {
+        shop_setup::register_webhooks(&state, &updated).await?;
+    }
+    if updated.settings.enabled && !shop.settings.enabled {
+        state.wake.sync.notify_one();
+    }
+    let mut view = load_view(&state, company, ShopId(id)).await?;
+    view.connection = connection;
+    Ok(Json(view))
+}
+
+/// The shop's full connector config as it would be saved: plain fields and opened
+/// secrets.
+fn checked_values(state: &AppState, settings: &ShopSettings) -> ApiResult<BTreeMap<String, String>> {
+    let mut values = settings.config.clone();
+    values.extend(opened_secrets(state, settings.sealed_secrets.as_deref())?);
+    Ok(values)
+}
+
+/// Runs the connector's connection check; a failure is a 422 that says what to fix.
+async fn check(
+    state: &AppState,
+    plugin_id: &str,
+    config: BTreeMap<String, String>,
+    account: Option<(&Shop, String)>,
+) -> ApiResult<Option<ConnectionView>> {
+    match shop_setup::check_connection(state, plugin_id, config, account).await {
+        Ok(info) => Ok(info.map(|info| ConnectionView {
+            account: info.account,
+            warnings: info.warnings,
+        })),
+        Err(failed) => Err(ApiError {
+            field: failed.field,
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "connection_failed",
+                failed.message,
+            )
+        }),
+    }
+}
+
+/// Registers the platform's webhooks for the shop again (after fixing what made it
+/// fail, or when they were removed on the platform).
+#[utoipa::path(post, path = "/api/v1/shops/{id}/webhooks", tag = "shops",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ShopView), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn register_webhooks(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ShopView>> {
+    let shop = state.store.company(company.0).shop(ShopId(id)).await?;
+    if shop.settings.is_custom() || !sends_webhooks(&state, &shop) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this shop's platform sends no webhooks; it is synced by polling",
+        ));
+    }
+    if !shop.settings.enabled {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the shop is disabled; enable it and its webhooks are registered",
+        ));
+    }
+    shop_setup::register_webhooks(&state, &shop).await?;
     Ok(Json(load_view(&state, company, ShopId(id)).await?))
 }
 

@@ -191,6 +191,7 @@ pub fn line(sku: &str, product: &str, quantity: &str, gross_unit: &str) -> LineI
         product_id: Some(product.to_owned()),
         variation_id: None,
         quantity,
+        ordered_quantity: None,
         unit_price: d(gross_unit),
         discount: Decimal::ZERO,
         tax_rate: Some(d("22")),
