@@ -15,7 +15,9 @@ use tovor_tests::service::{Db, TestService, quick_workers};
 const WAIT: Duration = Duration::from_secs(30);
 
 tovor_tests::on_both_databases!(both_contract_versions_import_orders_through_the_service);
-tovor_tests::on_both_databases!(a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled);
+tovor_tests::on_both_databases!(
+    a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled
+);
 
 async fn get(service: &TestService, path: &str, token: &str) -> Value {
     let (status, body) = service
@@ -461,7 +463,13 @@ async fn a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled(db
     assert_eq!(disabled["enabled"], false);
     assert_eq!(disabled["webhook_setup"], Value::Null, "{disabled}");
     let status = service
-        .deliver(&webhook_url, "order.created", "d-off", &order, WEBHOOK_SECRET)
+        .deliver(
+            &webhook_url,
+            "order.created",
+            "d-off",
+            &order,
+            WEBHOOK_SECRET,
+        )
         .await
         .unwrap();
     assert_eq!(status, 404, "a disabled shop takes no deliveries");
@@ -476,7 +484,13 @@ async fn a_shop_is_checked_and_set_up_when_added_and_taken_down_when_disabled(db
     assert_eq!(status, 200, "{enabled}");
     assert_eq!(enabled["webhook_setup"]["state"], "manual", "{enabled}");
     let status = service
-        .deliver(&webhook_url, "order.created", "d-on", &order, WEBHOOK_SECRET)
+        .deliver(
+            &webhook_url,
+            "order.created",
+            "d-on",
+            &order,
+            WEBHOOK_SECRET,
+        )
         .await
         .unwrap();
     assert_eq!(status, 200);

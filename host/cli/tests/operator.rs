@@ -545,7 +545,10 @@ fn every_bundled_connector_installs_over_the_api() {
         .collect();
     assert_eq!(
         installed,
-        names.iter().map(|name| (*name, "0.2.0")).collect::<Vec<_>>()
+        names
+            .iter()
+            .map(|name| (*name, "0.2.0"))
+            .collect::<Vec<_>>()
     );
 
     // A component that is not one, and a folder without a component.
@@ -555,11 +558,20 @@ fn every_bundled_connector_installs_over_the_api() {
         broken.path().join("plugin.toml"),
     )
     .unwrap();
-    let stderr = server.fails(None, &["plugins", "install", broken.path().to_str().unwrap()]);
+    let stderr = server.fails(
+        None,
+        &["plugins", "install", broken.path().to_str().unwrap()],
+    );
     assert!(stderr.contains("plugin.wasm"), "{stderr}");
     std::fs::write(broken.path().join("plugin.wasm"), b"\0asm not really").unwrap();
-    let stderr = server.fails(None, &["plugins", "install", broken.path().to_str().unwrap()]);
-    assert!(stderr.contains("plugin_refused") || stderr.contains("422"), "{stderr}");
+    let stderr = server.fails(
+        None,
+        &["plugins", "install", broken.path().to_str().unwrap()],
+    );
+    assert!(
+        stderr.contains("plugin_refused") || stderr.contains("422"),
+        "{stderr}"
+    );
 
     // The raw API: an unknown part is named, a missing one too.
     let token = std::fs::read_to_string(server.data_dir.join("admin-token")).unwrap();

@@ -23,11 +23,11 @@ use crate::model::{
     PickupQuery, RegisteredWebhook, ShipmentRequest, StatusChange, StockLevel, TrackingResult,
     VerifiedWebhook, WebhookRequest, WebhookSetup,
 };
-use tovor_domain::order::{PaymentMethod, Refund};
 use crate::plugin::{Exports, ExportsV0_2, LoadedPlugin};
 use crate::redact::Redactor;
 use crate::runtime::{Inner, Runtime};
 use crate::state::{CallLabels, CallState};
+use tovor_domain::order::{PaymentMethod, Refund};
 
 /// Which instance slots a call waits for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -821,9 +821,7 @@ impl ShopClient {
             Capability::PaymentMethods,
             "list-payment-methods",
             |guest, store, config| {
-                let methods = guest
-                    .call_list_payment_methods(&mut *store, config)
-                    .await?;
+                let methods = guest.call_list_payment_methods(&mut *store, config).await?;
                 Ok(methods.map(v0_2::payment_methods).map_err(v0_2::error))
             }
         )

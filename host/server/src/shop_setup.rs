@@ -67,7 +67,10 @@ fn explain_failed_check(error: &CallError) -> ConnectionFailed {
             };
             ConnectionFailed {
                 message: format!("{hint}: {}", connector.message),
-                field: connector.field.as_ref().map(|field| format!("config.{field}")),
+                field: connector
+                    .field
+                    .as_ref()
+                    .map(|field| format!("config.{field}")),
             }
         }
         None => ConnectionFailed {

@@ -312,10 +312,11 @@ impl crate::Store {
     /// Every shop's webhook key: the intake keeps them in memory, so a delivery to a key
     /// no shop has is refused without a query.
     pub async fn webhook_keys(&self) -> StoreResult<std::collections::HashSet<String>> {
-        let rows =
-            sqlx::query("SELECT webhook_key FROM shops WHERE webhook_key IS NOT NULL AND enabled = 1")
-            .fetch_all(self.reader())
-            .await?;
+        let rows = sqlx::query(
+            "SELECT webhook_key FROM shops WHERE webhook_key IS NOT NULL AND enabled = 1",
+        )
+        .fetch_all(self.reader())
+        .await?;
         rows.iter().map(|row| row.text("webhook_key")).collect()
     }
 
@@ -438,14 +439,13 @@ impl CompanyScope<'_> {
         shop: ShopId,
         setup: Option<&WebhookSetupRecord>,
     ) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE shops SET webhook_setup = $3 WHERE company_id = $1 AND id = $2",
-        )
-        .bind(self.cid())
-        .bind(shop.0)
-        .bind(setup.map(to_json).transpose()?)
-        .execute(self.store.writer())
-        .await?;
+        let done =
+            sqlx::query("UPDATE shops SET webhook_setup = $3 WHERE company_id = $1 AND id = $2")
+                .bind(self.cid())
+                .bind(shop.0)
+                .bind(setup.map(to_json).transpose()?)
+                .execute(self.store.writer())
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("shop", shop));
         }

@@ -145,10 +145,10 @@ fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertE
                         .as_deref()
                         .map(|at| rfc3339(&format!("refunds[{index}].created_at"), at))
                         .transpose()?,
-                        // 0.1 refunds are amounts only.
-                        lines: Vec::new(),
-                        shipping: rust_decimal::Decimal::ZERO,
-                        restock: false,
+                    // 0.1 refunds are amounts only.
+                    lines: Vec::new(),
+                    shipping: rust_decimal::Decimal::ZERO,
+                    restock: false,
                 })
             })
             .collect::<Result<_, ConvertError>>()?,

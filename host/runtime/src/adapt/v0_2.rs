@@ -240,7 +240,9 @@ pub(crate) fn status_change(change: model::StatusChange) -> status_changes::Stat
     }
 }
 
-pub(crate) fn status_changes(changes: Vec<status_changes::StatusChange>) -> Vec<model::StatusChange> {
+pub(crate) fn status_changes(
+    changes: Vec<status_changes::StatusChange>,
+) -> Vec<model::StatusChange> {
     changes
         .into_iter()
         .map(|change| match change {

@@ -396,7 +396,10 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::payload_too_large(MAX_PLUGIN_UPLOAD_BYTES);
     }
-    ApiError::bad_request(format!("the multipart body is broken: {}", error.body_text()))
+    ApiError::bad_request(format!(
+        "the multipart body is broken: {}",
+        error.body_text()
+    ))
 }
 
 /// Reloads a plugin from its folder (admin token only).

@@ -189,9 +189,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/plugins",
-            get(admin::list_plugins).post(admin::add_plugin).layer(DefaultBodyLimit::max(
-                admin::MAX_PLUGIN_UPLOAD_BYTES,
-            )),
+            get(admin::list_plugins)
+                .post(admin::add_plugin)
+                .layer(DefaultBodyLimit::max(admin::MAX_PLUGIN_UPLOAD_BYTES)),
         )
         .route("/plugins/{id}/reload", post(admin::reload_plugin))
         .route(

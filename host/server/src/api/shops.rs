@@ -26,9 +26,9 @@ use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, JsonBytes, limit, parse_json};
 use crate::connectors::sends_webhooks;
-use crate::shop_setup;
 use crate::error::ServiceError;
 use crate::ingest::{Ingested, ingest};
+use crate::shop_setup;
 use crate::state::AppState;
 
 /// "Add e-store": a shop and how it is synced.
@@ -459,7 +459,13 @@ pub async fn update_shop(
     let config_changed = patch.config.is_some();
     let connection = if config_changed && !settings.is_custom() && settings.enabled {
         let account = Some((&shop, format!("shop-{}", shop.id)));
-        check(&state, &settings.plugin_id, checked_values(&state, &settings)?, account).await?
+        check(
+            &state,
+            &settings.plugin_id,
+            checked_values(&state, &settings)?,
+            account,
+        )
+        .await?
     } else {
         None
     };
@@ -489,7 +495,10 @@ pub async fn update_shop(
 
 /// The shop's full connector config as it would be saved: plain fields and opened
 /// secrets.
-fn checked_values(state: &AppState, settings: &ShopSettings) -> ApiResult<BTreeMap<String, String>> {
+fn checked_values(
+    state: &AppState,
+    settings: &ShopSettings,
+) -> ApiResult<BTreeMap<String, String>> {
     let mut values = settings.config.clone();
     values.extend(opened_secrets(state, settings.sealed_secrets.as_deref())?);
     Ok(values)
