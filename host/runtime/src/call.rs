@@ -13,8 +13,6 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::adapt::{v0_1, v0_2};
 use crate::bindings::v0_1_0::{carrier, shop};
 use crate::bindings::v0_2_0;
-use crate::connector_state::{StateScope, StateStore};
-use crate::egress::{Egress, EgressFailure};
 use crate::error::CallError;
 use crate::limits::{CallLimiter, MemoryLimitExceeded};
 use crate::model::{
@@ -24,10 +22,13 @@ use crate::model::{
     VerifiedWebhook, WebhookRequest, WebhookSetup,
 };
 use crate::plugin::{Exports, ExportsV0_2, LoadedPlugin};
-use crate::redact::Redactor;
+use crate::redact::RedactErrors;
 use crate::runtime::{Inner, Runtime};
 use crate::state::{CallLabels, CallState};
 use tovor_domain::order::{PaymentMethod, Refund};
+use tovor_runtime_http::{Egress, EgressFailure};
+use tovor_runtime_log::Redactor;
+use tovor_runtime_state::{AccountState, StateScope};
 
 /// Which instance slots a call waits for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,7 +87,7 @@ struct Bound {
     allow: Arc<AllowList>,
     redactor: Arc<Redactor>,
     lane: Lane,
-    state: Option<(Arc<dyn StateStore>, StateScope)>,
+    state: AccountState,
 }
 
 impl Runtime {
@@ -106,14 +107,17 @@ impl Runtime {
                 .secret_fields()
                 .filter_map(|name| context.config.get(name).cloned()),
         );
-        let state = context.state.map(|(owner, account)| {
-            let scope = StateScope {
-                owner,
-                account,
-                plugin: plugin_id.to_owned(),
-            };
-            (self.state_store(), scope)
-        });
+        let state = match context.state {
+            Some((owner, account)) => {
+                let scope = StateScope {
+                    owner,
+                    account,
+                    plugin: plugin_id.to_owned(),
+                };
+                AccountState::new(self.state_store(), scope)
+            }
+            None => AccountState::none(),
+        };
         Ok(Bound {
             runtime: self.inner.clone(),
             state,
@@ -211,6 +215,8 @@ impl Bound {
             operation,
         };
         let egress = Egress {
+            labels: labels.clone(),
+            redactor: self.redactor.clone(),
             allow: self.allow.clone(),
             clients: self.runtime.clients.clone(),
             max_requests: limits.max_requests,
@@ -221,8 +227,7 @@ impl Bound {
             failures: Vec::new(),
         };
         let limiter = CallLimiter::new(limits.memory_bytes());
-        let state = CallState::new(labels, limiter, egress, self.redactor.clone());
-        let mut state = state;
+        let mut state = CallState::new(labels, limiter, egress, self.redactor.clone());
         state.state = self.state.clone();
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|state| &mut state.limiter);

@@ -60,18 +60,7 @@ pub enum LoadError {
     },
 }
 
-/// What went wrong with an outbound request the host made for a plugin.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HttpFailure {
-    #[error("timed out")]
-    Timeout,
-    #[error("connection failed: {0}")]
-    Connection(String),
-    #[error("response larger than {0} bytes")]
-    ResponseTooLarge(u64),
-    #[error("more than {0} requests in one call")]
-    RequestLimit(u32),
-}
+pub use tovor_runtime_http::HttpFailure;
 
 /// Why a plugin call failed. Every variant says which plugin; the caller decides from
 /// the variant whether to retry.

@@ -27,8 +27,6 @@ mod adapt;
 mod bindings;
 mod cache;
 mod call;
-pub mod connector_state;
-mod egress;
 mod engine;
 mod error;
 mod limits;
@@ -42,14 +40,18 @@ mod watch;
 pub use adapt::rfc3339_text;
 pub use bindings::supported_contracts;
 pub use call::{CallContext, CarrierClient, Lane, ShopClient};
-pub use connector_state::{MemoryStateStore, StateScope, StateStore};
 pub use engine::{EPOCH_TICK, EngineOptions};
 pub use error::{CallError, HttpFailure, LoadError};
 pub use model::{Capability, ConnectorError, ErrorKind};
 pub use plugin::{COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};
-pub use redact::Redactor;
+pub use redact::RedactErrors;
 pub use runtime::{
     InstallError, LoadFailure, LoadReport, ReloadError, Runtime, RuntimeOptions, StartError,
 };
 pub use tovor_manifest::{Kind, Manifest};
+pub use tovor_runtime_log::Redactor;
+/// The `state` import's store and limits (its own crate, re-exported under the name the
+/// service uses).
+pub use tovor_runtime_state as connector_state;
+pub use tovor_runtime_state::{MemoryStateStore, StateScope, StateStore};
 pub use watch::WatchHandle;

@@ -11,12 +11,12 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::cache::CompileCache;
-use crate::connector_state::{MemoryStateStore, StateStore};
-use crate::egress::HttpClients;
 use crate::engine::{EngineOptions, EpochTicker, build_engine};
 use crate::error::LoadError;
 use crate::plugin::{self, COMPONENT_FILE, LoadedPlugin, MANIFEST_FILE};
 use crate::state::CallState;
+use tovor_runtime_http::HttpClients;
+use tovor_runtime_state::{MemoryStateStore, StateStore};
 
 /// Numbers staging folders, so concurrent installs never share one.
 static INSTALL_ATTEMPTS: AtomicU64 = AtomicU64::new(0);

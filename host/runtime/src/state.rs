@@ -7,26 +7,14 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::bindings::v0_1_0::log::{self, Level};
-use crate::connector_state::{
-    MAX_ACCOUNT_BYTES, MAX_VALUE_BYTES, StateError, StateScope, StateStore, check_key,
-};
-use crate::egress::Egress;
 use crate::limits::CallLimiter;
-use crate::redact::Redactor;
+use tovor_runtime_http::Egress;
+pub(crate) use tovor_runtime_log::CallLabels;
+use tovor_runtime_log::{PluginLog, Redactor};
+use tovor_runtime_state::AccountState;
 
-/// Lines a plugin may log in one call before the rest are dropped (a chatty or looping
-/// plugin must not flood the host's logs).
-const MAX_LOG_LINES_PER_CALL: u32 = 500;
 /// Bytes of stderr/stdout kept per call (panic messages land there).
 const MAX_CAPTURED_OUTPUT: usize = 16 * 1024;
-
-/// Who is calling: carried into every log line and egress decision of the call.
-#[derive(Debug, Clone)]
-pub(crate) struct CallLabels {
-    pub(crate) plugin: Arc<str>,
-    pub(crate) shop: Option<Arc<str>>,
-    pub(crate) operation: &'static str,
-}
 
 /// Store data of one call. A fresh one per call: nothing survives between calls.
 pub(crate) struct CallState {
@@ -36,10 +24,10 @@ pub(crate) struct CallState {
     pub(crate) egress: Egress,
     pub(crate) labels: CallLabels,
     pub(crate) redactor: Arc<Redactor>,
-    log_lines: u32,
+    log: PluginLog,
     pub(crate) output: CapturedOutput,
-    /// The account's connector state, when the call is made for an account.
-    pub(crate) state: Option<(Arc<dyn StateStore>, StateScope)>,
+    /// The account's connector state (unavailable when the call is made for none).
+    pub(crate) state: AccountState,
 }
 
 impl CallState {
@@ -66,44 +54,10 @@ impl CallState {
             egress,
             labels,
             redactor,
-            log_lines: 0,
+            log: PluginLog::default(),
             output,
-            state: None,
+            state: AccountState::none(),
         }
-    }
-
-    fn state_scope(&self) -> Result<(Arc<dyn StateStore>, StateScope), StateError> {
-        self.state
-            .clone()
-            .ok_or_else(|| StateError::Unavailable("this call is not made for an account".into()))
-    }
-
-    pub(crate) async fn state_get(&mut self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
-        check_key(key)?;
-        let (store, scope) = self.state_scope()?;
-        store.get(&scope, key).await
-    }
-
-    pub(crate) async fn state_set(
-        &mut self,
-        key: &str,
-        value: Vec<u8>,
-        sealed: bool,
-    ) -> Result<(), StateError> {
-        check_key(key)?;
-        if value.len() > MAX_VALUE_BYTES {
-            return Err(StateError::ValueTooLarge(MAX_VALUE_BYTES as u64));
-        }
-        let (store, scope) = self.state_scope()?;
-        store
-            .set(&scope, key, value, sealed, MAX_ACCOUNT_BYTES)
-            .await
-    }
-
-    pub(crate) async fn state_delete(&mut self, key: &str) -> Result<(), StateError> {
-        check_key(key)?;
-        let (store, scope) = self.state_scope()?;
-        store.delete(&scope, key).await
     }
 
     /// What the plugin wrote to stdout/stderr during the call (a panic message,
@@ -138,28 +92,15 @@ impl crate::bindings::v0_1_0::types::Host for CallState {}
 
 impl log::Host for CallState {
     async fn log(&mut self, level: Level, message: String) {
-        self.log_lines += 1;
-        if self.log_lines > MAX_LOG_LINES_PER_CALL {
-            if self.log_lines == MAX_LOG_LINES_PER_CALL + 1 {
-                tracing::warn!(
-                    plugin = %self.labels.plugin,
-                    shop = self.labels.shop.as_deref().unwrap_or("-"),
-                    "plugin logged more than {MAX_LOG_LINES_PER_CALL} lines in one call; dropping the rest"
-                );
-            }
-            return;
-        }
-        let message = self.redactor.redact(&message);
-        let plugin = &*self.labels.plugin;
-        let shop = self.labels.shop.as_deref().unwrap_or("-");
-        let operation = self.labels.operation;
-        match level {
-            Level::Trace => tracing::trace!(plugin, shop, operation, "{message}"),
-            Level::Debug => tracing::debug!(plugin, shop, operation, "{message}"),
-            Level::Info => tracing::info!(plugin, shop, operation, "{message}"),
-            Level::Warn => tracing::warn!(plugin, shop, operation, "{message}"),
-            Level::Error => tracing::error!(plugin, shop, operation, "{message}"),
-        }
+        let level = match level {
+            Level::Trace => tovor_runtime_log::Level::Trace,
+            Level::Debug => tovor_runtime_log::Level::Debug,
+            Level::Info => tovor_runtime_log::Level::Info,
+            Level::Warn => tovor_runtime_log::Level::Warn,
+            Level::Error => tovor_runtime_log::Level::Error,
+        };
+        self.log
+            .write(&self.labels, &self.redactor, level, &message);
     }
 }
 

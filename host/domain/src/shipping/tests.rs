@@ -435,7 +435,7 @@ proptest! {
     ) {
         let mut order = cod_order();
         order.total = Decimal::new(cents, 2);
-        order.refunds = vec![Refund { platform_id: None, amount: Decimal::new(refunded, 2), reason: None, created_at: None }];
+        order.refunds = vec![Refund { platform_id: None, amount: Decimal::new(refunded, 2), reason: None, created_at: None, lines: Vec::new(), shipping: Decimal::ZERO, restock: false }];
         match plan_with(&order, &gls(), true, &ShipmentChoices::default()) {
             Ok(plan) => {
                 let cod = plan.cash_on_delivery.unwrap();

@@ -50,6 +50,43 @@ pub fn rfc3339_text(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// The `http` import's records of one contract version (`$http`, its module) to and from
+/// the egress crate's, which every version's `send` goes through: `http_request` and
+/// `http_outcome`.
+macro_rules! http_shapes {
+    ($http:ident) => {
+        fn http_request(request: $http::Request) -> tovor_runtime_http::Request {
+            tovor_runtime_http::Request {
+                method: request.method,
+                url: request.url,
+                headers: request.headers,
+                body: request.body,
+                timeout_ms: request.timeout_ms,
+            }
+        }
+
+        fn http_outcome(
+            outcome: Result<tovor_runtime_http::Response, tovor_runtime_http::HttpError>,
+        ) -> Result<$http::Response, $http::HttpError> {
+            use tovor_runtime_http::HttpError as E;
+            match outcome {
+                Ok(response) => Ok($http::Response {
+                    status: response.status,
+                    headers: response.headers,
+                    body: response.body,
+                }),
+                Err(E::Denied(reason)) => Err($http::HttpError::Denied(reason)),
+                Err(E::InvalidRequest(reason)) => Err($http::HttpError::InvalidRequest(reason)),
+                Err(E::Timeout) => Err($http::HttpError::Timeout),
+                Err(E::Connection(reason)) => Err($http::HttpError::Connection(reason)),
+                Err(E::ResponseTooLarge(limit)) => Err($http::HttpError::ResponseTooLarge(limit)),
+                Err(E::RequestLimit(limit)) => Err($http::HttpError::RequestLimit(limit)),
+            }
+        }
+    };
+}
+pub(crate) use http_shapes;
+
 /// Conversions of the records every contract version spells the same way (field for
 /// field), generated for one version's bindings: `$types` is its `types` module and
 /// `$carrier` the module of its shipment types.

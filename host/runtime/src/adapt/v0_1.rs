@@ -6,10 +6,18 @@ use std::time::Duration;
 use tovor_domain::order as domain;
 
 use super::{decimal, decimal_text, optional_decimal, rfc3339, rfc3339_text};
-use crate::bindings::v0_1_0::{carrier_api, shop_api, types};
+use crate::bindings::v0_1_0::{carrier_api, http, shop_api, types};
 use crate::model::{self, Capability, ConvertError, ErrorKind};
+use crate::state::CallState;
 
 super::same_shape!(types, carrier_api);
+super::http_shapes!(http);
+
+impl http::Host for CallState {
+    async fn send(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
+        http_outcome(self.egress.send_checked(http_request(request)).await)
+    }
+}
 
 /// Stock levels per `push-stock` call: 0.1 connectors do not say, and took this many.
 pub(crate) const STOCK_BATCH: usize = 50;

@@ -524,51 +524,25 @@ pub(crate) fn tracking_result(
     })
 }
 
-// The host imports of 0.2. HTTP goes through the same egress checks as 0.1's: the
-// records are the same field for field.
+// The host imports of 0.2. HTTP goes through the same egress as 0.1's: the records are
+// the same field for field.
 
-fn request_v0_1(request: http::Request) -> v0_1_0::http::Request {
-    v0_1_0::http::Request {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: request.body,
-        timeout_ms: request.timeout_ms,
-    }
-}
-
-fn response_v0_2(
-    outcome: Result<v0_1_0::http::Response, v0_1_0::http::HttpError>,
-) -> Result<http::Response, http::HttpError> {
-    use v0_1_0::http::HttpError as E;
-    match outcome {
-        Ok(response) => Ok(http::Response {
-            status: response.status,
-            headers: response.headers,
-            body: response.body,
-        }),
-        Err(E::Denied(reason)) => Err(http::HttpError::Denied(reason)),
-        Err(E::InvalidRequest(reason)) => Err(http::HttpError::InvalidRequest(reason)),
-        Err(E::Timeout) => Err(http::HttpError::Timeout),
-        Err(E::Connection(reason)) => Err(http::HttpError::Connection(reason)),
-        Err(E::ResponseTooLarge(limit)) => Err(http::HttpError::ResponseTooLarge(limit)),
-        Err(E::RequestLimit(limit)) => Err(http::HttpError::RequestLimit(limit)),
-    }
-}
+super::http_shapes!(http);
 
 impl http::Host for CallState {
     async fn send(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
-        response_v0_2(self.send_checked(request_v0_1(request)).await)
+        http_outcome(self.egress.send_checked(http_request(request)).await)
     }
 
     async fn send_many(
         &mut self,
         requests: Vec<http::Request>,
     ) -> Vec<Result<http::Response, http::HttpError>> {
-        self.send_concurrently(requests.into_iter().map(request_v0_1).collect())
+        self.egress
+            .send_concurrently(requests.into_iter().map(http_request).collect())
             .await
             .into_iter()
-            .map(response_v0_2)
+            .map(http_outcome)
             .collect()
     }
 }
@@ -589,7 +563,7 @@ impl log::Host for CallState {
 
 impl state::Host for CallState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, state::StateError> {
-        self.state_get(&key).await.map_err(state_error)
+        self.state.get(&key).await.map_err(state_error)
     }
 
     async fn set(
@@ -598,18 +572,19 @@ impl state::Host for CallState {
         value: Vec<u8>,
         sealed: bool,
     ) -> Result<(), state::StateError> {
-        self.state_set(&key, value, sealed)
+        self.state
+            .set(&key, value, sealed)
             .await
             .map_err(state_error)
     }
 
     async fn delete(&mut self, key: String) -> Result<(), state::StateError> {
-        self.state_delete(&key).await.map_err(state_error)
+        self.state.delete(&key).await.map_err(state_error)
     }
 }
 
-fn state_error(error: crate::connector_state::StateError) -> state::StateError {
-    use crate::connector_state::StateError as E;
+fn state_error(error: tovor_runtime_state::StateError) -> state::StateError {
+    use tovor_runtime_state::StateError as E;
     match error {
         E::ValueTooLarge(limit) => state::StateError::ValueTooLarge(limit),
         E::QuotaExceeded(limit) => state::StateError::QuotaExceeded(limit),

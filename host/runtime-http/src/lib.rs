@@ -1,4 +1,6 @@
-//! The `http` import: every byte a plugin sends out passes through here.
+//! The connector runtime's `http` import: every byte a plugin sends out passes through
+//! here, whatever contract version it speaks (the runtime turns each version's records
+//! into [`Request`] and back).
 //!
 //! Order of checks: request budget, URL and allow-list (rendered for the calling shop),
 //! the addresses the name resolves to, then the request goes out through a client whose
@@ -14,9 +16,58 @@ use reqwest::dns::{Name, Resolve, Resolving};
 use tovor_egress::{AllowList, Permit};
 use url::{Host, Url};
 
-use crate::bindings::v0_1_0::http::{self, HttpError, Request, Response};
-use crate::error::HttpFailure;
-use crate::state::CallState;
+use tovor_runtime_log::{CallLabels, Redactor};
+
+/// An outbound request as a plugin asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `HEAD`.
+    pub method: String,
+    /// Absolute `http` or `https` URL, query included.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Per-request timeout; clamped to what is left of the call's time budget.
+    pub timeout_ms: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Why a request got no response, as the plugin is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    /// The allow-list or the address policy refused the request; nothing was sent.
+    Denied(String),
+    /// The request was malformed (bad URL, bad method, bad header).
+    InvalidRequest(String),
+    /// No answer in time.
+    Timeout,
+    /// Could not connect, TLS failed, the connection broke.
+    Connection(String),
+    /// The response body exceeded the host's cap (bytes).
+    ResponseTooLarge(u64),
+    /// The call already made as many requests as the plugin's limits allow.
+    RequestLimit(u32),
+}
+
+/// What went wrong with an outbound request the host made for a plugin, as the host
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpFailure {
+    #[error("timed out")]
+    Timeout,
+    #[error("connection failed: {0}")]
+    Connection(String),
+    #[error("response larger than {0} bytes")]
+    ResponseTooLarge(u64),
+    #[error("more than {0} requests in one call")]
+    RequestLimit(u32),
+}
 
 /// Connect timeout for every outbound request (the per-call budget still applies).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,13 +86,13 @@ const HOST_CONTROLLED_HEADERS: &[&str] = &[
 /// The HTTP clients shared by all calls: one that refuses every non-global address and
 /// one for allow-list entries that may reach private addresses.
 #[derive(Clone)]
-pub(crate) struct HttpClients {
+pub struct HttpClients {
     public_only: reqwest::Client,
     private_allowed: reqwest::Client,
 }
 
 impl HttpClients {
-    pub(crate) fn new() -> Result<Self, reqwest::Error> {
+    pub fn new() -> Result<Self, reqwest::Error> {
         Ok(Self {
             public_only: client(false)?,
             private_allowed: client(true)?,
@@ -121,28 +172,32 @@ fn permitted_addresses(
 /// A request that was refused or failed, remembered so the call's error can say what
 /// really happened even if the plugin reports it vaguely.
 #[derive(Debug, Clone)]
-pub(crate) enum EgressFailure {
+pub enum EgressFailure {
     Denied { url: String, reason: String },
     Http { url: String, failure: HttpFailure },
 }
 
 /// Egress state of one call.
-pub(crate) struct Egress {
-    pub(crate) allow: Arc<AllowList>,
-    pub(crate) clients: HttpClients,
-    pub(crate) max_requests: u32,
-    pub(crate) max_response_bytes: u64,
-    pub(crate) deadline: Instant,
-    pub(crate) requests_made: u32,
+pub struct Egress {
+    /// Who is calling, for the log lines of refused and failed requests.
+    pub labels: CallLabels,
+    /// Hides the account's secrets in logged URLs.
+    pub redactor: Arc<Redactor>,
+    pub allow: Arc<AllowList>,
+    pub clients: HttpClients,
+    pub max_requests: u32,
+    pub max_response_bytes: u64,
+    pub deadline: Instant,
+    pub requests_made: u32,
     /// Requests that passed the policy and were handed to the network: while it is 0,
     /// nothing this call did can have reached anyone.
-    pub(crate) requests_sent: u32,
-    pub(crate) failures: Vec<EgressFailure>,
+    pub requests_sent: u32,
+    pub failures: Vec<EgressFailure>,
 }
 
 impl Egress {
     /// The first request the policy refused, when nothing of the call left the host.
-    pub(crate) fn denied_before_sending(&self) -> Option<(&str, &str)> {
+    pub fn denied_before_sending(&self) -> Option<(&str, &str)> {
         if self.requests_sent > 0 {
             return None;
         }
@@ -153,7 +208,7 @@ impl Egress {
     }
 }
 
-impl CallState {
+impl Egress {
     fn record(&mut self, failure: EgressFailure) {
         let plugin = &*self.labels.plugin;
         let shop = self.labels.shop.as_deref().unwrap_or("-");
@@ -166,28 +221,28 @@ impl CallState {
             }
         }
         // Keep the first few: that is what explains a failed call.
-        if self.egress.failures.len() < 8 {
-            self.egress.failures.push(failure);
+        if self.failures.len() < 8 {
+            self.failures.push(failure);
         }
     }
 
     /// Checks one request and builds it; nothing is sent yet.
     async fn prepare(&mut self, request: Request) -> Result<Prepared, HttpError> {
-        if self.egress.requests_made >= self.egress.max_requests {
-            let limit = self.egress.max_requests;
+        if self.requests_made >= self.max_requests {
+            let limit = self.max_requests;
             self.record(EgressFailure::Http {
                 url: request.url.clone(),
                 failure: HttpFailure::RequestLimit(limit),
             });
             return Err(HttpError::RequestLimit(limit));
         }
-        self.egress.requests_made += 1;
+        self.requests_made += 1;
 
         let url = Url::parse(&request.url)
             .map_err(|e| HttpError::InvalidRequest(format!("bad URL {:?}: {e}", request.url)))?;
         let shown_url = self.redactor.redact_url(&url);
 
-        let permit = match self.egress.allow.check_url(&url) {
+        let permit = match self.allow.check_url(&url) {
             Ok(permit) => permit,
             Err(denied) => {
                 let reason = denied.to_string();
@@ -200,10 +255,7 @@ impl CallState {
             return Err(HttpError::Denied(reason));
         }
 
-        let remaining = self
-            .egress
-            .deadline
-            .saturating_duration_since(Instant::now());
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
         let timeout = request
             .timeout_ms
             .map(|ms| Duration::from_millis(u64::from(ms)).min(remaining))
@@ -216,10 +268,10 @@ impl CallState {
             return Err(HttpError::Timeout);
         }
 
-        let builder = build_request(self.egress.clients.for_permit(&permit), &url, request)
+        let builder = build_request(self.clients.for_permit(&permit), &url, request)
             .map_err(HttpError::InvalidRequest)?
             .timeout(timeout);
-        self.egress.requests_sent += 1;
+        self.requests_sent += 1;
         Ok(Prepared { builder, shown_url })
     }
 
@@ -262,17 +314,17 @@ impl CallState {
         }
     }
 
-    pub(crate) async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
+    pub async fn send_checked(&mut self, request: Request) -> Result<Response, HttpError> {
         let prepared = self.prepare(request).await?;
         let started = Instant::now();
-        let outcome = execute(prepared.builder, self.egress.max_response_bytes).await;
+        let outcome = execute(prepared.builder, self.max_response_bytes).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         self.finish(prepared.shown_url, outcome, elapsed_ms)
     }
 
-    /// Every request checked as [`CallState::send_checked`] does, in order; those that
+    /// Every request checked as [`Egress::send_checked`] does, in order; those that
     /// pass are sent at once and awaited together. One result per request, in order.
-    pub(crate) async fn send_concurrently(
+    pub async fn send_concurrently(
         &mut self,
         requests: Vec<Request>,
     ) -> Vec<Result<Response, HttpError>> {
@@ -280,7 +332,7 @@ impl CallState {
         for request in requests {
             prepared.push(self.prepare(request).await);
         }
-        let max_bytes = self.egress.max_response_bytes;
+        let max_bytes = self.max_response_bytes;
         let started = Instant::now();
         let sent = prepared.into_iter().map(|prepared| async move {
             match prepared {
@@ -426,10 +478,4 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-impl http::Host for CallState {
-    async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
-        self.send_checked(request).await
-    }
 }

@@ -5,7 +5,7 @@
 //! embedded uses can take [`MemoryStateStore`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
@@ -144,6 +144,65 @@ impl StateStore for MemoryStateStore {
             }
         });
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// One call's access to its account's state: the checks of the import (key, value size,
+/// the account's quota) before the store is asked. Without an account (a call made for no
+/// shop or carrier, such as loading a plugin) every operation is `unavailable`.
+#[derive(Clone, Default)]
+pub struct AccountState {
+    account: Option<(Arc<dyn StateStore>, StateScope)>,
+}
+
+impl std::fmt::Debug for AccountState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountState")
+            .field("scope", &self.account.as_ref().map(|(_, scope)| scope))
+            .finish()
+    }
+}
+
+impl AccountState {
+    /// State of `scope`, kept in `store`.
+    pub fn new(store: Arc<dyn StateStore>, scope: StateScope) -> Self {
+        Self {
+            account: Some((store, scope)),
+        }
+    }
+
+    /// No account: every operation answers `unavailable`.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    fn account(&self) -> Result<&(Arc<dyn StateStore>, StateScope), StateError> {
+        self.account
+            .as_ref()
+            .ok_or_else(|| StateError::Unavailable("this call is not made for an account".into()))
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StateError> {
+        check_key(key)?;
+        let (store, scope) = self.account()?;
+        store.get(scope, key).await
+    }
+
+    pub async fn set(&self, key: &str, value: Vec<u8>, sealed: bool) -> Result<(), StateError> {
+        check_key(key)?;
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(StateError::ValueTooLarge(MAX_VALUE_BYTES as u64));
+        }
+        let (store, scope) = self.account()?;
+        store
+            .set(scope, key, value, sealed, MAX_ACCOUNT_BYTES)
+            .await
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StateError> {
+        check_key(key)?;
+        let (store, scope) = self.account()?;
+        store.delete(scope, key).await
     }
 }
 
