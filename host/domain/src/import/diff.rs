@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::money;
-use crate::order::{Address, ChargeLine, Customer, LineItem, NormalizedOrder};
+use crate::order::{Address, ChargeLine, Customer, LineItem, NormalizedOrder, Refund};
 
 /// One field that differs between the stored order and an incoming version.
 ///
@@ -22,7 +22,8 @@ pub struct Difference {
 }
 
 /// Lists how `incoming` differs from `stored` in content: lines, charges, totals,
-/// addresses, customer, payment method, coupons, pickup point and the customer's note.
+/// refunds, addresses, customer, payment method, coupons, pickup point and the
+/// customer's note.
 ///
 /// Status and timestamps are left out: status applies anyway, timestamps always differ.
 ///
@@ -105,6 +106,16 @@ pub fn diff(stored: &NormalizedOrder, incoming: &NormalizedOrder) -> Vec<Differe
     );
     out.amount("tax_total", stored.tax_total, incoming.tax_total);
     out.amount("total", stored.total, incoming.total);
+    // Refunds the shop recorded: a new one shows as added, with what it was for.
+    let refund_keys: [NamedKey<Refund>; 1] = [("id", |refund| refund.platform_id.as_deref())];
+    out.list(
+        "refunds",
+        &stored.refunds,
+        &incoming.refunds,
+        &refund_keys,
+        refund_fields,
+        describe_refund,
+    );
 
     out.address(
         "billing",
@@ -300,6 +311,11 @@ fn line_fields(out: &mut Differences, path: &str, stored: &LineItem, incoming: &
         stored.quantity,
         incoming.quantity,
     );
+    out.opt_amount(
+        &format!("{path}.ordered_quantity"),
+        stored.ordered_quantity,
+        incoming.ordered_quantity,
+    );
     out.amount(
         &format!("{path}.unit_price"),
         stored.unit_price,
@@ -350,6 +366,66 @@ fn describe_line(line: &LineItem) -> String {
     }
     text.push_str(&format!(", total {}", money::canonical(line.total)));
     text
+}
+
+fn refund_fields(out: &mut Differences, path: &str, stored: &Refund, incoming: &Refund) {
+    out.amount(&format!("{path}.amount"), stored.amount, incoming.amount);
+    out.amount(
+        &format!("{path}.shipping"),
+        stored.shipping,
+        incoming.shipping,
+    );
+    out.flag(&format!("{path}.restock"), stored.restock, incoming.restock);
+    out.opt_text(
+        &format!("{path}.reason"),
+        stored.reason.as_deref(),
+        incoming.reason.as_deref(),
+    );
+    out.text(
+        &format!("{path}.lines"),
+        &describe_refund_lines(stored),
+        &describe_refund_lines(incoming),
+    );
+}
+
+/// `12.5 refunded, shipping 3, restocked: 2 × MUG-1 (10); "damaged"`.
+fn describe_refund(refund: &Refund) -> String {
+    let mut text = format!("{} refunded", money::canonical(refund.amount));
+    if !refund.shipping.is_zero() {
+        text.push_str(&format!(", shipping {}", money::canonical(refund.shipping)));
+    }
+    if refund.restock {
+        text.push_str(", restocked");
+    }
+    let lines = describe_refund_lines(refund);
+    if !lines.is_empty() {
+        text.push_str(": ");
+        text.push_str(&lines);
+    }
+    if let Some(reason) = refund.reason.as_deref().filter(|reason| !reason.is_empty()) {
+        text.push_str(&format!("; {reason:?}"));
+    }
+    text
+}
+
+fn describe_refund_lines(refund: &Refund) -> String {
+    refund
+        .lines
+        .iter()
+        .map(|line| {
+            let what = line
+                .sku
+                .as_deref()
+                .or(line.platform_line_id.as_deref())
+                .unwrap_or("?");
+            format!(
+                "{} × {what} ({})",
+                money::canonical(line.quantity),
+                money::canonical(line.amount)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn describe_charge(charge: &ChargeLine) -> String {

@@ -215,6 +215,52 @@ fn differences_name_fields_by_path() {
     );
 }
 
+/// An order edited after checkout: a line reduced (the quantity at checkout kept beside
+/// it) and a refund with restock show in the differences with what they were for.
+#[test]
+fn edits_and_refunds_show_in_the_differences() {
+    let mut incoming = order();
+    incoming.lines[0].ordered_quantity = Some(incoming.lines[0].quantity);
+    incoming.lines[0].quantity = d("1");
+    incoming.refunds.push(crate::order::Refund {
+        platform_id: Some("R7".into()),
+        amount: d("12.50"),
+        reason: Some("damaged".into()),
+        created_at: None,
+        lines: vec![crate::order::RefundLine {
+            platform_line_id: Some("11".into()),
+            sku: Some("MUG".into()),
+            quantity: d("1"),
+            amount: d("9.50"),
+        }],
+        shipping: d("3.00"),
+        restock: true,
+    });
+    let found = diff(&order(), &incoming);
+    let fields: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|difference| {
+            (
+                difference.field.as_str(),
+                difference.stored.as_str(),
+                difference.incoming.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("lines[id=11].quantity", "2", "1"),
+            ("lines[id=11].ordered_quantity", "", "2"),
+            (
+                "refunds[id=R7]",
+                "",
+                "12.5 refunded, shipping 3, restocked: 1 × MUG (9.5); \"damaged\""
+            ),
+        ]
+    );
+}
+
 #[test]
 fn lines_pair_by_id_then_sku_and_report_additions_and_removals() {
     let mut incoming = order();
