@@ -14,7 +14,8 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tovor_domain::order::FieldProblem;
 use tovor_domain::shipping::{
-    CarrierFacts, PollPolicy, ShipmentChoices, ShipmentInput, ShipmentState, plan_shipment,
+    CarrierFacts, LineToFulfil, PollPolicy, ShipmentChoices, ShipmentInput, ShipmentState,
+    fulfilled_lines, plan_shipment,
 };
 use tovor_domain::{CompanyId, OrderId, ShipmentId};
 use tovor_runtime::Capability;
@@ -781,9 +782,23 @@ pub async fn tell_shop(state: &AppState, task: &ShipmentTask) -> Result<(), Serv
             .unwrap_or_else(|_| carrier.settings.name.clone()),
         Err(_) => carrier.settings.name.clone(),
     };
-    // The whole order in one shipment, one tracking number per parcel.
+    // The whole order in one shipment (what its documents delivered), one tracking
+    // number per parcel.
+    let to_fulfil: Vec<LineToFulfil<'_>> = order
+        .lines
+        .iter()
+        .map(|line| LineToFulfil {
+            platform_line_id: order
+                .content
+                .lines
+                .get(line.position as usize)
+                .and_then(|content| content.platform_line_id.as_deref()),
+            quantity: line.quantity,
+            delivered: line.delivered,
+        })
+        .collect();
     let shipped = Fulfillment {
-        lines: Vec::new(),
+        lines: fulfilled_lines(&to_fulfil),
         carrier: carrier_name,
         parcels: shipment
             .tracking_numbers

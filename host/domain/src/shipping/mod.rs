@@ -9,6 +9,7 @@
 
 mod address;
 mod cod;
+mod fulfilled;
 mod tracking;
 
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub use address::{PhoneError, carrier_address, normalize_phone, split_street};
 pub use cod::{
     CodRounding, OrderNumbers, OrderReference, ReferenceError, RoundingError, reference_number,
 };
+pub use fulfilled::{LineToFulfil, fulfilled_lines};
 pub use tracking::{PollPolicy, ShipmentStatus, StatusAt, current_status};
 
 use crate::order::{Address, FieldProblem, NormalizedOrder, PaymentStatus, PickupPoint};
