@@ -698,7 +698,12 @@ pub async fn push_order(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentMethods {
     pub mapped: Vec<MappedMethod>,
+    /// Seen on orders without a mapping, and the platform's own methods not mapped yet
+    /// (with `orders_seen` 0), so they can be mapped before the first order.
     pub unmapped: Vec<UnmappedMethod>,
+    /// Why the platform's list could not be read, when the connector has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_error: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -716,7 +721,8 @@ pub struct UnmappedMethod {
     pub orders_seen: i64,
 }
 
-/// Payment methods seen on the shop's orders, mapped or not.
+/// The shop's payment methods, mapped or not: those seen on its orders, and the ones
+/// the platform lists where its connector can (contract 0.2 `payment-methods`).
 #[utoipa::path(get, path = "/api/v1/shops/{id}/payment-methods", tag = "shops",
     params(("id" = i64, Path)), responses((status = 200, body = PaymentMethods)))]
 pub async fn payment_methods(
@@ -725,8 +731,8 @@ pub async fn payment_methods(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<PaymentMethods>> {
     let scope = state.store.company(company.0);
-    scope.shop(ShopId(id)).await?;
-    let mapped = scope
+    let shop = scope.shop(ShopId(id)).await?;
+    let mapped: Vec<MappedMethod> = scope
         .payment_mappings(ShopId(id))
         .await?
         .into_iter()
@@ -736,7 +742,7 @@ pub async fn payment_methods(
             payment_method_id: mapping.method.0,
         })
         .collect();
-    let unmapped = scope
+    let mut unmapped: Vec<UnmappedMethod> = scope
         .unmapped_payment_methods(Some(ShopId(id)))
         .await?
         .into_iter()
@@ -746,7 +752,43 @@ pub async fn payment_methods(
             orders_seen: method.orders_seen,
         })
         .collect();
-    Ok(Json(PaymentMethods { mapped, unmapped }))
+    let mut platform_error = None;
+    match platform_payment_methods(&state, &shop).await {
+        Ok(listed) => {
+            for method in listed {
+                let known = mapped.iter().any(|known| known.code == method.code)
+                    || unmapped.iter().any(|known| known.code == method.code);
+                if !known {
+                    unmapped.push(UnmappedMethod {
+                        code: method.code,
+                        title: method.title,
+                        orders_seen: 0,
+                    });
+                }
+            }
+        }
+        Err(error) => platform_error = Some(error.to_string()),
+    }
+    Ok(Json(PaymentMethods {
+        mapped,
+        unmapped,
+        platform_error,
+    }))
+}
+
+/// The platform's payment methods, or none when its connector cannot list them.
+async fn platform_payment_methods(
+    state: &AppState,
+    shop: &Shop,
+) -> Result<Vec<tovor_domain::order::PaymentMethod>, ServiceError> {
+    if shop.settings.is_custom() {
+        return Ok(Vec::new());
+    }
+    let client = crate::connectors::shop_client(state, shop)?;
+    if !client.can(tovor_runtime::Capability::PaymentMethods) {
+        return Ok(Vec::new());
+    }
+    Ok(client.list_payment_methods().await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
