@@ -131,10 +131,12 @@ pub fn draft_document(
     }
 
     let nothing_issued_before = issued.values().all(|quantity| quantity.is_zero());
-    let all_items_now =
-        order.lines.iter().enumerate().all(|(position, line)| {
-            quantities.get(&position) == Some(&remaining_of(position, line))
-        });
+    // A line with nothing left (removed after checkout) is complete without this
+    // document naming it.
+    let all_items_now = order.lines.iter().enumerate().all(|(position, line)| {
+        let remaining = remaining_of(position, line);
+        quantities.get(&position).copied().unwrap_or_default() == remaining
+    });
     let all_charges_now = match kind {
         DocumentKind::Invoice => charges.len() == order.shipping_lines.len() + order.fees.len(),
         DocumentKind::DeliveryNote => true,
@@ -269,7 +271,7 @@ fn check_magnitudes(order: &NormalizedOrder) -> Result<(), DocumentError> {
             format!("lines[{position}].tax_rate"),
             line.effective_tax_rate(),
         )?;
-        if line.quantity <= Decimal::ZERO {
+        if line.quantity < Decimal::ZERO {
             return Err(DocumentError::InvalidAmount(format!(
                 "lines[{position}].quantity"
             )));

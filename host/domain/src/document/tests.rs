@@ -460,7 +460,7 @@ fn out_of_range_amounts_are_refused_not_panicked_on() {
         ))
     );
     let mut o = order();
-    o.lines[1].quantity = Decimal::ZERO;
+    o.lines[1].quantity = Decimal::NEGATIVE_ONE;
     assert!(draft_document(DocumentKind::Invoice, &o, None, &[]).is_err());
 }
 
@@ -473,4 +473,27 @@ fn draft_json_shape() {
         serde_json::json!({"shipping": 0})
     );
     assert_eq!(json["totals"]["gross"], "43.26");
+}
+
+/// A line the shop removed after checkout (quantity zero) is neither delivered nor
+/// invoiced, and the rest of the order still drafts in full.
+#[test]
+fn a_removed_line_is_left_out_of_documents() {
+    let mut o = order();
+    o.lines[1].ordered_quantity = Some(o.lines[1].quantity);
+    o.total -= o.lines[1].total + o.lines[1].tax_amount;
+    o.tax_total -= o.lines[1].tax_amount;
+    o.lines[1].quantity = Decimal::ZERO;
+    o.lines[1].total = Decimal::ZERO;
+    o.lines[1].tax_amount = Decimal::ZERO;
+    for kind in [DocumentKind::Invoice, DocumentKind::DeliveryNote] {
+        let draft = draft_document(kind, &o, None, &[]).unwrap();
+        assert!(
+            draft
+                .lines
+                .iter()
+                .all(|line| line.source != Some(LineRef::Item(1))),
+            "{kind:?}: {draft:?}"
+        );
+    }
 }

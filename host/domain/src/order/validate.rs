@@ -100,10 +100,12 @@ pub fn validate(order: &NormalizedOrder) -> Result<(), Vec<FieldProblem>> {
         ] {
             check_range(&mut problems, format!("{path}.{name}"), value);
         }
-        if line.quantity <= Decimal::ZERO {
+        // Zero is a line the shop removed or refunded with restock after checkout: it
+        // stays so refunds and earlier documents still find it, and ships nothing.
+        if line.quantity < Decimal::ZERO {
             problems.push(FieldProblem::new(
                 format!("{path}.quantity"),
-                format!("must be positive, is {}", line.quantity),
+                format!("must not be negative, is {}", line.quantity),
             ));
         }
     }
