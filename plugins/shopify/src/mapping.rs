@@ -1,7 +1,6 @@
 //! Shopify's REST JSON and how it maps to tovor's normalized types.
 //!
-//! Everything here is pure (no HTTP, no host), so it is unit-tested natively with
-//! `cargo test -p shopify`.
+//! Everything here is pure (no HTTP, no host), so it is unit-tested natively.
 //!
 //! # Amounts
 //!
@@ -24,19 +23,33 @@
 //! taken off; the line's `unit_price` and `discount` stay on the prices' own basis, as
 //! the contract says. That keeps every identity the host checks.
 //!
-//! # Quantities
+//! # Edited and refunded orders
 //!
-//! A line's `quantity` is what was ordered; `current_quantity` drops after refunds and
-//! order edits. The amounts (`tax_lines`, `discount_allocations`, `total_price`) describe
-//! the order as placed, so the lines use `quantity`, and what was given back travels in
-//! `refunds`.
+//! A line's `quantity` is what was ordered; `current_quantity` (REST 2024-01 and later)
+//! is what is left after order edits removed units and refunds took them back. The
+//! contract's line quantity is what is still to be delivered, so it is
+//! `current_quantity`, with the ordered quantity beside it when they differ. Shopify
+//! keeps a line's `tax_lines` and `discount_allocations` for the quantity as ordered, so
+//! they are scaled to the current quantity and rounded to the cent.
+//!
+//! A line with nothing left stays in the order with quantity 0 and zero amounts: an
+//! invoice issued before the edit can still be corrected line by line, and every refund
+//! line still finds the order line it names. Dropping it would make the edit look like
+//! the line had never been ordered.
+//!
+//! The order's totals follow Shopify's `current_total_price`, `current_total_tax` and
+//! `current_total_discounts` (after edits) where they agree with the mapped lines within
+//! a cent per part. Shopify's current figures also take off refunded shipping and money
+//! refunded without lines; the contract's total is *before* refunds (those are in
+//! `refunds`), so when they disagree on a refunded order the sum of the parts is used.
 
 use serde::Deserialize;
 use tovor_sdk::money::{self, Decimal};
-use tovor_sdk::shop::{Product, StockKey};
+use tovor_sdk::shop::{Product, ProductVariant};
+use tovor_sdk::time::OffsetDateTime;
 use tovor_sdk::types::{
-    Address, ChargeLine, ConnectorError, Customer, LineItem, Order, OrderStatus, PaymentMethod,
-    PaymentStatus, Refund,
+    Address, ChargeLine, ConnectorError, Customer, LineItem, Order, OrderStatus, PaymentStatus,
+    Refund,
 };
 
 /// `{"shop_money": {"amount": "1.00", "currency_code": "EUR"}, "presentment_money": ...}`.
@@ -54,10 +67,14 @@ pub struct MoneyBag {
 
 /// The shop-currency amount: `set.shop_money.amount`, else the plain field, else 0.
 fn shop_amount(plain: Option<Decimal>, set: Option<&MoneySet>) -> Decimal {
+    shop_amount_if_any(plain, set).unwrap_or_default()
+}
+
+/// The shop-currency amount, or `None` when Shopify sent neither form.
+fn shop_amount_if_any(plain: Option<Decimal>, set: Option<&MoneySet>) -> Option<Decimal> {
     set.and_then(|set| set.shop_money.as_ref())
         .and_then(|bag| bag.amount)
         .or(plain)
-        .unwrap_or_default()
 }
 
 /// An order as the REST API and the `orders/*` webhooks send it; only the fields used.
@@ -75,6 +92,7 @@ pub struct ShopifyOrder {
     pub updated_at: Option<String>,
     pub processed_at: Option<String>,
     pub cancelled_at: Option<String>,
+    pub closed_at: Option<String>,
     pub currency: Option<String>,
     pub financial_status: Option<String>,
     pub fulfillment_status: Option<String>,
@@ -85,6 +103,15 @@ pub struct ShopifyOrder {
     #[serde(with = "money::lenient_option")]
     pub total_tax: Option<Decimal>,
     pub total_tax_set: Option<MoneySet>,
+    #[serde(with = "money::lenient_option")]
+    pub current_total_price: Option<Decimal>,
+    pub current_total_price_set: Option<MoneySet>,
+    #[serde(with = "money::lenient_option")]
+    pub current_total_tax: Option<Decimal>,
+    pub current_total_tax_set: Option<MoneySet>,
+    #[serde(with = "money::lenient_option")]
+    pub current_total_discounts: Option<Decimal>,
+    pub current_total_discounts_set: Option<MoneySet>,
     #[serde(with = "money::lenient_option")]
     pub total_tip_received: Option<Decimal>,
     pub payment_gateway_names: Vec<String>,
@@ -135,6 +162,8 @@ pub struct ShopifyLine {
     pub variant_title: Option<String>,
     pub name: Option<String>,
     pub quantity: u64,
+    /// The quantity after order edits and refunds took units away (2024-01 and later).
+    pub current_quantity: Option<u64>,
     #[serde(with = "money::lenient_option")]
     pub price: Option<Decimal>,
     pub price_set: Option<MoneySet>,
@@ -183,25 +212,63 @@ pub struct DiscountCode {
     pub code: Option<String>,
 }
 
+/// A refund, as `GET orders/{id}/refunds.json` lists it and orders embed it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ShopifyRefund {
     pub id: Option<u64>,
     pub created_at: Option<String>,
     pub note: Option<String>,
-    pub refund_line_items: Vec<RefundLine>,
+    /// Deprecated in favour of each line's `restock_type`; read when no line says.
+    pub restock: Option<bool>,
+    pub refund_line_items: Vec<RefundLineItem>,
+    pub refund_shipping_lines: Vec<RefundShippingLine>,
+    pub order_adjustments: Vec<OrderAdjustment>,
     pub transactions: Vec<Transaction>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct RefundLine {
+pub struct RefundLineItem {
+    pub line_item_id: Option<u64>,
+    pub quantity: u64,
+    /// `no_restock`, `cancel`, `return` or `legacy_restock`.
+    pub restock_type: Option<String>,
+    pub line_item: Option<RefundedLine>,
     #[serde(with = "money::lenient_option")]
     pub subtotal: Option<Decimal>,
     pub subtotal_set: Option<MoneySet>,
     #[serde(with = "money::lenient_option")]
     pub total_tax: Option<Decimal>,
     pub total_tax_set: Option<MoneySet>,
+}
+
+/// The order line a refund line embeds; only its SKU is used.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundedLine {
+    pub sku: Option<String>,
+}
+
+/// Shipping refunded, in the newer `refund_shipping_lines` form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefundShippingLine {
+    pub subtotal_amount_set: Option<MoneySet>,
+    pub tax_amount_set: Option<MoneySet>,
+}
+
+/// `shipping_refund` (shipping given back) or `refund_discrepancy`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrderAdjustment {
+    pub kind: Option<String>,
+    #[serde(with = "money::lenient_option")]
+    pub amount: Option<Decimal>,
+    pub amount_set: Option<MoneySet>,
+    #[serde(with = "money::lenient_option")]
+    pub tax_amount: Option<Decimal>,
+    pub tax_amount_set: Option<MoneySet>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,27 +285,41 @@ pub struct Transaction {
 /// `GET orders/{id}.json`) and maps it.
 pub fn map_order_json(body: &[u8]) -> Result<Order, ConnectorError> {
     let order: ShopifyOrder = serde_json::from_slice(body).map_err(|error| {
-        ConnectorError::Other(format!("a Shopify order that does not parse: {error}"))
+        ConnectorError::other(format!("a Shopify order that does not parse: {error}"))
     })?;
     map_order(order)
+}
+
+/// One mapped line with its amounts as decimals, for the order's sums.
+struct Mapped<T> {
+    record: T,
+    amount: Decimal,
+    tax: Decimal,
+    discount: Decimal,
 }
 
 /// A Shopify order as a tovor order.
 pub fn map_order(order: ShopifyOrder) -> Result<Order, ConnectorError> {
     if order.id == 0 {
-        return Err(ConnectorError::Other(
-            "a Shopify order without an id".into(),
-        ));
+        return Err(ConnectorError::other("a Shopify order without an id"));
     }
     let included = order.taxes_included;
-    let lines: Vec<LineItem> = order
+    let currency = order
+        .currency
+        .as_deref()
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            ConnectorError::other(format!("Shopify order {} has no currency", order.id))
+        })?;
+    let lines: Vec<Mapped<LineItem>> = order
         .line_items
         .iter()
-        // A line cannot have no units; nothing of it reaches the totals either.
+        // A line ordered with no units carries nothing, not even for an edit.
         .filter(|line| line.quantity > 0)
         .map(|line| map_line(line, included))
         .collect();
-    let shipping_lines: Vec<ChargeLine> = order
+    let shipping_lines: Vec<Mapped<ChargeLine>> = order
         .shipping_lines
         .iter()
         .map(|line| map_shipping(line, included))
@@ -246,85 +327,86 @@ pub fn map_order(order: ShopifyOrder) -> Result<Order, ConnectorError> {
     let mut fees = Vec::new();
     // UNCONFIRMED: that `total_price` includes tips (total_tip_received); when one is
     // there it is kept as an untaxed fee so the totals still add up.
-    if let Some(tip) = order.total_tip_received.filter(|tip| !tip.is_zero()) {
-        fees.push(ChargeLine {
-            platform_line_id: None,
-            code: Some("tip".into()),
-            title: "Tip".into(),
-            amount: money::format_decimal(tip),
-            tax_rate: None,
-            tax_amount: "0".into(),
-        });
+    let tip = order
+        .total_tip_received
+        .filter(|tip| !tip.is_zero())
+        .unwrap_or_default();
+    if !tip.is_zero() {
+        fees.push(ChargeLine::builder("Tip", tip).code("tip").build());
     }
-    let line_tax: Decimal = order
-        .line_items
+
+    let parts = lines.len() + shipping_lines.len() + fees.len();
+    let refunded = !order.refunds.is_empty();
+    let computed_tax: Decimal = lines
         .iter()
-        .filter(|line| line.quantity > 0)
-        .map(|line| tax_of(&line.tax_lines))
+        .map(|line| line.tax)
+        .chain(shipping_lines.iter().map(|line| line.tax))
         .sum();
-    let shipping_tax: Decimal = order
-        .shipping_lines
-        .iter()
-        .map(|line| tax_of(&line.tax_lines))
-        .sum();
-    let tax_total = if order.total_tax.is_some() || order.total_tax_set.is_some() {
-        shop_amount(order.total_tax, order.total_tax_set.as_ref())
-    } else {
-        line_tax + shipping_tax
-    };
-    let shipping_total: Decimal = shipping_lines
-        .iter()
-        .map(|line| money::parse_decimal(&line.amount).unwrap_or_default())
-        .sum();
-    let discount_total: Decimal = order
-        .line_items
-        .iter()
-        .filter(|line| line.quantity > 0)
-        .map(discount_of)
-        .sum();
-    let total = shop_amount(order.total_price, order.total_price_set.as_ref());
-    let currency = order
-        .currency
-        .as_deref()
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| {
-            ConnectorError::Other(format!("Shopify order {} has no currency", order.id))
-        })?;
+    let tax_total = settle(
+        shop_amount_if_any(
+            order.current_total_tax,
+            order.current_total_tax_set.as_ref(),
+        )
+        .or_else(|| shop_amount_if_any(order.total_tax, order.total_tax_set.as_ref())),
+        computed_tax,
+        parts,
+        refunded,
+    );
+    let computed_total = lines.iter().map(|line| line.amount).sum::<Decimal>()
+        + shipping_lines
+            .iter()
+            .map(|line| line.amount)
+            .sum::<Decimal>()
+        + tip
+        + tax_total;
+    let total = settle(
+        shop_amount_if_any(
+            order.current_total_price,
+            order.current_total_price_set.as_ref(),
+        )
+        .or_else(|| shop_amount_if_any(order.total_price, order.total_price_set.as_ref())),
+        computed_total,
+        parts,
+        refunded,
+    );
+    let computed_discount: Decimal = lines.iter().map(|line| line.discount).sum();
+    // Discounts are checked by the host only against the lines: Shopify's figure is used
+    // when it agrees, whatever was refunded.
+    let discount_total = settle(
+        shop_amount_if_any(
+            order.current_total_discounts,
+            order.current_total_discounts_set.as_ref(),
+        ),
+        computed_discount,
+        lines.len(),
+        true,
+    );
 
     let financial = order.financial_status.as_deref().unwrap_or("").to_owned();
     let fulfillment = order.fulfillment_status.as_deref().unwrap_or("").to_owned();
-    let cancelled = order
-        .cancelled_at
-        .as_deref()
-        .is_some_and(|at| !at.trim().is_empty());
-    let status = map_status(cancelled, &financial, &fulfillment);
-    let status_raw = status_raw(cancelled, &financial, &fulfillment);
-    let payment_status = map_payment_status(&financial);
-
+    let is_set = |at: &Option<String>| at.as_deref().is_some_and(|at| !at.trim().is_empty());
+    let cancelled = is_set(&order.cancelled_at);
+    let closed = is_set(&order.closed_at);
     let created_raw = order
         .created_at
         .as_deref()
         .or(order.processed_at.as_deref())
         .ok_or_else(|| {
-            ConnectorError::Other(format!("Shopify order {} has no created_at", order.id))
+            ConnectorError::other(format!("Shopify order {} has no created_at", order.id))
         })?;
-    let created_at = tovor_sdk::time::parse_to_utc(created_raw)?;
+    let created_at = parse_time(created_raw)?;
     let modified_at = match order.updated_at.as_deref() {
-        Some(at) => tovor_sdk::time::parse_to_utc(at)?,
-        None => created_at.clone(),
+        Some(at) => parse_time(at)?,
+        None => created_at,
     };
     // Shopify has no payment time of its own; a paid order was paid when processed.
     let paid_at = match (financial.as_str(), order.processed_at.as_deref()) {
-        ("paid" | "partially_refunded" | "refunded", Some(at)) => {
-            Some(tovor_sdk::time::parse_to_utc(at)?)
-        }
+        ("paid" | "partially_refunded" | "refunded", Some(at)) => Some(parse_time(at)?),
         _ => None,
     };
 
     let email =
         non_blank(order.email.as_deref()).or_else(|| non_blank(order.contact_email.as_deref()));
-    let customer = map_customer(&order, email.clone());
     let refunds = order
         .refunds
         .iter()
@@ -334,50 +416,75 @@ pub fn map_order(order: ShopifyOrder) -> Result<Order, ConnectorError> {
         .or_else(|| order.order_number.map(|n| n.to_string()))
         .unwrap_or_else(|| order.id.to_string());
 
-    Ok(Order {
-        id: order.id.to_string(),
-        number,
-        status,
-        status_raw,
-        payment_status,
-        payment_method: order
-            .payment_gateway_names
-            .iter()
-            .find(|name| !name.trim().is_empty())
-            .map(|name| PaymentMethod {
-                code: name.clone(),
-                title: name.clone(),
-            }),
-        currency,
-        prices_include_tax: included,
-        created_at,
-        modified_at,
-        paid_at,
-        customer,
-        billing: order
-            .billing_address
-            .as_ref()
-            .map(|address| map_address(address, email.clone())),
-        shipping: order
-            .shipping_address
-            .as_ref()
-            .map(|address| map_address(address, None)),
-        lines,
-        shipping_lines,
-        fees,
-        coupons: order
-            .discount_codes
-            .iter()
-            .filter_map(|code| non_blank(code.code.as_deref()))
-            .collect(),
-        discount_total: money::format_decimal(discount_total),
-        shipping_total: money::format_decimal(shipping_total),
-        tax_total: money::format_decimal(tax_total),
-        total: money::format_decimal(total),
-        refunds,
-        customer_note: non_blank(order.note.as_deref()),
-        pickup_point: None,
-    })
+    let mut builder = Order::builder(order.id.to_string(), number, currency)
+        .status(
+            map_status(cancelled, closed, &financial, &fulfillment),
+            status_raw(cancelled, &financial, &fulfillment),
+        )
+        .payment_status(map_payment_status(&financial))
+        .prices_include_tax(included)
+        .created_at(created_at)
+        .modified_at(modified_at)
+        .paid_at(paid_at)
+        .customer(map_customer(&order, email.clone()))
+        .billing(
+            order
+                .billing_address
+                .as_ref()
+                .map(|address| map_address(address, email.clone())),
+        )
+        .shipping_address(
+            order
+                .shipping_address
+                .as_ref()
+                .map(|address| map_address(address, None)),
+        )
+        .lines(lines.into_iter().map(|line| line.record))
+        .discount_total(discount_total)
+        .tax_total(tax_total)
+        .total(total)
+        .customer_note(order.note.as_deref());
+    if let Some(gateway) = order
+        .payment_gateway_names
+        .iter()
+        .find(|name| !name.trim().is_empty())
+    {
+        builder = builder.payment_method(gateway.clone(), gateway.clone());
+    }
+    for line in shipping_lines {
+        builder = builder.shipping_line(line.record);
+    }
+    for fee in fees {
+        builder = builder.fee(fee);
+    }
+    for code in order
+        .discount_codes
+        .iter()
+        .filter_map(|code| non_blank(code.code.as_deref()))
+    {
+        builder = builder.coupon(code);
+    }
+    for refund in refunds {
+        builder = builder.refund(refund);
+    }
+    builder.build()
+}
+
+/// Shopify's figure when it agrees with the sum of the mapped parts (within a cent per
+/// part, as the host checks), or when nothing was refunded: then a difference is
+/// something this mapping does not model, and the host's check reports it. On a
+/// refunded order the parts' sum wins, because Shopify's `current_*` figures also take
+/// off what the contract carries in `refunds`.
+fn settle(platform: Option<Decimal>, computed: Decimal, parts: usize, refunded: bool) -> Decimal {
+    let tolerance = Decimal::new(1, 2) * Decimal::from(parts.max(1) as u64);
+    match platform {
+        Some(figure) if (figure - computed).abs() <= tolerance || !refunded => figure,
+        _ => computed,
+    }
+}
+
+fn parse_time(text: &str) -> Result<OffsetDateTime, ConnectorError> {
+    tovor_sdk::time::parse_rfc3339(text)
 }
 
 fn tax_of(tax_lines: &[TaxLine]) -> Decimal {
@@ -394,43 +501,58 @@ fn discount_of(line: &ShopifyLine) -> Decimal {
         .sum()
 }
 
+/// Rounds to the cent, halves away from zero as Shopify does.
+fn cents(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// The tax rate in percent (Shopify's fractions summed, × 100) when it matches the tax
 /// on `base` within a cent, as the host checks. Shopify rounds several tax lines (state
 /// and county) on their own, so a sum can stray; then no rate is given and the host
 /// derives one from the amounts.
-fn rate_percent(tax_lines: &[TaxLine], tax: Decimal, base: Decimal) -> Option<String> {
+fn rate_percent(tax_lines: &[TaxLine], tax: Decimal, base: Decimal) -> Option<Decimal> {
     if tax_lines.is_empty() || tax_lines.iter().any(|tax| tax.rate.is_none()) {
         return None;
     }
     let rate: Decimal =
         tax_lines.iter().filter_map(|tax| tax.rate).sum::<Decimal>() * Decimal::ONE_HUNDRED;
     let expected = base * rate / Decimal::ONE_HUNDRED;
-    ((tax - expected).abs() <= Decimal::new(1, 2)).then(|| money::format_decimal(rate.normalize()))
+    ((tax - expected).abs() <= Decimal::new(1, 2)).then(|| rate.normalize())
 }
 
-fn map_line(line: &ShopifyLine, included: bool) -> LineItem {
-    let quantity = Decimal::from(line.quantity);
+/// A line at its current quantity; see the module documentation.
+fn map_line(line: &ShopifyLine, included: bool) -> Mapped<LineItem> {
+    let ordered = Decimal::from(line.quantity);
+    let current = Decimal::from(line.current_quantity.unwrap_or(line.quantity));
     let unit_price = shop_amount(line.price, line.price_set.as_ref());
-    let discount = discount_of(line);
-    let tax = tax_of(&line.tax_lines);
-    let after_discount = quantity * unit_price - discount;
+    let (discount, tax) = if current == ordered {
+        (discount_of(line), tax_of(&line.tax_lines))
+    } else {
+        let share = |amount: Decimal| cents(amount * current / ordered);
+        (share(discount_of(line)), share(tax_of(&line.tax_lines)))
+    };
+    let after_discount = current * unit_price - discount;
     let total = if included {
         after_discount - tax
     } else {
         after_discount
     };
-    LineItem {
-        platform_line_id: line.id.map(|id| id.to_string()),
-        sku: non_blank(line.sku.as_deref()),
-        name: line_name(line),
-        product_id: line.product_id.map(|id| id.to_string()),
-        variation_id: line.variant_id.map(|id| id.to_string()),
-        quantity: money::format_decimal(quantity),
-        unit_price: money::format_decimal(unit_price),
-        discount: money::format_decimal(discount),
-        tax_rate: rate_percent(&line.tax_lines, tax, total),
-        tax_amount: money::format_decimal(tax),
-        total: money::format_decimal(total),
+    let record = LineItem::builder(line_name(line), current, unit_price)
+        .platform_line_id(line.id.map(|id| id.to_string()))
+        .sku(line.sku.as_deref())
+        .product_id(line.product_id.map(|id| id.to_string()))
+        .variation_id(line.variant_id.map(|id| id.to_string()))
+        .ordered_quantity((current != ordered).then_some(ordered))
+        .discount(discount)
+        .tax_rate(rate_percent(&line.tax_lines, tax, total))
+        .tax_amount(tax)
+        .total(total)
+        .build();
+    Mapped {
+        record,
+        amount: total,
+        tax,
+        discount,
     }
 }
 
@@ -445,18 +567,7 @@ fn line_name(line: &ShopifyLine) -> String {
     }
 }
 
-/// Product and variant title as one name, the way Shopify shows them.
-pub fn product_name(title: &str, variant_title: Option<&str>) -> String {
-    match variant_title
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && *v != "Default Title")
-    {
-        Some(variant) => format!("{} - {variant}", title.trim()),
-        None => title.trim().to_owned(),
-    }
-}
-
-fn map_shipping(line: &ShopifyShippingLine, included: bool) -> ChargeLine {
+fn map_shipping(line: &ShopifyShippingLine, included: bool) -> Mapped<ChargeLine> {
     let price = shop_amount(line.price, line.price_set.as_ref());
     let discounted = if line.discounted_price.is_some() || line.discounted_price_set.is_some() {
         shop_amount(line.discounted_price, line.discounted_price_set.as_ref())
@@ -477,13 +588,17 @@ fn map_shipping(line: &ShopifyShippingLine, included: bool) -> ChargeLine {
     let title = non_blank(line.title.as_deref())
         .or_else(|| non_blank(line.code.as_deref()))
         .unwrap_or_else(|| "Shipping".into());
-    ChargeLine {
-        platform_line_id: line.id.map(|id| id.to_string()),
-        code: non_blank(line.code.as_deref()),
-        title,
-        amount: money::format_decimal(amount),
-        tax_rate: rate_percent(&line.tax_lines, tax, amount),
-        tax_amount: money::format_decimal(tax),
+    let record = ChargeLine::builder(title, amount)
+        .platform_line_id(line.id.map(|id| id.to_string()))
+        .code(line.code.as_deref())
+        .tax_rate(rate_percent(&line.tax_lines, tax, amount))
+        .tax_amount(tax)
+        .build();
+    Mapped {
+        record,
+        amount,
+        tax,
+        discount: Decimal::ZERO,
     }
 }
 
@@ -575,16 +690,49 @@ pub fn split_street(line: &str) -> (Option<String>, Option<String>) {
     (non_blank(Some(line)), None)
 }
 
-fn map_refund(
+/// A Shopify refund as a tovor refund, in the shop currency `currency`; `included` is
+/// the order's `taxes_included`.
+///
+/// - lines: `refund_line_items` with the refunded quantity and `subtotal` plus
+///   `total_tax` unless the subtotal already includes it (UNCONFIRMED: that a refund
+///   line's `subtotal` is on the prices' basis, gross when taxes are included, like the
+///   line's `price`);
+/// - shipping: `refund_shipping_lines` (subtotal and tax), and `order_adjustments` of
+///   kind `shipping_refund` (amount and tax, their signs ignored: UNCONFIRMED whether
+///   Shopify writes them negative);
+/// - the amount: the successful `refund` transactions when they are in the shop
+///   currency (they are in the currency the customer paid in), else lines plus shipping;
+/// - restock: a line whose `restock_type` is not `no_restock`, else the deprecated
+///   `restock` flag when no line says.
+pub fn map_refund(
     refund: &ShopifyRefund,
     currency: &str,
     included: bool,
 ) -> Result<Refund, ConnectorError> {
-    // Transactions are in the currency the customer paid in; only when that is the shop
-    // currency are they the refunded amount as tovor wants it. Otherwise (or without
-    // transactions) the refunded lines' shop-money subtotals are, plus their tax unless
-    // the subtotals already include it (UNCONFIRMED: that a refund line's `subtotal` is
-    // on the prices' basis, gross when taxes are included, like the line's `price`).
+    let line_amount = |line: &RefundLineItem| {
+        let subtotal = shop_amount(line.subtotal, line.subtotal_set.as_ref());
+        let tax = shop_amount(line.total_tax, line.total_tax_set.as_ref());
+        if included { subtotal } else { subtotal + tax }
+    };
+    let shipping_lines: Decimal = refund
+        .refund_shipping_lines
+        .iter()
+        .map(|line| {
+            shop_amount(None, line.subtotal_amount_set.as_ref())
+                + shop_amount(None, line.tax_amount_set.as_ref())
+        })
+        .sum();
+    let shipping_adjustments: Decimal = refund
+        .order_adjustments
+        .iter()
+        .filter(|adjustment| adjustment.kind.as_deref() == Some("shipping_refund"))
+        .map(|adjustment| {
+            shop_amount(adjustment.amount, adjustment.amount_set.as_ref()).abs()
+                + shop_amount(adjustment.tax_amount, adjustment.tax_amount_set.as_ref()).abs()
+        })
+        .sum();
+    let shipping = shipping_lines + shipping_adjustments;
+
     let successful_refunds: Vec<&Transaction> = refund
         .transactions
         .iter()
@@ -603,32 +751,51 @@ fn map_refund(
         refund
             .refund_line_items
             .iter()
-            .map(|line| {
-                let subtotal = shop_amount(line.subtotal, line.subtotal_set.as_ref());
-                let tax = shop_amount(line.total_tax, line.total_tax_set.as_ref());
-                if included { subtotal } else { subtotal + tax }
-            })
-            .sum()
+            .map(line_amount)
+            .sum::<Decimal>()
+            + shipping
     };
-    Ok(Refund {
-        platform_id: refund.id.map(|id| id.to_string()),
-        amount: money::format_decimal(amount),
-        reason: non_blank(refund.note.as_deref()),
-        created_at: refund
-            .created_at
-            .as_deref()
-            .map(tovor_sdk::time::parse_to_utc)
-            .transpose()?,
-    })
+    let restock_types: Vec<&str> = refund
+        .refund_line_items
+        .iter()
+        .filter_map(|line| line.restock_type.as_deref())
+        .collect();
+    let restock = if restock_types.is_empty() {
+        refund.restock.unwrap_or(false) && !refund.refund_line_items.is_empty()
+    } else {
+        restock_types.iter().any(|kind| *kind != "no_restock")
+    };
+    let mut builder = Refund::builder(amount)
+        .platform_id(refund.id.map(|id| id.to_string()))
+        .reason(refund.note.as_deref())
+        .created_at(refund.created_at.as_deref().map(parse_time).transpose()?)
+        .shipping(shipping)
+        .restock(restock);
+    for line in &refund.refund_line_items {
+        builder = builder.line(
+            line.line_item_id.map(|id| id.to_string()),
+            line.line_item.as_ref().and_then(|item| item.sku.as_deref()),
+            Decimal::from(line.quantity),
+            line_amount(line),
+        );
+    }
+    Ok(builder.build())
 }
 
-/// The order's state from Shopify's three: cancelled, financial and fulfillment status.
-pub fn map_status(cancelled: bool, financial: &str, fulfillment: &str) -> OrderStatus {
+/// The order's state from Shopify's: cancelled, closed (archived), financial and
+/// fulfillment status.
+pub fn map_status(
+    cancelled: bool,
+    closed: bool,
+    financial: &str,
+    fulfillment: &str,
+) -> OrderStatus {
     if cancelled {
         OrderStatus::Cancelled
     } else if financial == "refunded" {
         OrderStatus::Refunded
-    } else if fulfillment == "fulfilled" {
+    } else if fulfillment == "fulfilled" || closed {
+        // A closed order is one the merchant (or tovor's `completed`) archived as done.
         OrderStatus::Completed
     } else {
         match financial {
@@ -673,7 +840,7 @@ pub fn map_payment_status(financial: &str) -> PaymentStatus {
     }
 }
 
-fn non_blank(text: Option<&str>) -> Option<String> {
+pub fn non_blank(text: Option<&str>) -> Option<String> {
     text.map(str::trim)
         .filter(|text| !text.is_empty())
         .map(str::to_owned)
@@ -701,9 +868,9 @@ pub struct ShopifyProduct {
 #[serde(default)]
 pub struct ShopifyVariant {
     pub id: u64,
-    pub product_id: Option<u64>,
     pub title: Option<String>,
     pub sku: Option<String>,
+    pub barcode: Option<String>,
     #[serde(with = "money::lenient_option")]
     pub price: Option<Decimal>,
     pub inventory_item_id: Option<u64>,
@@ -712,35 +879,41 @@ pub struct ShopifyVariant {
     pub inventory_management: Option<String>,
 }
 
-/// One tovor product per variant: that is Shopify's unit of stock.
+/// Shopify's products with their variants; each variant's stock key is its inventory
+/// item (see [`crate::stock::StockKey`]), so pushing stock needs no lookup.
 pub fn map_products(list: ProductList) -> Vec<Product> {
     list.products
         .into_iter()
-        .flat_map(|product| {
-            let product_id = product.id;
-            let title = product.title;
-            product.variants.into_iter().map(move |variant| {
-                let manages_stock = variant.inventory_management.as_deref() == Some("shopify");
-                Product {
-                    key: StockKey {
-                        sku: non_blank(variant.sku.as_deref()),
-                        product_id: Some(variant.product_id.unwrap_or(product_id).to_string()),
-                        variation_id: Some(variant.id.to_string()),
-                        inventory_item_id: variant.inventory_item_id.map(|id| id.to_string()),
-                        location_id: None,
-                    },
-                    name: product_name(&title, variant.title.as_deref()),
-                    price: variant.price.map(money::format_decimal),
-                    stock: if manages_stock {
-                        variant.inventory_quantity
-                    } else {
-                        None
-                    },
-                    manages_stock,
-                }
-            })
+        .map(|product| Product {
+            id: product.id.to_string(),
+            name: product.title.trim().to_owned(),
+            variants: product.variants.into_iter().map(map_variant).collect(),
         })
         .collect()
+}
+
+fn map_variant(variant: ShopifyVariant) -> ProductVariant {
+    let manages_stock = variant.inventory_management.as_deref() == Some("shopify");
+    let stock_key = match variant.inventory_item_id {
+        Some(item) => crate::stock::StockKey::InventoryItem(item),
+        None => crate::stock::StockKey::Variant(variant.id),
+    };
+    ProductVariant {
+        stock_key: stock_key.to_string(),
+        variant_id: Some(variant.id.to_string()),
+        sku: non_blank(variant.sku.as_deref()),
+        barcode: non_blank(variant.barcode.as_deref()),
+        name: non_blank(variant.title.as_deref()).filter(|title| title != "Default Title"),
+        price: variant.price.map(money::format_decimal),
+        stock: if manages_stock {
+            variant
+                .inventory_quantity
+                .map(|quantity| quantity.to_string())
+        } else {
+            None
+        },
+        manages_stock,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -789,6 +962,19 @@ pub fn error_messages(body: &[u8]) -> Option<(Option<String>, String)> {
             (!messages.is_empty()).then(|| (None, messages.join("; ")))
         }
     }
+}
+
+/// The access scope a 403 names: Shopify answers `"[API] This action requires merchant
+/// approval for write_orders scope."`.
+pub fn scope_in_message(message: &str) -> Option<String> {
+    message
+        .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+        .find(|word| {
+            ["read_", "write_", "unauthenticated_"]
+                .iter()
+                .any(|prefix| word.starts_with(prefix) && word.len() > prefix.len())
+        })
+        .map(str::to_owned)
 }
 
 /// `X-Shopify-Shop-Api-Call-Limit: 32/40` → `(32, 40)`.

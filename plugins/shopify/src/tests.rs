@@ -1,18 +1,30 @@
-//! Native unit tests: `cargo test -p shopify`. They cover everything but the HTTP round
-//! trips, which `tests/harness.rs` runs against the fake Shopify of `tovor-fakes`.
+//! Native unit tests. They cover everything but the HTTP round trips, which
+//! `tests/harness.rs` runs against the fake Shopify of `tovor-fakes`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::str::FromStr;
 
+use tovor_sdk::http::Response;
 use tovor_sdk::money::Decimal;
-use tovor_sdk::types::{ConnectorError, Order, OrderStatus, PaymentStatus};
+use tovor_sdk::shop::{
+    OrderHint, Parcel, Shipment, ShippedLine, WebhookEvent, WebhookRequest, Webhooks,
+};
+use tovor_sdk::time::OffsetDateTime;
+use tovor_sdk::types::{ErrorKind, Order, OrderStatus, PaymentStatus, Timestamp};
+use tovor_sdk::{Config, signature};
 
 use super::*;
-use crate::mapping::{
-    error_messages, map_products, map_status, page_info_of, parse_call_limit, split_street,
-    status_raw,
+use crate::api::{DEFAULT_RETRY_MS, check};
+use crate::fulfillment::{
+    ExistingFulfillment, FulfilledLine, FulfillmentOrder, FulfillmentOrderLine, Plan,
+    PlannedFulfillment, fulfillment_body, plan,
 };
+use crate::mapping::{
+    error_messages, map_products, map_status, page_info_of, parse_call_limit, scope_in_message,
+    split_street, status_raw,
+};
+use crate::stock::StockKey;
 
 const EXCLUDED: &str = include_str!("../fixtures/order-taxes-excluded.json");
 const INCLUDED_USD: &str = include_str!("../fixtures/order-taxes-included-usd-refunded.json");
@@ -22,8 +34,13 @@ fn d(text: &str) -> Decimal {
     Decimal::from_str(text).unwrap()
 }
 
+fn utc(at: Timestamp) -> String {
+    tovor_sdk::time::format_utc(OffsetDateTime::try_from(at).unwrap())
+}
+
 /// A local copy of the identities the host checks (host/domain/src/order/validate.rs),
-/// so a mapping that would be refused fails here first.
+/// so a mapping that would be refused fails here first. Quantities may be 0: a line the
+/// shop removed entirely stays with nothing left.
 fn assert_adds_up(order: &Order) {
     let cent = d("0.01");
     let mut parts = 0usize;
@@ -38,7 +55,7 @@ fn assert_adds_up(order: &Order) {
             d(&line.tax_amount),
             d(&line.total),
         );
-        assert!(q > Decimal::ZERO, "lines[{index}] quantity");
+        assert!(q >= Decimal::ZERO, "lines[{index}] quantity");
         let basis = if order.prices_include_tax {
             total + tax
         } else {
@@ -115,9 +132,12 @@ fn maps_an_order_with_taxes_excluded() {
     );
     assert_eq!(order.currency, "EUR");
     assert!(!order.prices_include_tax);
-    assert_eq!(order.created_at, "2025-03-02T09:15:00Z", "to UTC");
-    assert_eq!(order.modified_at, "2025-03-02T09:16:02Z");
-    assert_eq!(order.paid_at.as_deref(), Some("2025-03-02T09:15:00Z"));
+    assert_eq!(utc(order.created_at), "2025-03-02T09:15:00Z", "to UTC");
+    assert_eq!(utc(order.modified_at), "2025-03-02T09:16:02Z");
+    assert_eq!(
+        order.paid_at.map(utc).as_deref(),
+        Some("2025-03-02T09:15:00Z")
+    );
     assert_eq!(order.coupons, ["WELCOME10"]);
     assert_eq!(order.customer_note.as_deref(), Some("Please ring twice"));
 
@@ -153,6 +173,7 @@ fn maps_an_order_with_taxes_excluded() {
         ),
         ("2", "19.90", "3.98")
     );
+    assert_eq!(shirt.ordered_quantity, None, "not edited");
     assert_eq!(
         (shirt.tax_rate.as_deref(), shirt.tax_amount.as_str()),
         (Some("22"), "7.88")
@@ -184,7 +205,7 @@ fn maps_an_order_with_taxes_excluded() {
 }
 
 #[test]
-fn maps_a_guest_order_with_taxes_included_in_another_currency() {
+fn maps_a_refunded_guest_order_with_taxes_included_in_another_currency() {
     let order = map_order_json(INCLUDED_USD.as_bytes()).unwrap();
     assert_eq!(
         order.currency, "EUR",
@@ -194,7 +215,7 @@ fn maps_a_guest_order_with_taxes_included_in_another_currency() {
     assert_eq!(order.status, OrderStatus::Processing);
     assert_eq!(order.status_raw, "partially_refunded/partial");
     assert_eq!(order.payment_status, PaymentStatus::PartiallyRefunded);
-    assert_eq!(order.created_at, "2025-03-03T20:40:12Z");
+    assert_eq!(utc(order.created_at), "2025-03-03T20:40:12Z");
 
     let customer = order.customer.as_ref().unwrap();
     assert_eq!(customer.platform_id, None, "guest checkout");
@@ -211,12 +232,14 @@ fn maps_a_guest_order_with_taxes_included_in_another_currency() {
     );
     assert_eq!(billing.country.as_deref(), Some("HR"));
 
+    // One of three mugs went back: two are left to deliver, their tax is two thirds.
     let mugs = &order.lines[0];
-    assert_eq!(mugs.quantity, "3", "ordered, not current_quantity");
+    assert_eq!(mugs.quantity, "2", "current_quantity");
+    assert_eq!(mugs.ordered_quantity.as_deref(), Some("3"));
     assert_eq!(mugs.unit_price, "9.90", "shop money, gross");
     assert_eq!(
         (mugs.tax_amount.as_str(), mugs.total.as_str()),
-        ("5.94", "23.76")
+        ("3.96", "15.84")
     );
     assert_eq!(mugs.tax_rate.as_deref(), Some("25"));
     let book = &order.lines[1];
@@ -224,6 +247,7 @@ fn maps_a_guest_order_with_taxes_included_in_another_currency() {
         (book.tax_amount.as_str(), book.total.as_str()),
         ("1.14", "22.86")
     );
+    assert_eq!(book.ordered_quantity, None);
     assert_eq!(book.tax_rate.as_deref(), Some("5"));
     let express = &order.shipping_lines[0];
     assert_eq!(
@@ -232,8 +256,9 @@ fn maps_a_guest_order_with_taxes_included_in_another_currency() {
         "net"
     );
     assert_eq!(order.shipping_total, "6.00");
-    assert_eq!(order.tax_total, "8.58");
-    assert_eq!(order.total, "61.20");
+    // Shopify's current figures, which agree with the lines.
+    assert_eq!(order.tax_total, "6.60");
+    assert_eq!(order.total, "51.30");
 
     assert_eq!(order.refunds.len(), 1);
     let refund = &order.refunds[0];
@@ -243,17 +268,135 @@ fn maps_a_guest_order_with_taxes_included_in_another_currency() {
         "shop money from the lines, not 10.69 USD"
     );
     assert_eq!(refund.reason.as_deref(), Some("Arrived broken"));
-    assert_eq!(refund.created_at.as_deref(), Some("2025-03-05T08:02:40Z"));
+    assert_eq!(
+        refund.created_at.map(utc).as_deref(),
+        Some("2025-03-05T08:02:40Z")
+    );
+    assert!(refund.restock, "restock_type return");
+    assert_eq!(refund.shipping, "0");
+    assert_eq!(refund.lines.len(), 1);
+    assert_eq!(
+        refund.lines[0].platform_line_id.as_deref(),
+        Some("13994815365432")
+    );
+    assert_eq!(
+        (
+            refund.lines[0].quantity.as_str(),
+            refund.lines[0].amount.as_str()
+        ),
+        ("1", "9.90")
+    );
     assert_adds_up(&order);
 }
 
 #[test]
-fn refunds_in_shop_currency_use_the_transactions() {
+fn refunds_in_shop_currency_use_the_transactions_and_shipping_is_counted() {
     let mut json: serde_json::Value = serde_json::from_str(INCLUDED_USD).unwrap();
     json["refunds"][0]["transactions"][0]["currency"] = "EUR".into();
     json["refunds"][0]["transactions"][0]["amount"] = "9.95".into();
     let order = map_order_json(json.to_string().as_bytes()).unwrap();
     assert_eq!(order.refunds[0].amount, "9.95");
+
+    // No transaction in the shop currency: lines plus shipping, in both of Shopify's
+    // forms (before 2024-10 as an order adjustment, since as refund shipping lines).
+    let mut json: serde_json::Value = serde_json::from_str(INCLUDED_USD).unwrap();
+    json["refunds"][0]["order_adjustments"] = serde_json::json!([
+        {"kind": "shipping_refund", "amount": "-4.50", "tax_amount": "-0.50"},
+        {"kind": "refund_discrepancy", "amount": "-1.00", "tax_amount": "0.00"}
+    ]);
+    json["refunds"][0]["refund_shipping_lines"] = serde_json::json!([{
+        "subtotal_amount_set": {"shop_money": {"amount": "0.80", "currency_code": "EUR"}},
+        "tax_amount_set": {"shop_money": {"amount": "0.20", "currency_code": "EUR"}}
+    }]);
+    json["refunds"][0]["refund_line_items"][0]["restock_type"] = "no_restock".into();
+    let order = map_order_json(json.to_string().as_bytes()).unwrap();
+    let refund = &order.refunds[0];
+    assert_eq!(refund.shipping, "6.00");
+    assert_eq!(refund.amount, "15.90");
+    assert!(!refund.restock);
+}
+
+#[test]
+fn edited_orders_deliver_the_current_quantity() {
+    // The shirt line: 2 ordered, 1 removed in an order edit.
+    let mut json: serde_json::Value = serde_json::from_str(EXCLUDED).unwrap();
+    json["line_items"][0]["current_quantity"] = 1.into();
+    // What Shopify's current figures say after the edit: the shirt's discount and tax
+    // are halved (1.99 and 3.94), its net 17.91.
+    json["current_total_price"] = "51.48".into();
+    json["current_total_price_set"] = serde_json::Value::Null;
+    json["current_total_tax"] = "7.07".into();
+    json["current_total_tax_set"] = serde_json::Value::Null;
+    json["current_total_discounts"] = "4.39".into();
+    json["current_total_discounts_set"] = serde_json::Value::Null;
+    let order = map_order_json(json.to_string().as_bytes()).unwrap();
+    let shirt = &order.lines[0];
+    assert_eq!(shirt.quantity, "1");
+    assert_eq!(shirt.ordered_quantity.as_deref(), Some("2"));
+    assert_eq!(
+        (
+            shirt.discount.as_str(),
+            shirt.tax_amount.as_str(),
+            shirt.total.as_str()
+        ),
+        ("1.99", "3.94", "17.91")
+    );
+    assert_eq!(
+        (
+            order.total.as_str(),
+            order.tax_total.as_str(),
+            order.discount_total.as_str()
+        ),
+        ("51.48", "7.07", "4.39")
+    );
+    assert_adds_up(&order);
+
+    // Removed entirely: the line stays, with nothing to deliver and nothing charged.
+    json["line_items"][0]["current_quantity"] = 0.into();
+    json["current_total_price"] = "29.63".into();
+    json["current_total_tax"] = "3.13".into();
+    json["current_total_discounts"] = "2.40".into();
+    let order = map_order_json(json.to_string().as_bytes()).unwrap();
+    let shirt = &order.lines[0];
+    assert_eq!(
+        (d(&shirt.quantity), shirt.ordered_quantity.as_deref()),
+        (Decimal::ZERO, Some("2"))
+    );
+    assert_eq!(
+        (d(&shirt.total), d(&shirt.tax_amount), d(&shirt.discount)),
+        (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
+    );
+    assert_eq!(order.total, "29.63");
+    assert_adds_up(&order);
+}
+
+#[test]
+fn refunded_shipping_stays_in_the_total_which_is_before_refunds() {
+    // Shopify's current total takes off the refunded shipping; the contract's total does
+    // not (the refund says it), so the lines' sum is used.
+    let mut json: serde_json::Value = serde_json::from_str(EXCLUDED).unwrap();
+    json["current_total_price"] = "67.35".into();
+    json["current_total_price_set"] = serde_json::Value::Null;
+    json["current_total_tax"] = "9.93".into();
+    json["current_total_tax_set"] = serde_json::Value::Null;
+    json["refunds"] = serde_json::json!([{
+        "id": 1, "created_at": "2025-03-04T10:00:00+01:00", "note": "late",
+        "refund_line_items": [],
+        "refund_shipping_lines": [{
+            "subtotal_amount_set": {"shop_money": {"amount": "4.90"}},
+            "tax_amount_set": {"shop_money": {"amount": "1.08"}}
+        }],
+        "transactions": [{"kind": "refund", "status": "success", "amount": "5.98", "currency": "EUR"}]
+    }]);
+    let order = map_order_json(json.to_string().as_bytes()).unwrap();
+    assert_eq!(
+        (order.total.as_str(), order.tax_total.as_str()),
+        ("73.33", "11.01")
+    );
+    assert_eq!(order.refunds[0].shipping, "5.98");
+    assert_eq!(order.refunds[0].amount, "5.98");
+    assert!(!order.refunds[0].restock, "no lines, nothing restocked");
+    assert_adds_up(&order);
 }
 
 #[test]
@@ -264,6 +407,7 @@ fn identities_hold_for_awkward_amounts_both_ways() {
         json["taxes_included"] = included.into();
         let line = &mut json["line_items"][0];
         line["quantity"] = 7.into();
+        line["current_quantity"] = 7.into();
         line["price"] = "3.33".into();
         line["price_set"] = serde_json::Value::Null;
         line["discount_allocations"][0]["amount"] = "2.33".into();
@@ -289,7 +433,14 @@ fn identities_hold_for_awkward_amounts_both_ways() {
         shipping["tax_lines"][0]["price"] = "0.86".into();
         shipping["tax_lines"][0]["price_set"] = serde_json::Value::Null;
         let total = order_base + shipping_gross + if included { Decimal::ZERO } else { tax };
-        for key in ["total_price_set", "total_tax_set"] {
+        for key in [
+            "total_price_set",
+            "total_tax_set",
+            "current_total_price",
+            "current_total_price_set",
+            "current_total_tax",
+            "current_total_tax_set",
+        ] {
             json[key] = serde_json::Value::Null;
         }
         json["total_tax"] = tax.to_string().into();
@@ -307,24 +458,35 @@ fn identities_hold_for_awkward_amounts_both_ways() {
 #[test]
 fn statuses() {
     assert_eq!(
-        map_status(true, "paid", "fulfilled"),
+        map_status(true, true, "paid", "fulfilled"),
         OrderStatus::Cancelled
     );
     assert_eq!(
-        map_status(false, "refunded", "fulfilled"),
+        map_status(false, false, "refunded", "fulfilled"),
         OrderStatus::Refunded
     );
     assert_eq!(
-        map_status(false, "paid", "fulfilled"),
+        map_status(false, false, "paid", "fulfilled"),
         OrderStatus::Completed
     );
-    assert_eq!(map_status(false, "pending", ""), OrderStatus::Pending);
-    assert_eq!(map_status(false, "authorized", ""), OrderStatus::Processing);
     assert_eq!(
-        map_status(false, "partially_refunded", "partial"),
+        map_status(false, true, "paid", ""),
+        OrderStatus::Completed,
+        "closed"
+    );
+    assert_eq!(
+        map_status(false, false, "pending", ""),
+        OrderStatus::Pending
+    );
+    assert_eq!(
+        map_status(false, false, "authorized", ""),
         OrderStatus::Processing
     );
-    assert_eq!(map_status(false, "voided", ""), OrderStatus::OnHold);
+    assert_eq!(
+        map_status(false, false, "partially_refunded", "partial"),
+        OrderStatus::Processing
+    );
+    assert_eq!(map_status(false, false, "voided", ""), OrderStatus::OnHold);
     assert_eq!(status_raw(false, "paid", ""), "paid/unfulfilled");
     assert_eq!(status_raw(false, "paid", "fulfilled"), "paid/fulfilled");
     assert_eq!(status_raw(true, "voided", ""), "cancelled");
@@ -356,14 +518,11 @@ fn cancelled_orders() {
 
 #[test]
 fn bad_orders_are_errors() {
-    assert!(matches!(
-        map_order_json(b"[]"),
-        Err(ConnectorError::Other(_))
-    ));
-    assert!(matches!(
-        map_order_json(b"{\"name\":\"#1\"}"),
-        Err(ConnectorError::Other(_))
-    ));
+    assert_eq!(map_order_json(b"[]").unwrap_err().kind, ErrorKind::Other);
+    assert_eq!(
+        map_order_json(b"{\"name\":\"#1\"}").unwrap_err().kind,
+        ErrorKind::Other
+    );
     assert!(
         map_order_json(b"{\"id\":1,\"created_at\":\"2025-01-01T00:00:00Z\"}").is_err(),
         "no currency"
@@ -412,10 +571,19 @@ fn shopify_error_bodies() {
         Some((Some("updated_at_min".into()), "updated_at_min cannot be passed when page_info is present.".into()))
     );
     assert_eq!(
-        error_messages(br#"{"errors":{"title":["can't be blank"]}}"#),
-        Some((Some("title".into()), "title: can't be blank".into()))
+        error_messages(br#"{"errors":{"address":["for this topic has already been taken"]}}"#),
+        Some((
+            Some("address".into()),
+            "address: for this topic has already been taken".into()
+        ))
     );
     assert_eq!(error_messages(b"<html>"), None);
+    assert_eq!(
+        scope_in_message("[API] This action requires merchant approval for write_orders scope.")
+            .as_deref(),
+        Some("write_orders")
+    );
+    assert_eq!(scope_in_message("Not Found"), None);
 }
 
 fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
@@ -433,53 +601,62 @@ fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
 #[test]
 fn statuses_become_connector_errors() {
     let error = check(response(401, &[], r#"{"errors":"[API] Invalid API key"}"#)).unwrap_err();
-    assert!(
-        matches!(&error, ConnectorError::Auth(m) if m.contains("Invalid API key")),
-        "{error:?}"
+    assert_eq!(error.kind, ErrorKind::Auth);
+    assert!(error.message.contains("Invalid API key"), "{error:?}");
+    assert_eq!(
+        (error.field.as_deref(), error.http_status),
+        (Some("access_token"), Some(401))
     );
-    assert!(matches!(
-        check(response(404, &[], r#"{"errors":"Not Found"}"#)),
-        Err(ConnectorError::NotFound(_))
-    ));
-    match check(response(
+    let error = check(response(
+        403,
+        &[],
+        r#"{"errors":"[API] This action requires merchant approval for write_inventory scope."}"#,
+    ))
+    .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Permission);
+    assert_eq!(error.platform_code.as_deref(), Some("write_inventory"));
+    assert!(
+        error
+            .message
+            .contains("grant the app the write_inventory scope")
+    );
+    assert_eq!(
+        check(response(404, &[], r#"{"errors":"Not Found"}"#))
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+    let limited = check(response(
         429,
         &[("Retry-After", "2.0")],
         r#"{"errors":"Exceeded 2 calls per second"}"#,
-    )) {
-        Err(ConnectorError::RateLimited(limit)) => assert_eq!(limit.retry_after_ms, Some(2000)),
-        other => panic!("{other:?}"),
-    }
-    match check(response(429, &[], "")) {
-        Err(ConnectorError::RateLimited(limit)) => {
-            assert_eq!(limit.retry_after_ms, Some(DEFAULT_RETRY_MS))
-        }
-        other => panic!("{other:?}"),
-    }
-    match check(response(
+    ))
+    .unwrap_err();
+    assert_eq!(
+        (limited.kind, limited.retry_after_ms),
+        (ErrorKind::RateLimited, Some(2000))
+    );
+    let limited = check(response(429, &[], "")).unwrap_err();
+    assert_eq!(limited.retry_after_ms, Some(DEFAULT_RETRY_MS));
+    let error = check(response(
         422,
         &[],
         r#"{"errors":["Inventory item does not have inventory tracking enabled"]}"#,
-    )) {
-        Err(ConnectorError::InvalidInput(error)) => {
-            assert_eq!(error.field, None);
-            assert!(error.message.contains("tracking"));
-        }
-        other => panic!("{other:?}"),
-    }
-    match check(response(
+    ))
+    .unwrap_err();
+    assert_eq!((error.kind, error.field), (ErrorKind::InvalidInput, None));
+    assert!(error.message.contains("tracking"));
+    let error = check(response(
         400,
         &[],
         r#"{"errors":{"page_info":"Invalid value."}}"#,
-    )) {
-        Err(ConnectorError::InvalidInput(error)) => {
-            assert_eq!(error.field.as_deref(), Some("page_info"))
-        }
-        other => panic!("{other:?}"),
-    }
-    assert!(matches!(
-        check(response(503, &[], "down")),
-        Err(ConnectorError::Transient(_))
-    ));
+    ))
+    .unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("page_info"));
+    assert_eq!(
+        check(response(503, &[], "down")).unwrap_err().kind,
+        ErrorKind::Transient
+    );
     assert!(check(response(201, &[], "{}")).is_ok());
 }
 
@@ -509,61 +686,269 @@ fn cursors_are_page_infos() {
 }
 
 #[test]
-fn products_are_one_per_variant() {
+fn products_keep_their_variants_keyed_by_inventory_item() {
     let list: mapping::ProductList = serde_json::from_value(serde_json::json!({"products": [
         {"id": 1, "title": "Organic T-Shirt", "variants": [
             {"id": 11, "product_id": 1, "title": "S", "sku": "TSHIRT-S", "price": "19.90",
+             "barcode": "3830012345678",
              "inventory_item_id": 111, "inventory_quantity": 25, "inventory_management": "shopify"},
             {"id": 12, "product_id": 1, "title": "M", "sku": "", "price": "19.90",
-             "inventory_item_id": 112, "inventory_quantity": 0, "inventory_management": null}]},
+             "inventory_item_id": null, "inventory_quantity": 0, "inventory_management": null}]},
         {"id": 2, "title": "Mug", "variants": [
             {"id": 21, "product_id": 2, "title": "Default Title", "sku": "MUG-1", "price": "9.90",
              "inventory_item_id": 211, "inventory_quantity": 100, "inventory_management": "shopify"}]}
     ]}))
     .unwrap();
     let products = map_products(list);
-    assert_eq!(products.len(), 3);
-    assert_eq!(products[0].name, "Organic T-Shirt - S");
-    assert_eq!(products[0].key.sku.as_deref(), Some("TSHIRT-S"));
-    assert_eq!(products[0].key.product_id.as_deref(), Some("1"));
-    assert_eq!(products[0].key.variation_id.as_deref(), Some("11"));
-    assert_eq!(products[0].key.inventory_item_id.as_deref(), Some("111"));
+    assert_eq!(products.len(), 2);
+    assert_eq!(products[0].id, "1");
+    assert_eq!(products[0].name, "Organic T-Shirt");
+    let small = &products[0].variants[0];
+    assert_eq!(small.stock_key, "gid://shopify/InventoryItem/111");
+    assert_eq!(small.variant_id.as_deref(), Some("11"));
+    assert_eq!(small.sku.as_deref(), Some("TSHIRT-S"));
+    assert_eq!(small.barcode.as_deref(), Some("3830012345678"));
+    assert_eq!(small.name.as_deref(), Some("S"));
     assert_eq!(
-        (products[0].stock, products[0].manages_stock),
-        (Some(25), true)
+        (small.stock.as_deref(), small.manages_stock),
+        (Some("25"), true)
     );
-    assert_eq!(products[1].key.sku, None);
+    let medium = &products[0].variants[1];
     assert_eq!(
-        (products[1].stock, products[1].manages_stock),
+        medium.stock_key, "gid://shopify/ProductVariant/12",
+        "no inventory item: the variant"
+    );
+    assert_eq!(medium.sku, None);
+    assert_eq!(
+        (medium.stock.as_deref(), medium.manages_stock),
         (None, false)
     );
-    assert_eq!(products[2].name, "Mug");
-    assert_eq!(products[2].price.as_deref(), Some("9.90"));
+    let mug = &products[1].variants[0];
+    assert_eq!(
+        mug.name, None,
+        "a product's only variant has no name of its own"
+    );
+    assert_eq!(mug.price.as_deref(), Some("9.90"));
 }
 
 #[test]
-fn fulfillment_body_has_the_real_shape() {
-    let tracking = Tracking {
-        carrier: "GLS".into(),
-        number: "GLS123456".into(),
-        url: Some("https://gls-group.eu/track/GLS123456".into()),
-    };
+fn stock_keys_round_trip_and_refuse_garbage() {
+    for (text, key) in [
+        (
+            "gid://shopify/InventoryItem/808950810",
+            StockKey::InventoryItem(808_950_810),
+        ),
+        (
+            "gid://shopify/ProductVariant/49148385",
+            StockKey::Variant(49_148_385),
+        ),
+        (
+            "gid://shopify/Product/632910392",
+            StockKey::Product(632_910_392),
+        ),
+        ("48122346455096", StockKey::Number(48_122_346_455_096)),
+    ] {
+        assert_eq!(StockKey::parse(text).unwrap(), key, "{text}");
+        assert_eq!(key.to_string(), text);
+    }
     assert_eq!(
-        fulfillment_body(&[1, 2], &tracking),
+        StockKey::parse(" 42 ").unwrap(),
+        StockKey::Number(42),
+        "blanks around"
+    );
+    for bad in [
+        "",
+        "0",
+        "-5",
+        "SKU-1",
+        "gid://shopify/Order/5",
+        "gid://shopify/InventoryItem/x",
+        "gid://shopify/InventoryItem",
+    ] {
+        let error = StockKey::parse(bad).unwrap_err();
+        assert_eq!(
+            (error.kind, error.field.as_deref()),
+            (ErrorKind::InvalidInput, Some("key")),
+            "{bad:?}"
+        );
+    }
+}
+
+fn fulfillment_order(id: u64, location: u64, lines: &[(u64, u64, u64)]) -> FulfillmentOrder {
+    FulfillmentOrder {
+        id,
+        status: "open".into(),
+        assigned_location_id: Some(location),
+        supported_actions: Some(vec!["create_fulfillment".into()]),
+        line_items: lines
+            .iter()
+            .map(|&(id, line_item_id, open)| FulfillmentOrderLine {
+                id,
+                line_item_id,
+                fulfillable_quantity: open,
+            })
+            .collect(),
+    }
+}
+
+fn shipment(lines: &[(&str, &str)], parcels: &[&str]) -> Shipment {
+    Shipment {
+        lines: lines
+            .iter()
+            .map(|(id, quantity)| ShippedLine {
+                platform_line_id: (*id).into(),
+                quantity: (*quantity).into(),
+            })
+            .collect(),
+        carrier: "GLS".into(),
+        parcels: parcels
+            .iter()
+            .map(|number| Parcel {
+                tracking_number: (*number).into(),
+                tracking_url: Some(format!("https://gls-group.eu/track/{number}")),
+            })
+            .collect(),
+        notify_customer: true,
+    }
+}
+
+#[test]
+fn one_parcel_ships_every_open_unit() {
+    let open = [fulfillment_order(1, 9, &[(11, 101, 2), (12, 102, 1)])];
+    let plan = plan(&shipment(&[], &["P1"]), &open, &[]).unwrap();
+    assert_eq!(
+        plan,
+        Plan {
+            fulfillments: vec![PlannedFulfillment {
+                parcel: Some(0),
+                items: vec![(1, vec![(11, 2), (12, 1)])],
+            }],
+            ..Plan::default()
+        }
+    );
+    let body = fulfillment_body(&plan.fulfillments[0], &shipment(&[], &["P1"]));
+    assert_eq!(
+        body,
         serde_json::json!({"fulfillment": {
-            "line_items_by_fulfillment_order": [{"fulfillment_order_id": 1}, {"fulfillment_order_id": 2}],
-            "tracking_info": {"number": "GLS123456", "company": "GLS", "url": "https://gls-group.eu/track/GLS123456"},
+            "line_items_by_fulfillment_order": [{
+                "fulfillment_order_id": 1,
+                "fulfillment_order_line_items": [{"id": 11, "quantity": 2}, {"id": 12, "quantity": 1}],
+            }],
+            "tracking_info": {"number": "P1", "url": "https://gls-group.eu/track/P1", "company": "GLS"},
             "notify_customer": true,
         }})
     );
-    let no_url = Tracking {
-        url: None,
-        ..tracking
+}
+
+#[test]
+fn several_parcels_share_the_named_lines() {
+    let open = [fulfillment_order(1, 9, &[(11, 101, 3), (12, 102, 1)])];
+    // Two of three shirts and the mug, in two parcels: two units each.
+    let shipped = shipment(&[("101", "2"), ("102", "1.00")], &["P1", "P2"]);
+    let plan = plan(&shipped, &open, &[]).unwrap();
+    assert_eq!(
+        plan.fulfillments,
+        vec![
+            PlannedFulfillment {
+                parcel: Some(0),
+                items: vec![(1, vec![(11, 2)])],
+            },
+            PlannedFulfillment {
+                parcel: Some(1),
+                items: vec![(1, vec![(12, 1)])],
+            },
+        ]
+    );
+    assert!(plan.capped.is_empty() && plan.unattached.is_empty());
+
+    // A retry after the first parcel was recorded: only the second is made, with the
+    // units the first did not carry.
+    let done = ExistingFulfillment {
+        status: Some("success".into()),
+        tracking_number: Some("P1".into()),
+        tracking_numbers: vec!["P1".into()],
+        line_items: vec![FulfilledLine {
+            id: 101,
+            quantity: 2,
+        }],
     };
+    let open_after = [fulfillment_order(1, 9, &[(11, 101, 1), (12, 102, 1)])];
+    let retry = plan_for(&shipped, &open_after, std::slice::from_ref(&done));
+    assert_eq!(
+        retry.fulfillments,
+        vec![PlannedFulfillment {
+            parcel: Some(1),
+            items: vec![(1, vec![(12, 1)])],
+        }]
+    );
+    // Both recorded: nothing to do.
+    let both = ExistingFulfillment {
+        tracking_number: Some("P2".into()),
+        tracking_numbers: vec!["P2".into()],
+        line_items: vec![FulfilledLine {
+            id: 102,
+            quantity: 1,
+        }],
+        ..done
+    };
+    let closed = [FulfillmentOrder {
+        status: "closed".into(),
+        ..fulfillment_order(1, 9, &[(11, 101, 1), (12, 102, 0)])
+    }];
+    let retry = plan_for(&shipped, &closed, &[both]);
+    assert!(retry.fulfillments.is_empty());
+}
+
+fn plan_for(
+    shipped: &Shipment,
+    open: &[FulfillmentOrder],
+    existing: &[ExistingFulfillment],
+) -> Plan {
+    plan(shipped, open, existing).unwrap()
+}
+
+#[test]
+fn parcels_and_locations_are_split_and_oddities_reported() {
+    // Units from two locations in one parcel: one fulfillment per location.
+    let open = [
+        fulfillment_order(1, 9, &[(11, 101, 1)]),
+        fulfillment_order(2, 8, &[(21, 102, 1)]),
+    ];
+    let decided = plan_for(&shipment(&[], &["P1"]), &open, &[]);
+    assert_eq!(decided.fulfillments.len(), 2);
+    assert!(decided.fulfillments.iter().all(|f| f.parcel == Some(0)));
+    // More parcels than units: the surplus numbers are reported.
+    let one = [fulfillment_order(1, 9, &[(11, 101, 1)])];
+    let decided = plan_for(&shipment(&[], &["P1", "P2", "P2"]), &one, &[]);
+    assert_eq!(decided.fulfillments.len(), 1);
+    assert_eq!(
+        decided.unattached,
+        ["P2"],
+        "a number given twice is one parcel"
+    );
+    // Asked for more than is open: capped.
+    let decided = plan_for(&shipment(&[("101", "3")], &[]), &one, &[]);
+    assert_eq!(decided.capped, [(101, 3, 1)]);
+    assert_eq!(decided.fulfillments[0].parcel, None);
+    let body = fulfillment_body(&decided.fulfillments[0], &shipment(&[], &[]));
+    assert_eq!(
+        body["fulfillment"]["tracking_info"],
+        serde_json::json!({"company": "GLS"})
+    );
+    // Not a line of the order, or not whole units: invalid input naming the field.
+    let error = plan(&shipment(&[("999", "1")], &[]), &one, &[]).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("lines[0].platform-line-id"));
+    let error = plan(&shipment(&[("101", "0.5")], &[]), &one, &[]).unwrap_err();
+    assert_eq!(error.field.as_deref(), Some("lines[0].quantity"));
+    // Nothing open (shipped or cancelled): nothing to do.
+    let closed = [FulfillmentOrder {
+        status: "closed".into(),
+        ..fulfillment_order(1, 9, &[(11, 101, 0)])
+    }];
     assert!(
-        fulfillment_body(&[1], &no_url)["fulfillment"]["tracking_info"]
-            .get("url")
-            .is_none()
+        plan_for(&shipment(&[], &["P9"]), &closed, &[])
+            .fulfillments
+            .is_empty()
     );
 }
 
@@ -601,7 +986,6 @@ fn config() -> Config {
         ("shop_domain", "demo.myshopify.com"),
         ("access_token", "shpat_x"),
         ("webhook_secret", SECRET),
-        ("location_id", "655441491"),
     ])
 }
 
@@ -656,10 +1040,7 @@ fn webhooks_verify_and_parse() {
     .unwrap();
     assert_eq!(
         edited.event,
-        WebhookEvent::OrderChanged(OrderHint {
-            id: "42".into(),
-            order: None
-        })
+        WebhookEvent::OrderChanged(OrderHint::id("42"))
     );
     let partial = Shopify::verify_webhook(
         &config(),
@@ -668,10 +1049,7 @@ fn webhooks_verify_and_parse() {
     .unwrap();
     assert_eq!(
         partial.event,
-        WebhookEvent::OrderChanged(OrderHint {
-            id: "7".into(),
-            order: None
-        }),
+        WebhookEvent::OrderChanged(OrderHint::id("7")),
         "fetch it"
     );
     let other = Shopify::verify_webhook(
@@ -684,51 +1062,45 @@ fn webhooks_verify_and_parse() {
 
 #[test]
 fn webhooks_with_bad_signatures_are_refused() {
+    let refused = |request| {
+        Shopify::verify_webhook(&config(), request)
+            .unwrap_err()
+            .kind
+    };
     let forged = webhook("orders/create", EXCLUDED, "another secret", &[]);
-    assert!(matches!(
-        Shopify::verify_webhook(&config(), forged),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(refused(forged), ErrorKind::BadSignature);
     let mut unsigned = webhook("orders/create", EXCLUDED, SECRET, &[]);
     unsigned
         .headers
         .retain(|(k, _)| k != "x-shopify-hmac-sha256");
-    assert!(matches!(
-        Shopify::verify_webhook(&config(), unsigned),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(refused(unsigned), ErrorKind::BadSignature);
     let mut tampered = webhook("orders/create", EXCLUDED, SECRET, &[]);
     tampered.body[20] ^= 1;
-    assert!(matches!(
-        Shopify::verify_webhook(&config(), tampered),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(refused(tampered), ErrorKind::BadSignature);
     let mut elsewhere = webhook("orders/create", EXCLUDED, SECRET, &[]);
     for (key, value) in &mut elsewhere.headers {
         if key == "x-shopify-shop-domain" {
             *value = "other.myshopify.com".into();
         }
     }
-    assert!(matches!(
-        Shopify::verify_webhook(&config(), elsewhere),
-        Err(ConnectorError::BadSignature(_))
-    ));
+    assert_eq!(refused(elsewhere), ErrorKind::BadSignature);
 }
 
 #[test]
-fn describe_matches_the_manifest() {
-    let info = Shopify::describe();
-    assert_eq!(info.platform, "Shopify");
+fn the_manifest_speaks_contract_0_2_and_lists_no_capabilities() {
     let manifest = include_str!("../plugin.toml");
-    for capability in ["webhooks", "stock-push", "product-list", "mark-shipped"] {
-        assert!(
-            manifest.contains(&format!("\"{capability}\"")),
-            "{capability}"
-        );
-    }
-    let all = ShopCapabilities::WEBHOOKS
-        | ShopCapabilities::STOCK_PUSH
-        | ShopCapabilities::PRODUCT_LIST
-        | ShopCapabilities::MARK_SHIPPED;
-    assert_eq!(info.capabilities, all);
+    assert!(manifest.contains("contract = \"0.2.0\""));
+    assert!(
+        !manifest.contains("capabilities"),
+        "the component's exports say them"
+    );
+    assert!(Shopify::max_batch() >= 20 && Shopify::max_batch() <= 40);
+    assert_eq!(
+        Shopify::supported_changes(),
+        [
+            StatusChange::Cancelled,
+            StatusChange::Completed,
+            StatusChange::Paid
+        ]
+    );
 }

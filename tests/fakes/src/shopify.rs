@@ -1,22 +1,41 @@
 //! A fake Shopify Admin REST API on 127.0.0.1.
 //!
 //! It answers the paths a shop connector uses, under `/admin/api/{version}/`, the way the
-//! real Admin API does (see `/work/shared/reference/shops.md` §2):
+//! real Admin API does (Shopify's REST Admin API reference):
 //!
 //! | path | what |
 //! |---|---|
 //! | `GET orders.json` | `status` (default `open`!), `updated_at_min/max`, `created_at_min/max`, `since_id`, `ids`, `fields`, `limit` ≤ 250, cursor pagination through `page_info` in `Link` |
 //! | `GET orders/{id}.json` | `{"order": {...}}` |
 //! | `GET orders/{id}/fulfillment_orders.json` | the order's fulfillment orders |
-//! | `POST fulfillments.json` | fulfils whole fulfillment orders, with tracking |
+//! | `GET orders/{id}/fulfillments.json` | the fulfillments made |
+//! | `GET orders/{id}/refunds.json` | the refunds made |
+//! | `GET`, `POST orders/{id}/transactions.json` | payments; `capture` of an authorization, `sale` with `source: external` |
+//! | `POST orders/{id}/cancel.json`, `close.json` | cancels (422 when cancelled already, or paid and fulfilled), closes |
+//! | `POST fulfillments.json` | fulfils fulfillment orders, whole or by line items and quantities, with tracking |
 //! | `GET products.json`, `GET products/{id}.json` | products with variants and `inventory_item_id`s |
 //! | `GET variants/{id}.json` | one variant |
+//! | `GET inventory_items/{id}.json` | one inventory item |
 //! | `POST inventory_levels/set.json` | sets `available` at a location (422 when not tracked) |
 //! | `GET locations.json` | the shop's one location, [`LOCATION_ID`] |
+//! | `GET shop.json` | the shop, with `primary_location_id` |
+//! | `GET`, `POST webhooks.json`, `GET`, `DELETE webhooks/{id}.json` | subscriptions (`address` and `topic` filters; 422 for a second one of a topic to one address) |
+//! | `GET /admin/oauth/access_scopes.json` | the token's scopes ([`FakeShopify::set_scopes`]) |
 //!
 //! Every request needs `X-Shopify-Access-Token: {ACCESS_TOKEN}` and goes through a leaky
 //! bucket (40 requests, leaking 2 per second unless [`FakeShopify::set_bucket`] says
-//! otherwise) whose state every response reports in `X-Shopify-Shop-Api-Call-Limit`.
+//! otherwise) whose state every response reports in `X-Shopify-Shop-Api-Call-Limit`. A
+//! path that needs an access scope the token lacks is refused with 403, naming the
+//! scope as Shopify does.
+//!
+//! The fake records what it receives: [`FakeShopify::requests`] (every request),
+//! [`FakeShopify::requests_to`] (how many went to one path), [`FakeShopify::webhooks`]
+//! (the subscriptions), [`FakeShopify::fulfillments`], [`FakeShopify::transactions`].
+//!
+//! Orders change the way the admin changes them: [`FakeShopify::cancel_order`],
+//! [`FakeShopify::remove_units`] (an order edit), [`FakeShopify::refund_lines`] and
+//! [`FakeShopify::refund_order`]; each keeps `current_quantity` and the `current_*`
+//! totals as Shopify does.
 //!
 //! Webhook deliveries ([`FakeShopify::delivery`]) carry Shopify's headers and the
 //! base64 HMAC-SHA256 of the raw body under [`WEBHOOK_SECRET`].
@@ -57,6 +76,34 @@ pub const LOCATION_ID: u64 = 65_544_149_101;
 pub const API_VERSION: &str = "2025-07";
 /// The shop's currency: every top-level amount and every `shop_money` is in it.
 pub const SHOP_CURRENCY: &str = "EUR";
+/// The shop's name, as `GET shop.json` gives it.
+pub const SHOP_NAME: &str = "Demo Shop";
+/// The scopes a new fake shop's token has: everything a shop connector uses.
+pub const ALL_SCOPES: &[&str] = &[
+    "read_orders",
+    "write_orders",
+    "read_all_orders",
+    "read_products",
+    "write_inventory",
+    "read_locations",
+    "write_merchant_managed_fulfillment_orders",
+];
+/// The topics the fake accepts subscriptions for.
+const WEBHOOK_TOPICS: &[&str] = &[
+    "app/uninstalled",
+    "orders/cancelled",
+    "orders/create",
+    "orders/delete",
+    "orders/edited",
+    "orders/fulfilled",
+    "orders/paid",
+    "orders/partially_fulfilled",
+    "orders/updated",
+    "products/create",
+    "products/delete",
+    "products/update",
+    "refunds/create",
+];
 
 /// The most `limit` may ask for.
 const MAX_LIMIT: usize = 250;
@@ -260,6 +307,14 @@ struct State {
     inventory: HashMap<u64, InventoryItem>,
     orders: BTreeMap<u64, Value>,
     fulfillment_orders: BTreeMap<u64, Vec<Value>>,
+    /// Payment transactions per order.
+    transactions: BTreeMap<u64, Vec<Value>>,
+    /// Webhook subscriptions by id.
+    webhooks: BTreeMap<u64, Value>,
+    /// The access token's scopes.
+    scopes: Vec<String>,
+    /// Whether the domain names a shop at all.
+    exists: bool,
     bucket: Bucket,
     down: bool,
     throttle: Option<(usize, Option<String>)>,
@@ -276,6 +331,10 @@ impl State {
             inventory: HashMap::new(),
             orders: BTreeMap::new(),
             fulfillment_orders: BTreeMap::new(),
+            transactions: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
+            scopes: ALL_SCOPES.iter().map(|scope| (*scope).to_owned()).collect(),
+            exists: true,
             bucket: Bucket::new(40, 2.0),
             down: false,
             throttle: None,
@@ -601,7 +660,9 @@ impl FakeShopify {
     }
 
     /// Creates an order the way checkout does: amounts computed as Shopify does, stock of
-    /// tracked variants taken, one open fulfillment order at [`LOCATION_ID`].
+    /// tracked variants taken, one open fulfillment order at [`LOCATION_ID`], and the
+    /// checkout's payment transaction (a `sale` when paid, an `authorization` when
+    /// authorized, none while pending).
     ///
     /// Panics when a line names an unknown variant: that is a mistake in the test.
     pub fn create_order(&self, spec: &OrderSpec) -> Value {
@@ -610,6 +671,21 @@ impl FakeShopify {
         let id = order["id"].as_u64().unwrap_or_default();
         let fulfillment_order = build_fulfillment_order(&mut state, &order);
         state.fulfillment_orders.insert(id, vec![fulfillment_order]);
+        let kind = match spec.financial_status.as_str() {
+            "paid" | "partially_refunded" | "refunded" => Some("sale"),
+            "authorized" => Some("authorization"),
+            _ => None,
+        };
+        let transactions = match kind {
+            Some(kind) => {
+                let amount = dec_of(&order["total_price"]);
+                vec![new_transaction(
+                    &mut state, &order, kind, amount, None, None,
+                )]
+            }
+            None => Vec::new(),
+        };
+        state.transactions.insert(id, transactions);
         state.orders.insert(id, order.clone());
         order
     }
@@ -631,123 +707,117 @@ impl FakeShopify {
     /// reason `customer`; an unpaid payment is voided; its fulfillment orders close.
     pub fn cancel_order(&self, id: u64) -> Value {
         let mut state = self.lock();
+        match cancel(&mut state, id) {
+            Some(order) => order,
+            None => panic!("the fake Shopify has no order {id}"),
+        }
+    }
+
+    /// An order edit that removes `quantity` units of the order line `line_item_id`
+    /// without giving money back (an unpaid order, or one the merchant settles apart):
+    /// the line's `current_quantity` and fulfillable quantities drop, its fulfillment
+    /// order line shrinks, and the `current_*` totals follow, as Shopify records an edit.
+    /// Returns the order. Panics when the order or line does not exist, or has fewer
+    /// units left.
+    pub fn remove_units(&self, order_id: u64, line_item_id: u64, quantity: u32) -> Value {
+        let mut state = self.lock();
         let stamp = state.stamp();
-        if let Some(fulfillment_orders) = state.fulfillment_orders.get_mut(&id) {
-            for fulfillment_order in fulfillment_orders {
-                fulfillment_order["status"] = json!("closed");
-                fulfillment_order["supported_actions"] = json!([]);
-                fulfillment_order["updated_at"] = json!(stamp);
-            }
-        }
-        let Some(order) = state.orders.get_mut(&id) else {
-            panic!("the fake Shopify has no order {id}");
+        take_units(&mut state, order_id, line_item_id, quantity);
+        let Some(order) = state.orders.get_mut(&order_id) else {
+            panic!("the fake Shopify has no order {order_id}");
         };
-        order["cancelled_at"] = json!(stamp);
-        order["closed_at"] = json!(stamp);
-        order["cancel_reason"] = json!("customer");
-        if matches!(
-            order["financial_status"].as_str(),
-            Some("pending" | "authorized")
-        ) {
-            order["financial_status"] = json!("voided");
-        }
+        recompute_current(order);
         order["updated_at"] = json!(stamp);
         order.clone()
     }
 
-    /// Refunds a whole order: every line, the shipping, one `refund` transaction; the
-    /// financial status becomes `refunded`.
+    /// Refunds units of order lines (`(line item id, quantity)`), like the admin's
+    /// "Refund": a refund with `refund_line_items` (`restock_type` `return` when
+    /// restocked, else `no_restock`), the shipping in `refund_shipping_lines` when
+    /// `refund_shipping`, and one `refund` transaction in the customer's currency. The
+    /// refunded units leave `current_quantity` (Shopify's "quantity after removals") and
+    /// the fulfillable quantities; the `current_*` totals follow; the financial status
+    /// becomes `partially_refunded` or `refunded`. Returns the refund.
+    ///
+    /// Panics when the order or a line does not exist, or has fewer units left.
+    pub fn refund_lines(
+        &self,
+        order_id: u64,
+        lines: &[(u64, u32)],
+        restock: bool,
+        refund_shipping: bool,
+        note: &str,
+    ) -> Value {
+        let mut state = self.lock();
+        refund(&mut state, order_id, lines, restock, refund_shipping, note)
+    }
+
+    /// Refunds a whole order: every line restocked, the shipping, one `refund`
+    /// transaction; the financial status becomes `refunded`. Returns the order.
     pub fn refund_order(&self, id: u64) -> Value {
         let mut state = self.lock();
-        let stamp = state.stamp();
-        let refund_id = state.id();
-        let transaction_id = state.id();
-        let line_ids: Vec<u64> = (0..state
+        let lines: Vec<(u64, u32)> = state
             .orders
             .get(&id)
-            .and_then(|o| o["line_items"].as_array().map(Vec::len))
-            .unwrap_or(0))
-            .map(|_| state.id())
+            .and_then(|order| order["line_items"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|line| {
+                let left = line["current_quantity"].as_u64().unwrap_or(0);
+                let left = u32::try_from(left).ok().filter(|n| *n > 0)?;
+                Some((line["id"].as_u64()?, left))
+            })
             .collect();
-        let Some(order) = state.orders.get_mut(&id) else {
-            panic!("the fake Shopify has no order {id}");
-        };
-        let currency = order["currency"]
-            .as_str()
-            .unwrap_or(SHOP_CURRENCY)
-            .to_owned();
-        let presentment = order["presentment_currency"]
-            .as_str()
-            .unwrap_or(SHOP_CURRENCY)
-            .to_owned();
-        let rate = exchange_rate(&presentment);
-        let mut refund_lines = Vec::new();
-        for (line, refund_line_id) in order["line_items"]
-            .as_array()
+        refund(
+            &mut state,
+            id,
+            &lines,
+            true,
+            true,
+            "Returned by the customer",
+        );
+        match state.orders.get(&id) {
+            Some(order) => order.clone(),
+            None => panic!("the fake Shopify has no order {id}"),
+        }
+    }
+
+    /// The order's payment transactions.
+    pub fn transactions(&self, order_id: u64) -> Vec<Value> {
+        self.lock()
+            .transactions
+            .get(&order_id)
             .cloned()
             .unwrap_or_default()
-            .into_iter()
-            .zip(line_ids)
-        {
-            let quantity = line["quantity"].as_u64().unwrap_or(0);
-            let gross = dec_of(&line["price"]) * Decimal::from(quantity) - allocations(&line);
-            let tax = tax_sum(&line["tax_lines"]);
-            // The refunded subtotal is on the prices' own basis (gross when taxes are
-            // included).
-            let subtotal = gross;
-            refund_lines.push(json!({
-                "id": refund_line_id,
-                "line_item_id": line["id"],
-                "location_id": LOCATION_ID,
-                "quantity": quantity,
-                "restock_type": "return",
-                "subtotal": money(subtotal),
-                "subtotal_set": money_set(subtotal, rate, &currency, &presentment),
-                "total_tax": money(tax),
-                "total_tax_set": money_set(tax, rate, &currency, &presentment),
-                "line_item": line,
-            }));
-        }
-        let total = dec_of(&order["total_price"]);
-        let refund = json!({
-            "id": refund_id,
-            "order_id": id,
-            "admin_graphql_api_id": format!("gid://shopify/Refund/{refund_id}"),
-            "created_at": stamp,
-            "processed_at": stamp,
-            "note": "Returned by the customer",
-            "restock": true,
-            "user_id": null,
-            "refund_line_items": refund_lines,
-            "refund_shipping_lines": [],
-            "order_adjustments": [],
-            "duties": [],
-            // Transactions are in the currency the customer paid in.
-            "transactions": [{
-                "id": transaction_id,
-                "order_id": id,
-                "kind": "refund",
-                "gateway": order["payment_gateway_names"][0],
-                "status": "success",
-                "amount": money(convert(total, rate)),
-                "currency": presentment,
-                "created_at": stamp,
-                "processed_at": stamp,
-                "parent_id": null,
-                "test": false,
-            }],
-        });
-        order["refunds"] = json!([refund]);
-        order["financial_status"] = json!("refunded");
-        order["current_total_price"] = json!("0.00");
-        order["current_subtotal_price"] = json!("0.00");
-        order["current_total_tax"] = json!("0.00");
-        for line in order["line_items"].as_array_mut().into_iter().flatten() {
-            line["current_quantity"] = json!(0);
-            line["fulfillable_quantity"] = json!(0);
-        }
-        order["updated_at"] = json!(stamp);
-        order.clone()
+    }
+
+    /// The webhook subscriptions, oldest first, as `GET webhooks.json` lists them.
+    pub fn webhooks(&self) -> Vec<Value> {
+        self.lock().webhooks.values().cloned().collect()
+    }
+
+    /// Subscribes `topic` to `address` as if someone had done it in the admin or through
+    /// the API earlier. Returns the subscription.
+    pub fn add_webhook(&self, topic: &str, address: &str) -> Value {
+        let mut state = self.lock();
+        create_webhook(&mut state, topic, address)
+    }
+
+    /// Removes a subscription as if someone had deleted it (or Shopify had, after failed
+    /// deliveries). Returns whether it existed.
+    pub fn remove_webhook(&self, id: u64) -> bool {
+        self.lock().webhooks.remove(&id).is_some()
+    }
+
+    /// Replaces the access token's scopes; paths that need another scope answer 403.
+    pub fn set_scopes(&self, scopes: &[&str]) {
+        self.lock().scopes = scopes.iter().map(|scope| (*scope).to_owned()).collect();
+    }
+
+    /// With `false`, the domain names no shop (mistyped, or the shop was closed): every
+    /// request gets 404, before the token is looked at.
+    pub fn set_exists(&self, exists: bool) {
+        self.lock().exists = exists;
     }
 
     /// The order as the API would answer it.
@@ -843,6 +913,40 @@ impl FakeShopify {
     /// Every request so far as `"METHOD /path?query"`.
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()
+    }
+
+    /// How many `method` requests went to `path`, query ignored; `path` is relative to
+    /// the versioned API (`"variants/123.json"`), or absolute when it starts with `/`
+    /// (`"/admin/oauth/access_scopes.json"`).
+    pub fn requests_to(&self, method: &str, path: &str) -> usize {
+        self.request_counts()
+            .into_iter()
+            .filter(|(request, _)| {
+                let Some((sent_method, sent_path)) = request.split_once(' ') else {
+                    return false;
+                };
+                let matches_path = if path.starts_with('/') {
+                    sent_path == path
+                } else {
+                    sent_path
+                        .strip_prefix("/admin/api/")
+                        .and_then(|rest| rest.split_once('/'))
+                        .is_some_and(|(_, resource)| resource == path)
+                };
+                sent_method.eq_ignore_ascii_case(method) && matches_path
+            })
+            .map(|(_, count)| count)
+            .sum()
+    }
+
+    /// Requests so far per `"METHOD /path"`, query left out.
+    pub fn request_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for request in &self.lock().requests {
+            let without_query = request.split('?').next().unwrap_or(request).to_owned();
+            *counts.entry(without_query).or_insert(0) += 1;
+        }
+        counts
     }
 }
 
@@ -1234,6 +1338,367 @@ fn build_fulfillment_order(state: &mut State, order: &Value) -> Value {
     })
 }
 
+// ---------------------------------------------------------------------------------------
+// Orders: changes after checkout (payments, cancellation, edits, refunds).
+
+/// A successful transaction of the order, `amount` in the customer's (presentment)
+/// currency, as Shopify lists transactions of multi-currency orders by default.
+fn new_transaction(
+    state: &mut State,
+    order: &Value,
+    kind: &str,
+    amount: Decimal,
+    parent_id: Option<u64>,
+    source: Option<&str>,
+) -> Value {
+    let id = state.id();
+    let stamp = state.stamp();
+    json!({
+        "id": id,
+        "admin_graphql_api_id": format!("gid://shopify/OrderTransaction/{id}"),
+        "order_id": order["id"],
+        "kind": kind,
+        "gateway": order["payment_gateway_names"][0],
+        "status": "success",
+        "message": null,
+        "amount": money(amount),
+        "currency": order["presentment_currency"],
+        "authorization": if kind == "authorization" { json!(format!("auth-{id}")) } else { Value::Null },
+        "parent_id": parent_id,
+        "source_name": source.unwrap_or("web"),
+        "created_at": stamp,
+        "processed_at": stamp,
+        "test": false,
+    })
+}
+
+/// The admin's "Cancel order"; `None` when there is no such order.
+fn cancel(state: &mut State, id: u64) -> Option<Value> {
+    let stamp = state.stamp();
+    if let Some(fulfillment_orders) = state.fulfillment_orders.get_mut(&id) {
+        for fulfillment_order in fulfillment_orders {
+            fulfillment_order["status"] = json!("closed");
+            fulfillment_order["supported_actions"] = json!([]);
+            fulfillment_order["updated_at"] = json!(stamp);
+        }
+    }
+    let order = state.orders.get_mut(&id)?;
+    order["cancelled_at"] = json!(stamp);
+    order["closed_at"] = json!(stamp);
+    order["cancel_reason"] = json!("customer");
+    if matches!(
+        order["financial_status"].as_str(),
+        Some("pending" | "authorized")
+    ) {
+        order["financial_status"] = json!("voided");
+    }
+    order["updated_at"] = json!(stamp);
+    Some(order.clone())
+}
+
+/// Takes `quantity` units off the order line (`current_quantity`), unshipped units first
+/// off the fulfillable quantities and the fulfillment order. Returns how many of them
+/// were unshipped. Panics when the order or line does not exist or has fewer units.
+fn take_units(state: &mut State, order_id: u64, line_item_id: u64, quantity: u32) -> u64 {
+    let quantity = u64::from(quantity);
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        panic!("the fake Shopify has no order {order_id}");
+    };
+    let Some(line) = order["line_items"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+        .find(|line| line["id"].as_u64() == Some(line_item_id))
+    else {
+        panic!("order {order_id} has no line {line_item_id}");
+    };
+    let left = line["current_quantity"].as_u64().unwrap_or(0);
+    assert!(
+        quantity <= left,
+        "line {line_item_id} has {left} units left, not {quantity}"
+    );
+    line["current_quantity"] = json!(left - quantity);
+    let unshipped = line["fulfillable_quantity"].as_u64().unwrap_or(0);
+    let from_unshipped = quantity.min(unshipped);
+    line["fulfillable_quantity"] = json!(unshipped - from_unshipped);
+    let stamp = order["updated_at"].clone();
+    let mut to_take = from_unshipped;
+    for fulfillment_order in state
+        .fulfillment_orders
+        .get_mut(&order_id)
+        .into_iter()
+        .flatten()
+    {
+        for fo_line in fulfillment_order["line_items"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .filter(|fo_line| fo_line["line_item_id"].as_u64() == Some(line_item_id))
+        {
+            let open = fo_line["fulfillable_quantity"].as_u64().unwrap_or(0);
+            let take = to_take.min(open);
+            fo_line["fulfillable_quantity"] = json!(open - take);
+            let total = fo_line["quantity"].as_u64().unwrap_or(0);
+            fo_line["quantity"] = json!(total.saturating_sub(take));
+            to_take -= take;
+        }
+        let nothing_open = fulfillment_order["line_items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|fo_line| fo_line["fulfillable_quantity"].as_u64() == Some(0));
+        if nothing_open && fulfillment_order["status"] != "closed" {
+            fulfillment_order["status"] = json!("closed");
+            fulfillment_order["supported_actions"] = json!([]);
+            fulfillment_order["updated_at"] = stamp.clone();
+        }
+    }
+    from_unshipped
+}
+
+/// Shipping given back by the order's refunds so far: (net, tax).
+fn refunded_shipping(order: &Value) -> (Decimal, Decimal) {
+    let mut net = Decimal::ZERO;
+    let mut tax = Decimal::ZERO;
+    for refund in order["refunds"].as_array().into_iter().flatten() {
+        for line in refund["refund_shipping_lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            net += dec_of(&line["subtotal_amount_set"]["shop_money"]["amount"]);
+            tax += dec_of(&line["tax_amount_set"]["shop_money"]["amount"]);
+        }
+    }
+    (net, tax)
+}
+
+/// The shipping lines' charge (on the prices' basis) and tax.
+fn shipping_charged(order: &Value) -> (Decimal, Decimal) {
+    let lines = order["shipping_lines"].as_array().into_iter().flatten();
+    let mut price = Decimal::ZERO;
+    let mut tax = Decimal::ZERO;
+    for line in lines {
+        price += dec_of(&line["discounted_price"]);
+        tax += tax_sum(&line["tax_lines"]);
+    }
+    (price, tax)
+}
+
+/// A line's discount and tax for `units` of its ordered quantity, rounded to the cent.
+fn line_share(line: &Value, units: u64) -> (Decimal, Decimal) {
+    let ordered = line["quantity"].as_u64().unwrap_or(0);
+    let (discount, tax) = (allocations(line), tax_sum(&line["tax_lines"]));
+    if units == ordered || ordered == 0 {
+        return (discount, tax);
+    }
+    let share = |amount: Decimal| round(amount * Decimal::from(units) / Decimal::from(ordered));
+    (share(discount), share(tax))
+}
+
+/// Sets the `current_*` totals from the lines' current quantities and the shipping not
+/// refunded, as Shopify keeps them after edits and refunds.
+fn recompute_current(order: &mut Value) {
+    let included = order["taxes_included"].as_bool().unwrap_or(false);
+    let presentment = order["presentment_currency"]
+        .as_str()
+        .unwrap_or(SHOP_CURRENCY)
+        .to_owned();
+    let rate = exchange_rate(&presentment);
+    let mut subtotal = Decimal::ZERO;
+    let mut tax = Decimal::ZERO;
+    let mut discounts = Decimal::ZERO;
+    for line in order["line_items"].as_array().into_iter().flatten() {
+        let current = line["current_quantity"].as_u64().unwrap_or(0);
+        let (discount, line_tax) = line_share(line, current);
+        subtotal += dec_of(&line["price"]) * Decimal::from(current) - discount;
+        tax += line_tax;
+        discounts += discount;
+    }
+    let (shipping_price, shipping_tax) = shipping_charged(order);
+    let (refunded_net, refunded_tax) = refunded_shipping(order);
+    let shipping_tax_left = shipping_tax - refunded_tax;
+    let shipping_left = shipping_price
+        - refunded_net
+        - if included {
+            refunded_tax
+        } else {
+            Decimal::ZERO
+        };
+    tax += shipping_tax_left;
+    let total = subtotal + shipping_left + if included { Decimal::ZERO } else { tax };
+    let set = |amount: Decimal| money_set(amount, rate, SHOP_CURRENCY, &presentment);
+    order["current_subtotal_price"] = json!(money(subtotal));
+    order["current_subtotal_price_set"] = set(subtotal);
+    order["current_total_tax"] = json!(money(tax));
+    order["current_total_tax_set"] = set(tax);
+    order["current_total_discounts"] = json!(money(discounts));
+    order["current_total_discounts_set"] = set(discounts);
+    order["current_total_price"] = json!(money(total));
+    order["current_total_price_set"] = set(total);
+    order["current_shipping_price_set"] = set(shipping_left);
+}
+
+/// See [`FakeShopify::refund_lines`].
+fn refund(
+    state: &mut State,
+    order_id: u64,
+    lines: &[(u64, u32)],
+    restock: bool,
+    refund_shipping: bool,
+    note: &str,
+) -> Value {
+    let stamp = state.stamp();
+    let refund_id = state.id();
+    let ids: Vec<u64> = lines.iter().map(|_| state.id()).collect();
+    let shipping_line_id = state.id();
+    let Some(order) = state.orders.get(&order_id).cloned() else {
+        panic!("the fake Shopify has no order {order_id}");
+    };
+    let included = order["taxes_included"].as_bool().unwrap_or(false);
+    let presentment = order["presentment_currency"]
+        .as_str()
+        .unwrap_or(SHOP_CURRENCY)
+        .to_owned();
+    let rate = exchange_rate(&presentment);
+    let set = |amount: Decimal| money_set(amount, rate, SHOP_CURRENCY, &presentment);
+    let mut amount = Decimal::ZERO;
+    let mut refund_lines = Vec::new();
+    for (&(line_id, quantity), refund_line_id) in lines.iter().zip(ids) {
+        let Some(line) = order["line_items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|line| line["id"].as_u64() == Some(line_id))
+            .cloned()
+        else {
+            panic!("order {order_id} has no line {line_id}");
+        };
+        let units = u64::from(quantity);
+        let (discount, tax) = line_share(&line, units);
+        // The refunded subtotal is on the prices' own basis (gross when taxes are
+        // included), like the line's price.
+        let subtotal = dec_of(&line["price"]) * Decimal::from(units) - discount;
+        amount += if included { subtotal } else { subtotal + tax };
+        let unshipped = take_units(state, order_id, line_id, quantity);
+        let restock_type = match (restock, unshipped == units) {
+            (false, _) => "no_restock",
+            (true, true) => "cancel",
+            (true, false) => "return",
+        };
+        if restock {
+            // The units go back on the shelf, as Shopify restocks them.
+            let item = line["variant_id"]
+                .as_u64()
+                .and_then(|variant| find_variant(state, variant))
+                .and_then(|(_, variant)| variant["inventory_item_id"].as_u64());
+            if let Some(item) = item.and_then(|item| state.inventory.get_mut(&item))
+                && item.tracked
+            {
+                item.available = item.available.map(|n| n + i64::from(quantity));
+            }
+        }
+        refund_lines.push(json!({
+            "id": refund_line_id,
+            "line_item_id": line_id,
+            "location_id": if restock { json!(LOCATION_ID) } else { Value::Null },
+            "quantity": units,
+            "restock_type": restock_type,
+            // Shopify writes these two as JSON numbers.
+            "subtotal": number_json(subtotal),
+            "subtotal_set": set(subtotal),
+            "total_tax": number_json(tax),
+            "total_tax_set": set(tax),
+            "line_item": line,
+        }));
+    }
+    let mut shipping_lines = Vec::new();
+    if refund_shipping {
+        let (price, tax) = shipping_charged(&order);
+        let (refunded_net, refunded_tax) = refunded_shipping(&order);
+        let net = if included { price - tax } else { price } - refunded_net;
+        let tax = tax - refunded_tax;
+        if !(net + tax).is_zero() {
+            amount += net + tax;
+            shipping_lines.push(json!({
+                "id": shipping_line_id,
+                "shipping_line_id": order["shipping_lines"][0]["id"],
+                "subtotal_amount_set": set(net),
+                "tax_amount_set": set(tax),
+            }));
+        }
+    }
+    let parent = state
+        .transactions
+        .get(&order_id)
+        .into_iter()
+        .flatten()
+        .find(|t| matches!(t["kind"].as_str(), Some("sale" | "capture")))
+        .and_then(|t| t["id"].as_u64());
+    let transaction = new_transaction(state, &order, "refund", convert(amount, rate), parent, None);
+    state
+        .transactions
+        .entry(order_id)
+        .or_default()
+        .push(transaction.clone());
+    let refund = json!({
+        "id": refund_id,
+        "order_id": order_id,
+        "admin_graphql_api_id": format!("gid://shopify/Refund/{refund_id}"),
+        "created_at": stamp,
+        "processed_at": stamp,
+        "note": note,
+        "restock": restock,
+        "user_id": null,
+        "refund_line_items": refund_lines,
+        "refund_shipping_lines": shipping_lines,
+        "order_adjustments": [],
+        "duties": [],
+        // Transactions are in the currency the customer paid in.
+        "transactions": [transaction],
+    });
+    let Some(order) = state.orders.get_mut(&order_id) else {
+        panic!("the fake Shopify has no order {order_id}");
+    };
+    if let Some(refunds) = order["refunds"].as_array_mut() {
+        refunds.push(refund.clone());
+    }
+    recompute_current(order);
+    let nothing_left = dec_of(&order["current_total_price"]).is_zero();
+    order["financial_status"] = json!(if nothing_left {
+        "refunded"
+    } else {
+        "partially_refunded"
+    });
+    order["updated_at"] = json!(stamp);
+    refund
+}
+
+/// A subscription as Shopify stores it.
+fn create_webhook(state: &mut State, topic: &str, address: &str) -> Value {
+    let id = state.id();
+    let stamp = state.stamp();
+    let webhook = json!({
+        "id": id,
+        "address": address,
+        "topic": topic,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "format": "json",
+        "fields": [],
+        "metafield_namespaces": [],
+        "api_version": API_VERSION,
+        "private_metafield_namespaces": [],
+    });
+    state.webhooks.insert(id, webhook.clone());
+    webhook
+}
+
+/// An amount as a JSON number, as some of Shopify's refund fields are.
+fn number_json(value: Decimal) -> Value {
+    serde_json::from_str(&money(value)).unwrap_or(Value::Null)
+}
+
 fn find_variant(state: &State, variant_id: u64) -> Option<(Value, Value)> {
     state.products.values().find_map(|product| {
         product["variants"]
@@ -1446,6 +1911,11 @@ fn handle(
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
     state.requests.push(format!("{method} {path_and_query}"));
 
+    if !state.exists {
+        // UNCONFIRMED: the exact answer for a myshopify.com domain that names no shop;
+        // a 404 before any authentication is what the admin's API address gives.
+        return respond(Answer::not_found(), None);
+    }
     if state.down {
         return respond(
             Answer::error(
@@ -1484,6 +1954,18 @@ fn handle(
         }
     };
 
+    if uri.path() == "/admin/oauth/access_scopes.json" {
+        let answer = if method == Method::GET {
+            Answer::ok(json!({ "access_scopes": state
+                .scopes
+                .iter()
+                .map(|scope| json!({ "handle": scope }))
+                .collect::<Vec<_>>() }))
+        } else {
+            Answer::not_found()
+        };
+        return respond(answer, Some(call_limit));
+    }
     let Some(rest) = uri.path().strip_prefix("/admin/api/") else {
         return respond(Answer::not_found(), Some(call_limit));
     };
@@ -1496,6 +1978,19 @@ fn handle(
             .collect();
     let base = format!("http://{addr}{}", uri.path());
     let segments: Vec<&str> = resource.split('/').collect();
+    if let Some(scope) = required_scope(method.as_str(), &segments)
+        && !has_scope(&state.scopes, scope)
+    {
+        return respond(
+            Answer::error(
+                StatusCode::FORBIDDEN,
+                json!(format!(
+                    "[API] This action requires merchant approval for {scope} scope."
+                )),
+            ),
+            Some(call_limit),
+        );
+    }
     let answer = match (method.as_str(), segments.as_slice()) {
         ("GET", ["orders.json"]) => list(&state, &base, &query, Listing::Orders),
         ("GET", ["products.json"]) => list(&state, &base, &query, Listing::Products),
@@ -1514,13 +2009,74 @@ fn handle(
             })),
             _ => Answer::not_found(),
         },
+        ("GET", ["orders", id, "fulfillments.json"]) => order_part(
+            &state,
+            id,
+            |order| json!({ "fulfillments": order["fulfillments"] }),
+        ),
+        ("GET", ["orders", id, "refunds.json"]) => {
+            order_part(&state, id, |order| json!({ "refunds": order["refunds"] }))
+        }
+        ("GET", ["orders", id, "transactions.json"]) => match id.parse::<u64>() {
+            Ok(id) if state.orders.contains_key(&id) => Answer::ok(json!({
+                "transactions": state.transactions.get(&id).cloned().unwrap_or_default(),
+            })),
+            _ => Answer::not_found(),
+        },
+        ("POST", ["orders", id, "transactions.json"]) => match id.parse::<u64>() {
+            Ok(id) if state.orders.contains_key(&id) => create_transaction(&mut state, id, body),
+            _ => Answer::not_found(),
+        },
+        ("POST", ["orders", id, "cancel.json"]) => match id.parse::<u64>() {
+            Ok(id) if state.orders.contains_key(&id) => cancel_action(&mut state, id),
+            _ => Answer::not_found(),
+        },
+        ("POST", ["orders", id, "close.json"]) => match id.parse::<u64>() {
+            Ok(id) if state.orders.contains_key(&id) => close_action(&mut state, id),
+            _ => Answer::not_found(),
+        },
         ("GET", ["products", file]) => match json_id(file).and_then(|id| state.products.get(&id)) {
-            Some(product) => Answer::ok(json!({ "product": product })),
+            Some(product) => Answer::ok(json!({ "product": only_fields(product, &query) })),
             None => Answer::not_found(),
         },
+        ("GET", ["inventory_items", file]) => match json_id(file) {
+            Some(id) => state
+                .inventory
+                .get(&id)
+                .map_or_else(Answer::not_found, |item| {
+                    Answer::ok(json!({ "inventory_item": {
+                        "id": id,
+                        "sku": sku_of_item(&state, id),
+                        "tracked": item.tracked,
+                        "requires_shipping": true,
+                        "cost": null,
+                        "country_code_of_origin": null,
+                        "harmonized_system_code": null,
+                        "admin_graphql_api_id": format!("gid://shopify/InventoryItem/{id}"),
+                    }}))
+                }),
+            None => Answer::not_found(),
+        },
+        ("GET", ["shop.json"]) => {
+            Answer::ok(json!({ "shop": only_fields(&shop_resource(), &query) }))
+        }
+        ("GET", ["webhooks.json"]) => list_webhooks(&state, &query),
+        ("POST", ["webhooks.json"]) => post_webhook(&mut state, body),
+        ("GET", ["webhooks", file]) => match json_id(file).and_then(|id| state.webhooks.get(&id)) {
+            Some(webhook) => Answer::ok(json!({ "webhook": webhook })),
+            None => Answer::not_found(),
+        },
+        ("DELETE", ["webhooks", file]) => {
+            match json_id(file).and_then(|id| state.webhooks.remove(&id)) {
+                Some(_) => Answer::ok(json!({})),
+                None => Answer::not_found(),
+            }
+        }
         ("GET", ["variants", file]) => {
             match json_id(file).and_then(|id| find_variant(&state, id)) {
-                Some((_, variant)) => Answer::ok(json!({ "variant": variant })),
+                Some((_, variant)) => {
+                    Answer::ok(json!({ "variant": only_fields(&variant, &query) }))
+                }
                 None => Answer::not_found(),
             }
         }
@@ -1825,6 +2381,288 @@ fn list(state: &State, base: &str, query: &[(String, String)], listing: Listing)
     answer
 }
 
+/// The access scope a path needs, as Shopify documents them per resource; `None` for
+/// what any valid token may do (the shop, webhooks).
+fn required_scope(method: &str, segments: &[&str]) -> Option<&'static str> {
+    let write = method != "GET";
+    match segments.first().copied()? {
+        "orders" if segments.get(2) == Some(&"fulfillment_orders.json") => {
+            Some("read_merchant_managed_fulfillment_orders")
+        }
+        "orders" | "orders.json" if write => Some("write_orders"),
+        "orders" | "orders.json" => Some("read_orders"),
+        "products" | "products.json" | "variants" => Some("read_products"),
+        "inventory_items" => Some("read_inventory"),
+        "inventory_levels" => Some("write_inventory"),
+        "fulfillments.json" => Some("write_merchant_managed_fulfillment_orders"),
+        "locations.json" | "locations" => Some("read_locations"),
+        _ => None,
+    }
+}
+
+/// Whether `scopes` grant `wanted`; a `write_` scope includes its `read_` one.
+fn has_scope(scopes: &[String], wanted: &str) -> bool {
+    let write = wanted
+        .strip_prefix("read_")
+        .map(|rest| format!("write_{rest}"));
+    scopes
+        .iter()
+        .any(|scope| scope == wanted || write.as_deref() == Some(scope.as_str()))
+}
+
+/// Something read off one order, or 404.
+fn order_part(state: &State, id: &str, part: impl Fn(&Value) -> Value) -> Answer {
+    match id.parse::<u64>().ok().and_then(|id| state.orders.get(&id)) {
+        Some(order) => Answer::ok(part(order)),
+        None => Answer::not_found(),
+    }
+}
+
+/// The SKU of the variant holding inventory item `item`.
+fn sku_of_item(state: &State, item: u64) -> Value {
+    state
+        .products
+        .values()
+        .flat_map(|product| product["variants"].as_array().cloned().unwrap_or_default())
+        .find(|variant| variant["inventory_item_id"].as_u64() == Some(item))
+        .map_or(Value::Null, |variant| variant["sku"].clone())
+}
+
+/// `GET shop.json`.
+fn shop_resource() -> Value {
+    json!({
+        "id": SHOP_ID,
+        "name": SHOP_NAME,
+        "email": "owner@demo-shop.example",
+        "domain": "shop.demo.example",
+        "myshopify_domain": SHOP_DOMAIN,
+        "province": null,
+        "country": "SI",
+        "country_code": "SI",
+        "country_name": "Slovenia",
+        "address1": "Tržaška cesta 2",
+        "city": "Ljubljana",
+        "zip": "1000",
+        "currency": SHOP_CURRENCY,
+        "enabled_presentment_currencies": [SHOP_CURRENCY, "USD", "GBP", "CHF", "CZK"],
+        "iana_timezone": "Europe/Ljubljana",
+        "timezone": "(GMT+01:00) Europe/Ljubljana",
+        "taxes_included": null,
+        "plan_name": "basic",
+        "plan_display_name": "Basic",
+        "primary_locale": "en",
+        // Deprecated since 2024-04, still sent.
+        "primary_location_id": LOCATION_ID,
+        "created_at": "2023-05-02T10:00:00+01:00",
+        "updated_at": "2025-01-10T08:30:00+01:00",
+    })
+}
+
+/// `POST orders/{id}/cancel.json`: 422 when the order is cancelled already, or paid and
+/// fulfilled (UNCONFIRMED: Shopify's exact wording for both).
+fn cancel_action(state: &mut State, id: u64) -> Answer {
+    let Some(order) = state.orders.get(&id) else {
+        return Answer::not_found();
+    };
+    if !order["cancelled_at"].is_null() {
+        return Answer::error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("Order has already been cancelled"),
+        );
+    }
+    let fulfilled = order["fulfillments"]
+        .as_array()
+        .is_some_and(|list| !list.is_empty());
+    if fulfilled && order["financial_status"] == "paid" {
+        return Answer::error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!("Cannot cancel an order that has fulfillments"),
+        );
+    }
+    match cancel(state, id) {
+        Some(order) => Answer::ok(json!({ "order": order })),
+        None => Answer::not_found(),
+    }
+}
+
+/// `POST orders/{id}/close.json`: archives the order.
+fn close_action(state: &mut State, id: u64) -> Answer {
+    let stamp = state.stamp();
+    let Some(order) = state.orders.get_mut(&id) else {
+        return Answer::not_found();
+    };
+    if order["closed_at"].is_null() {
+        order["closed_at"] = json!(stamp);
+        order["updated_at"] = json!(stamp);
+    }
+    Answer::ok(json!({ "order": order }))
+}
+
+/// `POST orders/{id}/transactions.json`: a `capture` of an authorization, or a `sale`
+/// with `source: external` recording a payment taken outside Shopify.
+fn create_transaction(state: &mut State, id: u64, body: &[u8]) -> Answer {
+    let body = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    let transaction = &body["transaction"];
+    let Some(order) = state.orders.get(&id).cloned() else {
+        return Answer::not_found();
+    };
+    let invalid = |field: &str, message: &str| {
+        let mut errors = Map::new();
+        errors.insert(field.to_owned(), json!([message]));
+        Answer::error(StatusCode::UNPROCESSABLE_ENTITY, Value::Object(errors))
+    };
+    let presentment = order["presentment_currency"]
+        .as_str()
+        .unwrap_or(SHOP_CURRENCY)
+        .to_owned();
+    let currency = transaction["currency"].as_str();
+    if presentment != SHOP_CURRENCY && currency.is_none() {
+        // Shopify: "For multi-currency orders, the currency property is required".
+        return invalid("currency", "is required for multi-currency orders");
+    }
+    if currency.is_some_and(|currency| !currency.eq_ignore_ascii_case(&presentment)) {
+        return invalid("currency", "must be the order's presentment currency");
+    }
+    let amount = match &transaction["amount"] {
+        Value::Null => None,
+        other => Some(dec_of(other)),
+    };
+    let rate = exchange_rate(&presentment);
+    let outstanding = dec_of(&order["total_outstanding"]);
+    let financial = order["financial_status"].as_str().unwrap_or("").to_owned();
+    let created = match transaction["kind"].as_str() {
+        Some("capture") => {
+            let parent = transaction["parent_id"].as_u64();
+            let transactions = state.transactions.get(&id).cloned().unwrap_or_default();
+            let Some(authorization) = transactions.iter().find(|t| {
+                t["kind"] == "authorization"
+                    && t["status"] == "success"
+                    && t["id"].as_u64() == parent
+            }) else {
+                return invalid(
+                    "parent_id",
+                    "must be a successful authorization of the order",
+                );
+            };
+            let captured: Decimal = transactions
+                .iter()
+                .filter(|t| t["kind"] == "capture" && t["parent_id"].as_u64() == parent)
+                .map(|t| dec_of(&t["amount"]))
+                .sum();
+            let left = dec_of(&authorization["amount"]) - captured;
+            let amount = amount.unwrap_or(left);
+            if amount <= Decimal::ZERO || amount > left {
+                return invalid(
+                    "amount",
+                    "must be positive and at most the authorized amount left",
+                );
+            }
+            new_transaction(state, &order, "capture", amount, parent, None)
+        }
+        Some("sale") if transaction["source"] == "external" => {
+            if !matches!(financial.as_str(), "pending" | "partially_paid") {
+                return invalid(
+                    "kind",
+                    "sale is not allowed for an order that is not pending",
+                );
+            }
+            let Some(amount) = amount else {
+                return invalid("amount", "can't be blank");
+            };
+            if amount <= Decimal::ZERO || amount > convert(outstanding, rate) {
+                return invalid(
+                    "amount",
+                    "must be positive and at most the amount outstanding",
+                );
+            }
+            new_transaction(state, &order, "sale", amount, None, Some("external"))
+        }
+        _ => return invalid("kind", "is not supported"),
+    };
+    let paid_now = if rate.is_zero() {
+        Decimal::ZERO
+    } else {
+        round(dec_of(&created["amount"]) / rate)
+    };
+    state
+        .transactions
+        .entry(id)
+        .or_default()
+        .push(created.clone());
+    let stamp = state.stamp();
+    if let Some(order) = state.orders.get_mut(&id) {
+        let left = (outstanding - paid_now).max(Decimal::ZERO);
+        order["total_outstanding"] = json!(money(left));
+        order["financial_status"] = json!(if left.is_zero() {
+            "paid"
+        } else {
+            "partially_paid"
+        });
+        order["updated_at"] = json!(stamp);
+    }
+    Answer::status(StatusCode::CREATED, json!({ "transaction": created }))
+}
+
+/// `GET webhooks.json`: `address` and `topic` filter, `limit` ≤ 250.
+fn list_webhooks(state: &State, query: &[(String, String)]) -> Answer {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit = param("limit")
+        .and_then(|limit| limit.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT);
+    let webhooks: Vec<Value> = state
+        .webhooks
+        .values()
+        .filter(|webhook| param("address").is_none_or(|address| webhook["address"] == address))
+        .filter(|webhook| param("topic").is_none_or(|topic| webhook["topic"] == topic))
+        .take(limit)
+        .map(|webhook| only_fields(webhook, query))
+        .collect();
+    Answer::ok(json!({ "webhooks": webhooks }))
+}
+
+/// `POST webhooks.json`: a known topic, an `https` address, one subscription per topic
+/// and address (UNCONFIRMED: the exact wording of the topic and protocol errors).
+fn post_webhook(state: &mut State, body: &[u8]) -> Answer {
+    let body = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    let webhook = &body["webhook"];
+    let invalid = |field: &str, message: String| {
+        let mut errors = Map::new();
+        errors.insert(field.to_owned(), json!([message]));
+        Answer::error(StatusCode::UNPROCESSABLE_ENTITY, Value::Object(errors))
+    };
+    let topic = webhook["topic"].as_str().unwrap_or("").trim().to_owned();
+    if !WEBHOOK_TOPICS.contains(&topic.as_str()) {
+        return invalid("topic", format!("Invalid topic specified: {topic}"));
+    }
+    let address = webhook["address"].as_str().unwrap_or("").trim().to_owned();
+    if address.is_empty() {
+        return invalid("address", "can't be blank".into());
+    }
+    if !address.starts_with("https://") {
+        return invalid("address", "protocol must be https".into());
+    }
+    if webhook["format"]
+        .as_str()
+        .is_some_and(|format| format != "json" && format != "xml")
+    {
+        return invalid("format", "is not included in the list".into());
+    }
+    let taken = state.webhooks.values().any(|existing| {
+        existing["topic"] == topic.as_str() && existing["address"] == address.as_str()
+    });
+    if taken {
+        return invalid("address", "for this topic has already been taken".into());
+    }
+    let created = create_webhook(state, &topic, &address);
+    Answer::status(StatusCode::CREATED, json!({ "webhook": created }))
+}
+
 fn set_inventory_level(state: &mut State, body: &[u8]) -> Answer {
     let Ok(body) = serde_json::from_slice::<Value>(body) else {
         return Answer::error(
@@ -1892,19 +2730,20 @@ fn set_inventory_level(state: &mut State, body: &[u8]) -> Answer {
 fn create_fulfillment(state: &mut State, body: &[u8]) -> Answer {
     let body = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
     let fulfillment = &body["fulfillment"];
-    let Some(requested) = fulfillment["line_items_by_fulfillment_order"].as_array() else {
-        return Answer::error(
+    let missing = || {
+        Answer::error(
             StatusCode::BAD_REQUEST,
             json!({ "fulfillment": "Required parameter missing or invalid" }),
-        );
+        )
     };
-    let mut targets = Vec::new();
+    let Some(requested) = fulfillment["line_items_by_fulfillment_order"].as_array() else {
+        return missing();
+    };
+    // What to ship: (order, fulfillment order index, fo line index, quantity).
+    let mut shipping: Vec<(u64, usize, usize, u64)> = Vec::new();
     for entry in requested {
         let Some(fo_id) = entry["fulfillment_order_id"].as_u64() else {
-            return Answer::error(
-                StatusCode::BAD_REQUEST,
-                json!({ "fulfillment": "Required parameter missing or invalid" }),
-            );
+            return missing();
         };
         let found = state.fulfillment_orders.iter().find_map(|(order_id, fos)| {
             fos.iter()
@@ -1914,10 +2753,8 @@ fn create_fulfillment(state: &mut State, body: &[u8]) -> Answer {
         let Some((order_id, index)) = found else {
             return Answer::not_found();
         };
-        let status = state.fulfillment_orders[&order_id][index]["status"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+        let fo = &state.fulfillment_orders[&order_id][index];
+        let status = fo["status"].as_str().unwrap_or("").to_owned();
         if !matches!(status.as_str(), "open" | "in_progress") {
             // UNCONFIRMED: the exact wording for a fulfillment order that is done.
             return Answer::error(
@@ -1927,15 +2764,63 @@ fn create_fulfillment(state: &mut State, body: &[u8]) -> Answer {
                 )]),
             );
         }
-        targets.push((order_id, index));
+        let fo_lines = fo["line_items"].as_array().cloned().unwrap_or_default();
+        match entry["fulfillment_order_line_items"].as_array() {
+            // Without line items: everything still open in the fulfillment order.
+            None => {
+                for (line_index, line) in fo_lines.iter().enumerate() {
+                    let open = line["fulfillable_quantity"].as_u64().unwrap_or(0);
+                    if open > 0 {
+                        shipping.push((order_id, index, line_index, open));
+                    }
+                }
+            }
+            Some(items) => {
+                for item in items {
+                    let (Some(line_id), Some(quantity)) =
+                        (item["id"].as_u64(), item["quantity"].as_u64())
+                    else {
+                        return missing();
+                    };
+                    let Some(line_index) = fo_lines
+                        .iter()
+                        .position(|line| line["id"].as_u64() == Some(line_id))
+                    else {
+                        return Answer::error(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            json!([format!(
+                                "Fulfillment order line item {line_id} does not belong to \
+                                 fulfillment order {fo_id}."
+                            )]),
+                        );
+                    };
+                    let open = fo_lines[line_index]["fulfillable_quantity"]
+                        .as_u64()
+                        .unwrap_or(0);
+                    let already: u64 = shipping
+                        .iter()
+                        .filter(|s| s.0 == order_id && s.1 == index && s.2 == line_index)
+                        .map(|s| s.3)
+                        .sum();
+                    if quantity == 0 || quantity + already > open {
+                        // UNCONFIRMED: the exact wording.
+                        return Answer::error(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            json!([format!(
+                                "Invalid fulfillment order line item quantity requested: \
+                                 {quantity} of line item {line_id}, {open} fulfillable."
+                            )]),
+                        );
+                    }
+                    shipping.push((order_id, index, line_index, quantity));
+                }
+            }
+        }
     }
-    let Some(&(order_id, _)) = targets.first() else {
-        return Answer::error(
-            StatusCode::BAD_REQUEST,
-            json!({ "fulfillment": "Required parameter missing or invalid" }),
-        );
+    let Some(&(order_id, _, _, _)) = shipping.first() else {
+        return missing();
     };
-    if targets.iter().any(|(other, _)| *other != order_id) {
+    if shipping.iter().any(|(other, ..)| *other != order_id) {
         return Answer::error(
             StatusCode::UNPROCESSABLE_ENTITY,
             json!(["All fulfillment orders must belong to the same order."]),
@@ -1943,26 +2828,41 @@ fn create_fulfillment(state: &mut State, body: &[u8]) -> Answer {
     }
     let stamp = state.stamp();
     let fulfillment_id = state.id();
-    let mut fulfilled_lines = Vec::new();
-    for &(_, index) in &targets {
-        if let Some(fo) = state
-            .fulfillment_orders
-            .get_mut(&order_id)
-            .and_then(|fos| fos.get_mut(index))
-        {
-            fo["status"] = json!("closed");
-            fo["supported_actions"] = json!([]);
-            fo["updated_at"] = json!(stamp);
-            for line in fo["line_items"].as_array_mut().into_iter().flatten() {
-                fulfilled_lines.push(line["line_item_id"].as_u64().unwrap_or(0));
-                line["fulfillable_quantity"] = json!(0);
+    // Order line id → units shipped now.
+    let mut shipped_lines: Vec<(u64, u64)> = Vec::new();
+    if let Some(fos) = state.fulfillment_orders.get_mut(&order_id) {
+        for &(_, index, line_index, quantity) in &shipping {
+            let Some(fo) = fos.get_mut(index) else {
+                continue;
+            };
+            if let Some(line) = fo["line_items"]
+                .as_array_mut()
+                .and_then(|lines| lines.get_mut(line_index))
+            {
+                let open = line["fulfillable_quantity"].as_u64().unwrap_or(0);
+                line["fulfillable_quantity"] = json!(open.saturating_sub(quantity));
+                let order_line = line["line_item_id"].as_u64().unwrap_or(0);
+                match shipped_lines.iter_mut().find(|(id, _)| *id == order_line) {
+                    Some((_, units)) => *units += quantity,
+                    None => shipped_lines.push((order_line, quantity)),
+                }
             }
+            let done = fo["line_items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|line| line["fulfillable_quantity"].as_u64() == Some(0));
+            fo["status"] = json!(if done { "closed" } else { "in_progress" });
+            if done {
+                fo["supported_actions"] = json!([]);
+            }
+            fo["updated_at"] = json!(stamp);
         }
     }
     let all_closed = state
         .fulfillment_orders
         .get(&order_id)
-        .is_some_and(|fos| fos.iter().all(|fo| fo["status"] != "open"));
+        .is_some_and(|fos| fos.iter().all(|fo| fo["status"] == "closed"));
     let tracking = &fulfillment["tracking_info"];
     let number = tracking["number"].as_str().map(str::to_owned);
     let company = tracking["company"].as_str().map(str::to_owned);
@@ -1972,14 +2872,19 @@ fn create_fulfillment(state: &mut State, body: &[u8]) -> Answer {
     };
     let mut line_items = Vec::new();
     for line in order["line_items"].as_array_mut().into_iter().flatten() {
-        if line["id"]
-            .as_u64()
-            .is_some_and(|id| fulfilled_lines.contains(&id))
-        {
-            line["fulfillable_quantity"] = json!(0);
-            line["fulfillment_status"] = json!("fulfilled");
-            line_items.push(line.clone());
-        }
+        let Some(&(_, units)) = shipped_lines
+            .iter()
+            .find(|(id, _)| line["id"].as_u64() == Some(*id))
+        else {
+            continue;
+        };
+        let open = line["fulfillable_quantity"].as_u64().unwrap_or(0);
+        let left = open.saturating_sub(units);
+        line["fulfillable_quantity"] = json!(left);
+        line["fulfillment_status"] = json!(if left == 0 { "fulfilled" } else { "partial" });
+        let mut shipped = line.clone();
+        shipped["quantity"] = json!(units);
+        line_items.push(shipped);
     }
     let count = order["fulfillments"].as_array().map_or(0, Vec::len);
     let created = json!({
