@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tovor_fakes::shopify::{
     ACCESS_TOKEN, Delivery, FakeShopify, LOCATION_ID, OrderSpec, SHOP_DOMAIN, WEBHOOK_SECRET,
 };
-use tovor_tests::service::{Db, ShopSession};
+use tovor_tests::service::{Db, ShopSession, TestService};
 
 tovor_tests::on_both_databases!(
     webhook_to_order_to_variant_stock,
@@ -20,6 +20,7 @@ tovor_tests::on_both_databases!(
     changes_before_and_after_the_invoice,
     wrong_signature_down_shop_and_throttling,
     a_realistic_shop_imports_to_the_cent,
+    webhooks_are_registered_when_added_and_removed_when_disabled,
 );
 
 /// A shop session on a fake Shopify.
@@ -355,4 +356,116 @@ fn decimal(value: &Value) -> Decimal {
     };
     text.parse()
         .unwrap_or_else(|_| panic!("not an amount: {value}"))
+}
+
+/// "Add e-store" subscribes Shopify's order topics to the shop's webhook URL (Shopify
+/// takes only https addresses, so the service stands behind one), a wrong token is
+/// refused before anything is saved, and disabling the shop deletes exactly the
+/// subscriptions tovor made while enabling it makes them again.
+async fn webhooks_are_registered_when_added_and_removed_when_disabled(db: Db) {
+    let shopify = FakeShopify::start().await.unwrap();
+    let plugin = tovor_tests::connector("shopify").unwrap();
+    let service = TestService::start_at_public_url(db, &[plugin], "https://tovor.example")
+        .await
+        .unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let config = |access_token: &str| {
+        json!({
+            "shop_domain": SHOP_DOMAIN,
+            "access_token": access_token,
+            "webhook_secret": WEBHOOK_SECRET,
+            "api_base": shopify.api_base(),
+        })
+    };
+    let (status, warehouse) = service
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/warehouses",
+            Some(&token),
+            Some(json!({"name": "Main"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let add = |access_token: &'static str| {
+        json!({"plugin": "shopify", "name": "Demo", "config": config(access_token),
+               "warehouse_id": warehouse["id"]})
+    };
+    let (status, refused) = service
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(add("shpat_wrong")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(
+        refused["error"]["field"], "config.access_token",
+        "{refused}"
+    );
+    assert!(shopify.webhooks().is_empty());
+
+    let (status, shop) = service
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(add(ACCESS_TOKEN)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{shop}");
+    let url = shop["webhook_url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with("https://tovor.example/hooks/"), "{url}");
+    assert_eq!(shop["connection"]["account"].is_string(), true, "{shop}");
+    assert_eq!(shop["webhook_setup"]["state"], "registered", "{shop}");
+    let subscribed = |shopify: &FakeShopify| -> Vec<String> {
+        let mut topics: Vec<String> = shopify
+            .webhooks()
+            .iter()
+            .filter(|hook| hook["address"] == url.as_str())
+            .map(|hook| hook["topic"].as_str().unwrap().to_owned())
+            .collect();
+        topics.sort();
+        topics
+    };
+    assert_eq!(
+        subscribed(&shopify),
+        ["orders/create", "orders/delete", "orders/updated"]
+    );
+    let ids: Vec<&str> = shop["webhook_setup"]["webhooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hook| hook["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{shop}");
+
+    let shop_path = format!("/api/v1/shops/{}", shop["id"]);
+    let patch = |enabled: bool| {
+        service.call(
+            reqwest::Method::PATCH,
+            &shop_path,
+            Some(&token),
+            Some(json!({"enabled": enabled})),
+        )
+    };
+    let (status, disabled) = patch(false).await.unwrap();
+    assert_eq!(status, 200, "{disabled}");
+    assert!(subscribed(&shopify).is_empty(), "{:?}", shopify.webhooks());
+    for id in &ids {
+        assert_eq!(
+            shopify.requests_to("DELETE", &format!("webhooks/{id}.json")),
+            1,
+            "{:?}",
+            shopify.request_counts()
+        );
+    }
+    let (status, enabled) = patch(true).await.unwrap();
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["webhook_setup"]["state"], "registered");
+    assert_eq!(subscribed(&shopify).len(), 3);
+    service.stop().await;
 }

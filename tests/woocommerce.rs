@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tovor_fakes::woocommerce::{
     CONSUMER_KEY, CONSUMER_SECRET, CouponKind, Delivery, FakeWoo, OrderSpec, WEBHOOK_SECRET,
+    WebhookAction,
 };
 use tovor_tests::service::{Db, ShopSession};
 
@@ -19,6 +20,7 @@ tovor_tests::on_both_databases!(
     changes_before_and_after_the_invoice,
     wrong_signature_down_shop_and_rate_limits,
     a_realistic_shop_imports_to_the_cent,
+    webhooks_are_registered_when_added_and_removed_when_disabled,
 );
 
 /// A shop session on a fake WooCommerce.
@@ -341,5 +343,89 @@ async fn a_realistic_shop_imports_to_the_cent(db: Db) {
         assert_eq!(order["currency"], placed["currency"], "order {id}");
         assert_eq!(order["shop_status_raw"], placed["status"], "order {id}");
     }
+    w.s.service.stop().await;
+}
+
+/// "Add e-store" subscribes WooCommerce's order topics to the shop's webhook URL through
+/// `POST /webhooks` (the fake records them), disabling the shop deletes exactly those,
+/// and enabling it subscribes them again; a webhook the owner made by hand is left alone.
+async fn webhooks_are_registered_when_added_and_removed_when_disabled(db: Db) {
+    let woo = FakeWoo::start().await.unwrap();
+    let foreign = woo.add_webhook("order.created", "https://elsewhere.example/hook");
+    let w = setup_with(woo, db, json!({})).await;
+    let shop_path = format!("/api/v1/shops/{}", w.s.shop_id);
+    let ours = |woo: &FakeWoo| -> Vec<(String, String)> {
+        let mut topics: Vec<(String, String)> = woo
+            .webhooks()
+            .iter()
+            .filter(|hook| hook["id"].as_u64() != Some(foreign))
+            .map(|hook| {
+                (
+                    hook["topic"].as_str().unwrap().to_owned(),
+                    hook["delivery_url"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        topics.sort();
+        topics
+    };
+    let expected: Vec<(String, String)> = [
+        "order.created",
+        "order.deleted",
+        "order.restored",
+        "order.updated",
+    ]
+    .iter()
+    .map(|topic| (topic.to_string(), w.s.webhook_url.clone()))
+    .collect();
+    assert_eq!(ours(&w.woo), expected);
+    let shop = w.s.get(&shop_path).await;
+    assert_eq!(shop["webhook_setup"]["state"], "registered", "{shop}");
+    let registered = shop["webhook_setup"]["webhooks"].as_array().unwrap().len();
+    assert_eq!(registered, 4, "{shop}");
+    assert!(
+        w.woo
+            .webhooks()
+            .iter()
+            .all(|hook| hook["status"] == "active"),
+        "{:?}",
+        w.woo.webhooks()
+    );
+
+    let (status, disabled) =
+        w.s.service
+            .call(
+                reqwest::Method::PATCH,
+                &shop_path,
+                Some(&w.s.token),
+                Some(json!({"enabled": false})),
+            )
+            .await
+            .unwrap();
+    assert_eq!(status, 200, "{disabled}");
+    assert_eq!(disabled["webhook_setup"], Value::Null);
+    assert!(ours(&w.woo).is_empty(), "{:?}", w.woo.webhooks());
+    assert_eq!(w.woo.webhooks().len(), 1, "the owner's own webhook stays");
+    let deleted = w
+        .woo
+        .webhook_log()
+        .iter()
+        .filter(|change| change.action == WebhookAction::Deleted)
+        .count();
+    assert_eq!(deleted, 4);
+
+    let (status, enabled) =
+        w.s.service
+            .call(
+                reqwest::Method::PATCH,
+                &shop_path,
+                Some(&w.s.token),
+                Some(json!({"enabled": true})),
+            )
+            .await
+            .unwrap();
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["webhook_setup"]["state"], "registered");
+    assert_eq!(ours(&w.woo), expected);
     w.s.service.stop().await;
 }

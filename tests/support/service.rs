@@ -168,6 +168,29 @@ impl TestService {
         plugins: &[tovor_harness::BuiltPlugin],
         runtime: RuntimeOptions,
     ) -> anyhow::Result<Self> {
+        Self::launch(db, workers, plugins, runtime, None).await
+    }
+
+    /// A service that believes it is reachable at `public_url` (an `https://` address,
+    /// as platforms that register webhooks demand): its webhook URLs carry it, while
+    /// the test still talks to it on loopback ([`TestService::url`]).
+    pub async fn start_at_public_url(
+        db: Db,
+        plugins: &[tovor_harness::BuiltPlugin],
+        public_url: &str,
+    ) -> anyhow::Result<Self> {
+        let workers = quick_workers(&format!("test-{}", unique()));
+        let runtime = RuntimeOptions::default();
+        Self::launch(db, workers, plugins, runtime, Some(public_url.to_owned())).await
+    }
+
+    async fn launch(
+        db: Db,
+        workers: WorkerOptions,
+        plugins: &[tovor_harness::BuiltPlugin],
+        runtime: RuntimeOptions,
+        public_url: Option<String>,
+    ) -> anyhow::Result<Self> {
         let database = TestDatabase::new(db).await?;
         let store = Store::open(&database.url).await?;
         let data = tempfile::tempdir()?;
@@ -185,7 +208,7 @@ impl TestService {
             runtime,
             sealer: Sealer::from_key([42; 32]),
             admin_token: ADMIN_TOKEN.to_owned(),
-            public_url: format!("http://{addr}"),
+            public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
             plugins_dir: data.path().join("plugins"),
             max_body_bytes: 256 * 1024,
             workers,

@@ -921,11 +921,16 @@ impl CarrierClient {
                     None
                 };
                 let formats = self.label_formats_v0_2(exports).await?;
+                // Contract 0.2 does not declare pickup-point delivery (searching points is
+                // another matter: GLS delivers to ParcelShops without an API to search
+                // them). Every 0.2 carrier gets the pickup point a shipment names, and
+                // refuses it with `invalid-input` on `pickup-point` where it cannot
+                // deliver there: a point chosen at checkout is never dropped silently.
                 let info = v0_2::carrier_info(
                     &self.bound.plugin.manifest.plugin.name,
                     limits,
                     formats,
-                    self.can(Capability::PickupPoints),
+                    true,
                 );
                 Ok(exports.carrier_info.get_or_init(|| info).clone())
             }

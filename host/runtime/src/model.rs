@@ -348,7 +348,8 @@ pub struct CarrierInfo {
     /// The carrier's own label format names, the preferred first.
     pub label_formats: Vec<String>,
     pub cod_currencies: Vec<String>,
-    /// Whether shipments may go to a pickup point.
+    /// Whether shipments may go to a pickup point: what a 0.1 connector declares; always
+    /// for 0.2 connectors, which refuse a point they cannot deliver to per shipment.
     pub pickup_points: bool,
     /// The most shipments one create call takes.
     pub max_batch: u32,

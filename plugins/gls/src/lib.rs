@@ -1,52 +1,67 @@
 //! The GLS carrier connector over the MyGLS JSON API
-//! (`https://api.mygls.{hu,hr,cz,ro,si,sk,rs}/ParcelService.svc/json/{Method}`).
+//! (`https://api.mygls.{hu,hr,cz,ro,si,sk,rs}/ParcelService.svc/json/{Method}`), on
+//! contract 0.2.
 //!
-//! | MyGLS method | connector operation |
+//! | capability: operation | MyGLS method |
 //! |---|---|
-//! | `PrintLabels` (one call per shipment) | `create_shipments` |
-//! | `GetPrintedLabels` | `get_labels` |
-//! | `GetParcelStatuses` (one call per parcel number) | `track` |
-//! | `DeleteLabels` | `cancel` |
-//! | `GetParcelList` (by print date) filtered by `ClientReference` | `find_shipments` |
+//! | `shipments`: `create_shipments` | `PrintLabels`, one per shipment, sent together |
+//! | `labels`: `get_labels` | `GetPrintedLabels` (at most 99 parcels) |
+//! | `tracking`: `track` | `GetParcelStatuses`, one per parcel number, sent together |
+//! | `cancellation`: `cancel_shipments` | `DeleteLabels` (at most 50 parcels per call) |
+//! | `lookup`: `find_shipments` | `GetParcelList` (by print date) filtered by `ClientReference` |
+//! | `services`: `list_services` | the service list of the MyGLS documentation |
+//! | `connection`: `check_connection` | `GetParcelList` over the last minute |
+//!
+//! No `pickup-points`: the MyGLS API has no ParcelShop search (a ParcelShop id for `PSD`
+//! comes from GLS's map widget or its public ParcelShop files, outside this API).
 //!
 //! Every request is a `POST` whose JSON body carries `Username`, `Password` (the SHA-512
 //! digest bytes as a JSON array of numbers), `ClientNumberList` (not on `DeleteLabels`)
 //! and `WebshopEngine`. Business errors come with HTTP 200 in a per-method error list.
 //!
-//! Why `PrintLabels` rather than `PrepareLabels` + `GetPrintedLabels`: it creates the
-//! parcel and returns both ids and the label in one call, so a create is one request
-//! whose outcome is either known or reconciled by reference (never retried: a retry
-//! creates a second real parcel), and the label bytes arrive at once (GLS may refuse
-//! to generate a label a second time, error 18). `PrepareLabels` would return only the
-//! `ParcelId`, not the `ParcelNumber` needed for tracking. One call per shipment keeps
-//! one label document per shipment and confines a timeout to one shipment.
+//! Why one `PrintLabels` per shipment although its `ParcelList` takes many parcels: it
+//! creates the parcel and returns its ids and label in one call, and one document per
+//! call is the only way to know which label belongs to which shipment (an A4 sheet
+//! holds the labels of four parcels). Creating without labels (`PrepareLabels`) and
+//! fetching them afterwards is no way out: `PrepareLabels` returns no `ParcelNumber`
+//! (needed for tracking), and GLS may refuse to render a label a second time (error 18).
+//! A create is never retried (a retry creates a second real parcel); one that timed out
+//! is reconciled by reference through `lookup`. The calls of one batch go out together
+//! ([`http::send_many`]), so a batch takes as long as its slowest parcel.
 //!
 //! Shipment id: the `ParcelId`s of the shipment's pieces, comma-separated (the first
 //! owns the others: deleting it deletes all). Tracking numbers: the `ParcelNumber`s.
-
-// Natively nothing calls the `Carrier` implementation (it is exported only in the wasm
-// build), so dead-code analysis is meaningful only there.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
 pub mod mygls;
 
 use serde_json::{Map, Value, json};
 use tovor_sdk::carrier::{
-    CarrierCapabilities, CarrierInfo, CreatedShipment, Label, ShipmentRequest, TrackingResult,
+    Cancellation, Connection, ConnectionInfo, CreatedShipment, Label, LabelFormat, Labels, Lookup,
+    PaperSize, Service, Services, ShipmentRequest, Shipments, ShippingLimits, Tracking,
+    TrackingResult,
 };
-use tovor_sdk::http::Request;
-use tovor_sdk::time;
-use tovor_sdk::types::ConnectorError;
-use tovor_sdk::{Carrier, Config};
+use tovor_sdk::http::{self, Request, Response};
+use tovor_sdk::time::{self, OffsetDateTime};
+use tovor_sdk::types::{ConnectorError, ErrorKind, Timestamp};
+use tovor_sdk::{API_BASE, Config};
 
-use mygls::ErrorInfo;
+use mygls::{ErrorInfo, PrinterType};
 
-/// `GetPrintedLabels` takes at most 99 ids, `DeleteLabels` at most 50.
+/// Shipments per `create_shipments` call. MyGLS documents no maximum for
+/// `PrintLabels`; each shipment is its own request here, all sent at once, so the bound
+/// is what one call's budget (`timeout_ms` in plugin.toml, four times the default
+/// request timeout) and GLS's patience take: twenty requests in flight.
+pub const CREATE_BATCH: u32 = 20;
+/// `GetPrintedLabels` takes at most 99 parcel ids.
 const LABEL_BATCH: usize = 99;
+/// `DeleteLabels` takes at most 50 parcel ids.
 const DELETE_BATCH: usize = 50;
+/// `GetParcelStatuses` requests in flight at once; more tracking numbers go in waves.
+const TRACK_WAVE: usize = 25;
 const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 
-struct Gls;
+/// The connector. It holds no state: each call gets the account's [`Config`].
+pub struct Gls;
 
 /// The account settings, read once per call.
 struct Account {
@@ -55,41 +70,42 @@ struct Account {
     username: String,
     password: String,
     client_number: i64,
-    printer_type: String,
+    printer_type: PrinterType,
     timeout_ms: u32,
+    /// Whether `api_base` replaced the country's MyGLS address (names the field to fix).
+    custom_base: bool,
 }
 
 impl Account {
     fn from_config(config: &Config) -> Result<Self, ConnectorError> {
         let country = mygls::country(config.require("country")?)?;
-        let number = config.require("client_number")?;
-        let client_number = number.trim().parse::<i64>().map_err(|_| {
-            ConnectorError::invalid_field("client_number", format!("{number:?} is not a number"))
+        let printer_type = mygls::printer_type_named(
+            config
+                .text("printer_type")
+                .unwrap_or(mygls::PRINTER_TYPES[0].name),
+            "printer_type",
+        )?;
+        let timeout = config.integer_or("request_timeout_ms", i64::from(DEFAULT_TIMEOUT_MS))?;
+        let timeout_ms = u32::try_from(timeout).map_err(|_| {
+            ConnectorError::invalid_field(
+                "request_timeout_ms",
+                format!("{timeout} is not a timeout in milliseconds"),
+            )
         })?;
-        let printer_type = mygls::printer_type(config.get("printer_type"), mygls::PRINTER_TYPES[0])
-            .map_err(|e| ConnectorError::invalid_field("printer_type", e.message().to_owned()))?;
-        let timeout_ms = match config.get("request_timeout_ms") {
-            None => DEFAULT_TIMEOUT_MS,
-            Some(value) => value.trim().parse::<u32>().map_err(|_| {
-                ConnectorError::invalid_field(
-                    "request_timeout_ms",
-                    format!("{value:?} is not a number"),
-                )
-            })?,
-        };
         Ok(Self {
             base: config.api_base_or(&mygls::default_api_base(&country)),
+            custom_base: config.text(API_BASE).is_some(),
             country,
             username: config.require("username")?.trim().to_owned(),
             password: config.require("password")?.to_owned(),
-            client_number,
+            client_number: config.require_integer("client_number")?,
             printer_type,
             timeout_ms,
         })
     }
 
-    /// POSTs one method and returns the JSON body (HTTP errors typed by status).
-    fn call(&self, method: &str, fields: Value) -> Result<Value, ConnectorError> {
+    /// The `POST` of one method, authenticated.
+    fn request(&self, method: &str, fields: Value) -> Request {
         // DeleteLabels must not carry ClientNumberList (MyGLS changelog 21.10.2019).
         let client = (method != "DeleteLabels").then_some(self.client_number);
         let mut body: Map<String, Value> =
@@ -101,26 +117,34 @@ impl Account {
             .header("Accept", "application/json")
             .json(&Value::Object(body))
             .timeout_ms(self.timeout_ms)
-            .send()?
-            .error_for_status()?
-            .json()
+    }
+
+    /// Sends one method and returns the JSON body.
+    fn call(&self, method: &str, fields: Value) -> Result<Value, ConnectorError> {
+        read_body(self.request(method, fields).send())
+    }
+
+    /// The setting to correct when the MyGLS address is wrong.
+    fn address_field(&self) -> &'static str {
+        if self.custom_base {
+            API_BASE
+        } else {
+            "country"
+        }
     }
 }
 
-impl Carrier for Gls {
-    fn describe() -> CarrierInfo {
-        // Keep in step with `capabilities` in plugin.toml.
-        CarrierInfo {
-            carrier: "GLS".into(),
-            label_formats: mygls::PRINTER_TYPES
-                .iter()
-                .map(|t| (*t).to_owned())
-                .collect(),
+/// The JSON body of an answer; HTTP failures typed by status (401 `auth`, 404
+/// `not-found`, 5xx `transient`, ...).
+fn read_body(sent: Result<Response, ConnectorError>) -> Result<Value, ConnectorError> {
+    sent?.error_for_status()?.json()
+}
+
+impl Shipments for Gls {
+    fn limits() -> ShippingLimits {
+        ShippingLimits {
+            max_batch: CREATE_BATCH,
             cod_currencies: mygls::cod_currencies(),
-            capabilities: CarrierCapabilities::CASH_ON_DELIVERY
-                | CarrierCapabilities::PICKUP_POINTS
-                | CarrierCapabilities::CANCEL
-                | CarrierCapabilities::LOOKUP_BY_REFERENCE,
         }
     }
 
@@ -130,49 +154,116 @@ impl Carrier for Gls {
     ) -> Result<Vec<Result<CreatedShipment, ConnectorError>>, ConnectorError> {
         let account = Account::from_config(config)?;
         let pickup_date = mygls::wcf_date(time::now());
-        let mut results = Vec::with_capacity(requests.len());
-        let mut stop: Option<ConnectorError> = None;
-        for request in &requests {
-            if let Some(reason) = &stop {
-                results.push(Err(ConnectorError::Transient(format!(
-                    "not sent to GLS because an earlier shipment failed: {}",
-                    reason.message()
-                ))));
-                continue;
-            }
-            let parcel = match mygls::parcel_json(request, account.client_number, &pickup_date) {
-                Ok(parcel) => parcel,
-                Err(error) => {
-                    results.push(Err(error));
-                    continue;
-                }
-            };
-            match create_one(&account, &request.reference, parcel) {
-                Ok(created) => results.push(Ok(created)),
-                Err(error @ ConnectorError::Auth(_)) => return Err(error),
-                Err(error) => {
-                    // GLS is down or slow: the outcome of this call is unknown (the host
-                    // reconciles it by reference); don't pile more calls on.
-                    if matches!(
-                        error,
-                        ConnectorError::Transient(_) | ConnectorError::RateLimited(_)
-                    ) {
-                        stop = Some(error.clone());
-                    }
-                    results.push(Err(error));
-                }
+        let mut results: Vec<Option<Result<CreatedShipment, ConnectorError>>> =
+            requests.iter().map(|_| None).collect();
+        // Shipments GLS would refuse are answered without a request.
+        let mut outgoing = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            match mygls::parcel_json(request, account.client_number, &pickup_date) {
+                Ok(parcel) => outgoing.push((index, print_labels(&account, parcel))),
+                Err(error) => results[index] = Some(Err(error)),
             }
         }
+        let (indices, calls): (Vec<usize>, Vec<Request>) = outgoing.into_iter().unzip();
+        for (index, sent) in indices.into_iter().zip(http::send_many(calls)) {
+            let reference = &requests[index].reference;
+            let created = read_body(sent)
+                .and_then(|body| created_from_print_labels(reference, &body, account.printer_type));
+            results[index] = Some(created);
+        }
+        let results: Vec<_> = results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(ConnectorError::other("the shipment was not handled")))
+            })
+            .collect();
+        // Refused credentials refuse every shipment: say it once, for the whole batch.
+        if results.iter().all(Result::is_err)
+            && let Some(Err(auth)) = results.iter().find(|r| is_kind(r, ErrorKind::Auth))
+        {
+            return Err(auth.clone());
+        }
         Ok(results)
+    }
+}
+
+fn is_kind<T>(result: &Result<T, ConnectorError>, kind: ErrorKind) -> bool {
+    matches!(result, Err(error) if error.kind == kind)
+}
+
+/// One `PrintLabels` call for one shipment's parcel.
+fn print_labels(account: &Account, parcel: Value) -> Request {
+    account.request(
+        "PrintLabels",
+        json!({
+            "ParcelList": [parcel],
+            "TypeOfPrinter": account.printer_type.name,
+            "PrintPosition": 1,
+            "ShowPrintDialog": false,
+        }),
+    )
+}
+
+/// Maps a `PrintLabels` answer for one parcel: the infos carrying our reference, or the
+/// error naming it (or naming nothing).
+pub fn created_from_print_labels(
+    reference: &str,
+    body: &Value,
+    printer: PrinterType,
+) -> Result<CreatedShipment, ConnectorError> {
+    let errors = mygls::error_list(body, "PrintLabelsErrorList")?;
+    if let Some(error) = mygls::request_error(&errors) {
+        return Err(error);
+    }
+    let infos: Vec<mygls::ParcelInfo> = mygls::parcel_infos(body, "PrintLabelsInfoList")?
+        .into_iter()
+        .filter(|info| {
+            info.client_reference
+                .as_deref()
+                .is_none_or(|r| r.trim() == reference.trim())
+        })
+        .collect();
+    if infos.is_empty() {
+        let error = errors
+            .iter()
+            .find(|e| e.references().iter().any(|r| r == reference))
+            .or_else(|| errors.first());
+        return Err(match error {
+            Some(error) => error.to_error(),
+            None => {
+                ConnectorError::other("GLS answered PrintLabels with neither a parcel nor an error")
+            }
+        });
+    }
+    let data = mygls::bytes_field(body, "Labels")?;
+    Ok(CreatedShipment {
+        reference: reference.to_owned(),
+        shipment_id: mygls::shipment_id(&infos.iter().map(|i| i.parcel_id).collect::<Vec<_>>()),
+        tracking_numbers: infos
+            .iter()
+            .filter_map(|i| i.parcel_number)
+            .map(|n| n.to_string())
+            .collect(),
+        label: (!data.is_empty()).then(|| Label {
+            content_type: printer.content_type.to_owned(),
+            data,
+        }),
+        created_at: Some(Timestamp::now()),
+    })
+}
+
+impl Labels for Gls {
+    fn label_formats() -> Vec<LabelFormat> {
+        mygls::label_formats()
     }
 
     fn get_labels(
         config: &Config,
         shipment_ids: Vec<String>,
-        format: Option<String>,
+        size: PaperSize,
     ) -> Result<Label, ConnectorError> {
         let account = Account::from_config(config)?;
-        let printer = mygls::printer_type(format.as_deref(), &account.printer_type)?;
+        let printer = mygls::printer_for(size, account.printer_type)?;
         let mut ids = Vec::new();
         for id in &shipment_ids {
             ids.extend(mygls::parse_shipment_id(id)?);
@@ -196,85 +287,118 @@ impl Carrier for Gls {
             "GetPrintedLabels",
             json!({
                 "ParcelIdList": ids,
-                "TypeOfPrinter": printer,
+                "TypeOfPrinter": printer.name,
                 "PrintPosition": 1,
                 "ShowPrintDialog": false,
             }),
         )?;
         let errors = mygls::error_list(&body, "GetPrintedLabelsErrorList")?;
         if let Some(error) = errors.first() {
+            let described = error.to_error();
             return Err(match error.error_code {
-                18 => ConnectorError::Other(format!(
-                    "{}: GLS issues a parcel's label only once; use the label returned when the shipment was created",
-                    error
-                        .error_description
-                        .as_deref()
-                        .unwrap_or("label already generated")
-                )),
-                6 => ConnectorError::invalid_input(format!(
-                    "GLS error 6: parcel {:?} is deleted or already scanned",
-                    error.parcel_ids()
-                )),
-                _ => error.to_error(),
+                18 => ConnectorError {
+                    kind: ErrorKind::Other,
+                    message: format!(
+                        "{}: GLS issues a parcel's label only once; use the label returned \
+                         when the shipment was created",
+                        error
+                            .error_description
+                            .as_deref()
+                            .unwrap_or("label already generated")
+                    ),
+                    ..described
+                },
+                6 => ConnectorError {
+                    message: format!(
+                        "GLS error 6: parcel {:?} is deleted or already scanned",
+                        error.parcel_ids()
+                    ),
+                    ..described
+                },
+                _ => described,
             });
         }
         let data = mygls::bytes_field(&body, "Labels")?;
         if data.is_empty() {
-            return Err(ConnectorError::Other("GLS returned no label".into()));
+            return Err(ConnectorError::other("GLS returned no label"));
         }
         Ok(Label {
-            content_type: mygls::label_content_type(&printer).into(),
+            content_type: printer.content_type.to_owned(),
             data,
         })
     }
+}
 
+impl Tracking for Gls {
     fn track(
         config: &Config,
         tracking_numbers: Vec<String>,
     ) -> Result<Vec<Result<TrackingResult, ConnectorError>>, ConnectorError> {
         let account = Account::from_config(config)?;
         let language = mygls::language(&account.country);
-        let mut results = Vec::with_capacity(tracking_numbers.len());
-        for number in tracking_numbers {
-            let Ok(parcel_number) = number.trim().parse::<i64>() else {
-                results.push(Err(ConnectorError::invalid_field(
-                    "tracking-number",
-                    format!("{number:?} is not a GLS parcel number"),
-                )));
-                continue;
-            };
-            let body = match account.call(
-                "GetParcelStatuses",
-                json!({
-                    "ParcelNumber": parcel_number,
-                    "ReturnPOD": false,
-                    "LanguageIsoCode": language,
-                }),
-            ) {
-                Ok(body) => body,
-                Err(error @ ConnectorError::Auth(_)) => return Err(error),
-                Err(error) => {
-                    results.push(Err(error));
-                    continue;
+        let mut results: Vec<Option<Result<TrackingResult, ConnectorError>>> =
+            tracking_numbers.iter().map(|_| None).collect();
+        let mut outgoing = Vec::new();
+        for (index, number) in tracking_numbers.iter().enumerate() {
+            match number.trim().parse::<i64>() {
+                Ok(parcel_number) => outgoing.push((
+                    index,
+                    account.request(
+                        "GetParcelStatuses",
+                        json!({
+                            "ParcelNumber": parcel_number,
+                            "ReturnPOD": false,
+                            "LanguageIsoCode": language,
+                        }),
+                    ),
+                )),
+                Err(_) => {
+                    results[index] = Some(Err(ConnectorError::invalid_field(
+                        "tracking-numbers",
+                        format!("{number:?} is not a GLS parcel number"),
+                    )));
                 }
-            };
-            let errors = mygls::error_list(&body, "GetParcelStatusErrors")?;
-            if let Some(error) = errors.first() {
-                if error.is_auth() {
-                    return Err(error.to_error());
-                }
-                results.push(Err(error.to_error()));
-                continue;
             }
-            results.push(mygls::tracking_events(&body).map(|events| TrackingResult {
-                tracking_number: number,
-                events,
-            }));
         }
-        Ok(results)
+        // GetParcelStatuses takes one parcel; the requests of a wave go out together.
+        let mut outgoing = outgoing.into_iter().peekable();
+        while outgoing.peek().is_some() {
+            let (indices, calls): (Vec<usize>, Vec<Request>) =
+                outgoing.by_ref().take(TRACK_WAVE).unzip();
+            for (index, sent) in indices.into_iter().zip(http::send_many(calls)) {
+                let tracked = read_body(sent).and_then(|body| parcel_statuses(&body));
+                if let Err(error) = &tracked
+                    && error.kind == ErrorKind::Auth
+                {
+                    return Err(error.clone());
+                }
+                let number = tracking_numbers[index].clone();
+                results[index] = Some(tracked.map(|events| TrackingResult {
+                    tracking_number: number,
+                    events,
+                }));
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|result| {
+                result.unwrap_or_else(|| Err(ConnectorError::other("the number was not tracked")))
+            })
+            .collect())
     }
+}
 
-    fn cancel(
+/// The events of a `GetParcelStatuses` answer, or its first error.
+fn parcel_statuses(body: &Value) -> Result<Vec<tovor_sdk::carrier::TrackingEvent>, ConnectorError> {
+    let errors = mygls::error_list(body, "GetParcelStatusErrors")?;
+    if let Some(error) = errors.first() {
+        return Err(error.to_error());
+    }
+    mygls::tracking_events(body)
+}
+
+impl Cancellation for Gls {
+    fn cancel_shipments(
         config: &Config,
         shipment_ids: Vec<String>,
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
@@ -282,7 +406,17 @@ impl Carrier for Gls {
         // Deleting the first ParcelId of a shipment deletes all its pieces.
         let mains: Vec<Result<i64, ConnectorError>> = shipment_ids
             .iter()
-            .map(|id| mygls::parse_shipment_id(id).map(|ids| ids[0]))
+            .map(|id| {
+                mygls::parse_shipment_id(id)?
+                    .first()
+                    .copied()
+                    .ok_or_else(|| {
+                        ConnectorError::invalid_field(
+                            "shipment-ids",
+                            format!("{id:?} has no ParcelId"),
+                        )
+                    })
+            })
             .collect();
         let valid: Vec<i64> = mains
             .iter()
@@ -309,34 +443,40 @@ impl Carrier for Gls {
                     return Ok(());
                 }
                 match errors.iter().find(|e| e.parcel_ids().contains(&id)) {
-                    Some(error) if error.error_code == 6 => Err(ConnectorError::invalid_input(format!(
-                        "GLS error 6: parcel {id} was already handed to GLS (scanned) or already deleted: {}",
-                        error.error_description.as_deref().unwrap_or("")
-                    ))),
+                    // Error 6 means "not PRINTED": handed to GLS already, or deleted.
+                    Some(error) if error.error_code == 6 => Err(ConnectorError {
+                        kind: ErrorKind::Conflict,
+                        message: format!(
+                            "GLS error 6: parcel {id} was already handed to GLS (scanned) or \
+                             already deleted: {}",
+                            error.error_description.as_deref().unwrap_or("")
+                        ),
+                        ..error.to_error()
+                    }),
                     Some(error) => Err(error.to_error()),
                     None => Err(match errors.first() {
                         Some(error) => error.to_error(),
-                        None => ConnectorError::Other(format!("GLS did not report on parcel {id}")),
+                        None => ConnectorError::other(format!("GLS did not report on parcel {id}")),
                     }),
                 }
             })
             .collect())
     }
+}
 
+impl Lookup for Gls {
     fn find_shipments(
         config: &Config,
         reference: String,
-        created_since: String,
+        created_since: OffsetDateTime,
     ) -> Result<Vec<CreatedShipment>, ConnectorError> {
         let account = Account::from_config(config)?;
-        let since = time::parse_rfc3339(&created_since)
-            .map_err(|e| ConnectorError::invalid_field("created-since", e.message().to_owned()))?;
         // A day of slack both ways: GLS's print date may be kept in local time.
         let slack = std::time::Duration::from_secs(86_400);
         let body = account.call(
             "GetParcelList",
             json!({
-                "PrintDateFrom": mygls::wcf_date(since - slack),
+                "PrintDateFrom": mygls::wcf_date(created_since - slack),
                 "PrintDateTo": mygls::wcf_date(time::now() + slack),
                 "PickupDateFrom": null,
                 "PickupDateTo": null,
@@ -381,75 +521,76 @@ fn group_found(reference: &str, infos: Vec<mygls::ParcelInfo>) -> Vec<CreatedShi
                 .map(|n| n.to_string())
                 .collect(),
             label: None,
+            created_at: None,
         });
     }
     shipments
 }
 
-/// One `PrintLabels` call for one shipment.
-fn create_one(
-    account: &Account,
-    reference: &str,
-    parcel: Value,
-) -> Result<CreatedShipment, ConnectorError> {
-    let body = account.call(
-        "PrintLabels",
-        json!({
-            "ParcelList": [parcel],
-            "TypeOfPrinter": account.printer_type,
-            "PrintPosition": 1,
-            "ShowPrintDialog": false,
-        }),
-    )?;
-    created_from_print_labels(reference, &body, &account.printer_type)
+impl Services for Gls {
+    fn list_services(config: &Config) -> Result<Vec<Service>, ConnectorError> {
+        // Services differ by country (SRS is Hungarian and Slovenian only); without a
+        // valid country every service is offered.
+        let country = config
+            .text("country")
+            .and_then(|country| mygls::country(country).ok());
+        Ok(mygls::services_for(country.as_deref()))
+    }
 }
 
-/// Maps a `PrintLabels` answer for one parcel: the infos carrying our reference, or the
-/// error naming it (or naming nothing).
-pub fn created_from_print_labels(
-    reference: &str,
-    body: &Value,
-    printer: &str,
-) -> Result<CreatedShipment, ConnectorError> {
-    let errors = mygls::error_list(body, "PrintLabelsErrorList")?;
-    if let Some(error) = mygls::request_error(&errors) {
-        return Err(error);
+impl Connection for Gls {
+    fn check_connection(config: &Config) -> Result<ConnectionInfo, ConnectorError> {
+        let account = Account::from_config(config)?;
+        // MyGLS has no "who am I": a parcel list over the last minute is the cheapest
+        // call that checks the login, the password and the client number together.
+        let now = time::now();
+        let sent = account
+            .request(
+                "GetParcelList",
+                json!({
+                    "PrintDateFrom": mygls::wcf_date(now - std::time::Duration::from_secs(60)),
+                    "PrintDateTo": mygls::wcf_date(now),
+                    "PickupDateFrom": null,
+                    "PickupDateTo": null,
+                }),
+            )
+            .send()
+            // Nothing answered: say where we tried; the kind says whether to retry.
+            .map_err(|error| error.context(format!("MyGLS at {}", account.base)))?;
+        let body: Value = match sent.error() {
+            Some(error) if matches!(error.kind, ErrorKind::NotFound | ErrorKind::InvalidInput) => {
+                return Err(wrong_address(error, &account));
+            }
+            Some(error) => return Err(error),
+            None => sent
+                .json()
+                .map_err(|error| wrong_address(error, &account))?,
+        };
+        let errors = mygls::error_list(&body, "GetParcelListErrors")
+            .map_err(|error| wrong_address(error, &account))?;
+        if let Some(error) = errors.first() {
+            return Err(error.to_error());
+        }
+        Ok(ConnectionInfo::account(format!(
+            "{} (client number {}, MyGLS {})",
+            account.username, account.client_number, account.country
+        )))
     }
-    let infos: Vec<mygls::ParcelInfo> = mygls::parcel_infos(body, "PrintLabelsInfoList")?
-        .into_iter()
-        .filter(|info| {
-            info.client_reference
-                .as_deref()
-                .is_none_or(|r| r.trim() == reference.trim())
-        })
-        .collect();
-    if infos.is_empty() {
-        let error = errors
-            .iter()
-            .find(|e| e.references().iter().any(|r| r == reference))
-            .or_else(|| errors.first());
-        return Err(match error {
-            Some(error) => error.to_error(),
-            None => ConnectorError::Other(
-                "GLS answered PrintLabels with neither a parcel nor an error".into(),
-            ),
-        });
-    }
-    let data = mygls::bytes_field(body, "Labels")?;
-    Ok(CreatedShipment {
-        reference: reference.to_owned(),
-        shipment_id: mygls::shipment_id(&infos.iter().map(|i| i.parcel_id).collect::<Vec<_>>()),
-        tracking_numbers: infos
-            .iter()
-            .filter_map(|i| i.parcel_number)
-            .map(|n| n.to_string())
-            .collect(),
-        label: (!data.is_empty()).then(|| Label {
-            content_type: mygls::label_content_type(printer).into(),
-            data,
-        }),
-    })
 }
 
-#[cfg(target_arch = "wasm32")]
-tovor_sdk::export_carrier!(Gls);
+/// The answer did not come from a MyGLS API: the address (country or `api_base`) is wrong.
+fn wrong_address(error: ConnectorError, account: &Account) -> ConnectorError {
+    ConnectorError {
+        kind: ErrorKind::InvalidInput,
+        field: Some(account.address_field().to_owned()),
+        message: format!(
+            "{} does not answer like the MyGLS API; check the {}: {}",
+            account.base,
+            account.address_field(),
+            error.message
+        ),
+        ..error
+    }
+}
+
+tovor_sdk::export_carrier!(Gls: shipments, labels, tracking, cancellation, lookup, services, connection);

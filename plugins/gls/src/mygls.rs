@@ -1,27 +1,165 @@
 //! MyGLS JSON: request building and response mapping, free of I/O so it is unit-tested
 //! natively.
 //!
-//! Facts from `carriers.md` section 1 (MyGLS API) and 9 (cross-carrier rules).
+//! Facts from the MyGLS API documentation ("MyGLS API for system integration",
+//! ver. 25.12.11): methods, fields, error codes (appendix A) and services (appendix B).
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha512};
-use tovor_sdk::carrier::{ShipmentRequest, ShipmentStatus};
+use tovor_sdk::carrier::{
+    LabelFormat, PaperSize, Service, ShipmentRequest, ShipmentStatus, TrackingEvent,
+};
 use tovor_sdk::money;
-use tovor_sdk::time::{self, OffsetDateTime};
-use tovor_sdk::types::{Address, ConnectorError};
+use tovor_sdk::time::OffsetDateTime;
+use tovor_sdk::types::{Address, ConnectorError, Timestamp};
 
-/// Printer types (`TypeOfPrinter`) MyGLS knows; the first is our default.
-pub const PRINTER_TYPES: &[&str] = &[
-    "A4_2x2",
-    "A4_4x1",
-    "Connect",
-    "Thermo",
-    "ThermoZPL",
-    "ThermoZPL_300DPI",
-    "ShipItThermoPdf",
-    "ShipItThermoZpl",
+/// A MyGLS `TypeOfPrinter`: the layout GLS renders labels in, and the paper it is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrinterType {
+    /// The value of `TypeOfPrinter`.
+    pub name: &'static str,
+    /// The paper the layout is made for, as the contract names it.
+    pub paper: PaperSize,
+    /// Other paper the host may ask for that the layout prints on as well: GLS's thermal
+    /// labels are 100 × 150 mm, which label printers loaded with A6 take too.
+    pub also_prints_on: &'static [PaperSize],
+    pub content_type: &'static str,
+}
+
+impl PrinterType {
+    /// Whether labels in this layout come out on `paper`.
+    pub fn prints_on(&self, paper: PaperSize) -> bool {
+        self.paper == paper || self.also_prints_on.contains(&paper)
+    }
+}
+
+const PDF: &str = "application/pdf";
+const ZPL: &str = "application/zpl";
+const THERMAL_ALSO: &[PaperSize] = &[PaperSize::A6];
+
+/// The printer types MyGLS knows, the preferred one of each paper first: A4 sheets
+/// with four labels (in a 2×2 grid or stacked 4×1), and 100 × 150 mm thermal labels as
+/// PDF or ZPL. `Connect` (GLS's own label printer) is taken to print thermal labels
+/// too; the documentation names it without saying its paper.
+pub const PRINTER_TYPES: &[PrinterType] = &[
+    PrinterType {
+        name: "A4_2x2",
+        paper: PaperSize::A4,
+        also_prints_on: &[],
+        content_type: PDF,
+    },
+    PrinterType {
+        name: "A4_4x1",
+        paper: PaperSize::A4,
+        also_prints_on: &[],
+        content_type: PDF,
+    },
+    PrinterType {
+        name: "Thermo",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: PDF,
+    },
+    PrinterType {
+        name: "Connect",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: PDF,
+    },
+    PrinterType {
+        name: "ShipItThermoPdf",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: PDF,
+    },
+    PrinterType {
+        name: "ThermoZPL",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: ZPL,
+    },
+    PrinterType {
+        name: "ThermoZPL_300DPI",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: ZPL,
+    },
+    PrinterType {
+        name: "ShipItThermoZpl",
+        paper: PaperSize::Label100x150,
+        also_prints_on: THERMAL_ALSO,
+        content_type: ZPL,
+    },
 ];
+
+/// The printer type called `name` (case-insensitive); `invalid-input` naming `field`.
+pub fn printer_type_named(name: &str, field: &str) -> Result<PrinterType, ConnectorError> {
+    PRINTER_TYPES
+        .iter()
+        .find(|printer| printer.name.eq_ignore_ascii_case(name.trim()))
+        .copied()
+        .ok_or_else(|| {
+            ConnectorError::invalid_field(
+                field,
+                format!(
+                    "{name:?} is not a MyGLS printer type; one of {}",
+                    printer_type_names().join(", ")
+                ),
+            )
+        })
+}
+
+/// The `TypeOfPrinter` names, in [`PRINTER_TYPES`] order.
+pub fn printer_type_names() -> Vec<&'static str> {
+    PRINTER_TYPES.iter().map(|printer| printer.name).collect()
+}
+
+/// The printer type for labels on `paper`: the account's own choice when it prints on
+/// that paper (the contract names only the paper, so the setting decides between
+/// `A4_2x2` and `A4_4x1`, or PDF and ZPL), else the preferred one for the paper.
+pub fn printer_for(
+    paper: PaperSize,
+    configured: PrinterType,
+) -> Result<PrinterType, ConnectorError> {
+    if configured.prints_on(paper) {
+        return Ok(configured);
+    }
+    PRINTER_TYPES
+        .iter()
+        .find(|printer| printer.prints_on(paper))
+        .copied()
+        .ok_or_else(|| {
+            ConnectorError::unsupported(&format!(
+                "labels on {} paper: GLS prints on A4 sheets and on 100 × 150 mm (or A6) \
+                 thermal labels",
+                paper_name(paper)
+            ))
+            .with_field("size")
+        })
+}
+
+/// The formats for the `labels` capability, the default (`A4_2x2`) first.
+pub fn label_formats() -> Vec<LabelFormat> {
+    PRINTER_TYPES
+        .iter()
+        .map(|printer| LabelFormat {
+            size: printer.paper,
+            carrier_name: printer.name.to_owned(),
+            content_type: printer.content_type.to_owned(),
+        })
+        .collect()
+}
+
+fn paper_name(paper: PaperSize) -> &'static str {
+    match paper {
+        PaperSize::A4 => "A4",
+        PaperSize::A5 => "A5",
+        PaperSize::A6 => "A6",
+        PaperSize::Label100x150 => "100 × 150 mm",
+        PaperSize::Label100x100 => "100 × 100 mm",
+    }
+}
 
 /// Tag sent as `WebshopEngine`.
 pub const WEBSHOP_ENGINE: &str = "tovor";
@@ -106,9 +244,9 @@ pub fn wcf_date(at: OffsetDateTime) -> String {
 }
 
 /// Parses `/Date(1700000000000)/` or `/Date(1700000000000+0100)/` (the milliseconds are
-/// UTC; the offset is informational) into RFC 3339 UTC.
-pub fn parse_wcf_date(text: &str) -> Result<String, ConnectorError> {
-    let bad = || ConnectorError::Other(format!("GLS sent {text:?}, not a /Date(ms)/ date"));
+/// UTC; the offset is informational).
+pub fn parse_wcf_date(text: &str) -> Result<OffsetDateTime, ConnectorError> {
+    let bad = || ConnectorError::other(format!("GLS sent {text:?}, not a /Date(ms)/ date"));
     let inner = text
         .trim()
         .strip_prefix("/Date(")
@@ -125,9 +263,7 @@ pub fn parse_wcf_date(text: &str) -> Result<String, ConnectorError> {
         return Err(bad());
     }
     let ms: i64 = ms.parse().map_err(|_| bad())?;
-    let at =
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(|_| bad())?;
-    Ok(time::format_utc(at))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(|_| bad())
 }
 
 /// Splits a house number as given ("12a", "2/b", "12 A") into `HouseNumber` (digits)
@@ -320,13 +456,184 @@ pub fn address_json(address: &Address, who: &str) -> Result<Value, ConnectorErro
     }))
 }
 
-/// Services that need no parameter: sent as `{"Code": ..}`.
-const PLAIN_SERVICES: &[&str] = &[
-    "24H", "PRS", "PSS", "SAT", "SBS", "SRS", "T09", "T10", "T12", "TGS", "XS", "SHD",
+/// How a service gets into a parcel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSource {
+    /// From the request itself, not from `services`: `COD` from the cash on delivery,
+    /// `PSD` from the pickup point.
+    Implied,
+    /// Named in `services`, sent as `{"Code": ..}`.
+    Plain,
+    /// Named in `services`, with a parameter the connector fills in from the recipient.
+    Parameter,
+}
+
+/// A service of MyGLS's list (appendix B) that this connector sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlsService {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub source: ServiceSource,
+    /// The MyGLS countries that offer it; empty for all.
+    pub countries: &'static [&'static str],
+}
+
+const fn service(
+    code: &'static str,
+    name: &'static str,
+    description: &'static str,
+    source: ServiceSource,
+) -> GlsService {
+    GlsService {
+        code,
+        name,
+        description,
+        source,
+        countries: &[],
+    }
+}
+
+/// The services this connector offers. Those with a parameter MyGLS cannot get from the
+/// shipment (ADR dangerous goods, DDS/SDS delivery dates, DPV/INS declared values,
+/// SZL document numbers, LRS locker returns) are left out. [`service_list`] builds them.
+pub const SERVICES: &[GlsService] = &[
+    service(
+        "COD",
+        "Cash on delivery",
+        "Added when the shipment has an amount to collect (in the destination country's currency).",
+        ServiceSource::Implied,
+    ),
+    service(
+        "PSD",
+        "ParcelShop delivery",
+        "Added when the shipment goes to a pickup point (ParcelShop or parcel locker); GLS then needs the recipient's phone and e-mail.",
+        ServiceSource::Implied,
+    ),
+    service(
+        "FDS",
+        "FlexDelivery Service",
+        "GLS e-mails the recipient (the recipient's e-mail is required) and lets them change the delivery.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "FSS",
+        "FlexDelivery SMS Service",
+        "FlexDelivery by SMS to the recipient's phone; only together with FDS.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "SM1",
+        "SMS service",
+        "An SMS with the parcel number to the recipient's phone.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "SM2",
+        "SMS pre-advice",
+        "An SMS before delivery to the recipient's phone.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "CS1",
+        "Contact Service",
+        "The driver calls the recipient's phone before delivering.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "AOS",
+        "Addressee Only Service",
+        "Handed only to the recipient named on the shipment.",
+        ServiceSource::Parameter,
+    ),
+    service(
+        "24H",
+        "Guaranteed 24-hour delivery",
+        "Delivery guaranteed within 24 hours.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "T09",
+        "Express service (T09)",
+        "Express delivery by 9:00.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "T10",
+        "Express service (T10)",
+        "Express delivery by 10:00.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "T12",
+        "Express service (T12)",
+        "Express delivery by 12:00.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "SAT",
+        "Saturday service",
+        "Delivery on Saturday.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "PRS",
+        "Pick & Return Service",
+        "GLS picks a parcel up from the recipient and returns it to the sender.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "PSS",
+        "Pick & Ship Service",
+        "GLS picks a parcel up at one address and delivers it to another.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "XS",
+        "Exchange Service",
+        "The parcel is exchanged for one the recipient hands back.",
+        ServiceSource::Plain,
+    ),
+    service(
+        "TGS",
+        "Think Green Service",
+        "Carbon-neutral delivery.",
+        ServiceSource::Plain,
+    ),
+    GlsService {
+        countries: &["HU", "SI"],
+        ..service(
+            "SRS",
+            "Shop Return Service",
+            "The recipient can return the parcel at a ParcelShop.",
+            ServiceSource::Plain,
+        )
+    },
 ];
 
+/// Codes sent as `{"Code": ..}` that appendix B no longer lists (`SBS`, `SHD`): still
+/// accepted, so shipping rules written for them keep working, but not offered.
+const UNLISTED_PLAIN_SERVICES: &[&str] = &["SBS", "SHD"];
+
+/// The services offered to an account of `country` (all when unknown).
+pub fn services_for(country: Option<&str>) -> Vec<Service> {
+    SERVICES
+        .iter()
+        .filter(|service| {
+            service.countries.is_empty()
+                || country.is_none_or(|country| service.countries.contains(&country))
+        })
+        .map(|service| Service {
+            code: service.code.to_owned(),
+            name: service.name.to_owned(),
+            description: Some(service.description.to_owned()),
+        })
+        .collect()
+}
+
 /// The `ServiceList` for a request: PSD from the pickup point, COD when collecting,
-/// FDS / SM2 / SM1 / CS1 filled from the recipient's e-mail and phone.
+/// FDS / FSS / SM2 / SM1 / CS1 / AOS filled from the recipient's e-mail, phone and
+/// name, and the plain services as named.
 pub fn service_list(
     request: &ShipmentRequest,
     delivery: &Value,
@@ -334,6 +641,7 @@ pub fn service_list(
     let mut list = Vec::new();
     let email = delivery["ContactEmail"].as_str().unwrap_or("");
     let phone = delivery["ContactPhone"].as_str().unwrap_or("");
+    let contact = delivery["ContactName"].as_str().unwrap_or("");
     let need = |value: &str, what: &str, code: &str| {
         if value.is_empty() {
             Err(ConnectorError::invalid_field(
@@ -360,13 +668,18 @@ pub fn service_list(
     if request.cash_on_delivery.is_some() {
         list.push(json!({"Code": "COD"}));
     }
-    let mut seen: Vec<String> = Vec::new();
-    for raw in &request.services {
-        let code = raw.trim().to_ascii_uppercase();
+    let codes: Vec<String> = request
+        .services
+        .iter()
+        .map(|raw| raw.trim().to_ascii_uppercase())
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for code in &codes {
+        let code = code.as_str();
         if seen.contains(&code) || code == "COD" {
             continue;
         }
-        let service = match code.as_str() {
+        let service = match code {
             "PSD" if request.pickup_point.is_some() => continue,
             "PSD" => {
                 return Err(ConnectorError::invalid_field(
@@ -377,6 +690,17 @@ pub fn service_list(
             "FDS" => {
                 need(email, "email", "FDS")?;
                 json!({"Code": "FDS", "FDSParameter": {"Value": email}})
+            }
+            "FSS" => {
+                // GLS refuses FSS without FDS (error 30): say so before sending.
+                if !codes.iter().any(|other| other == "FDS") {
+                    return Err(ConnectorError::invalid_field(
+                        "services",
+                        "GLS service FSS (FlexDelivery SMS) needs FDS as well",
+                    ));
+                }
+                need(phone, "phone", "FSS")?;
+                json!({"Code": "FSS", "FSSParameter": {"Value": phone}})
             }
             "SM2" => {
                 need(phone, "phone", "SM2")?;
@@ -390,7 +714,18 @@ pub fn service_list(
                 need(phone, "phone", "CS1")?;
                 json!({"Code": "CS1", "CS1Parameter": {"Value": phone}})
             }
-            plain if PLAIN_SERVICES.contains(&plain) => json!({"Code": plain}),
+            "AOS" => {
+                need(contact, "name", "AOS")?;
+                json!({"Code": "AOS", "AOSParameter": {"Value": contact}})
+            }
+            plain
+                if UNLISTED_PLAIN_SERVICES.contains(&plain)
+                    || SERVICES.iter().any(|known| {
+                        known.code == plain && known.source == ServiceSource::Plain
+                    }) =>
+            {
+                json!({"Code": plain})
+            }
             other => {
                 return Err(ConnectorError::invalid_field(
                     "services",
@@ -413,9 +748,8 @@ pub fn cod(
     let Some(cod) = &request.cash_on_delivery else {
         return Ok(None);
     };
-    let amount = money::parse_decimal(&cod.amount).map_err(|e| {
-        ConnectorError::invalid_field("cash-on-delivery.amount", e.message().to_owned())
-    })?;
+    let amount = money::parse_decimal(&cod.amount)
+        .map_err(|error| error.with_field("cash-on-delivery.amount"))?;
     if amount <= money::Decimal::ZERO {
         return Err(ConnectorError::invalid_field(
             "cash-on-delivery.amount",
@@ -499,41 +833,6 @@ pub fn parcel_json(
     Ok(parcel)
 }
 
-/// `TypeOfPrinter` for a requested label format: a MyGLS printer type as is, or the
-/// generic `A4` / `A6` / `10x15` / `ZPL`.
-pub fn printer_type(format: Option<&str>, default: &str) -> Result<String, ConnectorError> {
-    let Some(format) = format.map(str::trim).filter(|f| !f.is_empty()) else {
-        return Ok(default.to_owned());
-    };
-    if let Some(known) = PRINTER_TYPES
-        .iter()
-        .find(|t| t.eq_ignore_ascii_case(format))
-    {
-        return Ok((*known).to_owned());
-    }
-    match format.to_ascii_uppercase().as_str() {
-        "A4" | "PDF" => Ok("A4_2x2".into()),
-        "A6" | "10X15" => Ok("Thermo".into()),
-        "ZPL" => Ok("ThermoZPL".into()),
-        _ => Err(ConnectorError::invalid_field(
-            "format",
-            format!(
-                "unknown label format {format:?}; one of {}",
-                PRINTER_TYPES.join(", ")
-            ),
-        )),
-    }
-}
-
-/// The content type of the `Labels` bytes for a printer type.
-pub fn label_content_type(printer: &str) -> &'static str {
-    if printer.to_ascii_uppercase().contains("ZPL") {
-        "application/zpl"
-    } else {
-        "application/pdf"
-    }
-}
-
 /// `ErrorInfo` from any of the per-method error lists.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase", default)]
@@ -568,22 +867,34 @@ impl ErrorInfo {
         )
     }
 
-    /// The typed error for this code.
+    /// The typed error for this code (appendix A of the MyGLS documentation), with the
+    /// code as the platform's and the HTTP status GLS answered it with (200: MyGLS
+    /// reports errors in the body).
     pub fn to_error(&self) -> ConnectorError {
         let text = self.text();
         let field = |name: &str| ConnectorError::invalid_field(name, text.clone());
-        match self.error_code {
-            -1 | 14 => ConnectorError::Auth(format!(
-                "{text} (check the MyGLS username, password and country)"
-            )),
-            27 => ConnectorError::Auth(format!("{text} (check the client number)")),
+        let error = match self.error_code {
+            -1 => ConnectorError::auth(format!(
+                "{text} (check the MyGLS username and password, and that they belong to the \
+                 chosen country's MyGLS)"
+            ))
+            .with_field("password"),
+            14 => ConnectorError::auth(format!("{text} (check the MyGLS username)"))
+                .with_field("username"),
+            27 => ConnectorError::auth(format!("{text} (check the client number)"))
+                .with_field("client_number"),
+            5 | 15 => ConnectorError::permission(text),
             31 => ConnectorError::rate_limited(Some(300_000), text),
-            1000 | 1001 | 19 | 20 => ConnectorError::Transient(text),
-            4 | 9 | 26 => ConnectorError::NotFound(text),
+            1000 | 1001 | 19 | 20 => ConnectorError::transient(text),
+            4 | 9 | 26 => ConnectorError::not_found(text),
             8 => field("cash-on-delivery.amount"),
+            48 => field("cash-on-delivery.currency"),
             23 => field("recipient.house-number"),
             28 | 29 => field("parcels"),
             30 => field("services"),
+            32 => field("reference"),
+            33 => field("note"),
+            34 => field("printer_type"),
             24 | 25 => field("created-since"),
             13 => match self
                 .error_description
@@ -594,7 +905,10 @@ impl ErrorInfo {
                 None => ConnectorError::invalid_input(text),
             },
             _ => ConnectorError::invalid_input(text),
-        }
+        };
+        error
+            .with_platform_code(self.error_code.to_string())
+            .with_http_status(200)
     }
 }
 
@@ -685,7 +999,7 @@ pub fn parse_shipment_id(id: &str) -> Result<Vec<i64>, ConnectorError> {
 }
 
 /// Normalized status for a GLS `StatusCode` (string, maybe zero-padded), per the table
-/// in carriers.md 1.8.
+/// of GLS status names (status list of the MyGLS documentation).
 pub fn map_status(code: &str) -> ShipmentStatus {
     let Ok(code) = code.trim().parse::<u32>() else {
         return ShipmentStatus::Unknown;
@@ -719,10 +1033,8 @@ pub struct ParcelStatus {
 }
 
 /// Tracking events from a `GetParcelStatuses` answer, oldest first (GLS lists newest
-/// first).
-pub fn tracking_events(
-    body: &Value,
-) -> Result<Vec<tovor_sdk::carrier::TrackingEvent>, ConnectorError> {
+/// first), each with GLS's code and text.
+pub fn tracking_events(body: &Value) -> Result<Vec<TrackingEvent>, ConnectorError> {
     let statuses: Vec<ParcelStatus> = match body.get("ParcelStatusList") {
         None | Some(Value::Null) => Vec::new(),
         Some(value) => serde_json::from_value(value.clone())?,
@@ -748,8 +1060,8 @@ pub fn tracking_events(
                 format!("{text} ({info})")
             };
         }
-        events.push(tovor_sdk::carrier::TrackingEvent {
-            at,
+        events.push(TrackingEvent {
+            at: Timestamp::from(at),
             status: map_status(&code),
             raw_code: code,
             raw_text: text,
@@ -759,8 +1071,8 @@ pub fn tracking_events(
                 .filter(|c| !c.is_empty()),
         });
     }
-    // RFC 3339 UTC strings of one shape sort chronologically; stable for equal times.
-    events.sort_by(|a, b| a.at.cmp(&b.at));
+    // Stable: events of the same second keep GLS's order.
+    events.sort_by_key(|event| (event.at.seconds, event.at.nanoseconds));
     Ok(events)
 }
 

@@ -5,9 +5,10 @@
 
 use tovor_sdk::carrier::ShipmentStatus;
 use tovor_sdk::money::Decimal;
+use tovor_sdk::time::OffsetDateTime;
 use tovor_sdk::types::ConnectorError;
 
-/// Currencies Packeta accepts in `packetAttributes/currency` (carriers.md 4.4).
+/// Currencies Packeta accepts in `packetAttributes/currency`.
 pub const COD_CURRENCIES: &[&str] = &["CZK", "EUR", "HUF", "PLN", "RON"];
 
 /// Splits an address line into street and house number, the way the HP and DPD plugins
@@ -118,7 +119,7 @@ pub fn normalize_phone(phone: &str, country: Option<&str>) -> Result<String, Con
 }
 
 /// The currency Packeta collects cash on delivery in for a destination country: the
-/// country's own (carriers.md 9.3, Packeta staff in Zasilkovna/WooCommerce#179).
+/// country's own (Packeta staff in Zasilkovna/WooCommerce#179).
 pub fn country_currency(country: &str) -> Option<&'static str> {
     Some(match country {
         "CZ" => "CZK",
@@ -142,7 +143,7 @@ pub fn check_cod(
     let currency = currency.trim();
     if !COD_CURRENCIES.contains(&currency) {
         return Err(ConnectorError::invalid_field(
-            "cash_on_delivery.currency",
+            "cash-on-delivery.currency",
             format!(
                 "Packeta does not collect cash on delivery in {currency}; it takes {}",
                 COD_CURRENCIES.join(", ")
@@ -154,7 +155,7 @@ pub fn check_cod(
         && expected != currency
     {
         return Err(ConnectorError::invalid_field(
-            "cash_on_delivery.currency",
+            "cash-on-delivery.currency",
             format!(
                 "Packeta collects cash on delivery in {country} only in {expected}, not in \
                  {currency}"
@@ -163,7 +164,7 @@ pub fn check_cod(
     }
     if amount <= Decimal::ZERO {
         return Err(ConnectorError::invalid_field(
-            "cash_on_delivery.amount",
+            "cash-on-delivery.amount",
             format!("the amount to collect must be positive, not {amount}"),
         ));
     }
@@ -178,14 +179,14 @@ pub fn check_cod(
     };
     match problem {
         Some(problem) => Err(ConnectorError::invalid_field(
-            "cash_on_delivery.amount",
+            "cash-on-delivery.amount",
             format!("{problem} (got {amount})"),
         )),
         None => Ok(()),
     }
 }
 
-/// Packeta's status code to the normalized status (carriers.md 4.6).
+/// Packeta's status code to the normalized status.
 pub fn map_status(code: i64) -> ShipmentStatus {
     match code {
         1 => ShipmentStatus::Pending,
@@ -201,10 +202,10 @@ pub fn map_status(code: i64) -> ShipmentStatus {
     }
 }
 
-/// Packeta's `dateTime` (`2026-03-29T03:30:00`, Prague local time without an offset) as
-/// RFC 3339 in UTC, with the EU summer-time rule (CEST from the last Sunday of March to
+/// Packeta's `dateTime` (`2026-03-29T03:30:00`, Prague local time without an offset) in
+/// UTC, with the EU summer-time rule (CEST from the last Sunday of March to
 /// the last Sunday of October, 01:00 UTC).
-pub fn prague_to_utc(text: &str) -> Result<String, ConnectorError> {
+pub fn prague_to_utc(text: &str) -> Result<OffsetDateTime, ConnectorError> {
     let local = tovor_sdk::time::parse_naive(text)?.assume_utc();
     let hour = std::time::Duration::from_secs(3600);
     let winter = local - hour;
@@ -218,7 +219,7 @@ pub fn prague_to_utc(text: &str) -> Result<String, ConnectorError> {
     } else {
         winter
     };
-    Ok(tovor_sdk::time::format_utc(at))
+    Ok(at)
 }
 
 /// Whether EU summer time is in force at the given UTC date and hour.
@@ -252,16 +253,15 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use tovor_sdk::types::ErrorKind;
 
     fn dec(text: &str) -> Decimal {
         text.parse().unwrap()
     }
 
     fn field(error: ConnectorError) -> String {
-        match error {
-            ConnectorError::InvalidInput(e) => e.field.unwrap_or_default(),
-            other => panic!("expected invalid-input, got {other:?}"),
-        }
+        assert_eq!(error.kind, ErrorKind::InvalidInput, "{error:?}");
+        error.field.unwrap_or_default()
     }
 
     #[test]
@@ -341,22 +341,22 @@ mod tests {
         assert!(check_cod(dec("10"), "EUR", None).is_ok());
 
         let error = check_cod(dec("49.90"), "USD", Some("CZ")).unwrap_err();
-        assert!(error.message().contains("USD"), "{error:?}");
-        assert_eq!(field(error), "cash_on_delivery.currency");
+        assert!(error.message.contains("USD"), "{error:?}");
+        assert_eq!(field(error), "cash-on-delivery.currency");
         let error = check_cod(dec("49.90"), "EUR", Some("CZ")).unwrap_err();
-        assert!(error.message().contains("CZK"), "{error:?}");
-        assert_eq!(field(error), "cash_on_delivery.currency");
+        assert!(error.message.contains("CZK"), "{error:?}");
+        assert_eq!(field(error), "cash-on-delivery.currency");
         assert_eq!(
             field(check_cod(dec("100"), "CZK", Some("SK")).unwrap_err()),
-            "cash_on_delivery.currency"
+            "cash-on-delivery.currency"
         );
         assert_eq!(
             field(check_cod(dec("729.50"), "CZK", Some("CZ")).unwrap_err()),
-            "cash_on_delivery.amount"
+            "cash-on-delivery.amount"
         );
         assert_eq!(
             field(check_cod(dec("1993"), "HUF", Some("HU")).unwrap_err()),
-            "cash_on_delivery.amount"
+            "cash-on-delivery.amount"
         );
         assert!(check_cod(dec("0"), "EUR", Some("SK")).is_err());
         assert!(check_cod(dec("1.005"), "EUR", Some("SK")).is_err());
@@ -378,6 +378,10 @@ mod tests {
         assert_eq!(map_status(14), ShipmentStatus::OnHold);
         assert_eq!(map_status(999), ShipmentStatus::Unknown);
         assert_eq!(map_status(8), ShipmentStatus::Unknown);
+    }
+
+    fn prague_to_utc(text: &str) -> Result<String, ConnectorError> {
+        super::prague_to_utc(text).map(tovor_sdk::time::format_utc)
     }
 
     #[test]

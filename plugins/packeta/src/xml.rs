@@ -117,17 +117,19 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// The connector error this fault means.
+    /// The connector error this fault means, with the fault's name as the platform's
+    /// code and HTTP 200 (Packeta answers faults with it).
     pub fn into_error(self) -> ConnectorError {
         let summary = if self.text.is_empty() {
             self.name.clone()
         } else {
             format!("{}: {}", self.name, self.text)
         };
-        match self.name.as_str() {
-            "IncorrectApiPasswordFault" => ConnectorError::Auth(format!(
+        let error = match self.name.as_str() {
+            "IncorrectApiPasswordFault" => ConnectorError::auth(format!(
                 "Packeta refused the API password ({summary}); check the `api_password` setting"
-            )),
+            ))
+            .with_field("api_password"),
             "PacketAttributesFault" => {
                 let details = self
                     .fields
@@ -146,20 +148,23 @@ impl Fault {
                 }
             }
             "PacketIdFault" | "PacketIdsFault" | "ShipmentNotFoundFault" => {
-                ConnectorError::NotFound(format!("Packeta does not know the packet: {summary}"))
+                ConnectorError::not_found(format!("Packeta does not know the packet: {summary}"))
             }
-            "CancelNotAllowedFault"
-            | "IncorrectDataFault"
-            | "DateOutOfRangeFault"
-            | "ArgumentsFault" => ConnectorError::invalid_input(format!("Packeta: {summary}")),
-            _ => ConnectorError::Other(format!("Packeta answered with a fault: {summary}")),
-        }
+            "CancelNotAllowedFault" => ConnectorError::conflict(format!(
+                "Packeta cannot cancel the packet any more: {summary}"
+            )),
+            "IncorrectDataFault" | "DateOutOfRangeFault" | "ArgumentsFault" => {
+                ConnectorError::invalid_input(format!("Packeta: {summary}"))
+            }
+            _ => ConnectorError::other(format!("Packeta answered with a fault: {summary}")),
+        };
+        error.with_platform_code(self.name).with_http_status(200)
     }
 }
 
-/// The shipment request's field a Packeta packet attribute comes from, so a refusal
-/// names the field the host gave (`email` → `recipient.email`); unknown attributes
-/// keep Packeta's name.
+/// The shipment request's field a Packeta packet attribute comes from, in the
+/// contract's naming, so a refusal names the field the host gave (`email` →
+/// `recipient.email`); unknown attributes keep Packeta's name.
 pub fn request_field(attribute: &str) -> String {
     let field = match attribute {
         "number" => "reference",
@@ -168,12 +173,13 @@ pub fn request_field(attribute: &str) -> String {
         "email" => "recipient.email",
         "phone" => "recipient.phone",
         "street" => "recipient.street",
-        "houseNumber" => "recipient.house_number",
+        "houseNumber" => "recipient.house-number",
         "city" => "recipient.city",
-        "zip" => "recipient.postal_code",
-        "addressId" => "pickup_point",
-        "cod" => "cash_on_delivery.amount",
+        "zip" => "recipient.postal-code",
+        "addressId" => "pickup-point",
+        "cod" => "cash-on-delivery.amount",
         "weight" => "parcels",
+        "adultContent" => "services",
         "value" | "currency" | "note" => attribute,
         other => other,
     };
@@ -191,7 +197,7 @@ pub enum Answer<T> {
 pub fn parse_answer<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, ConnectorError> {
     let text = String::from_utf8_lossy(body);
     let envelope: Envelope<T> = quick_xml::de::from_str(&text).map_err(|error| {
-        ConnectorError::Other(format!(
+        ConnectorError::other(format!(
             "Packeta answered with something that is not the expected XML ({error}): {}",
             snippet(&text)
         ))
@@ -213,7 +219,7 @@ pub fn parse_answer<T: DeserializeOwned>(body: &[u8]) -> Result<Answer<T>, Conne
                 })
                 .unwrap_or_default(),
         })),
-        other => Err(ConnectorError::Other(format!(
+        other => Err(ConnectorError::other(format!(
             "Packeta answered with status {other:?}: {}",
             snippet(&text)
         ))),
@@ -273,6 +279,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use tovor_sdk::types::ErrorKind;
 
     #[test]
     fn documents_escape_values_and_start_with_the_password() {
@@ -312,14 +319,16 @@ mod tests {
         };
         assert_eq!(fault.name, "PacketAttributesFault");
         assert_eq!(fault.fields.len(), 2);
-        match fault.into_error() {
-            ConnectorError::InvalidInput(error) => {
-                assert_eq!(error.field.as_deref(), Some("pickup_point"));
-                assert!(error.message.contains("Unknown pickup point"));
-                assert!(error.message.contains("weight: Required"));
-            }
-            other => panic!("unexpected {other:?}"),
-        }
+        let error = fault.into_error();
+        assert_eq!(error.kind, ErrorKind::InvalidInput);
+        assert_eq!(error.field.as_deref(), Some("pickup-point"));
+        assert!(error.message.contains("Unknown pickup point"));
+        assert!(error.message.contains("weight: Required"));
+        assert_eq!(
+            error.platform_code.as_deref(),
+            Some("PacketAttributesFault")
+        );
+        assert_eq!(error.http_status, Some(200));
     }
 
     #[test]
@@ -331,33 +340,27 @@ mod tests {
             );
             parse_result::<CreatedPacket>(body.as_bytes()).unwrap_err()
         };
-        assert!(matches!(
-            fault("IncorrectApiPasswordFault"),
-            ConnectorError::Auth(_)
-        ));
-        assert!(matches!(
-            fault("PacketIdFault"),
-            ConnectorError::NotFound(_)
-        ));
-        assert!(matches!(
-            fault("CancelNotAllowedFault"),
-            ConnectorError::InvalidInput(_)
-        ));
-        assert!(
-            matches!(fault("SomethingNew"), ConnectorError::Other(m) if m.contains("SomethingNew"))
-        );
+        let auth = fault("IncorrectApiPasswordFault");
+        assert_eq!(auth.kind, ErrorKind::Auth);
+        assert_eq!(auth.field.as_deref(), Some("api_password"));
+        assert_eq!(fault("PacketIdFault").kind, ErrorKind::NotFound);
+        assert_eq!(fault("CancelNotAllowedFault").kind, ErrorKind::Conflict);
+        let new = fault("SomethingNew");
+        assert_eq!(new.kind, ErrorKind::Other);
+        assert!(new.message.contains("SomethingNew"));
+        assert_eq!(new.platform_code.as_deref(), Some("SomethingNew"));
         // A detail of another shape is ignored.
         let body = "<response><status>fault</status><fault>PacketIdsFault</fault>\
                     <string>Invalid ids</string><detail><ids><packetId>9</packetId></ids>\
                     </detail></response>";
-        assert!(matches!(
-            parse_result::<String>(body.as_bytes()),
-            Err(ConnectorError::NotFound(_))
-        ));
-        assert!(matches!(
-            parse_result::<String>(b"<html>Bad gateway</html>"),
-            Err(ConnectorError::Other(_))
-        ));
+        assert_eq!(
+            parse_result::<String>(body.as_bytes()).map_err(|e| e.kind),
+            Err(ErrorKind::NotFound)
+        );
+        assert_eq!(
+            parse_result::<String>(b"<html>Bad gateway</html>").map_err(|e| e.kind),
+            Err(ErrorKind::Other)
+        );
     }
 
     #[test]

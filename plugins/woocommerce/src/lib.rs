@@ -1,370 +1,280 @@
 //! The WooCommerce shop connector, over the WooCommerce REST API v3
-//! (`{site}/wp-json/wc/v3`).
+//! (`{site}/wp-json/wc/v3`), on contract 0.2.
 //!
-//! | WooCommerce | connector operation |
+//! | WooCommerce | capability: operation |
 //! |---|---|
-//! | `GET /orders?modified_after=..&dates_are_gmt=true&orderby=date&order=asc&per_page=100&page=N&status=any` | `list_orders` |
-//! | `GET /orders/{id}` | `get_order` |
-//! | signed `POST` to our webhook URL (`X-WC-Webhook-Signature`), or the unsigned ping | `verify_webhook` |
-//! | `POST /products/batch`, `POST /products/{id}/variations/batch` | `push_stock` |
-//! | `GET /products`, `GET /products/{id}/variations` | `list_products` |
-//! | `POST /orders/{id}/notes`, `PUT /orders/{id}` | `mark_shipped` |
+//! | `GET /orders?modified_after=..&dates_are_gmt=true&orderby=date&order=asc&per_page=100&page=N&status=any`, and `GET /orders/{id}/refunds` for orders that list refunds | `orders`: `list_orders` |
+//! | `GET /orders/{id}` (and its refunds) | `orders`: `get_order` |
+//! | signed `POST` to our webhook URL (`X-WC-Webhook-Signature`), or the unsigned ping | `webhooks`: `verify_webhook` |
+//! | `GET /webhooks`, `POST /webhooks`, `PUT /webhooks/{id}` | `webhooks`: `register_webhooks` |
+//! | `DELETE /webhooks/{id}?force=true` | `webhooks`: `unregister_webhooks` |
+//! | `POST /products/batch`, `POST /products/{id}/variations/batch`; for bare ids `GET /products?include=..` and `GET /products/{id}` to tell variations from products | `inventory`: `push_stock` |
+//! | `GET /products`, `GET /products/{id}/variations` | `catalog`: `list_products` |
+//! | `GET`/`POST /orders/{id}/notes`, `PUT /orders/{id}` status `completed`; no per-line shipments (core has no API for them) | `fulfillment`: `fulfill` |
+//! | `PUT /orders/{id}` with `status` or `set_paid` | `status-changes` |
+//! | `GET /orders/{id}`, `GET /orders/{id}/refunds` | `refunds`: `list_refunds` |
+//! | `GET /payment_gateways` | `payment-methods` |
+//! | `GET /orders?per_page=1`, `GET /wp-json/` (the site's name) | `connection` |
 //!
-//! Authentication: over HTTPS, HTTP Basic with the consumer key and secret; over plain
-//! HTTP WooCommerce refuses Basic and wants OAuth 1.0a one-legged signatures in the
-//! query (see [`oauth`]). The JSON mapping lives in [`woo`].
+//! Stock keys are what the catalog hands out: a product's id (`"55"`) for stock kept on
+//! the product, `product:variation` (`"55:57"`) for a variation's own stock, which
+//! WooCommerce sets only through its parent. An item linked without the catalog comes
+//! with its variant id alone (the contract's rule), so a bare id is looked up first.
+//!
+//! The requests live in [`api`] (signing in [`oauth`]), the JSON and its mapping in
+//! [`woo`].
 
-// Natively nothing calls the `Shop` implementation (it is exported only in the wasm
-// build), so dead-code analysis is meaningful only there.
-#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-
+mod api;
+mod catalog;
+mod connection;
+mod fulfil;
 mod oauth;
+mod stock;
+mod webhooks;
 pub mod woo;
 
-use std::collections::BTreeMap;
-
-use serde_json::{Value, json};
-use tovor_sdk::http::{Request, Response, percent_encode};
+use serde_json::json;
+use tovor_sdk::Config;
+use tovor_sdk::http::percent_encode;
 use tovor_sdk::shop::{
-    OrderHint, OrderPage, Product, ProductPage, ShopCapabilities, ShopInfo, StockLevel,
-    VerifiedWebhook, WebhookEvent, WebhookRequest,
+    Catalog, Connection, ConnectionInfo, Fulfillment, Inventory, OrderPage, Orders, PaymentMethods,
+    ProductPage, Refunds, RegisteredWebhook, Shipment, StatusChange, StatusChanges, StockUpdate,
+    VerifiedWebhook, WebhookRequest, WebhookSetup, Webhooks,
 };
-use tovor_sdk::types::{ConnectorError, Order, Tracking};
-use tovor_sdk::{Config, Shop, signature};
+use tovor_sdk::time::OffsetDateTime;
+use tovor_sdk::types::{ConnectorError, ErrorKind, Order, PaymentMethod, Refund};
+
+use api::{Api, next_page, page_cursor};
 
 pub use woo::map_order_json;
 
-/// Orders and products per page: WooCommerce's maximum.
-const PAGE_SIZE: usize = 100;
-/// Objects per batch request: WooCommerce's default `woocommerce_rest_batch_items_limit`.
-const BATCH_LIMIT: usize = 100;
+/// The connector. It keeps nothing between calls: each gets the shop's [`Config`].
+pub struct WooCommerce;
 
-struct WooCommerce;
-
-impl Shop for WooCommerce {
-    fn describe() -> ShopInfo {
-        // Keep in step with `capabilities` in plugin.toml.
-        ShopInfo {
-            platform: "WooCommerce".into(),
-            capabilities: ShopCapabilities::WEBHOOKS
-                | ShopCapabilities::STOCK_PUSH
-                | ShopCapabilities::PRODUCT_LIST
-                | ShopCapabilities::MARK_SHIPPED,
-        }
-    }
-
+impl Orders for WooCommerce {
     fn list_orders(
         config: &Config,
-        changed_since: &str,
+        changed_since: OffsetDateTime,
         cursor: Option<String>,
     ) -> Result<OrderPage, ConnectorError> {
         let api = Api::new(config)?;
         let page = page_cursor(cursor)?;
-        let response = api.send(
-            "GET",
+        let response = api.get(
             "/orders",
-            &orders_query(&modified_after(changed_since)?, page),
-            None,
+            &orders_query(&modified_after(changed_since), page),
         )?;
         let orders: Vec<woo::WooOrder> = response.json()?;
+        let refunds = refunds_of(&api, &orders)?;
         Ok(OrderPage {
             next_cursor: next_page(&response, page),
             orders: orders
                 .into_iter()
-                .map(woo::map_order)
+                .zip(refunds)
+                .map(|(order, refunds)| woo::map_order_with_refunds(order, refunds.as_deref()))
                 .collect::<Result<_, _>>()?,
         })
     }
 
     fn get_order(config: &Config, id: String) -> Result<Order, ConnectorError> {
         let api = Api::new(config)?;
-        let response = api.send(
-            "GET",
-            &format!("/orders/{}", percent_encode(&id)),
-            &[],
-            None,
-        )?;
-        woo::map_order_json(&response.body)
+        let order = woo::parse_order(&api.get(&order_path(&id), &[])?.body)?;
+        let refunds = refunds_of(&api, std::slice::from_ref(&order))?
+            .pop()
+            .flatten();
+        woo::map_order_with_refunds(order, refunds.as_deref())
     }
+}
 
+impl Webhooks for WooCommerce {
     fn verify_webhook(
         config: &Config,
         request: WebhookRequest,
     ) -> Result<VerifiedWebhook, ConnectorError> {
-        verify_webhook(config.require("webhook_secret")?, &request)
+        webhooks::verify(config.require("webhook_secret")?, &request)
+    }
+
+    fn register_webhooks(config: &Config, url: String) -> Result<WebhookSetup, ConnectorError> {
+        let secret = config.require("webhook_secret")?;
+        let registered = webhooks::register(&Api::new(config)?, secret, &url)?;
+        Ok(WebhookSetup::Registered(registered))
+    }
+
+    fn unregister_webhooks(
+        config: &Config,
+        url: String,
+        registered: Vec<RegisteredWebhook>,
+    ) -> Result<(), ConnectorError> {
+        webhooks::unregister(&Api::new(config)?, &url, &registered)
+    }
+}
+
+impl Inventory for WooCommerce {
+    fn max_batch() -> u32 {
+        stock::BATCH_LIMIT as u32
     }
 
     fn push_stock(
         config: &Config,
-        levels: Vec<StockLevel>,
+        levels: Vec<StockUpdate>,
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
-        let api = Api::new(config)?;
-        let mut results: Vec<Option<Result<(), ConnectorError>>> = vec![None; levels.len()];
-        // Simple products in one batch endpoint, variations per parent: WooCommerce
-        // only updates a variation reliably through its parent's variations endpoint.
-        let mut simple: Vec<(usize, u64, i64)> = Vec::new();
-        let mut variations: BTreeMap<u64, Vec<(usize, u64, i64)>> = BTreeMap::new();
-        for (index, level) in levels.iter().enumerate() {
-            match stock_target(level) {
-                Ok((product, None)) => simple.push((index, product, level.quantity)),
-                Ok((product, Some(variation))) => {
-                    variations
-                        .entry(product)
-                        .or_default()
-                        .push((index, variation, level.quantity))
-                }
-                Err(error) => results[index] = Some(Err(error)),
-            }
-        }
-        for chunk in simple.chunks(BATCH_LIMIT) {
-            api.batch_stock("/products/batch", chunk, &mut results)?;
-        }
-        for (parent, items) in &variations {
-            let path = format!("/products/{parent}/variations/batch");
-            for chunk in items.chunks(BATCH_LIMIT) {
-                api.batch_stock(&path, chunk, &mut results)?;
-            }
-        }
-        Ok(results
-            .into_iter()
-            .map(|result| {
-                result
-                    .unwrap_or_else(|| Err(ConnectorError::Other("no result for this item".into())))
-            })
-            .collect())
+        stock::push(&Api::new(config)?, &levels)
     }
+}
 
+impl Catalog for WooCommerce {
     fn list_products(
         config: &Config,
         cursor: Option<String>,
     ) -> Result<ProductPage, ConnectorError> {
-        let api = Api::new(config)?;
-        let page = page_cursor(cursor)?;
-        let response = api.send("GET", "/products", &products_query(page), None)?;
-        let listed: Vec<woo::WooProduct> = response.json()?;
-        let mut products = Vec::with_capacity(listed.len());
-        for product in &listed {
-            products.push(woo::map_product(product));
-            if product.kind == "variable" {
-                products.extend(api.variations(product)?);
-            }
-        }
-        Ok(ProductPage {
-            next_cursor: next_page(&response, page),
-            products,
-        })
+        catalog::list_products(&Api::new(config)?, page_cursor(cursor)?)
     }
+}
 
-    fn mark_shipped(
+impl Fulfillment for WooCommerce {
+    fn fulfill(
         config: &Config,
         order_id: String,
-        tracking: Tracking,
+        shipment: Shipment,
+    ) -> Result<(), ConnectorError> {
+        fulfil::fulfill(&Api::new(config)?, &order_id, &shipment)
+    }
+}
+
+impl StatusChanges for WooCommerce {
+    fn supported_changes() -> Vec<StatusChange> {
+        vec![
+            StatusChange::Cancelled,
+            StatusChange::Completed,
+            StatusChange::Paid,
+        ]
+    }
+
+    fn set_order_status(
+        config: &Config,
+        order_id: String,
+        change: StatusChange,
     ) -> Result<(), ConnectorError> {
         let api = Api::new(config)?;
-        let order = format!("/orders/{}", percent_encode(&order_id));
-        let note = shipped_note(&tracking);
-        // A retried call must not add the note twice.
-        let notes: Vec<Value> = api
-            .send("GET", &format!("{order}/notes"), &[], None)?
-            .json()?;
-        let already = notes
-            .iter()
-            .any(|existing| existing["note"].as_str() == Some(note.as_str()));
-        if !already {
-            api.send(
-                "POST",
-                &format!("{order}/notes"),
-                &[],
-                Some(&json!({ "note": note, "customer_note": true })),
-            )?;
-        }
-        api.send("PUT", &order, &[], Some(&json!({ "status": "completed" })))?;
-        Ok(())
-    }
-}
-
-// Only the wasm component exports the connector: natively (the `rlib` that benchmarks and
-// tests link) the export symbols, whose names contain `:`, cannot go into a shared library.
-#[cfg(target_arch = "wasm32")]
-tovor_sdk::export_shop!(WooCommerce);
-
-/// The API root and credentials for one shop.
-struct Api {
-    /// `{site}/wp-json/wc/v3`.
-    base: String,
-    key: String,
-    secret: String,
-    /// Plain HTTP: sign with OAuth 1.0a instead of sending the secret.
-    oauth: bool,
-}
-
-impl Api {
-    fn new(config: &Config) -> Result<Self, ConnectorError> {
-        let site = config.api_base_or(config.require("url")?);
-        let scheme = site
-            .split("://")
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(ConnectorError::invalid_field(
-                "url",
-                format!("{site:?} is not an http:// or https:// address"),
-            ));
-        }
-        Ok(Self {
-            base: api_root(&site),
-            key: config.require("consumer_key")?.trim().to_owned(),
-            secret: config.require("consumer_secret")?.trim().to_owned(),
-            oauth: scheme == "http",
-        })
-    }
-
-    /// Sends a request with our credentials; a non-2xx answer is an error whose variant
-    /// follows the status and whose text quotes WooCommerce's code and message.
-    fn send(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-    ) -> Result<Response, ConnectorError> {
-        let url = format!("{}{path}", self.base);
-        let mut params: Vec<(String, String)> = query
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.clone()))
-            .collect();
-        let mut request = if self.oauth {
-            let timestamp = tovor_sdk::time::now().unix_timestamp();
-            params.extend(oauth::sign_request(
-                method,
-                &url,
-                &params,
-                &self.key,
-                &self.secret,
-                timestamp,
-                &oauth::nonce(),
-            ));
-            Request::new(method, url).query(&params)
-        } else {
-            Request::new(method, url)
-                .query(&params)
-                .basic_auth(&self.key, &self.secret)
+        let path = order_path(&order_id);
+        let body = match change {
+            StatusChange::Cancelled => json!({ "status": "cancelled" }),
+            StatusChange::Completed => json!({ "status": "completed" }),
+            StatusChange::Paid => {
+                let order: woo::WooOrder = api.get(&path, &[])?.json()?;
+                match paid_update(&order)? {
+                    Some(body) => body,
+                    None => return Ok(()),
+                }
+            }
         };
-        request = request.header("Accept", "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send()?;
-        match woo::response_error(response.status, &response.headers, &response.body) {
-            Some(error) => Err(error),
-            None => Ok(response),
-        }
+        let updated: woo::WooOrder = api.send("PUT", &path, &[], Some(&body))?.json()?;
+        check_status_change(&order_id, change, &updated)
     }
+}
 
-    /// One batch request setting absolute stock; per-item outcomes go into `results`.
-    fn batch_stock(
-        &self,
-        path: &str,
-        items: &[(usize, u64, i64)],
-        results: &mut [Option<Result<(), ConnectorError>>],
-    ) -> Result<(), ConnectorError> {
-        let update: Vec<Value> = items
-            .iter()
-            .map(|(_, id, quantity)| {
-                json!({ "id": id, "manage_stock": true, "stock_quantity": quantity })
+impl Refunds for WooCommerce {
+    fn list_refunds(config: &Config, order_id: String) -> Result<Vec<Refund>, ConnectorError> {
+        let api = Api::new(config)?;
+        let path = order_path(&order_id);
+        let refunds_path = format!("{path}/refunds");
+        // The order too: its lines say which refunds put items back to stock.
+        let mut answers = api
+            .send_all(vec![
+                api.request("GET", &path, &[], None),
+                api.request("GET", &refunds_path, &api::paged(&[], 1), None),
+            ])
+            .into_iter();
+        let (Some(order), Some(first_refunds)) = (answers.next(), answers.next()) else {
+            return Err(ConnectorError::other(
+                "the host answered fewer requests than sent",
+            ));
+        };
+        let order = woo::parse_order(&order?.body)?;
+        let details: Vec<woo::WooRefundDetail> =
+            api.rest_of(&first_refunds?, &refunds_path, &[])?;
+        woo::map_refunds(&order, &details)
+    }
+}
+
+impl PaymentMethods for WooCommerce {
+    fn list_payment_methods(config: &Config) -> Result<Vec<PaymentMethod>, ConnectorError> {
+        let gateways: Vec<woo::WooGateway> =
+            Api::new(config)?.get("/payment_gateways", &[])?.json()?;
+        // Disabled gateways cannot be chosen at checkout; orders paid with one before it
+        // was disabled still carry its code and title.
+        Ok(gateways
+            .into_iter()
+            .filter(woo::WooGateway::is_enabled)
+            .map(|gateway| PaymentMethod {
+                title: if gateway.title.trim().is_empty() {
+                    gateway.method_title
+                } else {
+                    gateway.title
+                },
+                code: gateway.id,
             })
-            .collect();
-        let response = self.send("POST", path, &[], Some(&json!({ "update": update })))?;
-        let answer: Value = response.json()?;
-        let answered = answer["update"].as_array().cloned().unwrap_or_default();
-        for (position, (index, id, _)) in items.iter().enumerate() {
-            // Core answers in request order; look the id up in case it did not.
-            let item = answered
-                .get(position)
-                .filter(|item| item["id"].as_u64() == Some(*id))
-                .or_else(|| {
-                    answered
-                        .iter()
-                        .find(|item| item["id"].as_u64() == Some(*id))
-                });
-            let result = match item {
-                Some(item) => woo::batch_item_result(item),
-                None => Err(ConnectorError::Other(format!(
-                    "WooCommerce's batch answer has no result for id {id}"
-                ))),
-            };
-            if let Some(slot) = results.get_mut(*index) {
-                *slot = Some(result);
+            .collect())
+    }
+}
+
+impl Connection for WooCommerce {
+    fn check_connection(config: &Config) -> Result<ConnectionInfo, ConnectorError> {
+        connection::check(&Api::new(config)?)
+    }
+}
+
+// The component's exports: exactly these capabilities.
+tovor_sdk::export_shop!(
+    WooCommerce: orders, webhooks, inventory, catalog, fulfillment, status_changes, refunds,
+    payment_methods, connection
+);
+
+/// `/orders/{id}`.
+fn order_path(id: &str) -> String {
+    format!("/orders/{}", percent_encode(id.trim()))
+}
+
+/// The refunds of each order that lists any (`None` for the others), fetched at once.
+/// An order gone meanwhile keeps its refunds as it lists them.
+fn refunds_of(
+    api: &Api,
+    orders: &[woo::WooOrder],
+) -> Result<Vec<Option<Vec<woo::WooRefundDetail>>>, ConnectorError> {
+    let wanted: Vec<usize> = orders
+        .iter()
+        .enumerate()
+        .filter(|(_, order)| !order.refunds.is_empty())
+        .map(|(index, _)| index)
+        .collect();
+    let path = |index: usize| format!("/orders/{}/refunds", orders[index].id);
+    let requests = wanted
+        .iter()
+        .map(|index| api.request("GET", &path(*index), &api::paged(&[], 1), None))
+        .collect();
+    let mut refunds: Vec<Option<Vec<woo::WooRefundDetail>>> = orders.iter().map(|_| None).collect();
+    for (index, answer) in wanted.iter().zip(api.send_all(requests)) {
+        match answer {
+            Ok(first) => refunds[*index] = Some(api.rest_of(&first, &path(*index), &[])?),
+            Err(error) if error.is(ErrorKind::NotFound) => {}
+            Err(error) => {
+                return Err(error.context(format!("refunds of order {}", orders[*index].id)));
             }
         }
-        Ok(())
     }
-
-    /// Every variation of a variable product, all pages.
-    fn variations(&self, parent: &woo::WooProduct) -> Result<Vec<Product>, ConnectorError> {
-        let path = format!("/products/{}/variations", parent.id);
-        let mut products = Vec::new();
-        let mut page = 1;
-        loop {
-            let response = self.send("GET", &path, &products_query(page), None)?;
-            let variations: Vec<woo::WooProduct> = response.json()?;
-            products.extend(
-                variations
-                    .iter()
-                    .map(|variation| woo::map_variation(parent, variation)),
-            );
-            match next_page(&response, page) {
-                Some(_) if !variations.is_empty() => page += 1,
-                _ => return Ok(products),
-            }
-        }
-    }
-}
-
-/// `{site}/wp-json/wc/v3`, the site given with or without a trailing `/`.
-fn api_root(site: &str) -> String {
-    format!("{}/wp-json/wc/v3", site.trim().trim_end_matches('/'))
-}
-
-/// The page a cursor names; no cursor is page 1.
-fn page_cursor(cursor: Option<String>) -> Result<usize, ConnectorError> {
-    match cursor {
-        None => Ok(1),
-        Some(cursor) => cursor
-            .trim()
-            .parse()
-            .ok()
-            .filter(|page| *page >= 1)
-            .ok_or_else(|| {
-                ConnectorError::invalid_field("cursor", format!("{cursor:?} is not a page number"))
-            }),
-    }
-}
-
-/// The next page while `X-WP-TotalPages` says there is one. (The `Link` header is not
-/// followed: WordPress copies the request's query into it, OAuth parameters included,
-/// which would have to be re-signed anyway.)
-fn next_page(response: &Response, page: usize) -> Option<String> {
-    let total_pages: usize = response
-        .header("x-wp-totalpages")
-        .and_then(|value| value.trim().parse().ok())
-        .unwrap_or(0);
-    (page < total_pages).then(|| (page + 1).to_string())
+    Ok(refunds)
 }
 
 /// WooCommerce's `modified_after` for "changed at or after `changed_since`": a GMT time
 /// without zone (read as GMT because of `dates_are_gmt=true`). WordPress compares
 /// `after` exclusively and to the second, so we ask for one second earlier; the host
 /// de-duplicates what it sees twice.
-fn modified_after(changed_since: &str) -> Result<String, ConnectorError> {
-    let at = tovor_sdk::time::parse_rfc3339(changed_since)
-        .map_err(|error| ConnectorError::invalid_field("changed_since", error.message()))?;
-    let at = at.replace_nanosecond(0).unwrap_or(at) - std::time::Duration::from_secs(1);
+fn modified_after(changed_since: OffsetDateTime) -> String {
+    let at = changed_since.replace_nanosecond(0).unwrap_or(changed_since)
+        - std::time::Duration::from_secs(1);
     // `2025-03-02T09:14:59Z` (whole seconds, UTC) without its zone.
-    Ok(tovor_sdk::time::format_utc(at)
+    tovor_sdk::time::format_utc(at)
         .trim_end_matches('Z')
-        .to_owned())
+        .to_owned()
 }
 
 fn orders_query(modified_after: &str, page: usize) -> Vec<(&'static str, String)> {
@@ -375,121 +285,59 @@ fn orders_query(modified_after: &str, page: usize) -> Vec<(&'static str, String)
         // an order that newly matches shifts later pages (a duplicate, never a gap).
         ("orderby", "date".into()),
         ("order", "asc".into()),
-        ("per_page", PAGE_SIZE.to_string()),
+        ("per_page", api::PAGE_SIZE.to_string()),
         ("page", page.to_string()),
         ("status", "any".into()),
     ]
 }
 
-fn products_query(page: usize) -> Vec<(&'static str, String)> {
-    vec![
-        ("per_page", PAGE_SIZE.to_string()),
-        ("page", page.to_string()),
-        // Stable paging while products are added.
-        ("orderby", "id".into()),
-        ("order", "asc".into()),
-    ]
-}
-
-/// Which product (and variation) a stock level is for.
-fn stock_target(level: &StockLevel) -> Result<(u64, Option<u64>), ConnectorError> {
-    let id = |field: &str, value: Option<&str>| -> Result<Option<u64>, ConnectorError> {
-        match value.map(str::trim).filter(|value| !value.is_empty()) {
-            None => Ok(None),
-            Some(value) => value.parse().map(Some).map_err(|_| {
-                ConnectorError::invalid_field(field, format!("{value:?} is not a WooCommerce id"))
-            }),
-        }
-    };
-    let product = id("product_id", level.key.product_id.as_deref())?.ok_or_else(|| {
-        ConnectorError::invalid_field(
-            "product_id",
-            "WooCommerce stock is set by product id; link the SKU first (list-products)",
-        )
-    })?;
-    Ok((
-        product,
-        id("variation_id", level.key.variation_id.as_deref())?,
-    ))
-}
-
-/// The customer-visible order note for a shipment.
-fn shipped_note(tracking: &Tracking) -> String {
-    let mut note = format!(
-        "Your order has been shipped with {}. Tracking number: {}.",
-        tracking.carrier, tracking.number
-    );
-    if let Some(url) = tracking.url.as_deref().filter(|url| !url.is_empty()) {
-        note.push_str(&format!(" Track your parcel: {url}"));
+/// The update that marks `order` paid, or `None` when it already is. `set_paid` runs
+/// core's `payment_complete()`, which acts only on an order awaiting payment
+/// (`pending`, `failed`); an `on-hold` order (a bank transfer being waited for) is paid
+/// by moving it to `processing`, which sets `date_paid` as core does for any paid
+/// status.
+fn paid_update(order: &woo::WooOrder) -> Result<Option<serde_json::Value>, ConnectorError> {
+    let paid = order
+        .date_paid_gmt
+        .as_deref()
+        .is_some_and(|paid| !paid.trim().is_empty());
+    match order.status.as_str() {
+        _ if paid => Ok(None),
+        // Core sets `date_paid` on reaching either; one without it was paid outside
+        // WooCommerce and no API call can add the date.
+        "processing" | "completed" => Ok(None),
+        "on-hold" => Ok(Some(json!({ "status": "processing", "set_paid": true }))),
+        "cancelled" | "refunded" | "trash" => Err(ConnectorError::conflict(format!(
+            "order {} is {}: WooCommerce does not take payment for it",
+            order.id, order.status
+        ))),
+        _ => Ok(Some(json!({ "set_paid": true }))),
     }
-    note
 }
 
-/// Checks and parses a delivery. The activation ping (`webhook_id=N`, unsigned, no
-/// `X-WC-*` headers) is answered; anything else must carry a valid signature.
-fn verify_webhook(
-    secret: &str,
-    request: &WebhookRequest,
-) -> Result<VerifiedWebhook, ConnectorError> {
-    let topic = request.header("x-wc-webhook-topic").map(str::to_owned);
-    let Some(signature_header) = request.header("x-wc-webhook-signature") else {
-        if topic.is_none() && is_ping(&request.body) {
-            return Ok(VerifiedWebhook {
-                delivery_id: None,
-                topic: None,
-                event: WebhookEvent::Ping(None),
-            });
-        }
-        return Err(ConnectorError::BadSignature(
-            "no X-WC-Webhook-Signature header".into(),
-        ));
+/// Checks that WooCommerce applied the change: a plugin or a status rule can refuse it
+/// silently (an order of 0.00 is never "paid").
+fn check_status_change(
+    order_id: &str,
+    change: StatusChange,
+    updated: &woo::WooOrder,
+) -> Result<(), ConnectorError> {
+    let applied = match change {
+        StatusChange::Cancelled => updated.status == "cancelled",
+        StatusChange::Completed => updated.status == "completed",
+        StatusChange::Paid => updated
+            .date_paid_gmt
+            .as_deref()
+            .is_some_and(|paid| !paid.trim().is_empty()),
     };
-    if !signature::verify_hmac_sha256_base64(secret, &request.body, signature_header) {
-        return Err(ConnectorError::BadSignature(
-            "X-WC-Webhook-Signature does not match the webhook secret".into(),
-        ));
+    if applied {
+        Ok(())
+    } else {
+        Err(ConnectorError::conflict(format!(
+            "WooCommerce kept order {order_id} {} instead of applying {change:?}",
+            updated.status
+        )))
     }
-    let event = match topic.as_deref() {
-        Some("order.created" | "order.updated" | "order.restored") => {
-            let order = woo::map_order_json(&request.body).map_err(|error| {
-                ConnectorError::invalid_input(format!(
-                    "the webhook body is not an order: {}",
-                    error.message()
-                ))
-            })?;
-            WebhookEvent::OrderChanged(OrderHint {
-                id: order.id.clone(),
-                order: Some(order),
-            })
-        }
-        Some("order.deleted") => {
-            let body: Value = request.json()?;
-            let id = body["id"]
-                .as_u64()
-                .map(|id| id.to_string())
-                .or_else(|| body["id"].as_str().map(str::to_owned))
-                .ok_or_else(|| ConnectorError::invalid_input("order.deleted without an id"))?;
-            WebhookEvent::OrderDeleted(id)
-        }
-        Some(other) => WebhookEvent::Ignored(format!("WooCommerce topic {other:?} is not used")),
-        None => WebhookEvent::Ignored("a signed delivery without X-WC-Webhook-Topic".into()),
-    };
-    Ok(VerifiedWebhook {
-        delivery_id: request
-            .header("x-wc-webhook-delivery-id")
-            .map(str::to_owned),
-        topic,
-        event,
-    })
-}
-
-/// `webhook_id=<digits>` and nothing else.
-fn is_ping(body: &[u8]) -> bool {
-    std::str::from_utf8(body)
-        .ok()
-        .map(str::trim)
-        .and_then(|body| body.strip_prefix("webhook_id="))
-        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

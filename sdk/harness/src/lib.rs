@@ -250,7 +250,7 @@ impl TestHost {
         V: Into<String>,
     {
         self.runtime
-            .shop(plugin_id, CallContext::new("test", to_config(config)))
+            .shop(plugin_id, test_context(config))
     }
 
     /// A client for a carrier plugin with the given configuration.
@@ -264,7 +264,7 @@ impl TestHost {
         V: Into<String>,
     {
         self.runtime
-            .carrier(plugin_id, CallContext::new("test", to_config(config)))
+            .carrier(plugin_id, test_context(config))
     }
 }
 
@@ -285,4 +285,13 @@ fn init_test_logging() {
         )
         .with_test_writer()
         .try_init();
+}
+
+/// The context of every client the test host gives: one test account whose connector
+/// state lives in memory as long as the test host, so a connector's cached ids and
+/// tokens carry from one call to the next as they do in the service.
+fn test_context<K: Into<String>, V: Into<String>>(
+    config: impl IntoIterator<Item = (K, V)>,
+) -> CallContext {
+    CallContext::new("test", to_config(config)).with_state("test-owner", "test")
 }

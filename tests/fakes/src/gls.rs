@@ -1,7 +1,7 @@
 //! A fake GLS MyGLS JSON API (`/ParcelService.svc/json/{Method}`) on 127.0.0.1.
 //!
-//! It behaves like the real service as far as tovor's GLS connector relies on it
-//! (see `carriers.md` section 1 and the checklist in section 10):
+//! It behaves like the real service (as the MyGLS API documentation describes it) as far
+//! as tovor's GLS connector relies on it:
 //!
 //! - every method is `POST` with a JSON body in UpperCamelCase and always answers
 //!   HTTP 200; failures travel in the method's own error list (`PrintLabelsErrorList`,
@@ -22,9 +22,15 @@
 //! The test drives tracking with [`FakeGls::advance`], and [`FakeGls::set_slow`] makes
 //! `PrintLabels` / `PrepareLabels` answer late while still creating the parcels (a
 //! client that timed out must reconcile through `GetParcelList`, not repeat).
+//! [`FakeGls::set_slow_tracking`] delays `GetParcelStatuses` (one parcel per call), and
+//! [`FakeGls::max_concurrent_requests`] tells whether a client sent its requests
+//! together. A connection check is any authenticated call (`GetParcelList` over a short
+//! interval answers an empty list, or error -1 / 27 for a wrong login or client number);
+//! an unknown method's path answers HTTP 404 as the real service does.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -98,6 +104,7 @@ struct State {
     bodies: Vec<(String, Value)>,
     recent: Vec<(Instant, String)>,
     slow: Option<Duration>,
+    slow_tracking: Option<Duration>,
     refuse_reprint: bool,
     down: bool,
 }
@@ -107,6 +114,31 @@ struct State {
 pub struct FakeGls {
     state: Arc<Mutex<State>>,
     addr: SocketAddr,
+    concurrency: Arc<Concurrency>,
+}
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// Counts one request in flight until dropped.
+struct InFlight<'a>(&'a Concurrency);
+
+impl<'a> InFlight<'a> {
+    fn enter(concurrency: &'a Concurrency) -> Self {
+        let now = concurrency.now.fetch_add(1, Ordering::SeqCst) + 1;
+        concurrency.most.fetch_max(now, Ordering::SeqCst);
+        Self(concurrency)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FakeGls {
@@ -123,6 +155,7 @@ impl FakeGls {
                 ..State::default()
             })),
             addr,
+            concurrency: Arc::default(),
         };
         let app = Router::new().fallback(handle).with_state(fake.clone());
         tokio::spawn(async move {
@@ -189,6 +222,18 @@ impl FakeGls {
         self.lock().slow = (!delay.is_zero()).then_some(delay);
     }
 
+    /// Makes `GetParcelStatuses` answer only after `delay`; `Duration::ZERO` switches it
+    /// off.
+    pub fn set_slow_tracking(&self, delay: Duration) {
+        self.lock().slow_tracking = (!delay.is_zero()).then_some(delay);
+    }
+
+    /// The most requests the fake was answering at the same time (1 for a client that
+    /// sends one request after another).
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.concurrency.most.load(Ordering::SeqCst)
+    }
+
     /// Error 18 ("label already generated") on a second label for the same parcel.
     pub fn set_refuse_reprint(&self, refuse: bool) {
         self.lock().refuse_reprint = refuse;
@@ -206,6 +251,7 @@ async fn handle(
     uri: Uri,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::enter(&fake.concurrency);
     let path = uri.path().to_owned();
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let (answer, slow) = {
@@ -231,9 +277,11 @@ async fn handle(
             )
                 .into_response();
         };
-        let slow = matches!(name.as_str(), "PrintLabels" | "PrepareLabels")
-            .then_some(state.slow)
-            .flatten();
+        let slow = match name.as_str() {
+            "PrintLabels" | "PrepareLabels" => state.slow,
+            "GetParcelStatuses" => state.slow_tracking,
+            _ => None,
+        };
         (state.call(&name, &request, &body), slow)
     };
     let Some(answer) = answer else {
@@ -942,7 +990,7 @@ pub fn parse_wcf_date(text: &str) -> Option<i64> {
     ms.parse().ok()
 }
 
-/// GLS status names for the codes the fake uses (from `ParcelStatus.php` in webapix/mygls-sdk).
+/// GLS status names for the codes the fake uses (from the MyGLS documentation's status list).
 fn status_description(code: &str) -> &'static str {
     let names: HashMap<&str, &str> = HashMap::from([
         ("1", "The parcel was handed over to GLS."),

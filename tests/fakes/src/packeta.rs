@@ -1,6 +1,7 @@
 //! A fake Packeta REST/XML API (`POST /api/rest`) on 127.0.0.1.
 //!
-//! Like the real one (carriers.md section 4 and 10), every call is one XML document whose
+//! Like the real one (as Packeta's API documentation describes it), every call is one
+//! XML document whose
 //! root element is the method name and whose first child is `<apiPassword>`, and every
 //! answer is **HTTP 200**: `<response><status>ok</status><result>…</result></response>`,
 //! or `<response><status>fault</status><fault>Name</fault><string>…</string>…` with
@@ -13,12 +14,25 @@
 //!
 //! Methods: `createPacket`, `packetAttributesValid`, `packetLabelPdf`,
 //! `packetsLabelsPdf` (a small valid PDF, one page per label, base64 in `<result>`),
-//! `packetStatus`, `packetTracking` (status records advanced from the test with
+//! `packetStatus` (what a connection check asks for packet 1: `PacketIdFault` to a good
+//! password), `packetTracking` (status records advanced from the test with
 //! [`FakePacketa::advance`]), `cancelPacket`. Times are Prague local time without an
 //! offset, as Packeta writes them.
+//!
+//! Beside the REST endpoint, the same origin serves the pickup point feeds of branch
+//! export version 5, keyed by [`API_KEY`] (another key answers HTTP 401):
+//! `GET /v5/{api_key}/branch.json` (pickup points), `/box.json` (Z-BOX lockers) and
+//! `/carrier.json` (carriers, the home-delivery ones among them), each a JSON array of
+//! records whose values are strings, as Packeta writes them. The pickup points of the
+//! feeds are the destinations `createPacket` accepts.
+//!
+//! [`FakePacketa::set_slow_tracking`] delays `packetTracking`, and
+//! [`FakePacketa::max_concurrent_requests`] tells whether a client sent its requests
+//! together.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -34,12 +48,18 @@ use time::{OffsetDateTime, UtcOffset};
 
 /// The API password the fake accepts (32 characters, like Packeta's).
 pub const API_PASSWORD: &str = "5f2b8a0c9d3e4f1a6b7c8d9e0f1a2b3c";
+/// The API key that opens the fake's feeds (16 characters, like Packeta's).
+pub const API_KEY: &str = "a1b2c3d4e5f60718";
 /// A pickup point in the Czech Republic.
 pub const POINT_CZ: &str = "79";
 /// A pickup point in Slovakia.
 pub const POINT_SK: &str = "1717";
 /// A pickup point in Hungary.
 pub const POINT_HU: &str = "8520";
+/// A second pickup point in Prague, in another postal district.
+pub const POINT_CZ_VINOHRADY: &str = "80";
+/// A Z-BOX (parcel locker) in Prague.
+pub const BOX_CZ: &str = "12001";
 /// The Czech home-delivery carrier.
 pub const HOME_CZ: &str = "106";
 /// The Slovak home-delivery carrier.
@@ -96,12 +116,211 @@ impl Packet {
     }
 }
 
+/// A pickup point or locker of the feeds (`branch.json`, `box.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPoint {
+    pub id: String,
+    pub name: String,
+    /// The shop the point is in (`place`).
+    pub place: String,
+    pub street: String,
+    pub city: String,
+    pub zip: String,
+    /// ISO 3166-1 alpha-2, upper case here (the feed writes it in lower case).
+    pub country: String,
+    pub latitude: String,
+    pub longitude: String,
+    pub opening_hours: String,
+    /// A locker (`box.json`, with its `type`), else a pickup point (`branch.json`).
+    pub locker: Option<String>,
+}
+
+impl FeedPoint {
+    /// A pickup point with made-up coordinates and the usual opening hours.
+    pub fn point(id: &str, name: &str, street: &str, city: &str, zip: &str, country: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            place: String::new(),
+            street: street.to_owned(),
+            city: city.to_owned(),
+            zip: zip.to_owned(),
+            country: country.to_ascii_uppercase(),
+            latitude: "50.0000".to_owned(),
+            longitude: "14.0000".to_owned(),
+            opening_hours: "Mo-Fr 08:00–18:00".to_owned(),
+            locker: None,
+        }
+    }
+
+    /// The record as `branch.json` / `box.json` write it.
+    fn to_json(&self) -> serde_json::Value {
+        let mut record = serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "special": "",
+            "place": self.place,
+            "street": self.street,
+            "city": self.city,
+            "zip": self.zip,
+            "country": self.country.to_ascii_lowercase(),
+            "currency": country_currency(&self.country).unwrap_or("EUR"),
+            "status": {"statusId": "1", "description": "In operation"},
+            "displayFrontend": "1",
+            "directions": "",
+            "wheelchairAccessible": "no",
+            "creditCardPayment": "yes",
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "url": format!("https://www.packeta.com/point/{}", self.id),
+            "maxWeight": "15",
+            "openingHours": {
+                "compactShort": self.opening_hours,
+                "compactLong": self.opening_hours,
+                "regular": {"monday": "08:00–18:00", "sunday": ""},
+                "exceptions": [],
+            },
+            "photos": [],
+        });
+        if let (Some(kind), Some(fields)) = (&self.locker, record.as_object_mut()) {
+            fields.insert("type".to_owned(), serde_json::json!(kind));
+        }
+        record
+    }
+}
+
+/// A carrier of `carrier.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FeedCarrier {
+    id: &'static str,
+    name: &'static str,
+    country: &'static str,
+    /// Delivers to its own pickup points rather than home.
+    pickup_points: bool,
+}
+
+const CARRIERS: &[FeedCarrier] = &[
+    FeedCarrier {
+        id: HOME_CZ,
+        name: "CZ Packeta Home HD",
+        country: "cz",
+        pickup_points: false,
+    },
+    FeedCarrier {
+        id: HOME_SK,
+        name: "SK Packeta Home HD",
+        country: "sk",
+        pickup_points: false,
+    },
+    FeedCarrier {
+        id: "3060",
+        name: "PL InPost Paczkomaty",
+        country: "pl",
+        pickup_points: true,
+    },
+];
+
+impl FeedCarrier {
+    fn to_json(&self) -> serde_json::Value {
+        let flag = |value: bool| if value { "true" } else { "false" };
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "country": self.country,
+            "currency": country_currency(&self.country.to_ascii_uppercase()).unwrap_or("EUR"),
+            "available": "true",
+            "pickupPoints": flag(self.pickup_points),
+            "apiAllowed": "true",
+            "separateHouseNumber": "true",
+            "customsDeclarations": "false",
+            "requiresEmail": "false",
+            "requiresPhone": "true",
+            "requiresSize": "false",
+            "disallowsCod": "false",
+            "maxWeight": "30",
+        })
+    }
+}
+
+/// The points the fake starts with.
+fn default_points() -> Vec<FeedPoint> {
+    vec![
+        FeedPoint {
+            place: "Trafika U Můstku".to_owned(),
+            latitude: "50.0855".to_owned(),
+            longitude: "14.4237".to_owned(),
+            ..FeedPoint::point(
+                POINT_CZ,
+                "Praha 1, Na Příkopě 15",
+                "Na Příkopě 15",
+                "Praha",
+                "110 00",
+                "CZ",
+            )
+        },
+        FeedPoint {
+            place: "Papírnictví".to_owned(),
+            latitude: "50.0776".to_owned(),
+            longitude: "14.4420".to_owned(),
+            ..FeedPoint::point(
+                POINT_CZ_VINOHRADY,
+                "Praha 2, Vinohradská 48",
+                "Vinohradská 48",
+                "Praha",
+                "120 00",
+                "CZ",
+            )
+        },
+        FeedPoint {
+            locker: Some("zbox".to_owned()),
+            latitude: "50.0750".to_owned(),
+            longitude: "14.4460".to_owned(),
+            opening_hours: "Mo-Su 00:00–23:59".to_owned(),
+            ..FeedPoint::point(
+                BOX_CZ,
+                "Z-BOX Praha 2, Slezská 30",
+                "Slezská 30",
+                "Praha",
+                "120 00",
+                "CZ",
+            )
+        },
+        FeedPoint {
+            latitude: "48.1486".to_owned(),
+            longitude: "17.1077".to_owned(),
+            ..FeedPoint::point(
+                POINT_SK,
+                "Bratislava, Obchodná 12",
+                "Obchodná 12",
+                "Bratislava",
+                "811 06",
+                "SK",
+            )
+        },
+        FeedPoint {
+            latitude: "47.4925".to_owned(),
+            longitude: "19.0513".to_owned(),
+            ..FeedPoint::point(
+                POINT_HU,
+                "Budapest V., Váci utca 10",
+                "Váci utca 10",
+                "Budapest",
+                "1052",
+                "HU",
+            )
+        },
+    ]
+}
+
 struct Fake {
     packets: BTreeMap<u64, Packet>,
     next_id: u64,
     /// Pickup point or carrier id → (country, home delivery).
     destinations: HashMap<String, (String, bool)>,
+    /// The points of `branch.json` and `box.json`, in feed order.
+    points: Vec<FeedPoint>,
     slow: Option<Duration>,
+    slow_tracking: Option<Duration>,
     requests: Vec<String>,
     last_record: Option<OffsetDateTime>,
 }
@@ -111,6 +330,31 @@ struct Fake {
 pub struct FakePacketa {
     state: Arc<Mutex<Fake>>,
     addr: SocketAddr,
+    concurrency: Arc<Concurrency>,
+}
+
+/// Requests being answered now, and the most there ever were at once.
+#[derive(Default)]
+struct Concurrency {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// Counts one request in flight until dropped.
+struct InFlight<'a>(&'a Concurrency);
+
+impl<'a> InFlight<'a> {
+    fn enter(concurrency: &'a Concurrency) -> Self {
+        let now = concurrency.now.fetch_add(1, Ordering::SeqCst) + 1;
+        concurrency.most.fetch_max(now, Ordering::SeqCst);
+        Self(concurrency)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl std::fmt::Debug for FakePacketa {
@@ -122,33 +366,38 @@ impl std::fmt::Debug for FakePacketa {
 }
 
 impl FakePacketa {
-    /// A fake with the pickup points [`POINT_CZ`], [`POINT_SK`], [`POINT_HU`] and the
-    /// home-delivery carriers [`HOME_CZ`], [`HOME_SK`], and no packets.
+    /// A fake with the pickup points [`POINT_CZ`], [`POINT_CZ_VINOHRADY`], [`POINT_SK`],
+    /// [`POINT_HU`], the locker [`BOX_CZ`] and the home-delivery carriers [`HOME_CZ`],
+    /// [`HOME_SK`], and no packets.
     pub async fn start() -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the fake Packeta to 127.0.0.1")?;
         let addr = listener.local_addr()?;
+        let points = default_points();
         let mut destinations = HashMap::new();
-        for (id, country, home) in [
-            (POINT_CZ, "CZ", false),
-            (POINT_SK, "SK", false),
-            (POINT_HU, "HU", false),
-            (HOME_CZ, "CZ", true),
-            (HOME_SK, "SK", true),
-        ] {
-            destinations.insert(id.to_owned(), (country.to_owned(), home));
+        for point in &points {
+            destinations.insert(point.id.clone(), (point.country.clone(), false));
+        }
+        for carrier in CARRIERS.iter().filter(|carrier| !carrier.pickup_points) {
+            destinations.insert(
+                carrier.id.to_owned(),
+                (carrier.country.to_ascii_uppercase(), true),
+            );
         }
         let fake = Self {
             state: Arc::new(Mutex::new(Fake {
                 packets: BTreeMap::new(),
                 next_id: FIRST_PACKET_ID,
                 destinations,
+                points,
                 slow: None,
+                slow_tracking: None,
                 requests: Vec::new(),
                 last_record: None,
             })),
             addr,
+            concurrency: Arc::default(),
         };
         let app = Router::new().fallback(handle).with_state(fake.clone());
         tokio::spawn(async move {
@@ -159,16 +408,43 @@ impl FakePacketa {
         Ok(fake)
     }
 
-    /// The endpoint to configure as `api_base`: `http://127.0.0.1:PORT/api/rest`.
+    /// The endpoint to configure as `api_base`: `http://127.0.0.1:PORT/api/rest`. The
+    /// feeds are served from its origin, `http://127.0.0.1:PORT/v5/...`.
     pub fn api_base(&self) -> String {
         format!("http://{}{API_PATH}", self.addr)
     }
 
-    /// Adds a pickup point in `country`.
+    /// Adds a pickup point in `country` (to the feed too, with a made-up address).
     pub fn add_pickup_point(&self, id: &str, country: &str) {
-        self.lock()
-            .destinations
-            .insert(id.to_owned(), (country.to_owned(), false));
+        self.add_feed_point(FeedPoint::point(
+            id,
+            &format!("Pickup point {id}"),
+            "Hlavní 1",
+            "Brno",
+            "602 00",
+            country,
+        ));
+    }
+
+    /// Adds a pickup point or locker to the feeds and to the destinations `createPacket`
+    /// takes.
+    pub fn add_feed_point(&self, point: FeedPoint) {
+        let mut fake = self.lock();
+        fake.destinations
+            .insert(point.id.clone(), (point.country.clone(), false));
+        fake.points.retain(|known| known.id != point.id);
+        fake.points.push(point);
+    }
+
+    /// Makes `packetTracking` wait this long before answering (`Duration::ZERO` to stop).
+    pub fn set_slow_tracking(&self, delay: Duration) {
+        self.lock().slow_tracking = (!delay.is_zero()).then_some(delay);
+    }
+
+    /// The most requests the fake was answering at the same time (1 for a client that
+    /// sends one request after another).
+    pub fn max_concurrent_requests(&self) -> usize {
+        self.concurrency.most.load(Ordering::SeqCst)
     }
 
     /// Makes `createPacket` wait this long before answering (`Duration::ZERO` to stop).
@@ -205,7 +481,8 @@ impl FakePacketa {
     }
 
     /// Every request so far, as `"POST /api/rest createPacket"` (the method is the root
-    /// element; `?` when the body was not XML).
+    /// element; `?` when the body was not XML), feed requests as
+    /// `"GET /v5/{api_key}/branch.json?lang=en"`.
     pub fn requests(&self) -> Vec<String> {
         self.lock().requests.clone()
     }
@@ -289,6 +566,10 @@ async fn handle(
     uri: Uri,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::enter(&fake.concurrency);
+    if uri.path().starts_with("/v5/") {
+        return fake.feed(&method, &uri);
+    }
     let parsed = std::str::from_utf8(&body)
         .map_err(|_| "the body is not UTF-8".to_owned())
         .and_then(parse_xml);
@@ -316,13 +597,59 @@ async fn handle(
     // A slow createPacket still creates the packet: only the answer is late, so a
     // client that gives up has a packet it does not know about.
     let answer = fake.answer(&root);
-    if root.name == "createPacket" {
-        let slow = fake.lock().slow;
-        if let Some(delay) = slow {
-            tokio::time::sleep(delay).await;
-        }
+    let slow = match root.name.as_str() {
+        "createPacket" => fake.lock().slow,
+        "packetTracking" => fake.lock().slow_tracking,
+        _ => None,
+    };
+    if let Some(delay) = slow {
+        tokio::time::sleep(delay).await;
     }
     xml_response(answer)
+}
+
+impl FakePacketa {
+    /// `GET /v5/{api_key}/{branch,box,carrier}.json`: the feeds, for [`API_KEY`] only.
+    fn feed(&self, method: &Method, uri: &Uri) -> Response {
+        let mut fake = self.lock();
+        let shown = match uri.query() {
+            Some(query) => format!("{method} {}?{query}", uri.path()),
+            None => format!("{method} {}", uri.path()),
+        };
+        fake.requests.push(shown);
+        if *method != Method::GET {
+            return (StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed").into_response();
+        }
+        let mut parts = uri.path().trim_start_matches("/v5/").splitn(2, '/');
+        let (key, file) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let records: Vec<serde_json::Value> = match file {
+            "branch.json" | "box.json" => {
+                let lockers = file == "box.json";
+                fake.points
+                    .iter()
+                    .filter(|point| point.locker.is_some() == lockers)
+                    .map(FeedPoint::to_json)
+                    .collect()
+            }
+            "carrier.json" => CARRIERS.iter().map(FeedCarrier::to_json).collect(),
+            _ => return (StatusCode::NOT_FOUND, "Not Found").into_response(),
+        };
+        if key != API_KEY {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"error":"Invalid API key."}"#,
+            )
+                .into_response();
+        }
+        drop(fake);
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            serde_json::Value::Array(records).to_string(),
+        )
+            .into_response()
+    }
 }
 
 impl FakePacketa {
@@ -1028,6 +1355,53 @@ mod tests {
         let at = time::macros::datetime!(2026-03-29 01:00:00 UTC);
         assert_eq!(prague_local(at), "2026-03-29T03:00:00");
         assert_eq!(barcode_text(1_234_567_890), "Z 123 4567 890");
+    }
+
+    #[tokio::test]
+    async fn serves_the_feeds_for_the_api_key() {
+        let fake = FakePacketa::start().await.unwrap();
+        fake.add_pickup_point("4321", "CZ");
+        let origin = fake.api_base().trim_end_matches(API_PATH).to_owned();
+        let get = |path: String| async move {
+            let response = reqwest::get(path).await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        };
+        let (status, branches) = get(format!("{origin}/v5/{API_KEY}/branch.json?lang=en")).await;
+        assert_eq!(status, 200);
+        let branches: serde_json::Value = serde_json::from_str(&branches).unwrap();
+        let ids: Vec<&str> = branches
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|point| point["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [POINT_CZ, POINT_CZ_VINOHRADY, POINT_SK, POINT_HU, "4321"]
+        );
+        assert_eq!(branches[0]["country"], "cz");
+        assert_eq!(
+            branches[0]["openingHours"]["compactShort"],
+            "Mo-Fr 08:00–18:00"
+        );
+        let (_, boxes) = get(format!("{origin}/v5/{API_KEY}/box.json?lang=en")).await;
+        let boxes: serde_json::Value = serde_json::from_str(&boxes).unwrap();
+        assert_eq!(boxes[0]["id"], BOX_CZ);
+        assert_eq!(boxes[0]["type"], "zbox");
+        let (_, carriers) = get(format!("{origin}/v5/{API_KEY}/carrier.json?lang=en")).await;
+        let carriers: serde_json::Value = serde_json::from_str(&carriers).unwrap();
+        assert_eq!(carriers[0]["id"], HOME_CZ);
+        assert_eq!(carriers[0]["pickupPoints"], "false");
+        let (status, _) = get(format!("{origin}/v5/0000000000000000/branch.json")).await;
+        assert_eq!(status, 401);
+        let (status, _) = get(format!("{origin}/v5/{API_KEY}/nothing.json")).await;
+        assert_eq!(status, 404);
+        assert_eq!(
+            fake.requests()[0],
+            format!("GET /v5/{API_KEY}/branch.json?lang=en")
+        );
+        assert_eq!(fake.max_concurrent_requests(), 1);
     }
 
     #[tokio::test]

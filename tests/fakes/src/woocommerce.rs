@@ -10,15 +10,30 @@
 //! - **Orders**: list with `page`/`per_page` (≤ 100), `modified_after`/`modified_before`/
 //!   `after`/`before` (site time, or GMT with `dates_are_gmt`), `status`, `order`,
 //!   `orderby`, `include`, `customer`; `X-WP-Total`, `X-WP-TotalPages` and `Link` headers;
-//!   one order; `PUT` status; notes. Totals are computed as WooCommerce computes them:
-//!   per-line tax rounding, prices with or without tax, coupons spread over lines.
-//! - **Products**: simple and variable products with variations, lists, single `PUT`s
-//!   and the batch endpoints (at most 100 objects, per-item `error` objects).
+//!   one order; `PUT` status and `set_paid` (stock reduced on reaching processing,
+//!   completed or on-hold and given back on cancelling, as core does); notes. Totals are
+//!   computed as WooCommerce computes them: per-line tax rounding, prices with or
+//!   without tax, coupons spread over lines.
+//! - **Refunds**: [`FakeWoo::refund_order`] (an amount) and [`FakeWoo::refund_lines`]
+//!   (lines, shipping, restock) store refunds as core does: the order lists
+//!   `{id, reason, total}`, `GET /orders/{id}/refunds` answers the whole refund with
+//!   negative line items naming their order line in `_refunded_item_id`, and a restock
+//!   counts the units in the order line's `_restock_refunded_items`.
+//! - **Products**: simple and variable products with variations, lists (`include`,
+//!   `sku`, `type`), one product (a variation too, as core reads any product), single
+//!   `PUT`s and the batch endpoints (at most 100 objects, per-item `error` objects).
 //! - **Webhooks**: deliveries with WooCommerce's headers, signed
 //!   `base64(HMAC-SHA256(secret, body))`, the body being the API's JSON of the order; the
-//!   activation ping (`webhook_id=N`, unsigned).
-//! - **Failures**: [`FakeWoo::set_down`] (503 from the web server) and
-//!   [`FakeWoo::rate_limit_next`] (429 from a hosting limiter).
+//!   activation ping (`webhook_id=N`, unsigned). Subscriptions through `GET`/`POST
+//!   /webhooks` and `GET`/`PUT`/`DELETE /webhooks/{id}` (deleting needs `force=true`),
+//!   with core's validation and error codes; [`FakeWoo::webhooks`] shows them and
+//!   [`FakeWoo::webhook_log`] every change made through the API. Creating one pings its
+//!   delivery URL, as core does, when that is on this machine.
+//! - **Payment gateways** (`GET /payment_gateways`) and WordPress's REST index
+//!   (`GET /wp-json/`, the site's name).
+//! - **Failures**: [`FakeWoo::set_down`] (503 from the web server),
+//!   [`FakeWoo::rate_limit_next`] (429 from a hosting limiter) and
+//!   [`FakeWoo::set_key_forbidden`] (403: a key whose user may not manage the shop).
 //!
 //! JSON is written the way PHP's `json_encode` writes it (`\/` and `\uXXXX` escapes), so a
 //! webhook receiver that re-serializes the body before checking the signature fails here
@@ -49,8 +64,13 @@ pub const CONSUMER_SECRET: &str = "cs_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b";
 /// The secret every webhook of the fake signs its deliveries with.
 pub const WEBHOOK_SECRET: &str = "whsec-woo-6c1b0f1e4d1e2b0a";
 
+/// The site's name, as WordPress's REST index (`GET /wp-json/`) gives it.
+pub const SITE_NAME: &str = "Trgovina Kovač";
+
 /// The REST namespace every API path starts with.
 const API_PREFIX: &str = "/wp-json/wc/v3";
+/// WordPress's REST index.
+const WP_INDEX: &str = "/wp-json";
 /// Core's `per_page` maximum and batch limit.
 const MAX_PER_PAGE: usize = 100;
 const BATCH_LIMIT: usize = 100;
@@ -104,6 +124,65 @@ pub struct CatalogEntry {
     pub name: String,
     /// The regular price, as WooCommerce shows it.
     pub price: String,
+}
+
+/// What a refund gives back; see [`FakeWoo::refund_lines`].
+#[derive(Debug, Clone, Default)]
+pub struct RefundSpec {
+    reason: String,
+    lines: Vec<(u64, u32)>,
+    shipping: bool,
+    restock: bool,
+}
+
+impl RefundSpec {
+    /// A refund with a reason (may be empty) and nothing refunded yet.
+    pub fn new(reason: &str) -> Self {
+        Self {
+            reason: reason.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Refunds `quantity` units of the order line `line_id` (its `line_items[].id`), at
+    /// the price paid for them, tax included.
+    pub fn line(mut self, line_id: u64, quantity: u32) -> Self {
+        self.lines.push((line_id, quantity));
+        self
+    }
+
+    /// Refunds all shipping, tax included.
+    pub fn shipping(mut self) -> Self {
+        self.shipping = true;
+        self
+    }
+
+    /// Puts the refunded units back to stock ("Restock refunded items"); core does so
+    /// only for products that manage stock.
+    pub fn restock(mut self, restock: bool) -> Self {
+        self.restock = restock;
+        self
+    }
+}
+
+/// What a call to the webhooks API changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAction {
+    Created,
+    Updated,
+    Deleted,
+    /// The activation ping core sends to a new webhook's delivery URL (sent only to
+    /// receivers on this machine).
+    Pinged,
+}
+
+/// One entry of [`FakeWoo::webhook_log`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookChange {
+    pub action: WebhookAction,
+    pub id: u64,
+    pub topic: String,
+    pub delivery_url: String,
 }
 
 /// A postal address for [`OrderSpec`], in WooCommerce's fields.
@@ -382,6 +461,20 @@ impl StoredOrder {
     }
 }
 
+/// A webhook subscription (`wc_webhooks`).
+#[derive(Debug, Clone)]
+struct Webhook {
+    id: u64,
+    name: String,
+    /// `active`, `paused` or `disabled`.
+    status: String,
+    topic: String,
+    delivery_url: String,
+    secret: String,
+    created: OffsetDateTime,
+    modified: OffsetDateTime,
+}
+
 #[derive(Debug, Default)]
 struct RateLimit {
     remaining: usize,
@@ -404,8 +497,18 @@ struct Shop {
     used_nonces: HashMap<String, i64>,
     deliveries: u64,
     down: bool,
+    /// Authenticated requests answer 403: the key's user may not manage the shop.
+    forbidden: bool,
     rate_limit: RateLimit,
     requests: Vec<String>,
+    /// Refunds per order, newest first (`shop_order_refund` posts).
+    refunds: HashMap<u64, Vec<Value>>,
+    /// Orders whose stock was reduced (core's `_order_stock_reduced`).
+    stock_reduced: HashSet<u64>,
+    webhooks: BTreeMap<u64, Webhook>,
+    next_webhook_id: u64,
+    webhook_log: Vec<WebhookChange>,
+    payment_gateways: Vec<Value>,
 }
 
 /// The fake shop. Clones share the same shop.
@@ -460,8 +563,15 @@ impl FakeWoo {
             used_nonces: HashMap::new(),
             deliveries: 0,
             down: false,
+            forbidden: false,
             rate_limit: RateLimit::default(),
             requests: Vec::new(),
+            refunds: HashMap::new(),
+            stock_reduced: HashSet::new(),
+            webhooks: BTreeMap::new(),
+            next_webhook_id: 1,
+            webhook_log: Vec::new(),
+            payment_gateways: default_payment_gateways(),
         };
         shop.coupons.insert(
             "poletje10".into(),
@@ -860,34 +970,115 @@ impl FakeWoo {
         json
     }
 
-    /// Records a refund of `amount` (positive, e.g. `"5.00"`); a refund of the whole
-    /// remaining total makes the order `refunded`, as in WooCommerce.
+    /// Records a refund of `amount` (positive, e.g. `"5.00"`) without lines, as a refund
+    /// of an amount in the admin; a refund of the whole remaining total makes the order
+    /// `refunded`, as in WooCommerce. Returns the order's new JSON (`Value::Null` when
+    /// there is no such order).
     pub fn refund_order(&self, id: u64, amount: &str, reason: &str) -> Value {
-        let refund_id = self.lock().post_id();
-        let amount = money(dec(amount));
-        self.update_order(id, |order| {
-            let total = dec(order["total"].as_str().unwrap_or("0"));
-            let mut refunded: Decimal = order["refunds"]
-                .as_array()
-                .map(|refunds| {
-                    refunds
-                        .iter()
-                        .map(|refund| -dec(refund["total"].as_str().unwrap_or("0")))
-                        .sum()
-                })
-                .unwrap_or_default();
-            refunded += amount;
-            if let Some(refunds) = order["refunds"].as_array_mut() {
-                // Newest first, as `WC_Order::get_refunds()` lists them.
-                refunds.insert(
-                    0,
-                    json!({"id": refund_id, "reason": reason, "total": format!("{:.2}", -amount)}),
-                );
+        let mut shop = self.lock();
+        let refund = shop.create_refund(id, &RefundSpec::new(reason), Some(dec(amount)));
+        if refund.is_null() {
+            return Value::Null;
+        }
+        shop.orders
+            .get(&id)
+            .map(|stored| stored.json.clone())
+            .unwrap_or(Value::Null)
+    }
+
+    /// Records a refund of order lines (and shipping), as the admin's refund form makes
+    /// one: each line at the price paid for it, tax included; with `restock`, units of
+    /// products that manage stock go back to stock. Returns the refund as `GET
+    /// /orders/{id}/refunds/{refund}` shows it (`Value::Null` when there is no such
+    /// order).
+    pub fn refund_lines(&self, order_id: u64, refund: &RefundSpec) -> Value {
+        self.lock().create_refund(order_id, refund, None)
+    }
+
+    /// The order's refunds as `GET /orders/{id}/refunds` lists them, newest first.
+    pub fn refunds(&self, order_id: u64) -> Vec<Value> {
+        self.lock()
+            .refunds
+            .get(&order_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The webhooks, by id, as `GET /webhooks/{id}` shows them with `context=edit`
+    /// (their secret included).
+    pub fn webhooks(&self) -> Vec<Value> {
+        let shop = self.lock();
+        shop.webhooks
+            .values()
+            .map(|webhook| shop.webhook_json(webhook, true))
+            .collect()
+    }
+
+    /// Every change made through the webhooks API, oldest first.
+    pub fn webhook_log(&self) -> Vec<WebhookChange> {
+        self.lock().webhook_log.clone()
+    }
+
+    /// Adds an active webhook as the shop owner would in the admin (not in the log,
+    /// no ping), signed with [`WEBHOOK_SECRET`]; its id.
+    pub fn add_webhook(&self, topic: &str, delivery_url: &str) -> u64 {
+        let mut shop = self.lock();
+        let id = shop.next_webhook_id;
+        shop.next_webhook_id += 1;
+        let now = OffsetDateTime::now_utc();
+        shop.webhooks.insert(
+            id,
+            Webhook {
+                id,
+                name: format!("Added in the admin: {topic}"),
+                status: "active".into(),
+                topic: topic.into(),
+                delivery_url: delivery_url.into(),
+                secret: WEBHOOK_SECRET.into(),
+                created: now,
+                modified: now,
+            },
+        );
+        id
+    }
+
+    /// Deletes a webhook as the shop owner would in the admin (not in the log); whether
+    /// there was one.
+    pub fn remove_webhook(&self, id: u64) -> bool {
+        self.lock().webhooks.remove(&id).is_some()
+    }
+
+    /// Sets a webhook's status: `"disabled"` is what core does after repeated failed
+    /// deliveries, `"paused"` what the shop owner can.
+    pub fn set_webhook_status(&self, id: u64, status: &str) {
+        if let Some(webhook) = self.lock().webhooks.get_mut(&id) {
+            webhook.status = status.into();
+        }
+    }
+
+    /// Adds a payment gateway, or changes the title and state of one.
+    pub fn set_payment_gateway(&self, id: &str, title: &str, enabled: bool) {
+        let mut shop = self.lock();
+        let gateways = &mut shop.payment_gateways;
+        match gateways
+            .iter_mut()
+            .find(|gateway| gateway["id"].as_str() == Some(id))
+        {
+            Some(gateway) => {
+                gateway["title"] = json!(title);
+                gateway["enabled"] = json!(enabled);
             }
-            if refunded >= total {
-                order["status"] = json!("refunded");
+            None => {
+                let order = gateways.len();
+                gateways.push(gateway_json(id, title, title, enabled, order));
             }
-        })
+        }
+    }
+
+    /// While `forbidden`, authenticated requests answer 403, as for a key whose user may
+    /// not manage the shop (a customer's key).
+    pub fn set_key_forbidden(&self, forbidden: bool) {
+        self.lock().forbidden = forbidden;
     }
 
     /// The stored order's API JSON.
@@ -1483,6 +1674,7 @@ impl Shop {
         // Stock is reduced when an order reaches processing, completed or on-hold
         // (`wc_maybe_reduce_stock_levels`).
         if matches!(spec.status.as_str(), "processing" | "completed" | "on-hold") {
+            self.stock_reduced.insert(id);
             for line in &lines {
                 let quantity = i64::from(line.quantity);
                 if line.variation_id != 0 {
@@ -1499,6 +1691,651 @@ impl Shop {
             }
         }
         order
+    }
+}
+
+/// Core's gateways and two common plugin ones, as `GET /payment_gateways` lists them.
+fn default_payment_gateways() -> Vec<Value> {
+    [
+        ("bacs", "Direct bank transfer", "Direct bank transfer", true),
+        ("cheque", "Check payments", "Check payments", false),
+        ("cod", "Cash on delivery", "Cash on delivery", true),
+        ("stripe", "Credit card (Stripe)", "Stripe", true),
+        ("paypal", "PayPal", "PayPal Standard", false),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(order, (id, title, method_title, enabled))| {
+        gateway_json(id, title, method_title, enabled, order)
+    })
+    .collect()
+}
+
+fn gateway_json(id: &str, title: &str, method_title: &str, enabled: bool, order: usize) -> Value {
+    json!({
+        "id": id,
+        "title": title,
+        "description": "",
+        "order": order,
+        "enabled": enabled,
+        "method_title": method_title,
+        "method_description": "",
+        "method_supports": ["products"],
+        "settings": {},
+        "needs_setup": false,
+        "post_install_scripts": [],
+        "settings_url": format!("/wp-admin/admin.php?page=wc-settings&tab=checkout&section={id}"),
+        "connection_url": null,
+        "setup_help_text": null,
+        "required_settings_keys": [],
+    })
+}
+
+/// The hooks core attaches to an order topic (`WC_Webhook::get_hooks`).
+fn topic_hooks(topic: &str) -> Vec<&'static str> {
+    match topic {
+        "order.created" => vec!["woocommerce_new_order"],
+        "order.updated" => vec![
+            "woocommerce_update_order",
+            "woocommerce_order_refunded",
+            "woocommerce_delete_order_refund",
+        ],
+        "order.deleted" => vec!["wp_trash_post", "woocommerce_trash_order"],
+        "order.restored" => vec!["untrashed_post", "woocommerce_untrash_order"],
+        _ => Vec::new(),
+    }
+}
+
+/// `wc_is_webhook_valid_topic`: `{coupon|customer|order|product}.{created|updated|deleted|restored}`
+/// or a custom `action.…`.
+fn is_valid_topic(topic: &str) -> bool {
+    if topic.starts_with("action.") && topic.len() > "action.".len() {
+        return true;
+    }
+    matches!(
+        topic.split_once('.'),
+        Some((
+            "coupon" | "customer" | "order" | "product",
+            "created" | "updated" | "deleted" | "restored"
+        ))
+    )
+}
+
+/// `wc_is_valid_url` as the webhook controller applies it.
+fn is_valid_delivery_url(url: &str) -> bool {
+    let url = url.trim();
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && url::Url::parse(url).is_ok_and(|parsed| parsed.host_str().is_some())
+}
+
+/// WordPress's `rest_sanitize_boolean`.
+fn rest_boolean(value: Option<&String>) -> bool {
+    value.is_some_and(|value| !matches!(value.to_lowercase().as_str(), "" | "false" | "0"))
+}
+
+/// Sends the activation ping core sends to a new webhook (`WC_Webhook::deliver_ping`),
+/// only to receivers on this machine: a test's URLs elsewhere are made up.
+fn send_ping(delivery_url: &str, webhook_id: u64) -> bool {
+    let local = url::Url::parse(delivery_url)
+        .is_ok_and(|url| matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")));
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    if !local {
+        return false;
+    }
+    let ping = Delivery {
+        headers: vec![
+            ("User-Agent".into(), user_agent()),
+            (
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded; charset=UTF-8".into(),
+            ),
+        ],
+        body: format!("webhook_id={webhook_id}").into_bytes(),
+    };
+    let url = delivery_url.to_owned();
+    runtime.spawn(async move {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build();
+        let Ok(client) = client else { return };
+        let mut request = client.post(&url).body(ping.body.clone());
+        for (name, value) in &ping.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Err(error) = request.send().await {
+            tracing::debug!(%error, url, "the fake WooCommerce's webhook ping failed");
+        }
+    });
+    true
+}
+
+impl Shop {
+    /// Adds `sign × quantity` of each line of `order` to the stock of products that
+    /// manage it (`wc_maybe_reduce_stock_levels`, `wc_maybe_increase_stock_levels`).
+    fn change_order_stock(&mut self, order: &Value, sign: i64) {
+        let lines: Vec<(u64, u64, i64)> = order["line_items"]
+            .as_array()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .map(|line| {
+                        (
+                            line["product_id"].as_u64().unwrap_or(0),
+                            line["variation_id"].as_u64().unwrap_or(0),
+                            line["quantity"].as_i64().unwrap_or(0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (product, variation, quantity) in lines {
+            self.change_stock(product, variation, sign * quantity);
+        }
+    }
+
+    /// Adds `delta` to a product's or variation's stock when it manages stock; whether
+    /// it did.
+    fn change_stock(&mut self, product: u64, variation: u64, delta: i64) -> bool {
+        if variation != 0 {
+            if let Some(variation) = self.variations.get_mut(&variation)
+                && variation.manage_stock
+            {
+                variation.stock = variation.stock.map(|stock| stock + delta);
+                return true;
+            }
+        } else if let Some(product) = self.products.get_mut(&product)
+            && product.manage_stock
+        {
+            product.stock = product.stock.map(|stock| stock + delta);
+            return true;
+        }
+        false
+    }
+
+    /// Moves stock with an order's status, as core's status hooks do: reduced once on
+    /// reaching processing, completed or on-hold; given back on cancelling.
+    fn follow_stock(&mut self, id: u64, order: &Value) {
+        let status = order["status"].as_str().unwrap_or_default();
+        let reduced = self.stock_reduced.contains(&id);
+        if matches!(status, "processing" | "completed" | "on-hold") && !reduced {
+            self.change_order_stock(order, -1);
+            self.stock_reduced.insert(id);
+        } else if status == "cancelled" && reduced {
+            self.change_order_stock(order, 1);
+            self.stock_reduced.remove(&id);
+        }
+    }
+
+    /// Stores a refund as `wc_create_refund` does: the refund (returned as the refunds
+    /// endpoint shows it), the order's `refunds` entry, its status when fully refunded,
+    /// and with restock the stock and the lines' `_restock_refunded_items`. `amount_only`
+    /// overrides the sum of the refunded lines (a refund of an amount only). `Null`
+    /// without such an order.
+    fn create_refund(
+        &mut self,
+        order_id: u64,
+        spec: &RefundSpec,
+        amount_only: Option<Decimal>,
+    ) -> Value {
+        let Some(stored) = self.orders.get(&order_id) else {
+            return Value::Null;
+        };
+        let mut order = stored.json.clone();
+        let refund_id = self.post_id();
+        let now = OffsetDateTime::now_utc();
+        let restockable = self.stock_reduced.contains(&order_id);
+        let mut refunded = Decimal::ZERO;
+        let mut line_items = Vec::new();
+        for &(line_id, quantity) in &spec.lines {
+            let Some(line) = order["line_items"]
+                .as_array()
+                .and_then(|lines| {
+                    lines
+                        .iter()
+                        .find(|line| line["id"].as_u64() == Some(line_id))
+                })
+                .cloned()
+            else {
+                tracing::warn!(
+                    order_id,
+                    line_id,
+                    "the fake WooCommerce's order has no such line"
+                );
+                continue;
+            };
+            let ordered = Decimal::from(line["quantity"].as_u64().unwrap_or(0));
+            if ordered.is_zero() || quantity == 0 {
+                continue;
+            }
+            let share = Decimal::from(quantity) / ordered;
+            let text = |value: &Value| dec(value.as_str().unwrap_or("0"));
+            let total = round2(text(&line["total"]) * share);
+            let tax = round2(text(&line["total_tax"]) * share);
+            refunded += total + tax;
+            let taxes: Vec<Value> = line["taxes"]
+                .as_array()
+                .map(|taxes| {
+                    taxes
+                        .iter()
+                        .map(|entry| {
+                            let raw = raw_amount(-(text(&entry["total"]) * share));
+                            json!({"id": entry["id"], "total": raw, "subtotal": raw})
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let item_id = self.item_id();
+            let price = (-total).to_string().parse::<f64>().unwrap_or(0.0) / f64::from(quantity);
+            line_items.push(json!({
+                "id": item_id,
+                "name": line["name"],
+                "product_id": line["product_id"],
+                "variation_id": line["variation_id"],
+                "quantity": -i64::from(quantity),
+                "tax_class": line["tax_class"],
+                "subtotal": amount(-total),
+                "subtotal_tax": amount(-tax),
+                "total": amount(-total),
+                "total_tax": amount(-tax),
+                "taxes": taxes,
+                "meta_data": [refunded_item_meta(item_id, line_id)],
+                "sku": line["sku"],
+                "price": price,
+                "image": line["image"],
+                "parent_name": line["parent_name"],
+            }));
+            let product = line["product_id"].as_u64().unwrap_or(0);
+            let variation = line["variation_id"].as_u64().unwrap_or(0);
+            if spec.restock
+                && restockable
+                && self.change_stock(product, variation, i64::from(quantity))
+            {
+                add_restocked(&mut order, line_id, quantity, item_id);
+            }
+        }
+        let mut shipping_lines = Vec::new();
+        if spec.shipping {
+            let lines = order["shipping_lines"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for line in lines {
+                let text = |value: &Value| dec(value.as_str().unwrap_or("0"));
+                let (total, tax) = (text(&line["total"]), text(&line["total_tax"]));
+                refunded += total + tax;
+                let item_id = self.item_id();
+                let line_id = line["id"].as_u64().unwrap_or(0);
+                shipping_lines.push(json!({
+                    "id": item_id,
+                    "method_title": line["method_title"],
+                    "method_id": line["method_id"],
+                    "instance_id": line["instance_id"],
+                    "total": amount(-total),
+                    "total_tax": amount(-tax),
+                    "taxes": [],
+                    "meta_data": [refunded_item_meta(item_id, line_id)],
+                }));
+            }
+        }
+        let refunded = money(amount_only.unwrap_or(refunded));
+        let base = &self.base_url;
+        let mut refund = json!({
+            "id": refund_id,
+            "amount": format!("{refunded:.2}"),
+            "reason": spec.reason,
+            "refunded_by": 1,
+            "refunded_payment": false,
+            "meta_data": [],
+            "line_items": line_items,
+            "shipping_lines": shipping_lines,
+            "tax_lines": [],
+            "fee_lines": [],
+            "_links": {
+                "self": [{"href": format!("{base}{API_PREFIX}/orders/{order_id}/refunds/{refund_id}")}],
+                "collection": [{"href": format!("{base}{API_PREFIX}/orders/{order_id}/refunds")}],
+                "up": [{"href": format!("{base}{API_PREFIX}/orders/{order_id}")}],
+            },
+        });
+        set_dates(&mut refund, "date_created", now);
+        let total = dec(order["total"].as_str().unwrap_or("0"));
+        let mut refunded_before: Decimal = order["refunds"]
+            .as_array()
+            .map(|refunds| {
+                refunds
+                    .iter()
+                    .map(|refund| -dec(refund["total"].as_str().unwrap_or("0")))
+                    .sum()
+            })
+            .unwrap_or_default();
+        refunded_before += refunded;
+        if let Some(refunds) = order["refunds"].as_array_mut() {
+            // Newest first, as `WC_Order::get_refunds()` lists them.
+            refunds.insert(
+                0,
+                json!({"id": refund_id, "reason": spec.reason, "total": format!("{:.2}", -refunded)}),
+            );
+        }
+        if refunded_before >= total {
+            order["status"] = json!("refunded");
+        }
+        set_dates(&mut order, "date_modified", now);
+        self.orders.insert(order_id, StoredOrder::new(order));
+        self.refunds
+            .entry(order_id)
+            .or_default()
+            .insert(0, refund.clone());
+        refund
+    }
+
+    fn webhook_json(&self, webhook: &Webhook, edit: bool) -> Value {
+        let base = &self.base_url;
+        let (resource, event) = webhook
+            .topic
+            .split_once('.')
+            .unwrap_or((webhook.topic.as_str(), ""));
+        let mut json = json!({
+            "id": webhook.id,
+            "name": webhook.name,
+            "status": webhook.status,
+            "topic": webhook.topic,
+            "resource": resource,
+            "event": event,
+            "hooks": topic_hooks(&webhook.topic),
+            "delivery_url": webhook.delivery_url,
+            "_links": {
+                "self": [{"href": format!("{base}{API_PREFIX}/webhooks/{}", webhook.id)}],
+                "collection": [{"href": format!("{base}{API_PREFIX}/webhooks")}],
+            },
+        });
+        if edit {
+            json["secret"] = json!(webhook.secret);
+        }
+        set_dates(&mut json, "date_created", webhook.created);
+        set_dates(&mut json, "date_modified", webhook.modified);
+        json
+    }
+
+    fn log_webhook(&mut self, action: WebhookAction, id: u64) {
+        let (topic, delivery_url) = self
+            .webhooks
+            .get(&id)
+            .map(|webhook| (webhook.topic.clone(), webhook.delivery_url.clone()))
+            .unwrap_or_default();
+        self.webhook_log.push(WebhookChange {
+            action,
+            id,
+            topic,
+            delivery_url,
+        });
+    }
+
+    /// `GET /webhooks`: newest first unless `order=asc`, filtered by `status`.
+    fn list_webhooks(&self, params: &BTreeMap<String, String>) -> Answer {
+        let paging = match Paging::from_params(params) {
+            Ok(paging) => paging,
+            Err(answer) => return answer,
+        };
+        let status = params.get("status").map_or("all", String::as_str);
+        if !matches!(status, "all" | "active" | "paused" | "disabled") {
+            return Answer::invalid_param(
+                "status",
+                "status is not one of all, active, paused, and disabled.",
+            );
+        }
+        let mut matching: Vec<&Webhook> = self
+            .webhooks
+            .values()
+            .filter(|webhook| status == "all" || webhook.status == status)
+            .collect();
+        matching.sort_by_key(|webhook| (webhook.created, webhook.id));
+        if paging.descending {
+            matching.reverse();
+        }
+        let total = matching.len();
+        let page: Vec<Value> = matching
+            .into_iter()
+            .skip(paging.skip())
+            .take(paging.per_page)
+            .map(|webhook| self.webhook_json(webhook, false))
+            .collect();
+        let mut answer = Answer::ok(Value::Array(page));
+        answer.headers = paging.headers(&self.base_url, "/webhooks", params, total);
+        answer
+    }
+
+    /// `POST /webhooks` (`WC_REST_Webhooks_V1_Controller::create_item`): always active,
+    /// a generated secret when none is given, then a ping to the delivery URL.
+    fn create_webhook(&mut self, body: &Value) -> Answer {
+        let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::trim);
+        if body.get("id").is_some_and(|id| !id.is_null()) {
+            return Answer::error(
+                400,
+                "woocommerce_rest_shop_webhook_exists",
+                "Cannot create existing shop_webhook.",
+            );
+        }
+        let Some(topic) = text("topic").filter(|topic| is_valid_topic(&topic.to_lowercase()))
+        else {
+            return Answer::error(
+                400,
+                "woocommerce_rest_shop_webhook_invalid_topic",
+                "Webhook topic is required and must be valid.",
+            );
+        };
+        let Some(delivery_url) = text("delivery_url").filter(|url| is_valid_delivery_url(url))
+        else {
+            return Answer::error(
+                400,
+                "woocommerce_rest_shop_webhook_invalid_delivery_url",
+                "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+            );
+        };
+        let now = OffsetDateTime::now_utc();
+        let id = self.next_webhook_id;
+        self.next_webhook_id += 1;
+        let webhook = Webhook {
+            id,
+            name: text("name").filter(|name| !name.is_empty()).map_or_else(
+                || format!("Webhook created on {}", local(now)),
+                str::to_owned,
+            ),
+            status: "active".into(),
+            topic: topic.to_owned(),
+            delivery_url: delivery_url.to_owned(),
+            secret: text("secret")
+                .filter(|secret| !secret.is_empty())
+                .map_or_else(
+                    || hex::encode(Sha256::digest(format!("secret{id}{now}"))),
+                    str::to_owned,
+                ),
+            created: now,
+            modified: now,
+        };
+        let json = self.webhook_json(&webhook, true);
+        self.webhooks.insert(id, webhook);
+        self.log_webhook(WebhookAction::Created, id);
+        if send_ping(delivery_url, id) {
+            self.log_webhook(WebhookAction::Pinged, id);
+        }
+        let mut answer = Answer::created(json);
+        answer.headers.push((
+            "Location".into(),
+            format!("{}{API_PREFIX}/webhooks/{id}", self.base_url),
+        ));
+        answer
+    }
+
+    /// `GET /webhooks/{id}`: an unknown id is core's "ID is invalid." with 400.
+    fn get_webhook(&self, id: u64) -> Answer {
+        match self.webhooks.get(&id) {
+            Some(webhook) => Answer::ok(self.webhook_json(webhook, false)),
+            None => Answer::error(
+                400,
+                "woocommerce_rest_shop_webhook_invalid_id",
+                "ID is invalid.",
+            ),
+        }
+    }
+
+    /// `PUT /webhooks/{id}`: topic, delivery URL, secret, status and name.
+    fn update_webhook(&mut self, id: u64, body: &Value) -> Answer {
+        let text = |name: &str| {
+            body.get(name)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|value| !value.is_empty())
+        };
+        let Some(mut webhook) = self.webhooks.get(&id).cloned() else {
+            return Answer::error(
+                400,
+                "woocommerce_rest_shop_webhook_invalid_id",
+                "ID is invalid.",
+            );
+        };
+        if let Some(topic) = text("topic") {
+            if !is_valid_topic(&topic.to_lowercase()) {
+                return Answer::error(
+                    400,
+                    "woocommerce_rest_shop_webhook_invalid_topic",
+                    "Webhook topic must be valid.",
+                );
+            }
+            webhook.topic = topic.to_owned();
+        }
+        if let Some(url) = text("delivery_url") {
+            if !is_valid_delivery_url(url) {
+                return Answer::error(
+                    400,
+                    "woocommerce_rest_shop_webhook_invalid_delivery_url",
+                    "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+                );
+            }
+            webhook.delivery_url = url.to_owned();
+        }
+        if let Some(secret) = text("secret") {
+            webhook.secret = secret.to_owned();
+        }
+        if let Some(status) = text("status") {
+            if !matches!(
+                status.to_lowercase().as_str(),
+                "active" | "paused" | "disabled"
+            ) {
+                return Answer::error(
+                    400,
+                    "woocommerce_rest_shop_webhook_invalid_status",
+                    "Webhook status must be valid.",
+                );
+            }
+            webhook.status = status.to_lowercase();
+        }
+        if let Some(name) = text("name") {
+            webhook.name = name.to_owned();
+        }
+        webhook.modified = OffsetDateTime::now_utc();
+        let json = self.webhook_json(&webhook, true);
+        self.webhooks.insert(id, webhook);
+        self.log_webhook(WebhookAction::Updated, id);
+        Answer::ok(json)
+    }
+
+    /// `DELETE /webhooks/{id}`: webhooks cannot be trashed, so `force=true` is required.
+    fn delete_webhook(&mut self, id: u64, params: &BTreeMap<String, String>) -> Answer {
+        if !rest_boolean(params.get("force")) {
+            return Answer::error(
+                501,
+                "woocommerce_rest_trash_not_supported",
+                "Webhooks do not support trashing.",
+            );
+        }
+        let Some(webhook) = self.webhooks.get(&id).cloned() else {
+            return Answer::error(
+                404,
+                "woocommerce_rest_shop_webhook_invalid_id",
+                "Invalid ID.",
+            );
+        };
+        self.log_webhook(WebhookAction::Deleted, id);
+        self.webhooks.remove(&id);
+        Answer::ok(self.webhook_json(&webhook, true))
+    }
+
+    /// `GET /orders/{id}/refunds`, newest first. (Core answers an empty list for an
+    /// order that does not exist: the query is by parent.)
+    fn list_refunds(&self, order: u64, params: &BTreeMap<String, String>) -> Answer {
+        let paging = match Paging::from_params(params) {
+            Ok(paging) => paging,
+            Err(answer) => return answer,
+        };
+        let mut refunds = self.refunds.get(&order).cloned().unwrap_or_default();
+        if !paging.descending {
+            refunds.reverse();
+        }
+        let total = refunds.len();
+        let page: Vec<Value> = refunds
+            .into_iter()
+            .skip(paging.skip())
+            .take(paging.per_page)
+            .collect();
+        let mut answer = Answer::ok(Value::Array(page));
+        answer.headers = paging.headers(
+            &self.base_url,
+            &format!("/orders/{order}/refunds"),
+            params,
+            total,
+        );
+        answer
+    }
+}
+
+/// The meta naming the order line a refund line refunds, as core stores it (text).
+fn refunded_item_meta(item_id: u64, line_id: u64) -> Value {
+    json!({
+        "id": item_id * 10,
+        "key": "_refunded_item_id",
+        "value": line_id.to_string(),
+        "display_key": "_refunded_item_id",
+        "display_value": line_id.to_string(),
+    })
+}
+
+/// Adds `quantity` to the order line's `_restock_refunded_items` (`wc_restock_refunded_items`).
+fn add_restocked(order: &mut Value, line_id: u64, quantity: u32, meta_id: u64) {
+    let Some(line) = order["line_items"].as_array_mut().and_then(|lines| {
+        lines
+            .iter_mut()
+            .find(|line| line["id"].as_u64() == Some(line_id))
+    }) else {
+        return;
+    };
+    if !line["meta_data"].is_array() {
+        line["meta_data"] = json!([]);
+    }
+    let Some(meta) = line["meta_data"].as_array_mut() else {
+        return;
+    };
+    match meta
+        .iter_mut()
+        .find(|entry| entry["key"] == "_restock_refunded_items")
+    {
+        Some(entry) => {
+            let before: u64 = entry["value"]
+                .as_str()
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(0);
+            let after = (before + u64::from(quantity)).to_string();
+            entry["value"] = json!(after);
+            entry["display_value"] = json!(after);
+        }
+        None => meta.push(json!({
+            "id": meta_id * 10 + 1,
+            "key": "_restock_refunded_items",
+            "value": quantity.to_string(),
+            "display_key": "_restock_refunded_items",
+            "display_value": quantity.to_string(),
+        })),
     }
 }
 
@@ -1616,6 +2453,15 @@ async fn handle(
 ) -> Response {
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
+    if method == Method::GET && path.trim_end_matches('/') == WP_INDEX {
+        let answer = fake.lock().site_index(&query);
+        return plain(
+            answer.status,
+            answer.headers,
+            "application/json; charset=UTF-8",
+            php_json(&answer.body),
+        );
+    }
     let Some(route) = path.strip_prefix(API_PREFIX) else {
         return plain(
             StatusCode::NOT_FOUND,
@@ -1755,6 +2601,73 @@ fn auth_error(message: &str) -> Answer {
     Answer::error(401, "woocommerce_rest_authentication_error", message)
 }
 
+/// What an API request asks for.
+enum Route {
+    Orders,
+    Order(u64),
+    UpdateOrder(u64),
+    Notes(u64),
+    AddNote(u64),
+    Refunds(u64),
+    Products,
+    Product(u64),
+    UpdateProduct(u64),
+    ProductBatch,
+    Variations(u64),
+    Variation(u64, u64),
+    UpdateVariation(u64, u64),
+    VariationBatch(u64),
+    Webhooks,
+    CreateWebhook,
+    Webhook(u64),
+    UpdateWebhook(u64),
+    DeleteWebhook(u64),
+    PaymentGateways,
+}
+
+impl Route {
+    /// The permission callback's refusal: 401 for a visitor who is not logged in, 403
+    /// for a user without the capability (`rest_authorization_required_code`).
+    fn refused(&self, status: u16) -> Answer {
+        let (code, message) = match self {
+            Route::Orders
+            | Route::Products
+            | Route::Variations(_)
+            | Route::Notes(_)
+            | Route::Refunds(_)
+            | Route::Webhooks
+            | Route::PaymentGateways => (
+                "woocommerce_rest_cannot_view",
+                "Sorry, you cannot list resources.",
+            ),
+            Route::Order(_) | Route::Product(_) | Route::Variation(..) | Route::Webhook(_) => (
+                "woocommerce_rest_cannot_view",
+                "Sorry, you cannot view this resource.",
+            ),
+            Route::AddNote(_) | Route::CreateWebhook => (
+                "woocommerce_rest_cannot_create",
+                "Sorry, you are not allowed to create resources.",
+            ),
+            Route::ProductBatch | Route::VariationBatch(_) => (
+                "woocommerce_rest_cannot_batch",
+                "Sorry, you are not allowed to batch manipulate this resource.",
+            ),
+            Route::UpdateOrder(_)
+            | Route::UpdateProduct(_)
+            | Route::UpdateVariation(..)
+            | Route::UpdateWebhook(_) => (
+                "woocommerce_rest_cannot_edit",
+                "Sorry, you are not allowed to edit this resource.",
+            ),
+            Route::DeleteWebhook(_) => (
+                "woocommerce_rest_cannot_delete",
+                "Sorry, you are not allowed to delete this resource.",
+            ),
+        };
+        Answer::error(status, code, message)
+    }
+}
+
 impl Shop {
     /// `WC_REST_Authentication::authenticate`: Basic (or the key in the query) first, as
     /// on a site behind TLS, then OAuth 1.0a.
@@ -1872,22 +2785,8 @@ impl Shop {
     ) -> Answer {
         let write = matches!(*method, Method::POST | Method::PUT | Method::PATCH);
         let get = *method == Method::GET;
+        let delete = *method == Method::DELETE;
         let id = |text: &str| text.parse::<u64>().ok();
-        enum Route {
-            Orders,
-            Order(u64),
-            UpdateOrder(u64),
-            Notes(u64),
-            AddNote(u64),
-            Products,
-            Product(u64),
-            UpdateProduct(u64),
-            ProductBatch,
-            Variations(u64),
-            Variation(u64, u64),
-            UpdateVariation(u64, u64),
-            VariationBatch(u64),
-        }
         let route = match segments {
             ["orders"] if get => Route::Orders,
             ["orders", order] if get => match id(order) {
@@ -1925,41 +2824,28 @@ impl Shop {
                     _ => return Answer::no_route(),
                 }
             }
+            ["orders", order, "refunds"] if get => match id(order) {
+                Some(order) => Route::Refunds(order),
+                None => return Answer::no_route(),
+            },
+            ["webhooks"] if get => Route::Webhooks,
+            ["webhooks"] if *method == Method::POST => Route::CreateWebhook,
+            ["webhooks", webhook] if get || write || delete => match id(webhook) {
+                Some(webhook) if get => Route::Webhook(webhook),
+                Some(webhook) if delete => Route::DeleteWebhook(webhook),
+                Some(webhook) => Route::UpdateWebhook(webhook),
+                None => return Answer::no_route(),
+            },
+            ["payment_gateways"] if get => Route::PaymentGateways,
             _ => return Answer::no_route(),
         };
         if authenticated == Authenticated::No {
             // The permission callbacks refuse a visitor who is not logged in.
-            return match route {
-                Route::Orders | Route::Products | Route::Variations(_) | Route::Notes(_) => {
-                    Answer::error(
-                        401,
-                        "woocommerce_rest_cannot_view",
-                        "Sorry, you cannot list resources.",
-                    )
-                }
-                Route::Order(_) | Route::Product(_) | Route::Variation(..) => Answer::error(
-                    401,
-                    "woocommerce_rest_cannot_view",
-                    "Sorry, you cannot view this resource.",
-                ),
-                Route::AddNote(_) => Answer::error(
-                    401,
-                    "woocommerce_rest_cannot_create",
-                    "Sorry, you are not allowed to create resources.",
-                ),
-                Route::ProductBatch | Route::VariationBatch(_) => Answer::error(
-                    401,
-                    "woocommerce_rest_cannot_batch",
-                    "Sorry, you are not allowed to batch manipulate this resource.",
-                ),
-                Route::UpdateOrder(_) | Route::UpdateProduct(_) | Route::UpdateVariation(..) => {
-                    Answer::error(
-                        401,
-                        "woocommerce_rest_cannot_edit",
-                        "Sorry, you are not allowed to edit this resource.",
-                    )
-                }
-            };
+            return route.refused(401);
+        }
+        if self.forbidden {
+            // ... and a logged-in user without the capability, with 403.
+            return route.refused(403);
         }
         let json_body = || -> Result<Value, Answer> {
             if body.is_empty() {
@@ -2003,7 +2889,18 @@ impl Shop {
             Route::Products => self.list_products(params),
             Route::Product(product) => match self.products.get(&product) {
                 Some(product) => Answer::ok(self.product_json(product)),
-                None => Answer::error(404, "woocommerce_rest_product_invalid_id", "Invalid ID."),
+                // The products controller reads any product object, variations too.
+                None => match self.variations.get(&product) {
+                    Some(variation) => {
+                        let mut json = self.variation_json(variation);
+                        json["type"] = json!("variation");
+                        json["parent_id"] = json!(variation.parent);
+                        Answer::ok(json)
+                    }
+                    None => {
+                        Answer::error(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+                    }
+                },
             },
             Route::UpdateProduct(product) => match json_body() {
                 Ok(body) => self.update_product(product, &body, 404),
@@ -2040,6 +2937,19 @@ impl Shop {
                 }
                 Err(answer) => answer,
             },
+            Route::Refunds(order) => self.list_refunds(order, params),
+            Route::Webhooks => self.list_webhooks(params),
+            Route::CreateWebhook => match json_body() {
+                Ok(body) => self.create_webhook(&body),
+                Err(answer) => answer,
+            },
+            Route::Webhook(webhook) => self.get_webhook(webhook),
+            Route::UpdateWebhook(webhook) => match json_body() {
+                Ok(body) => self.update_webhook(webhook, &body),
+                Err(answer) => answer,
+            },
+            Route::DeleteWebhook(webhook) => self.delete_webhook(webhook, params),
+            Route::PaymentGateways => Answer::ok(Value::Array(self.payment_gateways.clone())),
         }
     }
 
@@ -2156,6 +3066,9 @@ impl Shop {
         answer
     }
 
+    /// `PUT /orders/{id}`: `status` first, then `set_paid`, which completes the payment
+    /// only of an order awaiting one (`needs_payment()`: pending or failed, total above
+    /// zero), as `WC_REST_Orders_Controller::save_object` does.
     fn update_order_api(&mut self, id: u64, body: &Value) -> Answer {
         let Some(stored) = self.orders.get(&id) else {
             return Answer::error(400, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.");
@@ -2173,14 +3086,31 @@ impl Shop {
                 );
             };
             json["status"] = json!(status);
-            // WC_Order::maybe_set_date_paid / maybe_set_date_completed.
-            if matches!(status, "processing" | "completed") && json["date_paid"].is_null() {
-                set_dates(&mut json, "date_paid", now);
-            }
-            if status == "completed" && json["date_completed"].is_null() {
-                set_dates(&mut json, "date_completed", now);
-            }
         }
+        let set_paid = match body.get("set_paid") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(flag)) => *flag,
+            Some(_) => {
+                return Answer::invalid_param("set_paid", "set_paid is not of type boolean.");
+            }
+        };
+        let needs_payment = matches!(json["status"].as_str(), Some("pending" | "failed"))
+            && dec(json["total"].as_str().unwrap_or("0")) > Decimal::ZERO;
+        if set_paid && needs_payment {
+            // `payment_complete()`: processing for goods that need it, the paid date.
+            json["status"] = json!("processing");
+            set_dates(&mut json, "date_paid", now);
+        }
+        // WC_Order::maybe_set_date_paid / maybe_set_date_completed.
+        let status = json["status"].as_str().unwrap_or_default().to_owned();
+        if matches!(status.as_str(), "processing" | "completed") && json["date_paid"].is_null() {
+            set_dates(&mut json, "date_paid", now);
+        }
+        if status == "completed" && json["date_completed"].is_null() {
+            set_dates(&mut json, "date_completed", now);
+        }
+        json["needs_payment"] =
+            json!(json["date_paid"].is_null() && matches!(status.as_str(), "pending" | "failed"));
         for field in [
             "customer_note",
             "transaction_id",
@@ -2192,8 +3122,41 @@ impl Shop {
             }
         }
         set_dates(&mut json, "date_modified", now);
+        self.follow_stock(id, &json);
         self.orders.insert(id, StoredOrder::new(json.clone()));
         Answer::ok(json)
+    }
+
+    /// WordPress's REST index (`GET /wp-json/`), honouring `_fields`.
+    fn site_index(&self, query: &str) -> Answer {
+        let base = &self.base_url;
+        let index = json!({
+            "name": SITE_NAME,
+            "description": "Majice, skodelice in kava",
+            "url": base,
+            "home": base,
+            "gmt_offset": SITE_OFFSET_HOURS,
+            "timezone_string": "Europe/Ljubljana",
+            "namespaces": ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc/store/v1", "wp/v2"],
+            "authentication": [],
+            "routes": {},
+        });
+        let fields: Option<Vec<String>> = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "_fields")
+            .map(|(_, value)| {
+                value
+                    .split(',')
+                    .map(|field| field.trim().to_owned())
+                    .collect()
+            });
+        match (fields, index) {
+            (Some(fields), Value::Object(all)) => Answer::ok(Value::Object(
+                all.into_iter()
+                    .filter(|(key, _)| fields.contains(key))
+                    .collect(),
+            )),
+            (_, index) => Answer::ok(index),
+        }
     }
 
     fn add_note(&mut self, order: u64, body: &Value) -> Answer {
@@ -2241,10 +3204,17 @@ impl Shop {
         };
         let sku = params.get("sku");
         let kind = params.get("type");
+        // `include` lists products only: variations are another post type.
+        let include: Option<HashSet<u64>> = params.get("include").map(|ids| {
+            ids.split(',')
+                .filter_map(|id| id.trim().parse().ok())
+                .collect()
+        });
         let mut matching: Vec<&Product> = self
             .products
             .values()
             .filter(|product| sku.is_none_or(|sku| sku.split(',').any(|one| one == product.sku)))
+            .filter(|product| include.as_ref().is_none_or(|ids| ids.contains(&product.id)))
             .filter(|product| {
                 kind.is_none_or(|kind| {
                     (kind == "variable") == product.variable.is_some()

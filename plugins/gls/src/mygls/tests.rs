@@ -2,7 +2,8 @@
 
 use super::*;
 use tovor_sdk::carrier::CashOnDelivery;
-use tovor_sdk::types::PickupPoint;
+use tovor_sdk::time::format_utc;
+use tovor_sdk::types::{ErrorKind, PickupPoint};
 
 fn address(street: &str, number: Option<&str>, country: &str) -> Address {
     Address {
@@ -48,10 +49,8 @@ fn request() -> ShipmentRequest {
 }
 
 fn field_of(error: ConnectorError) -> Option<String> {
-    match error {
-        ConnectorError::InvalidInput(e) => e.field,
-        other => panic!("expected invalid-input, got {other:?}"),
-    }
+    assert_eq!(error.kind, ErrorKind::InvalidInput, "{error:?}");
+    error.field
 }
 
 #[test]
@@ -184,6 +183,7 @@ fn parcel_shop_delivery_uses_psd() {
         carrier: Some("gls".into()),
         id: "2351-CSOMAGPONT".into(),
         name: None,
+        address: None,
     });
     let parcel = parcel_json(&request, 1, "/Date(0)/").unwrap();
     assert_eq!(
@@ -268,18 +268,10 @@ fn statuses_map_to_the_normalized_set() {
 
 #[test]
 fn wcf_dates_both_ways() {
-    assert_eq!(
-        parse_wcf_date("/Date(1700000000000+0100)/").unwrap(),
-        "2023-11-14T22:13:20Z"
-    );
-    assert_eq!(
-        parse_wcf_date("/Date(1700000000000)/").unwrap(),
-        "2023-11-14T22:13:20Z"
-    );
-    assert_eq!(
-        parse_wcf_date("/Date(1717430000000-0500)/").unwrap(),
-        "2024-06-03T15:53:20Z"
-    );
+    let utc = |text: &str| format_utc(parse_wcf_date(text).unwrap());
+    assert_eq!(utc("/Date(1700000000000+0100)/"), "2023-11-14T22:13:20Z");
+    assert_eq!(utc("/Date(1700000000000)/"), "2023-11-14T22:13:20Z");
+    assert_eq!(utc("/Date(1717430000000-0500)/"), "2024-06-03T15:53:20Z");
     assert!(parse_wcf_date("2023-11-14").is_err());
     assert!(parse_wcf_date("/Date(12+1)/").is_err());
     let at = OffsetDateTime::from_unix_timestamp(1_576_367_999).unwrap();
@@ -311,11 +303,30 @@ fn error_lists_become_typed_errors() {
         }
         .to_error()
     };
-    assert!(matches!(code(-1), ConnectorError::Auth(_)));
-    assert!(matches!(code(27), ConnectorError::Auth(_)));
-    assert!(matches!(code(31), ConnectorError::RateLimited(_)));
-    assert!(matches!(code(1000), ConnectorError::Transient(_)));
-    assert!(matches!(code(9), ConnectorError::NotFound(_)));
+    let auth = code(-1);
+    assert_eq!(
+        (auth.kind, auth.field.as_deref()),
+        (ErrorKind::Auth, Some("password"))
+    );
+    assert_eq!(auth.platform_code.as_deref(), Some("-1"));
+    assert_eq!(
+        auth.http_status,
+        Some(200),
+        "MyGLS reports errors with HTTP 200"
+    );
+    assert_eq!(code(27).kind, ErrorKind::Auth);
+    assert_eq!(code(27).field.as_deref(), Some("client_number"));
+    assert_eq!(code(14).field.as_deref(), Some("username"));
+    let limited = code(31);
+    assert_eq!(limited.kind, ErrorKind::RateLimited);
+    assert_eq!(limited.retry_after_ms, Some(300_000));
+    assert_eq!(code(1000).kind, ErrorKind::Transient);
+    assert_eq!(code(9).kind, ErrorKind::NotFound);
+    assert_eq!(code(5).kind, ErrorKind::Permission);
+    assert_eq!(
+        field_of(code(48)).as_deref(),
+        Some("cash-on-delivery.currency")
+    );
     assert_eq!(
         field_of(code(23)).as_deref(),
         Some("recipient.house-number")
@@ -329,10 +340,10 @@ fn error_lists_become_typed_errors() {
     let auth =
         json!({"GetParcelListErrors": [{"ErrorCode": -1, "ErrorDescription": "Unauthorized"}]});
     let errors = error_list(&auth, "GetParcelListErrors").unwrap();
-    assert!(matches!(
-        request_error(&errors),
-        Some(ConnectorError::Auth(_))
-    ));
+    assert_eq!(
+        request_error(&errors).map(|e| e.kind),
+        Some(ErrorKind::Auth)
+    );
     assert!(error_list(&json!({"X": null}), "X").unwrap().is_empty());
     assert!(error_list(&json!({}), "X").unwrap().is_empty());
 }
@@ -343,7 +354,8 @@ fn print_labels_answer_maps_to_a_shipment() {
         "PrintLabelsInfoList": [
             {"ClientReference": "R-1", "ParcelId": 79463181, "ParcelNumber": 5000000001_i64},
             {"ClientReference": "R-1", "ParcelId": 79463182, "ParcelNumber": 5000000002_i64}]});
-    let created = crate::created_from_print_labels("R-1", &body, "A4_2x2").unwrap();
+    let a4 = PRINTER_TYPES[0];
+    let created = crate::created_from_print_labels("R-1", &body, a4).unwrap();
     assert_eq!(created.shipment_id, "79463181,79463182");
     assert_eq!(created.tracking_numbers, ["5000000001", "5000000002"]);
     let label = created.label.unwrap();
@@ -358,8 +370,7 @@ fn print_labels_answer_maps_to_a_shipment() {
     let refused = json!({"Labels": [], "PrintLabelsInfoList": [], "PrintLabelsErrorList": [
         {"ErrorCode": 23, "ErrorDescription": "House number cannot be 0.", "ClientReferenceList": ["R-1"]}]});
     assert_eq!(
-        field_of(crate::created_from_print_labels("R-1", &refused, "A4_2x2").unwrap_err())
-            .as_deref(),
+        field_of(crate::created_from_print_labels("R-1", &refused, a4).unwrap_err()).as_deref(),
         Some("recipient.house-number")
     );
 }
@@ -379,23 +390,119 @@ fn tracking_events_oldest_first() {
     assert_eq!(events[0].status, ShipmentStatus::PickedUp);
     assert_eq!(events[1].status, ShipmentStatus::Delivered);
     assert_eq!(events[1].location.as_deref(), Some("Maribor"));
-    assert_eq!(events[1].at, "2024-06-03T15:53:20Z");
+    assert_eq!(events[1].at.seconds, 1_717_430_000);
+    assert!(events[0].at.seconds < events[1].at.seconds);
 }
 
 #[test]
-fn printer_types_and_formats() {
-    assert_eq!(printer_type(None, "A4_2x2").unwrap(), "A4_2x2");
-    assert_eq!(printer_type(Some("thermo"), "A4_2x2").unwrap(), "Thermo");
-    assert_eq!(printer_type(Some("A6"), "A4_2x2").unwrap(), "Thermo");
-    assert_eq!(printer_type(Some("ZPL"), "A4_2x2").unwrap(), "ThermoZPL");
-    assert!(printer_type(Some("A5"), "A4_2x2").is_err());
-    assert_eq!(label_content_type("ThermoZPL_300DPI"), "application/zpl");
-    assert_eq!(label_content_type("ShipItThermoZpl"), "application/zpl");
-    assert_eq!(label_content_type("Connect"), "application/pdf");
+fn printer_types_follow_the_paper_and_the_setting() {
+    let named = |name: &str| printer_type_named(name, "printer_type").unwrap();
+    assert_eq!(named("thermo").name, "Thermo");
+    assert_eq!(
+        printer_type_named("A5", "printer_type")
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("printer_type")
+    );
+    let a4_2x2 = named("A4_2x2");
+    let a4_4x1 = named("A4_4x1");
+    let zpl = named("ThermoZPL");
+    // The setting decides among layouts on the asked paper...
+    assert_eq!(printer_for(PaperSize::A4, a4_4x1).unwrap().name, "A4_4x1");
+    assert_eq!(
+        printer_for(PaperSize::Label100x150, zpl).unwrap().name,
+        "ThermoZPL"
+    );
+    assert_eq!(printer_for(PaperSize::A6, zpl).unwrap().name, "ThermoZPL");
+    // ...and the preferred one of the paper stands in when it prints elsewhere.
+    assert_eq!(
+        printer_for(PaperSize::Label100x150, a4_2x2).unwrap().name,
+        "Thermo"
+    );
+    assert_eq!(printer_for(PaperSize::A6, a4_4x1).unwrap().name, "Thermo");
+    assert_eq!(printer_for(PaperSize::A4, zpl).unwrap().name, "A4_2x2");
+    for paper in [PaperSize::A5, PaperSize::Label100x100] {
+        let error = printer_for(paper, a4_2x2).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Unsupported);
+        assert_eq!(error.field.as_deref(), Some("size"));
+    }
+    assert_eq!(named("ThermoZPL_300DPI").content_type, "application/zpl");
+    assert_eq!(named("ShipItThermoZpl").content_type, "application/zpl");
+    assert_eq!(named("Connect").content_type, "application/pdf");
+    let formats = label_formats();
+    assert_eq!(formats.len(), PRINTER_TYPES.len());
+    assert_eq!(formats[0].carrier_name, "A4_2x2");
+    assert_eq!(formats[0].size, PaperSize::A4);
+    assert_eq!(formats[1].carrier_name, "A4_4x1");
+    assert!(
+        formats
+            .iter()
+            .any(|f| f.carrier_name == "Thermo" && f.size == PaperSize::Label100x150)
+    );
     assert_eq!(default_api_base("SI"), "https://api.mygls.si");
     assert_eq!(language("CZ"), "CS");
     assert!(country("at").is_err());
     assert_eq!(country(" si ").unwrap(), "SI");
+}
+
+#[test]
+fn every_listed_service_is_accepted_and_the_rest_refused() {
+    let mut request = request();
+    request.cash_on_delivery = Some(CashOnDelivery {
+        amount: "10".into(),
+        currency: "EUR".into(),
+        reference: None,
+    });
+    request.pickup_point = Some(PickupPoint {
+        carrier: None,
+        id: "SI-1000-1".into(),
+        name: None,
+        address: None,
+    });
+    request.services = SERVICES
+        .iter()
+        .filter(|service| service.source != ServiceSource::Implied)
+        .map(|service| service.code.to_ascii_lowercase())
+        .collect();
+    let parcel = parcel_json(&request, 1, "/Date(0)/").unwrap();
+    let mut sent: Vec<&str> = parcel["ServiceList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|service| service["Code"].as_str().unwrap())
+        .collect();
+    let mut listed: Vec<&str> = SERVICES.iter().map(|service| service.code).collect();
+    let fss = &parcel["ServiceList"][3];
+    assert_eq!(fss["FSSParameter"]["Value"], "+38640111222");
+    let aos = &parcel["ServiceList"][7];
+    assert_eq!(aos["AOSParameter"]["Value"], "Ana Novak");
+    sent.sort_unstable();
+    listed.sort_unstable();
+    assert_eq!(sent, listed, "every listed service goes out, once");
+
+    // FSS without FDS is GLS error 30: refused before sending.
+    let mut lone = self::request();
+    lone.services = vec!["FSS".into()];
+    assert_eq!(
+        field_of(parcel_json(&lone, 1, "/Date(0)/").unwrap_err()).as_deref(),
+        Some("services")
+    );
+    // Codes outside the list (or needing data the shipment lacks) are refused; the
+    // older plain codes are still passed on.
+    lone.services = vec!["DDS".into()];
+    assert!(parcel_json(&lone, 1, "/Date(0)/").is_err());
+    lone.services = vec!["shd".into()];
+    assert_eq!(
+        parcel_json(&lone, 1, "/Date(0)/").unwrap()["ServiceList"],
+        json!([{"Code": "SHD"}])
+    );
+
+    let everywhere = services_for(None);
+    assert_eq!(everywhere.len(), SERVICES.len());
+    assert!(everywhere.iter().all(|s| s.description.is_some()));
+    assert!(services_for(Some("SI")).iter().any(|s| s.code == "SRS"));
+    assert!(!services_for(Some("HR")).iter().any(|s| s.code == "SRS"));
 }
 
 #[test]
