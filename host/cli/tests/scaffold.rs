@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! `tovor plugin new` makes a connector crate whose own `cargo test` passes as generated.
+//! `tovor plugin new` makes connector crates (shop and carrier) whose own `cargo test`
+//! passes as generated.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,20 +34,22 @@ fn tovor(args: &[&str]) -> std::process::Output {
         .expect("run tovor")
 }
 
-/// Generates `demo-shop` outside the workspace's members and runs `cargo test` in it:
-/// the unit tests of the template's mapping, then its harness test, which builds the
-/// component for wasm32-wasip2 and runs it in the host's runtime against wiremock.
+/// Generates `demo-shop` and `demo-carrier` side by side outside the workspace's members
+/// and runs `cargo test` in each, one after the other: the unit tests of the template's
+/// mapping, then its harness tests, which build the component for wasm32-wasip2 and run
+/// it in the host's runtime against wiremock.
 ///
-/// SLOWER THAN THE REST: the generated crate is a workspace of its own, so its test
-/// build compiles the host runtime and harness again (optimised, as dependencies). It
-/// builds into the workspace's own `target/` (the nested cargo's `CARGO_TARGET_DIR`, and
+/// SLOWER THAN THE REST: each generated crate is a workspace of its own, so its test
+/// build compiles the host runtime and harness again (optimised, as dependencies). They
+/// build into the workspace's own `target/` (the nested cargo's `CARGO_TARGET_DIR`, and
 /// the harness's wasm build through `build.target-dir` in
 /// `target/scaffold-test/.cargo/config.toml`) with the workspace's `Cargo.lock` copied in,
 /// so the registry crates the workspace already compiled (wasmtime above all) are reused
-/// and nothing new is downloaded. (Cargo does not hold the build folder's lock while the
-/// outer `cargo test` runs tests, so the nested build does not wait for it.)
+/// and nothing new is downloaded; the second crate reuses everything the first built but
+/// itself. (Cargo does not hold the build folder's lock while the outer `cargo test` runs
+/// tests, so the nested builds do not wait for it.)
 #[test]
-fn a_generated_connector_passes_its_own_tests() {
+fn generated_connectors_pass_their_own_tests() {
     let workspace = workspace();
     let shared_target = workspace.join("target");
     let parent = workspace.join("target/scaffold-test");
@@ -66,20 +69,85 @@ fn a_generated_connector_passes_its_own_tests() {
         .prefix("run-")
         .tempdir_in(&parent)
         .unwrap();
+    let shop = generate(&workspace, run_dir.path(), "demo-shop", "shop");
+    let carrier = generate(&workspace, run_dir.path(), "demo-carrier", "carrier");
 
+    let runs: [(&Path, &[&str]); 2] = [
+        (
+            shop.as_path(),
+            &[
+                "loads_with_the_capabilities_it_exports",
+                "fetches_and_maps_one_order",
+                "maps_the_sample_order",
+            ],
+        ),
+        (
+            carrier.as_path(),
+            &[
+                "loads_with_the_capabilities_it_exports",
+                "creates_a_shipment_and_gets_its_label",
+                "tracks_several_parcels_in_one_call",
+                "cancels_until_the_carrier_has_the_parcel",
+                "finds_a_lost_shipment_by_its_reference",
+                "searches_pickup_points",
+                "checks_the_credentials",
+                "maps_a_shipment_with_cash_on_delivery_to_a_pickup_point",
+                "maps_tracking_events_oldest_first",
+            ],
+        ),
+    ];
+    for (crate_dir, tests) in runs {
+        let started = std::time::Instant::now();
+        let output = cargo_test(crate_dir, &shared_target);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        eprintln!(
+            "cargo test in {} took {:.0?}",
+            crate_dir.display(),
+            started.elapsed()
+        );
+        if !output.status.success() {
+            // Keep the crates to look at.
+            let kept = run_dir.keep();
+            panic!(
+                "cargo test failed in the generated crate {} (kept in {}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                crate_dir.display(),
+                kept.display()
+            );
+        }
+        for test in tests {
+            assert!(
+                stdout.contains(&format!("{test} ... ok")),
+                "{test} did not run in {}:\n{stdout}",
+                crate_dir.display()
+            );
+        }
+    }
+}
+
+/// Runs `tovor plugin new NAME --kind KIND` into `dir` and checks the crate stands
+/// alone on the checkout's SDK, with the workspace's dependency versions.
+fn generate(workspace: &Path, dir: &Path, name: &str, kind: &str) -> PathBuf {
     let output = tovor(&[
         "plugin",
         "new",
-        "demo-shop",
+        name,
+        "--kind",
+        kind,
         "--dir",
-        run_dir.path().to_str().unwrap(),
+        dir.to_str().unwrap(),
     ]);
     assert!(
         output.status.success(),
-        "tovor plugin new failed:\n{}",
+        "tovor plugin new {name} --kind {kind} failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let crate_dir = run_dir.path().join("demo-shop");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("created the {kind} connector {name}")),
+        "{stdout}"
+    );
+    let crate_dir = dir.join(name);
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
     assert!(
         manifest.contains("[workspace]"),
@@ -89,41 +157,25 @@ fn a_generated_connector_passes_its_own_tests() {
         manifest.contains(&toml_string(&workspace.join("sdk"))),
         "{manifest}"
     );
-
     // The same dependency versions as the workspace: nothing new to resolve or download.
     std::fs::copy(workspace.join("Cargo.lock"), crate_dir.join("Cargo.lock")).unwrap();
+    crate_dir
+}
+
+/// `cargo test` in a generated crate, building into `target_dir`.
+fn cargo_test(crate_dir: &Path, target_dir: &Path) -> std::process::Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .current_dir(&crate_dir)
+        .current_dir(crate_dir)
         .args(["test", "--color", "never"])
-        .env("CARGO_TARGET_DIR", &shared_target);
+        .env("CARGO_TARGET_DIR", target_dir);
     for var in LEAKY_ENV {
         if *var != "CARGO_TARGET_DIR" {
             command.env_remove(var);
         }
     }
-    let output = command.output().expect("run cargo test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        // Keep the crate to look at.
-        let kept = run_dir.keep();
-        panic!(
-            "cargo test failed in the generated crate (kept in {}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-            kept.display()
-        );
-    }
-    for test in [
-        "loads_with_the_capabilities_it_exports",
-        "fetches_and_maps_one_order",
-        "maps_the_sample_order",
-    ] {
-        assert!(
-            stdout.contains(&format!("{test} ... ok")),
-            "{test} did not run:\n{stdout}"
-        );
-    }
+    command.output().expect("run cargo test")
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! `tovor plugin new NAME`: a new connector crate from the template in
-//! `host/cli/templates/`.
+//! `tovor plugin new NAME [--kind shop|carrier]`: a new connector crate from the
+//! templates in `host/cli/templates/` (`shop/`, `carrier/`).
 //!
 //! Inside the tovor workspace (`plugins/NAME`), the crate takes its dependencies from the
 //! workspace like `plugins/example-shop`; anywhere else it depends on the tovor checkout's
@@ -21,13 +21,47 @@ pub struct NewArgs {
     /// The folder to create the crate in (as <DIR>/<NAME>).
     #[arg(long, value_name = "DIR", default_value = "plugins")]
     pub dir: PathBuf,
-    /// What the connector talks to.
-    #[arg(long, default_value = "shop", value_parser = ["shop"])]
-    pub kind: String,
+    /// What the connector talks to: a shop platform or a parcel carrier.
+    #[arg(long, value_enum, default_value_t = TemplateKind::Shop)]
+    pub kind: TemplateKind,
     /// The tovor checkout (or its `sdk` folder) a crate outside the tovor workspace
     /// depends on; defaults to the checkout this tovor was built from.
     #[arg(long, value_name = "PATH")]
     pub sdk_path: Option<PathBuf>,
+}
+
+/// Which template a new crate starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TemplateKind {
+    /// A shop platform: orders, webhooks, connection.
+    Shop,
+    /// A parcel carrier: shipments, labels, tracking, cancellation, lookup, pickup
+    /// points, connection.
+    Carrier,
+}
+
+impl TemplateKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Shop => "shop",
+            Self::Carrier => "carrier",
+        }
+    }
+
+    fn files(self) -> &'static [TemplateFile] {
+        match self {
+            Self::Shop => SHOP_TEMPLATE,
+            Self::Carrier => CARRIER_TEMPLATE,
+        }
+    }
+
+    /// The guide for writing this kind of connector, in the tovor checkout.
+    fn guide(self) -> &'static str {
+        match self {
+            Self::Shop => "docs/writing-a-connector.md",
+            Self::Carrier => "docs/writing-a-carrier-connector.md",
+        }
+    }
 }
 
 /// One template file: where it goes in the new crate, and its text.
@@ -60,6 +94,37 @@ const SHOP_TEMPLATE: &[TemplateFile] = &[
     TemplateFile {
         path: "README.md",
         text: include_str!("../../templates/shop/README.md.tmpl"),
+    },
+];
+
+const CARRIER_TEMPLATE: &[TemplateFile] = &[
+    TemplateFile {
+        path: "Cargo.toml",
+        text: include_str!("../../templates/carrier/Cargo.toml.tmpl"),
+    },
+    TemplateFile {
+        path: "plugin.toml",
+        text: include_str!("../../templates/carrier/plugin.toml.tmpl"),
+    },
+    TemplateFile {
+        path: "src/lib.rs",
+        text: include_str!("../../templates/carrier/src/lib.rs.tmpl"),
+    },
+    TemplateFile {
+        path: "tests/harness.rs",
+        text: include_str!("../../templates/carrier/tests/harness.rs.tmpl"),
+    },
+    TemplateFile {
+        path: "fixtures/shipment.json",
+        text: include_str!("../../templates/carrier/fixtures/shipment.json.tmpl"),
+    },
+    TemplateFile {
+        path: "fixtures/tracking.json",
+        text: include_str!("../../templates/carrier/fixtures/tracking.json.tmpl"),
+    },
+    TemplateFile {
+        path: "README.md",
+        text: include_str!("../../templates/carrier/README.md.tmpl"),
     },
 ];
 
@@ -107,7 +172,7 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
     // Everything is checked and rendered before anything is written.
     let absolute = absolute(&target)?;
     let layout = layout_for(&absolute, args.sdk_path.as_deref())?;
-    let files = render_all(&args.name, &absolute, &layout)?;
+    let files = render_all(args.kind, &args.name, &absolute, &layout)?;
 
     let created = !target.exists();
     let written = write_all(&target, &files);
@@ -119,7 +184,7 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
     }
     outln!(
         "created the {} connector {} in {}",
-        args.kind,
+        args.kind.as_str(),
         args.name,
         target.display()
     );
@@ -146,7 +211,17 @@ pub fn run(args: NewArgs) -> anyhow::Result<()> {
         "next: look for TODO in src/lib.rs and plugin.toml, then\n  cd {}\n  cargo test",
         target.display()
     );
+    outln!("guide: {}", guide(args.kind).display());
     Ok(())
+}
+
+/// The kind's guide in the checkout this tovor was built from, or its path in tovor's
+/// repository when that checkout is gone.
+fn guide(kind: TemplateKind) -> PathBuf {
+    Path::new(CHECKOUT)
+        .join(kind.guide())
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(kind.guide()))
 }
 
 /// Crate names cargo or Rust refuse, and the crates the connector itself depends on.
@@ -550,15 +625,17 @@ strip = true
     ]
 }
 
-/// Every file of the new crate, rendered, with the manifest checked the way the host
-/// checks it.
+/// Every file of the new crate of `kind`, rendered, with the manifest checked the way
+/// the host checks it.
 fn render_all(
+    kind: TemplateKind,
     name: &str,
     target: &Path,
     layout: &Layout,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
     let values = values(name, target, layout);
-    let files: Vec<(&'static str, String)> = SHOP_TEMPLATE
+    let files: Vec<(&'static str, String)> = kind
+        .files()
         .iter()
         .map(|file| (file.path, render(file.text, &values)))
         .collect();
@@ -690,6 +767,7 @@ mod tests {
     fn workspace_files_inherit_and_standalone_files_do_not() {
         let root = PathBuf::from(CHECKOUT).canonicalize().unwrap();
         let in_workspace = render_all(
+            TemplateKind::Shop,
             "demo-shop",
             &root.join("plugins/demo-shop"),
             &layout_for(&root.join("plugins/demo-shop"), None).unwrap(),
@@ -708,6 +786,7 @@ mod tests {
 
         let sdk = find_sdk(None).unwrap();
         let standalone = render_all(
+            TemplateKind::Shop,
             "demo-shop",
             Path::new("/somewhere/demo-shop"),
             &Layout::Standalone { sdk: sdk.clone() },
@@ -744,7 +823,7 @@ mod tests {
         let error = run(NewArgs {
             name: "taken".into(),
             dir: dir.path().to_owned(),
-            kind: "shop".into(),
+            kind: TemplateKind::Shop,
             sdk_path: None,
         })
         .unwrap_err();
@@ -757,7 +836,7 @@ mod tests {
         run(NewArgs {
             name: "demo-shop".into(),
             dir: dir.path().to_owned(),
-            kind: "shop".into(),
+            kind: TemplateKind::Shop,
             sdk_path: None,
         })
         .unwrap();
@@ -782,5 +861,118 @@ mod tests {
         )
         .unwrap();
         assert_eq!(order["id"], 1001);
+    }
+
+    #[test]
+    fn carrier_files_render_in_both_layouts() {
+        let root = PathBuf::from(CHECKOUT).canonicalize().unwrap();
+        let in_workspace = render_all(
+            TemplateKind::Carrier,
+            "demo-carrier",
+            &root.join("plugins/demo-carrier"),
+            &layout_for(&root.join("plugins/demo-carrier"), None).unwrap(),
+        )
+        .unwrap();
+        let standalone = render_all(
+            TemplateKind::Carrier,
+            "demo-carrier",
+            Path::new("/somewhere/demo-carrier"),
+            &Layout::Standalone {
+                sdk: find_sdk(None).unwrap(),
+            },
+        )
+        .unwrap();
+        let paths: Vec<&str> = standalone.iter().map(|file| file.0).collect();
+        assert_eq!(
+            paths,
+            [
+                "Cargo.toml",
+                "plugin.toml",
+                "src/lib.rs",
+                "tests/harness.rs",
+                "fixtures/shipment.json",
+                "fixtures/tracking.json",
+                "README.md"
+            ]
+        );
+        for (path, text) in standalone.iter().chain(&in_workspace) {
+            assert!(
+                !text.contains("{{"),
+                "{path}: a placeholder is left:\n{text}"
+            );
+        }
+        let file = |files: &[(&str, String)], path: &str| {
+            files.iter().find(|f| f.0 == path).unwrap().1.clone()
+        };
+        let cargo = file(&in_workspace, "Cargo.toml");
+        assert!(cargo.contains("tovor-sdk.workspace = true"), "{cargo}");
+        assert!(
+            cargo.contains("A tovor carrier connector for Demo Carrier"),
+            "{cargo}"
+        );
+        let parsed: toml::Table = file(&standalone, "Cargo.toml").parse().unwrap();
+        assert!(parsed.contains_key("workspace"));
+
+        let manifest = tovor_manifest::Manifest::parse(&file(&standalone, "plugin.toml")).unwrap();
+        assert_eq!(manifest.plugin.id, "demo-carrier");
+        assert_eq!(manifest.plugin.name, "Demo Carrier");
+        assert_eq!(manifest.plugin.kind, tovor_manifest::Kind::Carrier);
+        assert!(manifest.field("api_key").unwrap().secret);
+        assert!(manifest.field("customer_number").unwrap().required);
+        assert!(
+            manifest
+                .egress
+                .allow
+                .contains(&"https://api.demo-carrier.example".to_owned()),
+            "{:?}",
+            manifest.egress.allow
+        );
+
+        let lib = file(&standalone, "src/lib.rs");
+        assert!(lib.contains("impl Shipments for DemoCarrier"));
+        assert!(lib.contains("const DEFAULT_API: &str = \"https://api.demo-carrier.example/v1\";"));
+        assert!(lib.contains(
+            "tovor_sdk::export_carrier!(\n    DemoCarrier: shipments, labels, tracking, \
+             cancellation, lookup, pickup_points, connection\n);"
+        ));
+        let harness = file(&standalone, "tests/harness.rs");
+        assert!(harness.contains("assert_eq!(plugin.manifest.plugin.name, \"Demo Carrier\");"));
+        let readme = file(&in_workspace, "README.md");
+        assert!(
+            readme.contains("../../target/wasm32-wasip2/release/demo_carrier.wasm"),
+            "{readme}"
+        );
+        for fixture in ["fixtures/shipment.json", "fixtures/tracking.json"] {
+            serde_json::from_str::<serde_json::Value>(&file(&standalone, fixture)).unwrap();
+        }
+    }
+
+    #[test]
+    fn writes_a_standalone_carrier_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        run(NewArgs {
+            name: "demo-carrier".into(),
+            dir: dir.path().to_owned(),
+            kind: TemplateKind::Carrier,
+            sdk_path: None,
+        })
+        .unwrap();
+        let crate_dir = dir.path().join("demo-carrier");
+        for file in CARRIER_TEMPLATE {
+            assert!(crate_dir.join(file.path).is_file(), "{}", file.path);
+        }
+        let manifest = tovor_manifest::Manifest::from_file(crate_dir.join("plugin.toml")).unwrap();
+        assert_eq!(manifest.plugin.kind, tovor_manifest::Kind::Carrier);
+        let tracking: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(crate_dir.join("fixtures/tracking.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(tracking["tracking_number"], "40010000042");
+    }
+
+    #[test]
+    fn kinds_name_their_guides() {
+        assert!(guide(TemplateKind::Carrier).ends_with("docs/writing-a-carrier-connector.md"));
+        assert!(guide(TemplateKind::Shop).ends_with("docs/writing-a-connector.md"));
     }
 }
