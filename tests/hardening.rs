@@ -283,10 +283,42 @@ async fn a_platform_quoting_the_token_back_leaks_it_nowhere(db: Db) {
     let shop = Minishop::start().await.unwrap();
     let mut config = shop.config();
     config["api_token"] = json!(secret);
+    // Adding the shop with a token the platform refuses (and quotes back): a 422 that
+    // says so without the token.
+    let (status, warehouse) = service
+        .call(
+            Method::POST,
+            "/api/v1/warehouses",
+            Some(&token),
+            Some(json!({"name": "Side"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let (status, refused) = service
+        .call(
+            Method::POST,
+            "/api/v1/shops",
+            Some(&token),
+            Some(
+                json!({"plugin": "example-shop", "name": "Minishop", "config": config,
+                        "warehouse_id": warehouse["id"]}),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused.to_string().contains("invalid API token ***"),
+        "{refused}"
+    );
+    // The token worked when the shop was added, and the owner revoked it since.
+    shop.set_token(secret);
     let (shop_id, webhook_url) = service
         .add_shop(&token, "example-shop", "Minishop", config, json!({}))
         .await
         .unwrap();
+    shop.set_token("the-new-token");
 
     call(
         &service,
@@ -347,7 +379,7 @@ async fn a_platform_quoting_the_token_back_leaks_it_nowhere(db: Db) {
     assert!(delivery_error.contains("***"), "{delivery_error}");
 
     let everything = format!(
-        "{}\n{}\n{}",
+        "{refused}\n{}\n{}\n{}",
         call(
             &service,
             Method::GET,

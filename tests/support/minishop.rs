@@ -45,6 +45,8 @@ struct Inner {
     /// How long a stock update takes to answer (a slow shop).
     stock_delay: std::time::Duration,
     requests: u64,
+    /// The API token the shop accepts, when the owner changed it from [`TOKEN`].
+    token: Option<String>,
 }
 
 /// The running fake shop.
@@ -100,6 +102,13 @@ impl Minishop {
     pub fn set_stock_delay(&self, delay: std::time::Duration) {
         if let Ok(mut inner) = self.inner.lock() {
             inner.stock_delay = delay;
+        }
+    }
+
+    /// The shop owner replaces the API token: from now on only `token` is accepted.
+    pub fn set_token(&self, token: &str) {
+        if let Ok(mut inner) = self.inner.lock() {
+            inner.token = Some(token.to_owned());
         }
     }
 
@@ -162,7 +171,7 @@ fn gate(shop: &Minishop, headers: &HeaderMap) -> Result<(), Box<Response>> {
             "maintenance",
         )));
     }
-    let expected = format!("Bearer {TOKEN}");
+    let expected = format!("Bearer {}", inner.token.as_deref().unwrap_or(TOKEN));
     match headers.get("authorization").and_then(|v| v.to_str().ok()) {
         Some(value) if value == expected => Ok(()),
         // Like many real platforms, Minishop quotes the credential it refused.

@@ -732,17 +732,7 @@ impl ShopClient {
     /// [`ErrorKind::Unsupported`]) when the connector cannot.
     pub async fn check_connection(&self) -> Result<ConnectionInfo, CallError> {
         let exports = self.v0_2_only(Capability::Connection)?;
-        call_v0_2!(
-            self,
-            exports,
-            connection,
-            Capability::Connection,
-            "check-connection",
-            |guest, store, config| {
-                let info = guest.call_check_connection(&mut *store, config).await?;
-                Ok(info.map(v0_2::connection_info).map_err(v0_2::error))
-            }
-        )
+        check_connection(&self.bound, exports).await
     }
 
     /// The refunds of an order, for platforms whose orders do not carry them.
@@ -839,6 +829,28 @@ impl ShopClient {
             ShopExports::V0_1(_) => Err(missing(&self.bound, capability)),
         }
     }
+}
+
+/// `connection`, which shops and carriers share.
+async fn check_connection(
+    bound: &Bound,
+    exports: &ExportsV0_2,
+) -> Result<ConnectionInfo, CallError> {
+    /// What `call_v0_2!` calls through: the bound account.
+    struct Caller<'a> {
+        bound: &'a Bound,
+    }
+    call_v0_2!(
+        Caller { bound },
+        exports,
+        connection,
+        Capability::Connection,
+        "check-connection",
+        |guest, store, config| {
+            let info = guest.call_check_connection(&mut *store, config).await?;
+            Ok(info.map(v0_2::connection_info).map_err(v0_2::error))
+        }
+    )
 }
 
 /// What the user does when the connector cannot subscribe the platform itself.
@@ -1204,17 +1216,7 @@ impl CarrierClient {
     /// Tests the credentials; unsupported when the connector cannot.
     pub async fn check_connection(&self) -> Result<ConnectionInfo, CallError> {
         let exports = self.v0_2_only(Capability::Connection)?;
-        call_v0_2!(
-            self,
-            exports,
-            connection,
-            Capability::Connection,
-            "check-connection",
-            |guest, store, config| {
-                let info = guest.call_check_connection(&mut *store, config).await?;
-                Ok(info.map(v0_2::connection_info).map_err(v0_2::error))
-            }
-        )
+        check_connection(&self.bound, exports).await
     }
 
     /// The carrier's pickup points matching `query`.

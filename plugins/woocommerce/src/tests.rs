@@ -30,7 +30,7 @@ fn utc(at: Timestamp) -> String {
 }
 
 /// The identities the host checks (host/domain/src/order/validate.rs), in small. A line
-/// whose quantity refunds reduced keeps the amounts of the quantity ordered.
+/// whose quantity refunds reduced carries the amounts of what is left.
 pub(crate) fn assert_adds_up(order: &Order) {
     let cent = dec("0.01");
     let tolerance = |parts: usize| cent * Decimal::from(parts.max(1));
@@ -40,7 +40,7 @@ pub(crate) fn assert_adds_up(order: &Order) {
         let ordered = line.ordered_quantity.as_deref().map_or(quantity, dec);
         assert!(quantity >= Decimal::ZERO && ordered > Decimal::ZERO);
         assert!(quantity <= ordered, "{line:?}");
-        let basis = ordered * dec(&line.unit_price) - dec(&line.discount);
+        let basis = quantity * dec(&line.unit_price) - dec(&line.discount);
         let expected = if order.prices_include_tax {
             dec(&line.total) + dec(&line.tax_amount)
         } else {
@@ -429,8 +429,11 @@ fn refunded_units_are_not_delivered() {
     let shirt = &mapped.lines[0];
     assert_eq!(shirt.quantity, "1", "two ordered, one refunded");
     assert_eq!(shirt.ordered_quantity.as_deref(), Some("2"));
-    assert_eq!(shirt.unit_price, "15.00", "amounts stay those of the order");
-    assert_eq!(shirt.total, "27.00");
+    assert_eq!(shirt.unit_price, "15.00");
+    assert_eq!(
+        shirt.total, "13.50",
+        "the amounts of what is left to deliver"
+    );
     let book = &mapped.lines[1];
     assert_eq!(
         (book.quantity.as_str(), book.ordered_quantity.as_deref()),
@@ -438,7 +441,9 @@ fn refunded_units_are_not_delivered() {
     );
     assert_eq!(mapped.refunds.len(), 2);
     assert_eq!(mapped.refunds[0].lines.len(), 1);
-    assert_eq!(mapped.total, "63.64", "the total is before refunds");
+    // 63.64 ordered, less the refunded shirt's 13.50 and its 2.97 of tax: what the
+    // customer pays for what is left; the refunds travel beside it.
+    assert_eq!(mapped.total, "47.17");
     assert_eq!(mapped.payment_status, PaymentStatus::PartiallyRefunded);
     assert_adds_up(&mapped);
     // Without the refund details (a webhook payload), the order's own list is used.

@@ -696,7 +696,13 @@ fn map_line(
     } else {
         to_deliver / line.quantity
     };
-    let now = |amount: Decimal| (amount * share).round_dp(2);
+    let now = |amount: Decimal| {
+        if share == Decimal::ONE {
+            amount
+        } else {
+            (amount * share).round_dp(2)
+        }
+    };
     let discount = before_discount - after_discount;
     let removed = Removed {
         total: line.total - now(line.total),
