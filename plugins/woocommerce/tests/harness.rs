@@ -731,7 +731,11 @@ async fn woo_an_order_with_a_refunded_line_has_less_to_deliver() -> anyhow::Resu
             "three ordered, two refunded"
         );
         assert_eq!(cap.ordered_quantity, Some(Decimal::from(3)));
-        assert_eq!(cap.total, Decimal::new(1000, 2), "the line as it stands now");
+        assert_eq!(
+            cap.total,
+            Decimal::new(1000, 2),
+            "the line as it stands now"
+        );
         assert_eq!(cap.unit_price, Decimal::new(1000, 2));
         let mug = &order.lines[1];
         assert_eq!(mug.quantity, Decimal::ZERO, "nothing left to deliver");

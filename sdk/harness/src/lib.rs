@@ -249,8 +249,7 @@ impl TestHost {
         K: Into<String>,
         V: Into<String>,
     {
-        self.runtime
-            .shop(plugin_id, test_context(config))
+        self.runtime.shop(plugin_id, test_context(config))
     }
 
     /// A client for a carrier plugin with the given configuration.
@@ -263,8 +262,7 @@ impl TestHost {
         K: Into<String>,
         V: Into<String>,
     {
-        self.runtime
-            .carrier(plugin_id, test_context(config))
+        self.runtime.carrier(plugin_id, test_context(config))
     }
 }
 
