@@ -24,6 +24,12 @@ pub enum ShopsCommand {
     },
     /// Change a shop's settings; what is left out stays.
     Update(UpdateArgs),
+    /// Register the platform's webhooks for the shop again (after fixing what made it
+    /// fail, or when they were removed on the platform).
+    RegisterWebhooks {
+        /// The shop's id.
+        id: i64,
+    },
     /// Sync now (in the background; see `shops show`).
     Sync {
         /// The shop's id.
@@ -170,6 +176,10 @@ pub struct UpdateArgs {
     /// Whether a changed order in the shop may update an imported one.
     #[arg(long, value_name = "BOOL")]
     pub update_existing: Option<bool>,
+    /// `false` stops syncing, stock pushes and webhook intake and removes the webhooks
+    /// tovor registered on the platform; `true` registers them again.
+    #[arg(long, value_name = "BOOL")]
+    pub enabled: Option<bool>,
     #[command(flatten)]
     pub settings: SettingsArgs,
 }
@@ -233,6 +243,9 @@ pub fn update_body(args: &UpdateArgs) -> Value {
     if let Some(update_existing) = args.update_existing {
         body.insert("update_existing".into(), update_existing.into());
     }
+    if let Some(enabled) = args.enabled {
+        body.insert("enabled".into(), enabled.into());
+    }
     args.settings.fill(&mut body);
     Value::Object(body)
 }
@@ -277,6 +290,14 @@ pub async fn run(api: &ApiOptions, command: ShopsCommand) -> anyhow::Result<()> 
             show(api, &shop, |shop| {
                 outln!("shop {} updated", cell(shop, "id"));
                 print_shop(shop);
+            })
+        }
+        ShopsCommand::RegisterWebhooks { id } => {
+            let shop = client
+                .post(&["shops", &id.to_string(), "webhooks"], None)
+                .await?;
+            show(api, &shop, |shop| {
+                outln!("shop {id}: {}", webhook_setup_line(&shop["webhook_setup"]))
             })
         }
         ShopsCommand::Sync { id, since } => {
@@ -458,15 +479,52 @@ fn print_created(shop: &Value) {
         cell(shop, "name"),
         cell(shop, "warehouse_id")
     );
-    outln!(
-        "register this webhook URL in the shop's webhook settings:\n  {}",
-        cell(shop, "webhook_url")
-    );
+    if let Some(account) = shop["connection"]["account"].as_str() {
+        outln!("connected to {account}");
+    }
+    for warning in items(&shop["connection"]["warnings"]) {
+        outln!("warning: {}", warning.as_str().unwrap_or_default());
+    }
+    let setup = &shop["webhook_setup"];
+    match setup["state"].as_str() {
+        Some("registered") => outln!(
+            "webhooks registered on the platform ({} subscriptions) for {}",
+            items(&setup["webhooks"]).len(),
+            cell(shop, "webhook_url")
+        ),
+        Some("manual") => outln!(
+            "register this webhook URL in the shop's webhook settings:\n  {}\n{}",
+            cell(shop, "webhook_url"),
+            cell(setup, "message")
+        ),
+        Some("failed") => outln!(
+            "registering the webhooks failed ({}); the shop is polled meanwhile. Fix it and \
+             run `tovor shops register-webhooks {id}`, or register this URL by hand:\n  {}",
+            cell(setup, "message"),
+            cell(shop, "webhook_url")
+        ),
+        _ => {}
+    }
     if shop["webhooks"] == false {
         outln!(
             "(the platform sends no webhooks: tovor polls it every {} minutes)",
             cell(shop, "poll_minutes")
         );
+    }
+}
+
+/// How the platform was set up to deliver webhooks, in one line.
+fn webhook_setup_line(setup: &Value) -> String {
+    match setup["state"].as_str() {
+        Some("registered") => {
+            let ids: Vec<String> = items(&setup["webhooks"])
+                .iter()
+                .map(|hook| format!("{} ({})", cell(hook, "topic"), cell(hook, "id")))
+                .collect();
+            format!("registered: {}", ids.join(", "))
+        }
+        Some(state) => format!("{state}: {}", cell(setup, "message")),
+        None => String::new(),
     }
 }
 
@@ -558,8 +616,10 @@ fn print_shop(shop: &Value) {
         ("auto invoice", cell(shop, "auto_invoice")),
         ("stock mode", cell(shop, "stock_mode")),
         ("stock document", cell(shop, "stock_document")),
+        ("enabled", cell(shop, "enabled")),
         ("webhooks", cell(shop, "webhooks")),
         ("webhook url", cell(shop, "webhook_url")),
+        ("webhook setup", webhook_setup_line(&shop["webhook_setup"])),
         ("orders url", cell(shop, "orders_url")),
     ]);
     let sync = &shop["sync"];
