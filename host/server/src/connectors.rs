@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tovor_domain::{CompanyId, ShopId};
 use tovor_runtime::{CallContext, Lane, ShopClient};
-use tovor_store::shops::Shop;
+use tovor_store::shops::{Shop, ShopSettings};
 use tovor_store::{Store, StoreError};
 
 use crate::error::ServiceError;
@@ -18,9 +18,23 @@ pub fn shop_config(
     state: &AppState,
     shop: &Shop,
 ) -> Result<BTreeMap<String, String>, ServiceError> {
-    let mut config = shop.settings.config.clone();
-    config.extend(state.sealer.open(shop.settings.sealed_secrets.as_deref())?);
+    settings_config(state, &shop.settings)
+}
+
+/// The full connector config of `settings` (a shop's, or as a shop would be saved).
+pub fn settings_config(
+    state: &AppState,
+    settings: &ShopSettings,
+) -> Result<BTreeMap<String, String>, ServiceError> {
+    let mut config = settings.config.clone();
+    config.extend(state.sealer.open(settings.sealed_secrets.as_deref())?);
     Ok(config)
+}
+
+/// How calls for `shop` are made: its account label and its connector state.
+pub fn shop_context(shop: &Shop, config: BTreeMap<String, String>) -> CallContext {
+    let account = format!("shop-{}", shop.id);
+    CallContext::new(account.clone(), config).with_state(shop.company.0.to_string(), account)
 }
 
 /// A client of the shop's connector, for background work.
@@ -39,10 +53,7 @@ pub fn shop_client_in(
             "a custom-platform shop has no connector".into(),
         ));
     }
-    let account = format!("shop-{}", shop.id);
-    let context = CallContext::new(account.clone(), shop_config(state, shop)?)
-        .in_lane(lane)
-        .with_state(shop.company.0.to_string(), account);
+    let context = shop_context(shop, shop_config(state, shop)?).in_lane(lane);
     Ok(state.runtime.shop(&shop.settings.plugin_id, context)?)
 }
 

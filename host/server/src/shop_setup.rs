@@ -8,7 +8,7 @@ use tovor_runtime::model::{ConnectionInfo, RegisteredWebhook, WebhookSetup};
 use tovor_runtime::{CallContext, CallError, ErrorKind, ShopClient};
 use tovor_store::shops::{RegisteredWebhookRecord, Shop, WebhookSetupRecord};
 
-use crate::connectors::shop_client;
+use crate::connectors::{shop_client, shop_context};
 use crate::error::ServiceError;
 use crate::state::AppState;
 
@@ -23,16 +23,15 @@ pub struct ConnectionFailed {
 
 /// Tests `config` against the platform through the connector `plugin_id`. `Ok(None)`
 /// when the connector cannot check (contract 0.1, or no `connection` capability).
-/// `account` scopes connector state, for a shop that exists already.
+/// `shop` scopes connector state, for a shop that exists already.
 pub async fn check_connection(
     state: &AppState,
     plugin_id: &str,
     config: BTreeMap<String, String>,
-    account: Option<(&Shop, String)>,
+    shop: Option<&Shop>,
 ) -> Result<Option<ConnectionInfo>, ConnectionFailed> {
-    let context = match account {
-        Some((shop, account)) => CallContext::new(account.clone(), config)
-            .with_state(shop.company.0.to_string(), account),
+    let context = match shop {
+        Some(shop) => shop_context(shop, config),
         None => CallContext::new("new-shop", config),
     };
     let client = state

@@ -92,6 +92,28 @@ pub(crate) use http_shapes;
 /// `$carrier` the module of its shipment types.
 macro_rules! same_shape {
     ($types:ident, $carrier:ident) => {
+        /// Per-item outcomes of a batch call, in the host's types (the version's own
+        /// `error` converts the failures).
+        pub(crate) fn outcomes<T, U>(
+            outcomes: Vec<Result<T, $types::ConnectorError>>,
+            convert: impl Fn(T) -> U,
+        ) -> Vec<Result<U, crate::model::ConnectorError>> {
+            outcomes
+                .into_iter()
+                .map(|outcome| outcome.map(&convert).map_err(error))
+                .collect()
+        }
+
+        /// The connector's order in the host's types (the version's own `exact_order`),
+        /// with characters no text column can hold taken out.
+        pub(crate) fn order(
+            order: &$types::Order,
+        ) -> Result<tovor_domain::order::NormalizedOrder, crate::model::ConvertError> {
+            let mut converted = exact_order(order)?;
+            converted.strip_unstorable_text();
+            Ok(converted)
+        }
+
         fn payment_method(method: &$types::PaymentMethod) -> tovor_domain::order::PaymentMethod {
             tovor_domain::order::PaymentMethod {
                 code: method.code.clone(),

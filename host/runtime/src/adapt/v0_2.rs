@@ -88,24 +88,6 @@ pub(crate) fn error(error: types::ConnectorError) -> model::ConnectorError {
     }
 }
 
-pub(crate) fn outcomes<T, U>(
-    outcomes: Vec<Result<T, types::ConnectorError>>,
-    convert: impl Fn(T) -> U,
-) -> Vec<Result<U, model::ConnectorError>> {
-    outcomes
-        .into_iter()
-        .map(|outcome| outcome.map(&convert).map_err(error))
-        .collect()
-}
-
-/// The connector's order in the host's types, with characters no text column can hold
-/// taken out.
-pub(crate) fn order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertError> {
-    let mut converted = exact_order(order)?;
-    converted.strip_unstorable_text();
-    Ok(converted)
-}
-
 fn exact_order(order: &types::Order) -> Result<domain::NormalizedOrder, ConvertError> {
     Ok(domain::NormalizedOrder {
         id: order.id.clone(),

@@ -25,7 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, JsonBytes, limit, parse_json};
-use crate::connectors::sends_webhooks;
+use crate::connectors::{sends_webhooks, settings_config};
 use crate::error::ServiceError;
 use crate::ingest::{Ingested, ingest};
 use crate::shop_setup;
@@ -360,7 +360,13 @@ pub async fn create_shop(
     let connection = if settings.is_custom() {
         None
     } else {
-        check(&state, &plugin_id, checked_values(&state, &settings)?, None).await?
+        check(
+            &state,
+            &plugin_id,
+            settings_config(&state, &settings)?,
+            None,
+        )
+        .await?
     };
     let scope = state.store.company(company.0);
     let id = scope
@@ -458,12 +464,11 @@ pub async fn update_shop(
     }
     let config_changed = patch.config.is_some();
     let connection = if config_changed && !settings.is_custom() && settings.enabled {
-        let account = Some((&shop, format!("shop-{}", shop.id)));
         check(
             &state,
             &settings.plugin_id,
-            checked_values(&state, &settings)?,
-            account,
+            settings_config(&state, &settings)?,
+            Some(&shop),
         )
         .await?
     } else {
@@ -493,25 +498,14 @@ pub async fn update_shop(
     Ok(Json(view))
 }
 
-/// The shop's full connector config as it would be saved: plain fields and opened
-/// secrets.
-fn checked_values(
-    state: &AppState,
-    settings: &ShopSettings,
-) -> ApiResult<BTreeMap<String, String>> {
-    let mut values = settings.config.clone();
-    values.extend(opened_secrets(state, settings.sealed_secrets.as_deref())?);
-    Ok(values)
-}
-
 /// Runs the connector's connection check; a failure is a 422 that says what to fix.
 async fn check(
     state: &AppState,
     plugin_id: &str,
     config: BTreeMap<String, String>,
-    account: Option<(&Shop, String)>,
+    shop: Option<&Shop>,
 ) -> ApiResult<Option<ConnectionView>> {
-    match shop_setup::check_connection(state, plugin_id, config, account).await {
+    match shop_setup::check_connection(state, plugin_id, config, shop).await {
         Ok(info) => Ok(info.map(|info| ConnectionView {
             account: info.account,
             warnings: info.warnings,
