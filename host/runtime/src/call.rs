@@ -88,6 +88,9 @@ struct Bound {
     redactor: Arc<Redactor>,
     lane: Lane,
     state: AccountState,
+    /// The config typed as the manifest declares it, for 0.2 calls: made once per
+    /// client, not on every call.
+    config_v0_2: std::sync::OnceLock<Vec<(String, v0_2_0::types::ConfigValue)>>,
 }
 
 impl Runtime {
@@ -127,6 +130,7 @@ impl Runtime {
             allow: Arc::new(allow),
             redactor: Arc::new(redactor),
             lane: context.lane,
+            config_v0_2: std::sync::OnceLock::new(),
         })
     }
 
@@ -201,6 +205,12 @@ impl Runtime {
 }
 
 impl Bound {
+    // The generated calls take the list by `&Vec`.
+    fn config_v0_2(&self) -> &Vec<(String, v0_2_0::types::ConfigValue)> {
+        self.config_v0_2
+            .get_or_init(|| v0_2::config(&self.plugin.manifest, &self.config))
+    }
+
     fn plugin_id(&self) -> String {
         self.plugin.id().to_owned()
     }
@@ -358,8 +368,7 @@ macro_rules! call_v0_2 {
             .as_ref()
             .ok_or_else(|| missing(&client.bound, $capability))?;
         let pre = &exports.pre;
-        let config = v0_2::config(&client.bound.plugin.manifest, &client.bound.config);
-        let $config = &config;
+        let $config = client.bound.config_v0_2();
         client
             .bound
             .run($operation, async |$store| {
@@ -1008,7 +1017,7 @@ impl CarrierClient {
                     .as_ref()
                     .ok_or_else(|| missing(&self.bound, Capability::Shipments))?;
                 let requests: Vec<_> = requests.iter().map(v0_2::shipment_request).collect();
-                let config = v0_2::config(&self.bound.plugin.manifest, &self.bound.config);
+                let config = self.bound.config_v0_2();
                 let pre = &exports.pre;
                 self.bound
                     .run_then(
@@ -1017,7 +1026,7 @@ impl CarrierClient {
                             let instance = pre.instantiate_async(&mut *store).await?;
                             let guest = indices.load(&mut *store, &instance)?;
                             let outcomes = guest
-                                .call_create_shipments(&mut *store, &config, &requests)
+                                .call_create_shipments(&mut *store, config, &requests)
                                 .await?;
                             Ok(outcomes
                                 .map(|outcomes| v0_2::outcomes(outcomes, v0_2::created))
