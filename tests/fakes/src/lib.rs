@@ -13,4 +13,7 @@
 pub mod gls;
 pub mod packeta;
 pub mod shopify;
+pub mod shoptet;
+pub mod stripe;
+pub mod wix;
 pub mod woocommerce;
