@@ -232,6 +232,20 @@ async fn webhook_to_order_to_variant_stock_on_catalog_v1(db: Db) {
         scans,
         "what a stock key names is kept in connector state"
     );
+
+    // Linking the catalog learns the stock keys of variants nobody ordered yet.
+    let (status, report) =
+        w.s.post(
+            &format!("/api/v1/shops/{}/products/link", w.s.shop_id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["products"], 4, "{report}");
+    assert_eq!(
+        report["unmatched"], 2,
+        "TEE-S and TEE-L are no items: {report}"
+    );
     w.s.service.stop().await;
 }
 

@@ -355,3 +355,69 @@ async fn wix_connection_check_names_the_field_and_errors_map() -> anyhow::Result
     assert_eq!(error.kind, ErrorKind::Transient);
     Ok(())
 }
+
+#[tokio::test]
+async fn wix_lists_the_catalog_with_stock_keys_on_v1_and_v3() -> anyhow::Result<()> {
+    for catalog in [Catalog::V1, Catalog::V3] {
+        let wix = FakeWix::start(catalog).await?;
+        let shirts = wix.add_product(
+            "Shirt",
+            "22",
+            &[("S", "S", "10.00", 1), ("M", "M", "12.00", 2)],
+        );
+        let mug = wix.add_product("Mug", "22", &[("MUG", "", "5.00", 3)]);
+        let (_host, client) = connector(&wix).await?;
+        let page = client.list_products(None).await?;
+        assert_eq!(page.next_cursor, None);
+        assert_eq!(page.entries.len(), 3, "{catalog:?}: {:?}", page.entries);
+        let medium = page
+            .entries
+            .iter()
+            .find(|e| e.sku.as_deref() == Some("M"))
+            .unwrap();
+        assert_eq!(medium.product_id, shirts[1].product);
+        assert_eq!(medium.price, Some(Decimal::new(1200, 2)));
+        let key = medium.stock_key.clone().unwrap();
+        assert_eq!(key, format!("{}:{}", shirts[1].product, shirts[1].variant));
+        let mug_entry = page
+            .entries
+            .iter()
+            .find(|e| e.sku.as_deref() == Some("MUG"))
+            .unwrap();
+        // The catalog's keys need no lookup.
+        let results = client
+            .push_stock(&[
+                StockLevel {
+                    target: StockTarget {
+                        sku: Some("M".into()),
+                        product_id: medium.product_id.clone(),
+                        variant_id: medium.variant_id.clone(),
+                        stock_key: Some(key),
+                    },
+                    quantity: Decimal::from(11),
+                },
+                StockLevel {
+                    target: StockTarget {
+                        sku: Some("MUG".into()),
+                        product_id: mug_entry.product_id.clone(),
+                        variant_id: mug_entry.variant_id.clone(),
+                        stock_key: mug_entry.stock_key.clone(),
+                    },
+                    quantity: Decimal::from(4),
+                },
+            ])
+            .await?;
+        assert!(
+            results.iter().all(Result::is_ok),
+            "{catalog:?}: {results:?}"
+        );
+        assert_eq!(wix.stock(&shirts[1]), Some(11));
+        assert_eq!(wix.stock(&mug[0]), Some(4));
+        assert_eq!(wix.stock(&shirts[0]), Some(1));
+        assert_eq!(
+            wix.requests_to("POST", "/stores/v2/inventoryItems/query"),
+            0
+        );
+    }
+    Ok(())
+}
