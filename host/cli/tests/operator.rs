@@ -522,7 +522,16 @@ fn the_shipping_commands_explain_themselves() {
 /// body limit. A folder that is not a plugin is refused with the host's reason.
 #[test]
 fn every_bundled_connector_installs_over_the_api() {
-    let names = ["example-shop", "gls", "packeta", "shopify", "woocommerce"];
+    let names = [
+        "example-shop",
+        "gls",
+        "packeta",
+        "shopify",
+        "shoptet",
+        "stripe",
+        "wix",
+        "woocommerce",
+    ];
     let folders = built(&names);
     let server = Server::start();
     for folder in &folders {
