@@ -15,5 +15,6 @@ pub mod packeta;
 pub mod shopify;
 pub mod shoptet;
 pub mod stripe;
+pub mod webhook;
 pub mod wix;
 pub mod woocommerce;

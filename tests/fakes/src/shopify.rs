@@ -118,22 +118,7 @@ const INVALID_TOKEN: &str =
     "[API] Invalid API key or access token (unrecognized login or wrong password)";
 const THROTTLED: &str = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.";
 
-/// One webhook delivery: the headers and the raw body as Shopify sends them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Delivery {
-    /// The value of a header (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
+pub use crate::webhook::Delivery;
 
 /// What an order should contain; [`FakeShopify::create_order`] computes the amounts.
 ///
@@ -879,19 +864,10 @@ impl FakeShopify {
 
     /// POSTs the delivery to `hook_url`; returns the HTTP status of the answer.
     pub async fn deliver(&self, hook_url: &str, delivery: &Delivery) -> anyhow::Result<u16> {
-        let client = reqwest::Client::builder()
-            // Shopify gives up after 5 s.
-            .timeout(std::time::Duration::from_secs(5))
-            .build()?;
-        let mut request = client.post(hook_url).body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let response = request
-            .send()
+        // Shopify gives up after 5 s.
+        delivery
+            .send(hook_url, std::time::Duration::from_secs(5))
             .await
-            .with_context(|| format!("delivering a webhook to {hook_url}"))?;
-        Ok(response.status().as_u16())
     }
 
     /// While down, every request gets 503.

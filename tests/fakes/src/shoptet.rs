@@ -81,12 +81,7 @@ const EVENTS: &[&str] = &[
     "job:finished",
 ];
 
-/// One notification: headers and raw body as Shoptet sends them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use crate::webhook::Delivery;
 
 /// A product or variant, by its code.
 #[derive(Debug, Clone)]
@@ -636,18 +631,8 @@ impl FakeShoptet {
 
     /// POSTs the notification to `url`; returns the answer's status.
     pub async fn deliver(&self, url: &str, delivery: &Delivery) -> anyhow::Result<u16> {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(4))
-            .build()?;
-        let mut request = client.post(url).body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("delivering a notification to {url}"))?;
-        Ok(response.status().as_u16())
+        // Shoptet gives up after 4 s.
+        delivery.send(url, std::time::Duration::from_secs(4)).await
     }
 
     /// Every API access token issued so far expires now.

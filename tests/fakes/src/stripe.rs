@@ -58,21 +58,9 @@ pub const ACCOUNT_NAME: &str = "Tovor Demo d.o.o.";
 /// Lines an invoice object carries; the rest are paged through `/lines`.
 pub const EMBEDDED_LINES: usize = 10;
 
-/// A webhook delivery: headers and the raw body.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use crate::webhook::Delivery;
 
 impl Delivery {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
     /// The same delivery with another `Stripe-Signature`.
     pub fn with_signature(&self, signature: &str) -> Self {
         let mut copy = self.clone();
@@ -1143,18 +1131,7 @@ impl FakeStripe {
 
     /// POSTs the delivery; the answer's status.
     pub async fn deliver(&self, url: &str, delivery: &Delivery) -> anyhow::Result<u16> {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?;
-        let mut request = client.post(url).body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("delivering to {url}"))?;
-        Ok(response.status().as_u16())
+        delivery.send(url, std::time::Duration::from_secs(10)).await
     }
 
     /// While down, every request gets 503.

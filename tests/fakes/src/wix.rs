@@ -69,12 +69,7 @@ pub enum Catalog {
     V3,
 }
 
-/// One webhook delivery: headers and the raw body (the JWT).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+pub use crate::webhook::Delivery;
 
 /// A product's variant, as the fake's catalog has it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -653,18 +648,9 @@ impl FakeWix {
 
     /// POSTs the delivery to `hook_url`; the answer's status.
     pub async fn deliver(&self, hook_url: &str, delivery: &Delivery) -> anyhow::Result<u16> {
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?;
-        let mut request = client.post(hook_url).body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        let response = request
-            .send()
+        delivery
+            .send(hook_url, std::time::Duration::from_secs(10))
             .await
-            .with_context(|| format!("delivering a webhook to {hook_url}"))?;
-        Ok(response.status().as_u16())
     }
 
     /// While down, every request gets 503.

@@ -98,22 +98,7 @@ const ORDER_STATUSES: &[&str] = &[
 type HmacSha256 = Hmac<Sha256>;
 type HmacSha1 = Hmac<sha1::Sha1>;
 
-/// A webhook delivery as WooCommerce would send it: headers and the exact body bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Delivery {
-    /// The value of a header (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-}
+pub use crate::webhook::Delivery;
 
 /// One thing the shop sells, from [`FakeWoo::catalog`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1175,15 +1160,9 @@ impl FakeWoo {
 
     /// POSTs a delivery to `hook_url`; the receiver's status code.
     pub async fn deliver(&self, hook_url: &str, delivery: &Delivery) -> anyhow::Result<u16> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(60))
-            .build()?;
-        let mut request = client.post(hook_url).body(delivery.body.clone());
-        for (name, value) in &delivery.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        Ok(request.send().await?.status().as_u16())
+        delivery
+            .send(hook_url, std::time::Duration::from_secs(60))
+            .await
     }
 
     /// While `down`, every API request answers 503 with the web server's HTML page.
