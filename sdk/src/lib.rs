@@ -23,6 +23,7 @@
 //! | [`signature`] | webhook HMACs, compared in constant time |
 //! | [`money`] | exact decimals from strings or JSON numbers, minor units |
 //! | [`time`] | RFC 3339, contract timestamps |
+//! | [`address`] | street and house number apart, blank fields as `None` |
 //! | [`log`] | lines in the host's log, tagged with plugin and account |
 //!
 //! # A complete connector
@@ -152,6 +153,7 @@ mod config;
 mod connection;
 mod error;
 
+pub mod address;
 #[doc(hidden)]
 pub mod bindings;
 

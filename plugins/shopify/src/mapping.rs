@@ -44,6 +44,7 @@
 //! `refunds`), so when they disagree on a refunded order the sum of the parts is used.
 
 use serde::Deserialize;
+pub use tovor_sdk::address::{non_blank, split_street};
 use tovor_sdk::money::{self, Decimal};
 use tovor_sdk::shop::{Product, ProductVariant};
 use tovor_sdk::time::OffsetDateTime;
@@ -665,31 +666,6 @@ fn map_address(address: &ShopifyAddress, email: Option<String>) -> Address {
     }
 }
 
-/// Splits an address line into street and house number: `"Slovenska cesta 12a"` →
-/// `("Slovenska cesta", "12a")`, `"Ilica 1"` → `("Ilica", "1")`, and the number-first
-/// style `"221B Baker Street"` → `("Baker Street", "221B")`. A line with no word that
-/// starts with a digit at either end stays whole in the street.
-pub fn split_street(line: &str) -> (Option<String>, Option<String>) {
-    let line = line.trim();
-    let starts_with_digit = |word: &str| word.starts_with(|c: char| c.is_ascii_digit());
-    if let Some((street, number)) = line.rsplit_once(' ')
-        && starts_with_digit(number)
-        && !street.trim().is_empty()
-    {
-        return (Some(street.trim_end().to_owned()), Some(number.to_owned()));
-    }
-    if let Some((number, street)) = line.split_once(' ')
-        && starts_with_digit(number)
-        && !street.trim().is_empty()
-    {
-        return (
-            Some(street.trim_start().to_owned()),
-            Some(number.to_owned()),
-        );
-    }
-    (non_blank(Some(line)), None)
-}
-
 /// A Shopify refund as a tovor refund, in the shop currency `currency`; `included` is
 /// the order's `taxes_included`.
 ///
@@ -838,12 +814,6 @@ pub fn map_payment_status(financial: &str) -> PaymentStatus {
         "voided" => PaymentStatus::Voided,
         _ => PaymentStatus::Unknown,
     }
-}
-
-pub fn non_blank(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
+pub use tovor_sdk::address::non_blank;
 use tovor_sdk::money::{self};
 use tovor_sdk::time::{self, OffsetDateTime};
 use tovor_sdk::types::{
@@ -539,13 +540,6 @@ fn pickup_point_of(details: Option<&ShippingDetails>) -> Option<PickupPoint> {
         name: non_blank(details.name.as_deref()),
         address: Some(address),
     })
-}
-
-/// A trimmed text, `None` when blank.
-pub fn non_blank(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
 }
 
 /// A time as Shoptet's filters take it: ISO 8601 with an offset without a colon

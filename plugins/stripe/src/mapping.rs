@@ -29,6 +29,7 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 use serde_json::Value;
+pub use tovor_sdk::address::{non_blank, split_street};
 use tovor_sdk::time::{self, OffsetDateTime};
 use tovor_sdk::types::{
     Address, ChargeLine, ConnectorError, Customer, LineItem, Order, OrderStatus, PaymentStatus,
@@ -1175,33 +1176,4 @@ fn map_address(
         phone,
         email,
     }
-}
-
-/// `"Slovenska cesta 12a"` → (`Slovenska cesta`, `12a`); `"221B Baker Street"` →
-/// (`Baker Street`, `221B`); otherwise the whole line is the street.
-pub fn split_street(line: &str) -> (Option<String>, Option<String>) {
-    let line = line.trim();
-    let digit_first = |word: &str| word.starts_with(|c: char| c.is_ascii_digit());
-    if let Some((street, number)) = line.rsplit_once(' ')
-        && digit_first(number)
-        && !street.trim().is_empty()
-    {
-        return (Some(street.trim_end().to_owned()), Some(number.to_owned()));
-    }
-    if let Some((number, street)) = line.split_once(' ')
-        && digit_first(number)
-        && !street.trim().is_empty()
-    {
-        return (
-            Some(street.trim_start().to_owned()),
-            Some(number.to_owned()),
-        );
-    }
-    (non_blank(Some(line)), None)
-}
-
-pub fn non_blank(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
 }

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
+pub use tovor_sdk::address::{non_blank, split_street};
 use tovor_sdk::money::{self, Decimal};
 use tovor_sdk::shop::{Product, ProductVariant};
 use tovor_sdk::time::OffsetDateTime;
@@ -425,46 +426,13 @@ pub fn payment_status(status: &str, paid: bool, refunded: Decimal) -> PaymentSta
     }
 }
 
-/// Splits a street line into street and house number: the number is the last word when
-/// it starts with a digit (`"Slovenska cesta 12a"`, `"Trg 1"`), else the first word when
-/// that does (`"221 Baker Street"`). Otherwise there is no number.
-pub fn split_street(line: &str) -> (Option<String>, Option<String>) {
-    let line = line.trim();
-    let starts_with_digit = |word: &str| word.starts_with(|c: char| c.is_ascii_digit());
-    if let Some((street, number)) = line.rsplit_once(' ')
-        && starts_with_digit(number)
-        && !street.trim().is_empty()
-    {
-        return (
-            Some(street.trim_end().trim_end_matches(',').to_owned()),
-            Some(number.to_owned()),
-        );
-    }
-    if let Some((number, street)) = line.split_once(' ')
-        && starts_with_digit(number)
-        && !street.trim().is_empty()
-    {
-        return (
-            Some(street.trim().to_owned()),
-            Some(number.trim_end_matches(',').to_owned()),
-        );
-    }
-    (non_empty(Some(line)), None)
-}
-
-fn non_empty(text: Option<&str>) -> Option<String> {
-    text.map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
-}
-
 fn full_name(address: &WooAddress) -> Option<String> {
     let name = format!(
         "{} {}",
         address.first_name.as_deref().unwrap_or("").trim(),
         address.last_name.as_deref().unwrap_or("").trim()
     );
-    non_empty(Some(&name))
+    non_blank(Some(&name))
 }
 
 /// `None` for an address WooCommerce sends with every field empty (a guest order of a
@@ -481,25 +449,25 @@ pub fn map_address(address: &WooAddress) -> Option<Address> {
     ];
     if parts
         .iter()
-        .all(|part| non_empty(part.as_deref()).is_none())
+        .all(|part| non_blank(part.as_deref()).is_none())
     {
         return None;
     }
-    let line1 = non_empty(address.address_1.as_deref());
+    let line1 = non_blank(address.address_1.as_deref());
     let (street, house_number) = line1.as_deref().map_or((None, None), split_street);
     Some(Address {
         name: full_name(address),
-        company: non_empty(address.company.as_deref()),
+        company: non_blank(address.company.as_deref()),
         street,
         house_number,
         line1,
-        line2: non_empty(address.address_2.as_deref()),
-        city: non_empty(address.city.as_deref()),
-        postal_code: non_empty(address.postcode.as_deref()),
-        region: non_empty(address.state.as_deref()),
-        country: non_empty(address.country.as_deref()).map(|c| c.to_ascii_uppercase()),
-        phone: non_empty(address.phone.as_deref()),
-        email: non_empty(address.email.as_deref()),
+        line2: non_blank(address.address_2.as_deref()),
+        city: non_blank(address.city.as_deref()),
+        postal_code: non_blank(address.postcode.as_deref()),
+        region: non_blank(address.state.as_deref()),
+        country: non_blank(address.country.as_deref()).map(|c| c.to_ascii_uppercase()),
+        phone: non_blank(address.phone.as_deref()),
+        email: non_blank(address.email.as_deref()),
     })
 }
 
@@ -711,7 +679,7 @@ fn map_line(
     };
     let item = LineItem {
         platform_line_id: Some(line.id.to_string()),
-        sku: non_empty(line.sku.as_deref()),
+        sku: non_blank(line.sku.as_deref()),
         name: line.name.clone(),
         product_id: (line.product_id != 0).then(|| line.product_id.to_string()),
         variation_id: (line.variation_id != 0).then(|| line.variation_id.to_string()),
@@ -750,7 +718,7 @@ fn map_charge(
 
 /// A `_gmt` date (naive, GMT) as a contract timestamp.
 fn parse_gmt(field: &str, value: Option<&str>) -> Result<Timestamp, ConnectorError> {
-    let value = non_empty(value)
+    let value = non_blank(value)
         .ok_or_else(|| ConnectorError::other(format!("the order has no {field}")))?;
     optional_gmt(field, Some(&value))?
         .ok_or_else(|| ConnectorError::other(format!("the order has no {field}")))
@@ -764,7 +732,7 @@ fn optional_gmt_time(
     field: &str,
     value: Option<&str>,
 ) -> Result<Option<OffsetDateTime>, ConnectorError> {
-    non_empty(value)
+    non_blank(value)
         .map(|text| {
             tovor_sdk::time::parse_naive_as_utc(&text).map_err(|error| error.context(field))
         })
@@ -873,19 +841,19 @@ pub fn map_order_with_refunds(
     };
     let refunded: Decimal = order.refunds.iter().map(|refund| refund.total.abs()).sum();
     let paid_at = optional_gmt("date_paid_gmt", order.date_paid_gmt.as_deref())?;
-    let payment_method = non_empty(order.payment_method.as_deref()).map(|code| PaymentMethod {
-        title: non_empty(order.payment_method_title.as_deref()).unwrap_or_else(|| code.clone()),
+    let payment_method = non_blank(order.payment_method.as_deref()).map(|code| PaymentMethod {
+        title: non_blank(order.payment_method_title.as_deref()).unwrap_or_else(|| code.clone()),
         code,
     });
     let billing = order.billing.as_ref().and_then(map_address);
     let customer = order.billing.as_ref().map(|billing| Customer {
         platform_id: (order.customer_id != 0).then(|| order.customer_id.to_string()),
-        email: non_empty(billing.email.as_deref()),
-        first_name: non_empty(billing.first_name.as_deref()),
-        last_name: non_empty(billing.last_name.as_deref()),
-        company: non_empty(billing.company.as_deref()),
+        email: non_blank(billing.email.as_deref()),
+        first_name: non_blank(billing.first_name.as_deref()),
+        last_name: non_blank(billing.last_name.as_deref()),
+        company: non_blank(billing.company.as_deref()),
         vat_id: None,
-        phone: non_empty(billing.phone.as_deref()),
+        phone: non_blank(billing.phone.as_deref()),
     });
     let number = match &order.number {
         Some(Value::String(number)) if !number.trim().is_empty() => number.clone(),
@@ -932,12 +900,12 @@ pub fn map_order_with_refunds(
             .iter()
             .map(|line| {
                 let instance = match &line.instance_id {
-                    Some(Value::String(text)) => non_empty(Some(text)),
+                    Some(Value::String(text)) => non_blank(Some(text)),
                     Some(Value::Number(number)) => Some(number.to_string()),
                     _ => None,
                 }
                 .filter(|instance| instance != "0");
-                let code = non_empty(line.method_id.as_deref()).map(|method| match instance {
+                let code = non_blank(line.method_id.as_deref()).map(|method| match instance {
                     Some(instance) => format!("{method}:{instance}"),
                     None => method,
                 });
@@ -977,7 +945,7 @@ pub fn map_order_with_refunds(
         tax_total: money::format_decimal(order.total_tax.unwrap_or_default() - removed.tax),
         total: money::format_decimal(order.total - removed.total - removed.tax),
         refunds,
-        customer_note: non_empty(order.customer_note.as_deref()),
+        customer_note: non_blank(order.customer_note.as_deref()),
         pickup_point: None,
     })
 }
@@ -1038,8 +1006,8 @@ fn own_variant(product: &WooProduct) -> ProductVariant {
     ProductVariant {
         stock_key: product_stock_key(product.id),
         variant_id: None,
-        sku: non_empty(product.sku.as_deref()),
-        barcode: non_empty(product.global_unique_id.as_deref()),
+        sku: non_blank(product.sku.as_deref()),
+        barcode: non_blank(product.global_unique_id.as_deref()),
         name: None,
         price: product.price.map(money::format_decimal),
         stock: managed
@@ -1068,8 +1036,8 @@ pub fn map_variation(parent: &WooProduct, variation: &WooProduct) -> ProductVari
     ProductVariant {
         stock_key,
         variant_id: Some(variation.id.to_string()),
-        sku: non_empty(variation.sku.as_deref()),
-        barcode: non_empty(variation.global_unique_id.as_deref()),
+        sku: non_blank(variation.sku.as_deref()),
+        barcode: non_blank(variation.global_unique_id.as_deref()),
         name: (!options.is_empty()).then(|| options.join(", ")),
         price: variation.price.map(money::format_decimal),
         stock: managed
