@@ -396,6 +396,14 @@ async fn wrong_expired_and_replayed_signatures_outages_and_throttling(db: Db) {
     assert!(status < 300, "{status} {body}");
     assert_eq!(w.shop.keys_issued(), 2);
     assert_eq!(w.deliver(&signed_with_old_key).await, 401);
+    // Signed with the current key, but created two days ago: a captured notification
+    // replayed long after Shoptet stopped retrying it.
+    let replayed = w.shop.delivery_created_at(
+        "order:create",
+        &code,
+        time::OffsetDateTime::now_utc() - time::Duration::days(2),
+    );
+    assert_eq!(w.deliver(&replayed).await, 401);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(w.s.order_count().await, 0);
     assert!(w.s.deliveries().await.is_empty(), "nothing stored");

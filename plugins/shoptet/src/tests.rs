@@ -604,3 +604,26 @@ fn guids_are_recognized() {
     assert!(!mapping::is_guid("40/ZEL"));
     assert!(!mapping::is_guid("c5012051d7ca11e09a5cfeab5ed617ed0000"));
 }
+
+#[test]
+fn a_notification_older_than_a_day_is_a_replay() {
+    let notification = |created: &str| -> Notification {
+        serde_json::from_str(&format!(
+            r#"{{"eshopId":222651,"event":"order:create","eventCreated":"{created}","eventInstance":"2025000123"}}"#
+        ))
+        .unwrap()
+    };
+    let now = tovor_sdk::time::parse_rfc3339("2025-03-03T10:00:00+01:00").unwrap();
+    // Shoptet's own form: an offset without a colon.
+    assert!(webhooks::check_age(&notification("2025-03-03T09:59:00+0100"), now).is_ok());
+    assert!(webhooks::check_age(&notification("2025-03-02T10:00:01+0100"), now).is_ok());
+    let replay = webhooks::check_age(&notification("2025-03-02T09:59:59+0100"), now).unwrap_err();
+    assert_eq!(replay.kind, ErrorKind::BadSignature);
+    assert!(replay.message.contains("replay"), "{}", replay.message);
+    let garbled = webhooks::check_age(&notification("yesterday"), now).unwrap_err();
+    assert_eq!(garbled.kind, ErrorKind::BadSignature);
+    let without: Notification =
+        serde_json::from_str(r#"{"eshopId":222651,"event":"order:create","eventInstance":"1"}"#)
+            .unwrap();
+    assert!(webhooks::check_age(&without, now).is_ok());
+}

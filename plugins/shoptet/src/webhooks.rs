@@ -28,6 +28,7 @@ use serde_json::json;
 use tovor_sdk::shop::{
     OrderHint, RegisteredWebhook, VerifiedWebhook, WebhookEvent, WebhookRequest, WebhookSetup,
 };
+use tovor_sdk::time::OffsetDateTime;
 use tovor_sdk::types::ConnectorError;
 use tovor_sdk::{Config, signature, state};
 
@@ -132,6 +133,7 @@ pub fn verify(
     })?;
     check_signature(key.trim(), request)?;
     let notification: Notification = request.json()?;
+    check_age(&notification, tovor_sdk::time::now())?;
     if let Ok(Some(known)) = state::get_text(ESHOP_ID_STATE)
         && !known.trim().is_empty()
         && known.trim() != notification.eshop_id()
@@ -143,6 +145,34 @@ pub fn verify(
         )));
     }
     interpret(&notification)
+}
+
+/// The oldest notification taken, by its `eventCreated`. Shoptet signs only the body,
+/// so a captured notification verifies forever; but Shoptet gives up on a notification
+/// within the hour (three attempts, 15 minutes apart) and then deactivates the webhook,
+/// so one created a day ago can only be a replay.
+pub const MAX_AGE_SECONDS: i64 = 24 * 60 * 60;
+
+/// Refuses a notification created more than [`MAX_AGE_SECONDS`] before `now`, as a
+/// replay. One without `eventCreated` (no current notification lacks it) passes: the
+/// delivery id still stops a repeat.
+pub fn check_age(notification: &Notification, now: OffsetDateTime) -> Result<(), ConnectorError> {
+    let Some(created) = notification.event_created.as_deref() else {
+        return Ok(());
+    };
+    let created = tovor_sdk::time::parse_rfc3339(created).map_err(|_| {
+        ConnectorError::bad_signature(format!(
+            "the notification's eventCreated {created:?} is not a time"
+        ))
+    })?;
+    if (now - created).whole_seconds() > MAX_AGE_SECONDS {
+        return Err(ConnectorError::bad_signature(format!(
+            "the notification was created at {}, more than a day ago: Shoptet stops \
+             retrying within the hour, so this is a replay",
+            tovor_sdk::time::format_utc(created)
+        )));
+    }
+    Ok(())
 }
 
 /// `Shoptet-Webhook-Signature: hex(HMAC-SHA1(key, raw body))`, compared in constant time.

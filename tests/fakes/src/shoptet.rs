@@ -596,7 +596,13 @@ impl FakeShoptet {
     /// A notification of `event` for `instance` (an order code), signed with the
     /// current key, created now.
     pub fn delivery(&self, event: &str, instance: &str) -> Delivery {
-        let created = shoptet_time(OffsetDateTime::now_utc());
+        self.delivery_created_at(event, instance, OffsetDateTime::now_utc())
+    }
+
+    /// A notification as [`FakeShoptet::delivery`] makes it, created at `at`: an old
+    /// one, correctly signed, is what a replay looks like.
+    pub fn delivery_created_at(&self, event: &str, instance: &str, at: OffsetDateTime) -> Delivery {
+        let created = shoptet_time(at);
         self.signed(json!({
             "eshopId": ESHOP_ID,
             "event": event,
