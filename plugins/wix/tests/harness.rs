@@ -52,45 +52,6 @@ fn money(value: &serde_json::Value) -> Decimal {
     value.as_str().unwrap().parse().unwrap()
 }
 
-fn assert_adds_up(order: &Order) {
-    let cent = Decimal::new(1, 2);
-    let mut parts = 0i64;
-    let (mut net, mut tax) = (Decimal::ZERO, Decimal::ZERO);
-    for line in &order.lines {
-        let basis = line.total
-            + if order.prices_include_tax {
-                line.tax_amount
-            } else {
-                Decimal::ZERO
-            };
-        assert!(
-            (line.quantity * line.unit_price - line.discount - basis).abs() <= cent,
-            "{} {}",
-            order.number,
-            line.name
-        );
-        net += line.total;
-        tax += line.tax_amount;
-        parts += 1;
-    }
-    for charge in order.shipping_lines.iter().chain(&order.fees) {
-        net += charge.amount;
-        tax += charge.tax_amount;
-        parts += 1;
-    }
-    let tolerance = cent * Decimal::from(parts.max(1));
-    assert!(
-        (order.tax_total - tax).abs() <= tolerance,
-        "{}: tax",
-        order.number
-    );
-    assert!(
-        (order.total - (net + order.tax_total)).abs() <= tolerance,
-        "{}: total",
-        order.number
-    );
-}
-
 #[tokio::test]
 async fn wix_lists_orders_across_pages_and_gets_one() -> anyhow::Result<()> {
     let wix = FakeWix::start_seeded(Catalog::V1).await?;
@@ -117,7 +78,7 @@ async fn wix_lists_orders_across_pages_and_gets_one() -> anyhow::Result<()> {
         "5 seeded + 100; the INITIALIZED checkout left out"
     );
     for order in &orders {
-        assert_adds_up(order);
+        tovor_harness::assert_importable(order);
         let placed = wix.order(&order.id).unwrap();
         assert_eq!(
             order.total,

@@ -73,6 +73,25 @@ pub struct BuiltPlugin {
     pub wasm: PathBuf,
 }
 
+/// Fails the test, naming every problem, unless `order` passes the checks the host runs
+/// before it imports an order: complete, and adding up line by line and in total (with a
+/// cent of rounding per part, as platforms round each part on their own). An order a
+/// connector returns that fails here is refused by the host.
+pub fn assert_importable(order: &tovor_runtime::model::NormalizedOrder) {
+    if let Err(problems) = tovor_domain::order::validate(order) {
+        let problems: Vec<String> = problems
+            .iter()
+            .map(|problem| format!("  {problem}"))
+            .collect();
+        panic!(
+            "the host would refuse order {} ({}):\n{}",
+            order.number,
+            order.id,
+            problems.join("\n")
+        );
+    }
+}
+
 /// Builds the connector crate in `crate_dir` for `wasm32-wasip2` (release) and lays it
 /// out as a plugin folder. Each crate is built once per test process; cargo's own
 /// up-to-date check makes repeated runs cheap.
