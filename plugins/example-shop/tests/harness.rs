@@ -71,6 +71,7 @@ async fn fetches_and_maps_one_order() -> anyhow::Result<()> {
     assert_eq!(order.status, OrderStatus::Processing);
     assert_eq!(order.payment_status, PaymentStatus::Paid);
     assert_eq!(order.total, Decimal::new(2916, 2));
+    tovor_harness::assert_importable(&order);
     assert_eq!(
         order.modified_at,
         datetime!(2026-11-28 10:30 UTC),
