@@ -158,11 +158,7 @@ impl FakeGls {
             concurrency: Arc::default(),
         };
         let app = Router::new().fallback(handle).with_state(fake.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake GLS stopped");
-            }
-        });
+        crate::serve_in_background("GLS", listener, app);
         Ok(fake)
     }
 

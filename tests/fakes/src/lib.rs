@@ -18,3 +18,17 @@ pub mod stripe;
 pub mod webhook;
 pub mod wix;
 pub mod woocommerce;
+
+/// Serves a fake's `app` on `listener` until the test's runtime ends; a server that stops
+/// early says so in the log, named after the platform it fakes.
+pub(crate) fn serve_in_background(
+    platform: &'static str,
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) {
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, platform, "a fake platform stopped");
+        }
+    });
+}

@@ -400,11 +400,7 @@ impl FakePacketa {
             concurrency: Arc::default(),
         };
         let app = Router::new().fallback(handle).with_state(fake.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake Packeta stopped");
-            }
-        });
+        crate::serve_in_background("Packeta", listener, app);
         Ok(fake)
     }
 

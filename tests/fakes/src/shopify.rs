@@ -437,11 +437,7 @@ impl FakeShopify {
                 async move { handle(&state, addr, &method, &uri, &headers, &body) }
             },
         );
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake Shopify stopped");
-            }
-        });
+        crate::serve_in_background("Shopify", listener, app);
         Ok(Self { state, addr })
     }
 

@@ -400,11 +400,7 @@ impl FakeShoptet {
                 async move { handle(&state, addr, &method, &uri, &headers, &body) }
             },
         );
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake Shoptet stopped");
-            }
-        });
+        crate::serve_in_background("Shoptet", listener, app);
         let shop = Self { state, addr };
         shop.add_product(
             "40/ZEL",

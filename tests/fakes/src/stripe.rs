@@ -478,11 +478,7 @@ impl FakeStripe {
                 async move { handle(&state, &method, &uri, &headers, &body) }
             },
         );
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake Stripe stopped");
-            }
-        });
+        crate::serve_in_background("Stripe", listener, app);
         Ok(Self { state, addr })
     }
 

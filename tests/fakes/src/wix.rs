@@ -309,11 +309,7 @@ impl FakeWix {
                 async move { handle(&state, &method, &uri, &headers, &body) }
             },
         );
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake Wix stopped");
-            }
-        });
+        crate::serve_in_background("Wix", listener, app);
         Ok(Self {
             state,
             addr,

@@ -584,11 +584,7 @@ impl FakeWoo {
             addr,
         };
         let app = Router::new().fallback(handle).with_state(fake.clone());
-        tokio::spawn(async move {
-            if let Err(error) = axum::serve(listener, app).await {
-                tracing::error!(%error, "the fake WooCommerce stopped");
-            }
-        });
+        crate::serve_in_background("WooCommerce", listener, app);
         Ok(fake)
     }
 
