@@ -102,6 +102,15 @@ pub struct WebhookSetupRecord {
     pub message: Option<String>,
 }
 
+impl WebhookSetupRecord {
+    /// Whether the platform is known to deliver to tovor: subscriptions registered through
+    /// its API. A hand-made setup may or may not exist (tovor cannot see it), and a failed
+    /// registration delivers nothing.
+    pub fn delivers(&self) -> bool {
+        self.state == "registered" && !self.webhooks.is_empty()
+    }
+}
+
 /// One platform subscription: its id there and its topic.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RegisteredWebhookRecord {

@@ -254,7 +254,17 @@ fn config() -> Config {
     Config::from_iter([("private_api_token", ConfigValue::from("token"))])
 }
 
-const BODY: &[u8] = br#"{"eshopId":222651,"event":"order:create","eventCreated":"2025-03-02T10:20:00+0100","eventInstance":"2025000123"}"#;
+/// When the notification was created: a minute ago, because older than a day is a replay.
+fn created() -> String {
+    tovor_sdk::time::format_utc(tovor_sdk::time::now() - std::time::Duration::from_secs(60))
+}
+
+fn notification_body(created: &str) -> Vec<u8> {
+    format!(
+        r#"{{"eshopId":222651,"event":"order:create","eventCreated":"{created}","eventInstance":"2025000123"}}"#
+    )
+    .into_bytes()
+}
 
 #[test]
 fn a_signed_notification_names_the_order_and_its_event() {
@@ -263,12 +273,14 @@ fn a_signed_notification_names_the_order_and_its_event() {
         "8a5e881b19ad6cc0bc986587b22e30be",
     )
     .unwrap();
-    let signature = hex_sha1("8a5e881b19ad6cc0bc986587b22e30be", BODY);
-    let verified = webhooks::verify(&config(), &request(BODY, Some(&signature))).unwrap();
+    let created = created();
+    let body = notification_body(&created);
+    let signature = hex_sha1("8a5e881b19ad6cc0bc986587b22e30be", &body);
+    let verified = webhooks::verify(&config(), &request(&body, Some(&signature))).unwrap();
     assert_eq!(verified.topic.as_deref(), Some("order:create"));
     assert_eq!(
         verified.delivery_id.as_deref(),
-        Some("222651:order:create:2025000123:2025-03-02T10:20:00+0100")
+        Some(format!("222651:order:create:2025000123:{created}").as_str())
     );
     match verified.event {
         WebhookEvent::OrderChanged(hint) => {
@@ -278,7 +290,7 @@ fn a_signed_notification_names_the_order_and_its_event() {
         other => panic!("{other:?}"),
     }
     // Upper-case hex is the same MAC.
-    assert!(webhooks::verify(&config(), &request(BODY, Some(&signature.to_uppercase()))).is_ok());
+    assert!(webhooks::verify(&config(), &request(&body, Some(&signature.to_uppercase()))).is_ok());
 }
 
 fn hex_sha1(key: &str, body: &[u8]) -> String {
@@ -291,29 +303,41 @@ fn hex_sha1(key: &str, body: &[u8]) -> String {
 #[test]
 fn wrong_missing_or_unkeyed_signatures_are_refused() {
     state::delete(webhooks::SIGNATURE_KEY_STATE).unwrap();
-    let signature = hex_sha1("key", BODY);
-    let error = webhooks::verify(&config(), &request(BODY, Some(&signature))).unwrap_err();
+    let body = notification_body(&created());
+    let signature = hex_sha1("key", &body);
+    let error = webhooks::verify(&config(), &request(&body, Some(&signature))).unwrap_err();
     assert_eq!(error.kind, ErrorKind::BadSignature, "no key kept: refused");
 
     state::set_text(webhooks::SIGNATURE_KEY_STATE, "key").unwrap();
     for bad in [
         None,
         Some("deadbeef"),
-        Some(hex_sha1("other", BODY).as_str()),
+        Some(hex_sha1("other", &body).as_str()),
     ] {
-        let error = webhooks::verify(&config(), &request(BODY, bad)).unwrap_err();
+        let error = webhooks::verify(&config(), &request(&body, bad)).unwrap_err();
         assert_eq!(error.kind, ErrorKind::BadSignature, "{bad:?}");
     }
-    let mut tampered = BODY.to_vec();
+    let mut tampered = body.clone();
     tampered[20] ^= 1;
     let error = webhooks::verify(&config(), &request(&tampered, Some(&signature))).unwrap_err();
     assert_eq!(error.kind, ErrorKind::BadSignature);
 
     // Another e-shop's notification, once this one's id is known.
     state::set_text(webhooks::ESHOP_ID_STATE, "999").unwrap();
-    let error = webhooks::verify(&config(), &request(BODY, Some(&signature))).unwrap_err();
+    let error = webhooks::verify(&config(), &request(&body, Some(&signature))).unwrap_err();
     assert_eq!(error.kind, ErrorKind::BadSignature);
+    assert!(error.message.contains("999"), "{}", error.message);
     state::delete(webhooks::ESHOP_ID_STATE).unwrap();
+
+    // Rightly signed, but created two days ago: a replay.
+    let old = tovor_sdk::time::format_utc(
+        tovor_sdk::time::now() - std::time::Duration::from_secs(2 * 24 * 60 * 60),
+    );
+    let body = notification_body(&old);
+    let signature = hex_sha1("key", &body);
+    let error = webhooks::verify(&config(), &request(&body, Some(&signature))).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::BadSignature);
+    assert!(error.message.contains("replay"), "{}", error.message);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The sync scheduler: asks shops for orders changed since the last sync (every
-//! `poll_minutes` for shops without webhooks, once a day as a reconciliation for shops
-//! with them, at once on "sync now"), and runs imports of history page by page.
+//! `poll_minutes`, or once a day as a reconciliation for shops whose webhooks are
+//! registered on the platform, at once on "sync now"), and runs imports of history page by page.
 //!
 //! The cursor is the start time of the last successful sync, in UTC; the next sync asks
 //! from `overlap` before it, so an order saved while a sync ran is not missed. Orders
@@ -23,7 +23,7 @@ use tovor_runtime::ShopClient;
 use tovor_runtime::model::PageOrder;
 use tovor_store::StoreError;
 use tovor_store::problems::{Recorded, Refusal};
-use tovor_store::shops::Shop;
+use tovor_store::shops::{Shop, WebhookSetupRecord};
 use tovor_store::sync::{HistoryState, SyncRunEnd, SyncStatus};
 
 use super::{backoff, later, lease};
@@ -96,6 +96,24 @@ pub(super) async fn work(
     Ok(true)
 }
 
+/// How long until a shop's next regular sync. Only a shop whose webhooks are registered
+/// on the platform imports at once and needs just the `reconcile_every` poll; every other
+/// shop is polled every `poll_minutes`: one without webhooks, one whose registration
+/// failed, and one set up by hand (Wix, an Adobe Commerce webhook), since tovor cannot
+/// tell whether the user ever pasted the URL.
+fn sync_interval(
+    connector_takes_webhooks: bool,
+    setup: Option<&WebhookSetupRecord>,
+    poll_minutes: u32,
+    reconcile_every: Duration,
+) -> Duration {
+    if connector_takes_webhooks && setup.is_some_and(WebhookSetupRecord::delivers) {
+        reconcile_every
+    } else {
+        Duration::from_secs(u64::from(poll_minutes) * 60)
+    }
+}
+
 async fn finish(
     state: &AppState,
     node: &str,
@@ -104,11 +122,12 @@ async fn finish(
     seen: i64,
     error: Option<String>,
 ) -> Result<(), ServiceError> {
-    let interval = if sends_webhooks(state, shop) {
-        state.workers.reconcile_every
-    } else {
-        Duration::from_secs(u64::from(shop.settings.poll_minutes) * 60)
-    };
+    let interval = sync_interval(
+        sends_webhooks(state, shop),
+        shop.webhook_setup.as_ref(),
+        shop.settings.poll_minutes,
+        state.workers.reconcile_every,
+    );
     let (cursor, next_run_at) = match &error {
         None => (job.last_started_at, later(interval)),
         Some(message) => {
@@ -420,4 +439,49 @@ async fn retry_history_page(
         .retry_history_page(run.shop.id, run.node, &error.to_string(), later(delay))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use tovor_store::shops::RegisteredWebhookRecord;
+
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    const TWENTY_MINUTES: Duration = Duration::from_secs(20 * 60);
+
+    fn setup(state: &str, subscriptions: usize) -> WebhookSetupRecord {
+        WebhookSetupRecord {
+            state: state.into(),
+            url: "https://tovor.example/hooks/k".into(),
+            webhooks: (0..subscriptions)
+                .map(|n| RegisteredWebhookRecord {
+                    id: n.to_string(),
+                    topic: "order.updated".into(),
+                })
+                .collect(),
+            message: None,
+        }
+    }
+
+    #[test]
+    fn only_registered_webhooks_make_the_poll_daily() {
+        let registered = setup("registered", 2);
+        assert_eq!(sync_interval(true, Some(&registered), 20, DAY), DAY);
+        for (takes_webhooks, record) in [
+            (false, None),
+            (true, None),
+            // A plugin that no longer takes webhooks, with an old registration.
+            (false, Some(&registered)),
+            (true, Some(&setup("registered", 0))),
+            (true, Some(&setup("manual", 0))),
+            (true, Some(&setup("failed", 0))),
+        ] {
+            assert_eq!(
+                sync_interval(takes_webhooks, record, 20, DAY),
+                TWENTY_MINUTES,
+                "{takes_webhooks} {record:?}"
+            );
+        }
+    }
 }
