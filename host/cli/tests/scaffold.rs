@@ -2,6 +2,7 @@
 //! `tovor plugin new` makes connector crates (shop and carrier) whose own `cargo test`
 //! passes as generated.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -39,15 +40,14 @@ fn tovor(args: &[&str]) -> std::process::Output {
 /// mapping, then its harness tests, which build the component for wasm32-wasip2 and run
 /// it in the host's runtime against wiremock.
 ///
-/// SLOWER THAN THE REST: each generated crate is a workspace of its own, so its test
-/// build compiles the host runtime and harness again (optimised, as dependencies). They
-/// build into the workspace's own `target/` (the nested cargo's `CARGO_TARGET_DIR`, and
-/// the harness's wasm build through `build.target-dir` in
-/// `target/scaffold-test/.cargo/config.toml`) with the workspace's `Cargo.lock` copied in,
-/// so the registry crates the workspace already compiled (wasmtime above all) are reused
-/// and nothing new is downloaded; the second crate reuses everything the first built but
-/// itself. (Cargo does not hold the build folder's lock while the outer `cargo test` runs
-/// tests, so the nested builds do not wait for it.)
+/// Each generated crate is a workspace of its own, so its test build would compile the
+/// host runtime and wasmtime again (minutes). It builds into the workspace's own
+/// `target/` instead (the nested cargo's `CARGO_TARGET_DIR`, and the harness's wasm build
+/// through `build.target-dir` in `target/scaffold-test/.cargo/config.toml`), with the
+/// workspace's `Cargo.lock` copied in, and with [`pin_to_workspace_features`]: then every
+/// registry crate is the very build the workspace already made, and only the generated
+/// crate and the host's own small crates compile. (Cargo does not hold the build folder's
+/// lock while the outer `cargo test` runs tests, so the nested builds do not wait for it.)
 #[test]
 fn generated_connectors_pass_their_own_tests() {
     let workspace = workspace();
@@ -71,6 +71,11 @@ fn generated_connectors_pass_their_own_tests() {
         .unwrap();
     let shop = generate(&workspace, run_dir.path(), "demo-shop", "shop");
     let carrier = generate(&workspace, run_dir.path(), "demo-carrier", "carrier");
+    if let Some(features) = workspace_features(&workspace) {
+        for crate_dir in [&shop, &carrier] {
+            pin_to_workspace_features(crate_dir, &features);
+        }
+    }
 
     let runs: [(&Path, &[&str]); 2] = [
         (
@@ -201,6 +206,236 @@ fn refuses_bad_names_and_taken_folders() {
         std::fs::read_to_string(dir.path().join("taken/notes.txt")).unwrap(),
         "mine"
     );
+}
+
+/// A registry package (name, version), and whether a unit of it is built for a build
+/// script or proc-macro (`host`) or for the test binaries (`target`).
+type UnitKey = (bool, String, String);
+
+/// The features the workspace's own test build (`cargo xtask test`) compiles each
+/// registry package with, for build scripts and proc-macros apart from the rest, read
+/// from cargo's unit graph. `None` when cargo cannot say (the unit graph is unstable
+/// output, asked for with `RUSTC_BOOTSTRAP`): the generated crates then build slower, but
+/// exactly as generated.
+fn workspace_features(workspace: &Path) -> Option<BTreeMap<UnitKey, BTreeSet<String>>> {
+    let units = unit_graph(workspace, &["--workspace", "--features", "tovor/demo"])?;
+    Some(features_by_kind(&units))
+}
+
+fn unit_graph(dir: &Path, args: &[&str]) -> Option<serde_json::Value> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(dir)
+        .args(["test", "--no-run", "--unit-graph", "-Z", "unstable-options"])
+        .args(args)
+        .env("RUSTC_BOOTSTRAP", "1");
+    for var in LEAKY_ENV {
+        command.env_remove(var);
+    }
+    let output = command.output().ok()?;
+    if !output.status.success() {
+        eprintln!(
+            "no unit graph in {}, the generated crates build unpinned:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return None;
+    }
+    serde_json::from_slice(&output.stdout).ok()
+}
+
+/// Registry packages by kind with the union of their units' features. A unit reached
+/// from a build script or a proc-macro is built for the host, one reached from the
+/// graph's roots without passing one is built for the target; cargo shares one unit
+/// between both when their features agree, so a unit can be both.
+fn features_by_kind(graph: &serde_json::Value) -> BTreeMap<UnitKey, BTreeSet<String>> {
+    let units = graph["units"].as_array().cloned().unwrap_or_default();
+    let kinds = |unit: &serde_json::Value| -> Vec<String> {
+        unit["target"]["kind"]
+            .as_array()
+            .map(|kinds| {
+                kinds
+                    .iter()
+                    .filter_map(|k| k.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deps = |unit: &serde_json::Value| -> Vec<usize> {
+        unit["dependencies"]
+            .as_array()
+            .map(|deps| {
+                deps.iter()
+                    .filter_map(|d| d["index"].as_u64().map(|i| i as usize))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let is_proc_macro = |unit: &serde_json::Value| kinds(unit).iter().any(|k| k == "proc-macro");
+    let is_host_root = |unit: &serde_json::Value| {
+        is_proc_macro(unit)
+            || (kinds(unit).iter().any(|k| k == "custom-build") && unit["mode"] == "build")
+    };
+    let reach = |mut stack: Vec<usize>, stop_at_host_roots: bool| -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        while let Some(index) = stack.pop() {
+            let unit = &units[index];
+            if (stop_at_host_roots && is_host_root(unit)) || !seen.insert(index) {
+                continue;
+            }
+            stack.extend(deps(unit));
+        }
+        seen
+    };
+    let roots = graph["roots"]
+        .as_array()
+        .map(|roots| {
+            roots
+                .iter()
+                .filter_map(|r| r.as_u64().map(|i| i as usize))
+                .collect()
+        })
+        .unwrap_or_default();
+    let target = reach(roots, true);
+    let mut host_roots = Vec::new();
+    for (index, unit) in units.iter().enumerate() {
+        if is_proc_macro(unit) {
+            host_roots.push(index);
+        } else if is_host_root(unit) {
+            host_roots.extend(deps(unit));
+        }
+    }
+    let host = reach(host_roots, false);
+
+    let mut features: BTreeMap<UnitKey, BTreeSet<String>> = BTreeMap::new();
+    for (index, unit) in units.iter().enumerate() {
+        let Some((name, version)) = registry_package(unit) else {
+            continue;
+        };
+        let is_library = kinds(unit)
+            .iter()
+            .any(|k| k == "lib" || k == "rlib" || k == "proc-macro");
+        if unit["mode"] != "build" || !is_library {
+            continue;
+        }
+        let unit_features: BTreeSet<String> = unit["features"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (for_host, set) in [(true, &host), (false, &target)] {
+            if set.contains(&index) {
+                features
+                    .entry((for_host, name.clone(), version.clone()))
+                    .or_default()
+                    .extend(unit_features.iter().cloned());
+            }
+        }
+    }
+    features
+}
+
+/// `registry+https://…#serde@1.0.229` → (`serde`, `1.0.229`).
+fn registry_package(unit: &serde_json::Value) -> Option<(String, String)> {
+    let id = unit["pkg_id"].as_str()?;
+    let (source, package) = id.split_once('#')?;
+    if !source.starts_with("registry+") {
+        return None;
+    }
+    let (name, version) = package.rsplit_once('@')?;
+    Some((name.to_owned(), version.to_owned()))
+}
+
+/// Adds dependencies to the generated crate that ask for exactly the features the
+/// workspace built each of its registry packages with (dev-dependencies for the target,
+/// build-dependencies, with an empty build script, for the host): cargo unifies them
+/// with the crate's own, so every unit's hash matches the workspace's build. Pinning a
+/// package can bring in another (an optional dependency turned on), so it repeats until
+/// the crate's set of packages stays the same. The crate's code and tests are untouched.
+fn pin_to_workspace_features(crate_dir: &Path, workspace: &BTreeMap<UnitKey, BTreeSet<String>>) {
+    let generated = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let mut packages = BTreeSet::new();
+    for _ in 0..4 {
+        let Some(graph) = unit_graph(crate_dir, &[]) else {
+            std::fs::write(crate_dir.join("Cargo.toml"), &generated).unwrap();
+            return;
+        };
+        let now: BTreeSet<(String, String)> = graph["units"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(registry_package)
+            .collect();
+        if now == packages {
+            return;
+        }
+        packages.extend(now);
+        let pinned = with_pins(&generated, workspace, &packages);
+        std::fs::write(crate_dir.join("Cargo.toml"), pinned).unwrap();
+        std::fs::write(crate_dir.join("build.rs"), "fn main() {}\n").unwrap();
+    }
+}
+
+fn with_pins(
+    manifest: &str,
+    workspace: &BTreeMap<UnitKey, BTreeSet<String>>,
+    packages: &BTreeSet<(String, String)>,
+) -> String {
+    let mut manifest: toml::Table = toml::from_str(manifest).unwrap();
+    let direct: BTreeSet<String> = ["dependencies", "dev-dependencies"]
+        .iter()
+        .filter_map(|section| manifest.get(*section)?.as_table())
+        .flat_map(|table| table.keys().cloned())
+        .collect();
+    manifest
+        .get_mut("package")
+        .and_then(toml::Value::as_table_mut)
+        .unwrap()
+        .insert("build".into(), "build.rs".into());
+    for ((for_host, name, version), features) in workspace {
+        if !packages.contains(&(name.clone(), version.clone())) {
+            continue;
+        }
+        let mut spec = toml::Table::new();
+        spec.insert("version".into(), format!("={version}").into());
+        spec.insert(
+            "default-features".into(),
+            features.contains("default").into(),
+        );
+        spec.insert(
+            "features".into(),
+            features
+                .iter()
+                .filter(|f| *f != "default")
+                .map(|f| toml::Value::from(f.as_str()))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        // A package the crate names itself keeps its name (cargo refuses one package
+        // under two names); any other gets a name of its own, per version.
+        let key = if direct.contains(name) {
+            name.clone()
+        } else {
+            spec.insert("package".into(), name.as_str().into());
+            format!("pin-{name}-{}", version.replace(['.', '+'], "-"))
+        };
+        let section = if *for_host {
+            "build-dependencies"
+        } else {
+            "dev-dependencies"
+        };
+        let table = manifest
+            .entry(section)
+            .or_insert_with(|| toml::Table::new().into())
+            .as_table_mut()
+            .unwrap();
+        table.insert(key, spec.into());
+    }
+    toml::to_string(&manifest).unwrap()
 }
 
 fn toml_string(path: &Path) -> String {
