@@ -11,7 +11,9 @@
 //! which runs the WooCommerce fake as a demo shop.
 
 pub mod gls;
+pub mod magento;
 pub mod packeta;
+pub mod prestashop;
 pub mod shopify;
 pub mod shoptet;
 pub mod stripe;
