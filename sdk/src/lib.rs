@@ -162,6 +162,7 @@ pub mod carrier;
 pub mod http;
 pub mod log;
 pub mod money;
+pub mod oauth1;
 pub mod shop;
 pub mod signature;
 pub mod state;

@@ -525,7 +525,9 @@ fn every_bundled_connector_installs_over_the_api() {
     let names = [
         "example-shop",
         "gls",
+        "magento",
         "packeta",
+        "prestashop",
         "shopify",
         "shoptet",
         "stripe",

@@ -3,7 +3,7 @@
 //!
 //! Authentication, from the config:
 //! - `consumer_key`, `consumer_secret`, `access_token` and `access_token_secret`: OAuth
-//!   1.0a, each request signed with HMAC-SHA256 (see [`crate::oauth`]). What an
+//!   1.0a, each request signed with HMAC-SHA256 (see [`tovor_sdk::oauth1`]). What an
 //!   integration uses by default since Magento 2.4.4.
 //! - `access_token` alone: `Authorization: Bearer`, for an admin token or a store that
 //!   allows integration tokens as Bearer tokens.
@@ -21,7 +21,7 @@ use tovor_sdk::Config;
 use tovor_sdk::http::{Request, Response, percent_encode};
 use tovor_sdk::types::{ConnectorError, ErrorKind};
 
-use crate::oauth::{self, Credentials};
+use tovor_sdk::oauth1::{self, Credentials};
 
 /// The config field of the shop's address.
 pub const BASE_URL_FIELD: &str = "base_url";
@@ -110,14 +110,14 @@ impl Api {
         request = match &self.auth {
             Auth::Bearer(token) => request.bearer_auth(token),
             Auth::OAuth(credentials) => {
-                let header = oauth::authorization(
+                let header = oauth1::authorization_header(&oauth1::signed_params(
                     credentials,
                     method,
                     &url,
                     query,
                     tovor_sdk::time::now().unix_timestamp(),
-                    &oauth::nonce(),
-                );
+                    &oauth1::nonce(),
+                ));
                 request.header("Authorization", header)
             }
         };
@@ -186,11 +186,11 @@ fn auth(config: &Config) -> Result<Auth, ConnectorError> {
     }
     let mut values = values.into_iter();
     let mut next = || values.next().unwrap_or_default();
+    let (consumer_key, consumer_secret, token_secret) = (next(), next(), next());
     Ok(Auth::OAuth(Credentials {
-        consumer_key: next(),
-        consumer_secret: next(),
-        token_secret: next(),
-        token,
+        consumer_key,
+        consumer_secret,
+        token: Some((token, token_secret)),
     }))
 }
 

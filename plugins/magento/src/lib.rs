@@ -18,7 +18,6 @@ pub mod api;
 pub mod connection;
 pub mod fulfillment;
 pub mod mapping;
-pub mod oauth;
 pub mod orders;
 pub mod stock;
 pub mod webhooks;

@@ -187,35 +187,31 @@ pub fn parse_error(body: &[u8]) -> Option<PsError> {
             .to_owned();
         return Some(PsError { code, message });
     }
-    let text = String::from_utf8_lossy(body);
-    let error = text.find("<error>").map(|at| &text[at..])?;
+    let answer: XmlAnswer = quick_xml::de::from_str(&String::from_utf8_lossy(body)).ok()?;
+    let first = answer.errors?.error.into_iter().next()?;
     Some(PsError {
-        code: xml_element(error, "code"),
-        message: xml_element(error, "message").unwrap_or_default(),
+        code: first.code.map(|code| code.trim().to_owned()),
+        message: first.message.unwrap_or_default().trim().to_owned(),
     })
 }
 
-/// The text of the first `<name>` element in `xml`, CDATA unwrapped and entities read.
-pub fn xml_element(xml: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let close = format!("</{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&close)?;
-    let inner = xml[start..end].trim();
-    let inner = inner
-        .strip_prefix("<![CDATA[")
-        .and_then(|rest| rest.strip_suffix("]]>"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| unescape_xml(inner));
-    Some(inner)
+/// PrestaShop's XML error answer:
+/// `<prestashop><errors><error><code/><message/></error></errors></prestashop>`.
+#[derive(serde::Deserialize)]
+struct XmlAnswer {
+    errors: Option<XmlErrors>,
 }
 
-fn unescape_xml(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+#[derive(serde::Deserialize)]
+struct XmlErrors {
+    #[serde(default)]
+    error: Vec<XmlError>,
+}
+
+#[derive(serde::Deserialize)]
+struct XmlError {
+    code: Option<String>,
+    message: Option<String>,
 }
 
 /// Text for an XML body: in CDATA, as PrestaShop writes it, with `]]>` split.

@@ -383,7 +383,7 @@ fn customer(data: &OrderData) -> Option<Customer> {
 pub fn map_order(
     data: &OrderData,
     reference: &Reference,
-    zone: Zone,
+    zone: &Zone,
     statuses: &StatusMap,
 ) -> Result<Order, ConnectorError> {
     let order = &data.order;

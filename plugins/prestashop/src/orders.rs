@@ -85,7 +85,7 @@ impl Cursor {
     }
 
     /// The first page's cursor: from `changed_since` to now, in shop time.
-    pub fn first(zone: Zone, changed_since: OffsetDateTime, now: OffsetDateTime) -> Cursor {
+    pub fn first(zone: &Zone, changed_since: OffsetDateTime, now: OffsetDateTime) -> Cursor {
         Cursor {
             since: zone.format(changed_since),
             after_id: None,
@@ -302,7 +302,7 @@ pub fn map_all(
     }
     let zone = reference.zone(config)?;
     data.iter()
-        .map(|order| mapping::map_order(order, &reference, zone, &statuses))
+        .map(|order| mapping::map_order(order, &reference, &zone, &statuses))
         .collect()
 }
 
@@ -335,7 +335,7 @@ pub fn list(
         None => {
             let reference = Reference::load(api)?;
             let zone = reference.zone(config)?;
-            Cursor::first(zone, changed_since, OffsetDateTime::now_utc())
+            Cursor::first(&zone, changed_since, OffsetDateTime::now_utc())
         }
     };
     let (rows, next) = page(api, &cursor)?;

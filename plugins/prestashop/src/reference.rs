@@ -195,8 +195,8 @@ pub fn zone_of(setting: Option<&str>, shop: Option<&str>) -> Result<Zone, Connec
             ConnectorError::invalid_field(
                 "time_zone",
                 format!(
-                    "{name:?} is not a time zone the connector knows; give the shop's offset \
-                     from UTC instead, e.g. +01:00"
+                    "{name:?} is neither a time zone name (e.g. Europe/Ljubljana) nor an \
+                     offset from UTC (e.g. +01:00)"
                 ),
             )
         }),
@@ -204,8 +204,9 @@ pub fn zone_of(setting: Option<&str>, shop: Option<&str>) -> Result<Zone, Connec
             ConnectorError::invalid_field(
                 "time_zone",
                 format!(
-                    "the shop's time zone {name:?} (PS_TIMEZONE) is not one the connector \
-                     knows; set the time zone setting to the shop's offset from UTC, e.g. -05:00"
+                    "the shop's time zone {name:?} (PS_TIMEZONE) is not a known time zone \
+                     name; set the time zone setting to the shop's zone or offset from UTC, \
+                     e.g. Europe/Ljubljana or -05:00"
                 ),
             )
         }),

@@ -3,7 +3,7 @@
 //!
 //! Authentication: over HTTPS, HTTP Basic with the consumer key and secret; over plain
 //! HTTP WooCommerce refuses Basic and wants OAuth 1.0a one-legged signatures in the
-//! query (see [`crate::oauth`]).
+//! query (see [`tovor_sdk::oauth1`]).
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -11,7 +11,9 @@ use tovor_sdk::Config;
 use tovor_sdk::http::{self, Request, Response};
 use tovor_sdk::types::ConnectorError;
 
-use crate::{oauth, woo};
+use tovor_sdk::oauth1;
+
+use crate::woo;
 
 /// Items per page: WooCommerce's maximum `per_page`.
 pub const PAGE_SIZE: usize = 100;
@@ -80,14 +82,18 @@ impl Api {
             .collect();
         let mut request = if self.oauth {
             let timestamp = tovor_sdk::time::now().unix_timestamp();
-            params.extend(oauth::sign_request(
+            let consumer = oauth1::Credentials {
+                consumer_key: self.key.clone(),
+                consumer_secret: self.secret.clone(),
+                token: None,
+            };
+            params.extend(oauth1::signed_params(
+                &consumer,
                 method,
                 &url,
                 &params,
-                &self.key,
-                &self.secret,
                 timestamp,
-                &oauth::nonce(),
+                &oauth1::nonce(),
             ));
             Request::new(method, url).query(&params)
         } else {

@@ -21,14 +21,13 @@
 //! WooCommerce sets only through its parent. An item linked without the catalog comes
 //! with its variant id alone (the contract's rule), so a bare id is looked up first.
 //!
-//! The requests live in [`api`] (signing in [`oauth`]), the JSON and its mapping in
+//! The requests live in [`api`] (signed with `tovor_sdk::oauth1` over plain HTTP), the JSON and its mapping in
 //! [`woo`].
 
 mod api;
 mod catalog;
 mod connection;
 mod fulfil;
-mod oauth;
 mod stock;
 mod webhooks;
 pub mod woo;

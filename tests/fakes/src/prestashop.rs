@@ -1455,46 +1455,74 @@ fn xml_of(node: &str, row: &Value) -> String {
     )
 }
 
-/// The child elements of `<node>` in a PrestaShop XML body, CDATA unwrapped; nested
-/// elements (`associations`) are skipped.
+/// The fields of `<node>` in a PrestaShop write body, as PrestaShop reads them: each
+/// child element's text (CDATA and entities read); elements with children of their
+/// own (`associations`) are left out. `None` when the body is not XML or has no `node`.
 pub fn parse_xml_fields(xml: &str, node: &str) -> Option<BTreeMap<String, String>> {
-    let open = format!("<{node}>");
-    let start = xml.find(&open)? + open.len();
-    let end = start + xml[start..].find(&format!("</{node}>"))?;
-    let mut rest = &xml[start..end];
+    use quick_xml::events::Event;
+
+    /// An open element: its name, its text so far, and whether it holds elements.
+    struct Open {
+        name: String,
+        text: String,
+        has_children: bool,
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut open: Vec<Open> = Vec::new();
     let mut fields = BTreeMap::new();
     loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            break;
-        }
-        let tag_end = rest.find('>')?;
-        let tag = rest[1..tag_end].trim();
-        if let Some(name) = tag.strip_suffix('/') {
-            fields.insert(name.trim().to_owned(), String::new());
-            rest = &rest[tag_end + 1..];
-            continue;
-        }
-        let name = tag.split_whitespace().next()?.to_owned();
-        let close = format!("</{name}>");
-        let content_end = rest.find(&close)?;
-        let content = rest[tag_end + 1..content_end].trim();
-        if !content.starts_with('<') || content.starts_with("<![CDATA[") {
-            let value = content
-                .strip_prefix("<![CDATA[")
-                .and_then(|inner| inner.strip_suffix("]]>"))
-                .map(str::to_owned)
-                .unwrap_or_else(|| {
-                    content
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&amp;", "&")
+        match reader.read_event().ok()? {
+            Event::Start(start) => {
+                if let Some(parent) = open.last_mut() {
+                    parent.has_children = true;
+                }
+                open.push(Open {
+                    name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
+                    text: String::new(),
+                    has_children: false,
                 });
-            fields.insert(name, value);
+            }
+            Event::Empty(empty) => {
+                if open.last().is_some_and(|parent| parent.name == node) {
+                    let name = String::from_utf8_lossy(empty.local_name().as_ref()).into_owned();
+                    fields.insert(name, String::new());
+                }
+            }
+            // Text outside the root (line breaks around it) belongs to nothing.
+            Event::Text(text) => {
+                if let Some(element) = open.last_mut() {
+                    element.text.push_str(&text.decode().ok()?);
+                }
+            }
+            Event::CData(data) => {
+                if let Some(element) = open.last_mut() {
+                    element.text.push_str(&data.decode().ok()?);
+                }
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref().ok()? {
+                    Some(character) => character.to_string(),
+                    None => {
+                        quick_xml::escape::resolve_xml_entity(&reference.decode().ok()?)?.to_owned()
+                    }
+                };
+                if let Some(element) = open.last_mut() {
+                    element.text.push_str(&resolved);
+                }
+            }
+            Event::End(_) => {
+                let element = open.pop()?;
+                if element.name == node {
+                    return Some(fields);
+                }
+                if open.last().is_some_and(|parent| parent.name == node) && !element.has_children {
+                    fields.insert(element.name, element.text.trim().to_owned());
+                }
+            }
+            Event::Eof => return None,
+            _ => {}
         }
-        rest = &rest[content_end + close.len()..];
     }
-    Some(fields)
 }
 
 fn write(
@@ -1659,12 +1687,14 @@ mod tests {
 
     #[test]
     fn xml_bodies_are_read_with_cdata_and_without_associations() {
-        let xml = "<?xml version=\"1.0\"?>\n<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><stock_available>\n<id><![CDATA[7]]></id>\n<quantity>12</quantity><location/><associations><x><id>1</id></x></associations>\n</stock_available></prestashop>";
+        let xml = "<?xml version=\"1.0\"?>\n<prestashop xmlns:xlink=\"http://www.w3.org/1999/xlink\"><stock_available>\n<id><![CDATA[7]]></id>\n<quantity>12</quantity><location/><name>Mug &amp; cup &#269;</name><associations><x><id>1</id></x></associations>\n</stock_available></prestashop>";
         let fields = parse_xml_fields(xml, "stock_available").unwrap();
         assert_eq!(fields["id"], "7");
         assert_eq!(fields["quantity"], "12");
         assert_eq!(fields["location"], "");
+        assert_eq!(fields["name"], "Mug & cup č");
         assert!(!fields.contains_key("associations"));
+        assert!(parse_xml_fields("not xml", "stock_available").is_none());
     }
 
     fn basic(key: &str) -> String {
