@@ -10,9 +10,10 @@
 use std::time::{Duration, Instant};
 
 use tovor_fakes::gls::{CLIENT_NUMBER, FakeGls, PASSWORD, USERNAME};
+use tovor_harness::connector_error;
 use tovor_harness::model::{Address, Capability, PickupPoint, PickupQuery};
 use tovor_harness::model::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
-use tovor_harness::{CallError, CarrierClient, TestHost};
+use tovor_harness::{CarrierClient, TestHost};
 use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 async fn connector(
@@ -34,13 +35,6 @@ async fn connector(
     }
     let carrier = host.carrier(plugin.id(), config)?;
     Ok((host, carrier))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
 }
 
 fn address(name: &str, street: &str, number: &str, city: &str, zip: &str) -> Address {

@@ -12,13 +12,12 @@ use tovor_fakes::magento::{
     ACCESS_TOKEN, ACCESS_TOKEN_SECRET, ADMIN_TOKEN, CONSUMER_KEY, CONSUMER_SECRET, FakeMagento,
     OrderSpec, dec,
 };
+use tovor_harness::connector_error;
 use tovor_harness::model::{
     Fulfillment, NormalizedOrder as Order, OrderStatus, PaymentStatus, StockLevel, StockTarget,
     WebhookEvent, WebhookRequest, WebhookSetup,
 };
-use tovor_harness::{
-    CallError, ConnectorError, Decimal, ErrorKind, ShopClient, TestHost, datetime,
-};
+use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost, datetime};
 use tovor_runtime::CallContext;
 
 fn oauth(store: &FakeMagento) -> BTreeMap<String, String> {
@@ -59,13 +58,6 @@ async fn connector_in(
     let context = CallContext::new("test", settings).with_state("company-1", shop);
     let client = host.runtime().shop(plugin.id(), context)?;
     Ok((host, client))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
 }
 
 fn grand_total(order: &serde_json::Value) -> Decimal {

@@ -12,9 +12,10 @@ use tovor_fakes::packeta::{
     API_KEY, API_PASSWORD, BOX_CZ, FakePacketa, HOME_CZ, HOME_SK, POINT_CZ, POINT_CZ_VINOHRADY,
     POINT_SK,
 };
+use tovor_harness::connector_error;
 use tovor_harness::model::{Address, Capability, PickupPoint, PickupQuery};
 use tovor_harness::model::{CashOnDelivery, Parcel, ShipmentRequest, ShipmentStatus};
-use tovor_harness::{CallError, CarrierClient, TestHost};
+use tovor_harness::{CarrierClient, TestHost};
 use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
 
 async fn connector(
@@ -47,13 +48,6 @@ async fn connector_with(
     }
     let carrier = host.carrier(plugin.id(), config)?;
     Ok((host, carrier))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
 }
 
 fn recipient(country: &str) -> Address {

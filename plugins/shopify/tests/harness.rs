@@ -14,14 +14,14 @@ use tovor_fakes::shopify::{
     ACCESS_TOKEN, ALL_SCOPES, FakeShopify, LOCATION_ID, OrderSpec, SHOP_DOMAIN, SHOP_NAME,
     WEBHOOK_SECRET,
 };
+use tovor_harness::connector_error;
 use tovor_harness::model::{
     ConvertError, Fulfillment, NormalizedOrder as Order, OrderStatus, PageOrder, PaymentStatus,
     RegisteredWebhook, StatusChange, StockLevel, StockTarget, WebhookEvent, WebhookRequest,
     WebhookSetup,
 };
-use tovor_harness::{CallError, ShopClient, TestHost};
-use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
-use tovor_runtime::CallContext;
+use tovor_harness::{Decimal, ErrorKind, datetime};
+use tovor_harness::{ShopClient, TestHost};
 
 /// The webhook address the host would register (Shopify takes https addresses only).
 const HOOK_URL: &str = "https://tovor.example/hooks/shopify/3f9c2a";
@@ -53,18 +53,7 @@ async fn connector(shop: &FakeShopify) -> anyhow::Result<(TestHost, ShopClient)>
 async fn connector_with_state(
     settings: BTreeMap<String, String>,
 ) -> anyhow::Result<(TestHost, ShopClient)> {
-    let host = TestHost::new()?;
-    let plugin = host.load_crate(env!("CARGO_MANIFEST_DIR")).await?;
-    let context = CallContext::new("test", settings).with_state("company-1", "shop-1");
-    let client = host.runtime().shop(plugin.id(), context)?;
-    Ok((host, client))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
+    TestHost::with_shop_crate(env!("CARGO_MANIFEST_DIR"), settings).await
 }
 
 fn id_of(value: &Value) -> u64 {

@@ -9,14 +9,12 @@
 use std::collections::BTreeMap;
 
 use tovor_fakes::shoptet::{FakeShoptet, OAUTH_TOKEN, OrderSpec, PRIVATE_TOKEN, sign};
+use tovor_harness::connector_error;
 use tovor_harness::model::{
     Fulfillment, NormalizedOrder as Order, OrderStatus, PaymentStatus, StatusChange, StockLevel,
     StockTarget, WebhookEvent, WebhookRequest, WebhookSetup,
 };
-use tovor_harness::{
-    CallError, ConnectorError, Decimal, ErrorKind, ShopClient, TestHost, datetime,
-};
-use tovor_runtime::CallContext;
+use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost, datetime};
 
 const HOOK_URL: &str = "https://tovor.example/hooks/shoptet/3f9c2a";
 
@@ -36,21 +34,9 @@ fn addon(shop: &FakeShoptet) -> BTreeMap<String, String> {
     ])
 }
 
-/// A test host with this connector loaded, with connector state (as the service keeps
-/// it per company and shop).
+/// A test host with this connector loaded, with connector state.
 async fn connector(settings: BTreeMap<String, String>) -> anyhow::Result<(TestHost, ShopClient)> {
-    let host = TestHost::new()?;
-    let plugin = host.load_crate(env!("CARGO_MANIFEST_DIR")).await?;
-    let context = CallContext::new("test", settings).with_state("company-1", "shop-1");
-    let client = host.runtime().shop(plugin.id(), context)?;
-    Ok((host, client))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
+    TestHost::with_shop_crate(env!("CARGO_MANIFEST_DIR"), settings).await
 }
 
 fn money(value: &serde_json::Value) -> Decimal {

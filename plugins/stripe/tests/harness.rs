@@ -12,13 +12,13 @@ use serde_json::Value;
 use tovor_fakes::stripe::{
     Delivery, FakeStripe, InvoiceSpec, MANUAL_WEBHOOK_SECRET, SECRET_KEY, SessionSpec,
 };
+use tovor_harness::connector_error;
 use tovor_harness::model::{
     ConvertError, NormalizedOrder as Order, OrderStatus, PaymentStatus, WebhookEvent,
     WebhookRequest, WebhookSetup,
 };
-use tovor_harness::{CallError, ShopClient, TestHost};
-use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
-use tovor_runtime::CallContext;
+use tovor_harness::{Decimal, ErrorKind, datetime};
+use tovor_harness::{ShopClient, TestHost};
 
 /// The webhook address the host would register (Stripe takes https addresses).
 const HOOK_URL: &str = "https://tovor.example/hooks/stripe/9d1e7a";
@@ -36,18 +36,7 @@ fn settings(stripe: &FakeStripe, manual_secret: bool) -> BTreeMap<String, String
 
 /// A test host with this connector loaded, with connector state kept by the runtime.
 async fn connector(settings: BTreeMap<String, String>) -> anyhow::Result<(TestHost, ShopClient)> {
-    let host = TestHost::new()?;
-    let plugin = host.load_crate(env!("CARGO_MANIFEST_DIR")).await?;
-    let context = CallContext::new("test", settings).with_state("company-1", "shop-1");
-    let client = host.runtime().shop(plugin.id(), context)?;
-    Ok((host, client))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
+    TestHost::with_shop_crate(env!("CARGO_MANIFEST_DIR"), settings).await
 }
 
 fn request(delivery: &Delivery) -> WebhookRequest {

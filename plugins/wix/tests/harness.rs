@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 
 use tovor_fakes::wix::{API_KEY, Catalog, FakeWix, OrderSpec, SITE_ID, Sellable};
+use tovor_harness::connector_error;
 use tovor_harness::model::{
     Fulfillment, NormalizedOrder as Order, OrderStatus, StockLevel, StockTarget, WebhookEvent,
     WebhookRequest, WebhookSetup,
 };
-use tovor_harness::{CallError, ShopClient, TestHost};
-use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
-use tovor_runtime::CallContext;
+use tovor_harness::{Decimal, ErrorKind, datetime};
+use tovor_harness::{ShopClient, TestHost};
 
 fn settings(wix: &FakeWix, api_key: &str, site: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -30,22 +30,11 @@ fn settings(wix: &FakeWix, api_key: &str, site: &str) -> BTreeMap<String, String
 async fn connector_with(
     settings: BTreeMap<String, String>,
 ) -> anyhow::Result<(TestHost, ShopClient)> {
-    let host = TestHost::new()?;
-    let plugin = host.load_crate(env!("CARGO_MANIFEST_DIR")).await?;
-    let context = CallContext::new("test", settings).with_state("company-1", "shop-1");
-    let client = host.runtime().shop(plugin.id(), context)?;
-    Ok((host, client))
+    TestHost::with_shop_crate(env!("CARGO_MANIFEST_DIR"), settings).await
 }
 
 async fn connector(wix: &FakeWix) -> anyhow::Result<(TestHost, ShopClient)> {
     connector_with(settings(wix, API_KEY, SITE_ID)).await
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
 }
 
 fn money(value: &serde_json::Value) -> Decimal {

@@ -11,11 +11,12 @@ use tovor_fakes::woocommerce::{
     CONSUMER_KEY, CONSUMER_SECRET, Delivery, FakeWoo, OrderSpec, RefundSpec, SITE_NAME,
     WEBHOOK_SECRET, WebhookAction,
 };
+use tovor_harness::connector_error;
 use tovor_harness::model::{Fulfillment, OrderStatus, PaymentStatus, RegisteredWebhook};
 use tovor_harness::model::{StatusChange, StockLevel, StockTarget, WebhookEvent};
 use tovor_harness::model::{WebhookRequest, WebhookSetup};
-use tovor_harness::{CallError, ShopClient, TestHost};
-use tovor_harness::{ConnectorError, Decimal, ErrorKind, datetime};
+use tovor_harness::{Decimal, ErrorKind, datetime};
+use tovor_harness::{ShopClient, TestHost};
 
 /// Where the host would have WooCommerce deliver this shop's orders.
 const HOOK_URL: &str = "https://tovor.example/hooks/woocommerce/7f3a9c";
@@ -42,13 +43,6 @@ async fn connector_with(
     }
     let shop = host.shop(plugin.id(), config)?;
     Ok((host, shop))
-}
-
-fn connector_error(error: CallError) -> ConnectorError {
-    match error {
-        CallError::Connector { error, .. } => error,
-        other => panic!("expected a connector error, got {other:?}"),
-    }
 }
 
 fn webhook(delivery: &Delivery) -> WebhookRequest {

@@ -73,6 +73,15 @@ pub struct BuiltPlugin {
     pub wasm: PathBuf,
 }
 
+/// The connector's own error inside a failed call. Any other failure (a trap, a sandbox
+/// limit, a plugin that did not load) fails the test, naming it.
+pub fn connector_error(error: CallError) -> ConnectorError {
+    match error {
+        CallError::Connector { error, .. } => error,
+        other => panic!("expected a connector error, got {other:?}"),
+    }
+}
+
 /// Fails the test, naming every problem, unless `order` passes the checks the host runs
 /// before it imports an order: complete, and adding up line by line and in total (with a
 /// cent of rounding per part, as platforms round each part on their own). An order a
@@ -251,6 +260,22 @@ impl TestHost {
     ) -> anyhow::Result<Arc<LoadedPlugin>> {
         let built = build_plugin(crate_dir)?;
         self.load_dir(&built.dir).await
+    }
+
+    /// A new test host with the shop connector crate in `crate_dir` built and loaded, and
+    /// a client for it with `config` (and connector state, as the service keeps per shop).
+    pub async fn with_shop_crate<K, V>(
+        crate_dir: impl AsRef<Path>,
+        config: impl IntoIterator<Item = (K, V)>,
+    ) -> anyhow::Result<(Self, ShopClient)>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let host = Self::new()?;
+        let plugin = host.load_crate(crate_dir).await?;
+        let client = host.shop(plugin.id(), config)?;
+        Ok((host, client))
     }
 
     /// Loads an already built plugin folder (`plugin.toml` + `plugin.wasm`).
