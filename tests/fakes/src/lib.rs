@@ -10,8 +10,10 @@
 //! Used by the end-to-end tests and benchmarks in `tests/`, and by `tovor serve --demo`,
 //! which runs the WooCommerce fake as a demo shop.
 
+pub mod bigcommerce;
 pub mod gls;
 pub mod magento;
+pub mod metakocka;
 pub mod packeta;
 pub mod prestashop;
 pub mod shopify;

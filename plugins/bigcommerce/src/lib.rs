@@ -1,0 +1,1 @@
+//! Work in progress: the bigcommerce connector (no plugin.toml yet, so nothing loads it).

@@ -1,0 +1,1 @@
+//! Work in progress: the metakocka connector (no plugin.toml yet, so nothing loads it).

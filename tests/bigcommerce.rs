@@ -1,0 +1,1 @@
+//! Work in progress: bigcommerce end to end.
