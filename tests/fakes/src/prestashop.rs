@@ -1482,11 +1482,9 @@ pub fn parse_xml_fields(xml: &str, node: &str) -> Option<BTreeMap<String, String
                     has_children: false,
                 });
             }
-            Event::Empty(empty) => {
-                if open.last().is_some_and(|parent| parent.name == node) {
-                    let name = String::from_utf8_lossy(empty.local_name().as_ref()).into_owned();
-                    fields.insert(name, String::new());
-                }
+            Event::Empty(empty) if open.last().is_some_and(|parent| parent.name == node) => {
+                let name = String::from_utf8_lossy(empty.local_name().as_ref()).into_owned();
+                fields.insert(name, String::new());
             }
             // Text outside the root (line breaks around it) belongs to nothing.
             Event::Text(text) => {
