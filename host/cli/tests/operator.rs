@@ -523,6 +523,7 @@ fn the_shipping_commands_explain_themselves() {
 #[test]
 fn every_bundled_connector_installs_over_the_api() {
     let names = [
+        "bigcommerce",
         "example-shop",
         "gls",
         "magento",
