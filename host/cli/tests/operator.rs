@@ -527,6 +527,7 @@ fn every_bundled_connector_installs_over_the_api() {
         "example-shop",
         "gls",
         "magento",
+        "metakocka",
         "packeta",
         "prestashop",
         "shopify",
