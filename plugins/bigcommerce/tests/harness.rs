@@ -12,12 +12,12 @@ use tovor_fakes::bigcommerce::{
     ACCESS_TOKEN, CLIENT_SECRET, FakeBigCommerce, LOCATION_ID, OrderSpec, STORE_HASH, dec,
 };
 use tovor_harness::connector_error;
+use tovor_harness::list_all_orders;
 use tovor_harness::model::{
-    Fulfillment, NormalizedOrder as Order, OrderStatus, PaymentStatus, StockLevel, StockTarget,
-    WebhookEvent, WebhookRequest, WebhookSetup,
+    Fulfillment, OrderStatus, PaymentStatus, StockLevel, StockTarget, WebhookEvent, WebhookRequest,
+    WebhookSetup,
 };
 use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost, datetime};
-use tovor_runtime::CallContext;
 
 const HOOK_URL: &str = "https://tovor.example/hooks/shop-1";
 
@@ -35,28 +35,7 @@ fn settings(store: &FakeBigCommerce, extra: &[(&str, &str)]) -> BTreeMap<String,
 }
 
 async fn connector(settings: BTreeMap<String, String>) -> anyhow::Result<(TestHost, ShopClient)> {
-    let host = TestHost::new()?;
-    let plugin = host.load_crate(env!("CARGO_MANIFEST_DIR")).await?;
-    let context = CallContext::new("test", settings).with_state("company-1", "shop-1");
-    let client = host.runtime().shop(plugin.id(), context)?;
-    Ok((host, client))
-}
-
-async fn all_pages(client: &ShopClient) -> Vec<Order> {
-    let since = datetime!(2020-01-01 0:00 UTC);
-    let mut cursor: Option<String> = None;
-    let mut orders = Vec::new();
-    for _ in 0..100 {
-        let page = client.list_orders(since, cursor.as_deref()).await.unwrap();
-        for listed in page.orders {
-            orders.push(listed.order.unwrap());
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return orders,
-        }
-    }
-    panic!("paging did not end");
+    TestHost::with_shop_crate(env!("CARGO_MANIFEST_DIR"), settings).await
 }
 
 fn request(delivery: &tovor_fakes::bigcommerce::Delivery) -> WebhookRequest {
@@ -84,7 +63,9 @@ async fn bigcommerce_lists_every_order_across_pages_in_the_same_second() -> anyh
         store.set_modified(*id, 1_900_000_000);
     }
     let (_host, client) = connector(settings(&store, &[("page_size", "2")])).await?;
-    let orders = all_pages(&client).await;
+    let orders = list_all_orders(&client, datetime!(2020-01-01 0:00 UTC))
+        .await
+        .0;
     let ids: Vec<u64> = orders.iter().map(|o| o.id.parse().unwrap()).collect();
     let unique: BTreeSet<u64> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "no order twice: {ids:?}");

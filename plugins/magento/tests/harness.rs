@@ -13,9 +13,10 @@ use tovor_fakes::magento::{
     OrderSpec, dec,
 };
 use tovor_harness::connector_error;
+use tovor_harness::list_all_orders;
 use tovor_harness::model::{
-    Fulfillment, NormalizedOrder as Order, OrderStatus, PaymentStatus, StockLevel, StockTarget,
-    WebhookEvent, WebhookRequest, WebhookSetup,
+    Fulfillment, OrderStatus, PaymentStatus, StockLevel, StockTarget, WebhookEvent, WebhookRequest,
+    WebhookSetup,
 };
 use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost, datetime};
 use tovor_runtime::CallContext;
@@ -64,23 +65,6 @@ fn grand_total(order: &serde_json::Value) -> Decimal {
     dec(&order["grand_total"])
 }
 
-async fn all_pages(client: &ShopClient) -> Vec<Order> {
-    let since = datetime!(2020-01-01 0:00 UTC);
-    let mut cursor: Option<String> = None;
-    let mut orders = Vec::new();
-    for _ in 0..100 {
-        let page = client.list_orders(since, cursor.as_deref()).await.unwrap();
-        for listed in page.orders {
-            orders.push(listed.order.unwrap());
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return orders,
-        }
-    }
-    panic!("paging did not end");
-}
-
 #[tokio::test]
 async fn magento_lists_every_order_across_pages_with_oauth() -> anyhow::Result<()> {
     let store = FakeMagento::start_seeded().await?;
@@ -95,7 +79,9 @@ async fn magento_lists_every_order_across_pages_with_oauth() -> anyhow::Result<(
         store.set_updated_at(*id, "2030-01-01 10:00:00");
     }
     let (_host, client) = connector(with(oauth(&store), &[("page_size", "2")])).await?;
-    let orders = all_pages(&client).await;
+    let orders = list_all_orders(&client, datetime!(2020-01-01 0:00 UTC))
+        .await
+        .0;
     let ids: Vec<u64> = orders.iter().map(|o| o.id.parse().unwrap()).collect();
     let unique: BTreeSet<u64> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "no order twice: {ids:?}");

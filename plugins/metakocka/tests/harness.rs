@@ -13,9 +13,9 @@ use tovor_fakes::metakocka::{
     WEBHOOK_SECRET, gross_total, row,
 };
 use tovor_harness::connector_error;
+use tovor_harness::list_all_orders;
 use tovor_harness::model::{
-    NormalizedOrder as Order, OrderStatus, PaymentStatus, StockLevel, StockTarget, WebhookEvent,
-    WebhookRequest,
+    OrderStatus, PaymentStatus, StockLevel, StockTarget, WebhookEvent, WebhookRequest,
 };
 use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost};
 
@@ -37,23 +37,6 @@ fn an_hour_ago() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc() - time::Duration::hours(1)
 }
 
-async fn all_orders(client: &ShopClient, since: time::OffsetDateTime) -> (Vec<Order>, usize) {
-    let mut orders = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = client.list_orders(since, cursor.as_deref()).await.unwrap();
-        pages += 1;
-        orders.extend(page.orders.into_iter().map(|o| o.order.unwrap()));
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages < 100, "the listing ends");
-    }
-    (orders, pages)
-}
-
 #[tokio::test]
 async fn metakocka_lists_sales_orders_to_the_cent() -> anyhow::Result<()> {
     let fake = FakeMetakocka::start_seeded().await?;
@@ -61,7 +44,7 @@ async fn metakocka_lists_sales_orders_to_the_cent() -> anyhow::Result<()> {
     let info = client.check_connection().await?;
     assert!(format!("{info:?}").contains(COMPANY_ID), "{info:?}");
 
-    let (orders, pages) = all_orders(&client, an_hour_ago()).await;
+    let (orders, pages) = list_all_orders(&client, an_hour_ago()).await;
     assert_eq!(pages, 1);
     assert_eq!(orders.len(), 4);
     for order in &orders {

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tovor_fakes::prestashop::{FakePrestaShop, OrderSpec, SHOP_NAME, Version, WEBSERVICE_KEY, ids};
 use tovor_harness::connector_error;
+use tovor_harness::list_all_orders;
 use tovor_harness::model::{
-    Fulfillment, NormalizedOrder as Order, OrderStatus, PaymentStatus, StatusChange, StockLevel,
-    StockTarget,
+    Fulfillment, OrderStatus, PaymentStatus, StatusChange, StockLevel, StockTarget,
 };
 use tovor_harness::{Decimal, ErrorKind, ShopClient, TestHost, datetime};
 
@@ -37,31 +37,13 @@ fn money(value: &serde_json::Value) -> Decimal {
         .round_dp(2)
 }
 
-/// Every order listed since `since`, page after page.
-async fn all_orders(client: &ShopClient, since: time::OffsetDateTime) -> (Vec<Order>, usize) {
-    let mut orders = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = client.list_orders(since, cursor.as_deref()).await.unwrap();
-        pages += 1;
-        orders.extend(page.orders.into_iter().map(|o| o.order.unwrap()));
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-        assert!(pages < 100, "the listing ends");
-    }
-    (orders, pages)
-}
-
 async fn lists_a_realistic_shop(version: Version) -> anyhow::Result<()> {
     let shop = FakePrestaShop::start_seeded(version).await?;
     for _ in 0..60 {
         shop.create_order(&OrderSpec::new().line(ids::COFFEE, 0, 1));
     }
     let (_host, client) = connector(settings(&shop)).await?;
-    let (orders, pages) = all_orders(&client, datetime!(2020-01-01 0:00 UTC)).await;
+    let (orders, pages) = list_all_orders(&client, datetime!(2020-01-01 0:00 UTC)).await;
     assert_eq!(pages, 2);
     assert_eq!(orders.len(), 66);
     for order in &orders {

@@ -82,6 +82,34 @@ pub fn connector_error(error: CallError) -> ConnectorError {
     }
 }
 
+/// Every order `client` lists as changed since `since`, page after page, and the number
+/// of pages. Fails the test when a call or an order fails, or the paging does not end
+/// within 100 pages (a cursor that never moves on).
+pub async fn list_all_orders(
+    client: &ShopClient,
+    since: time::OffsetDateTime,
+) -> (Vec<model::NormalizedOrder>, usize) {
+    let mut orders = Vec::new();
+    let mut cursor: Option<String> = None;
+    for pages in 1..=100 {
+        let page = match client.list_orders(since, cursor.as_deref()).await {
+            Ok(page) => page,
+            Err(error) => panic!("list-orders failed on page {pages}: {error}"),
+        };
+        for listed in page.orders {
+            match listed.order {
+                Ok(order) => orders.push(order),
+                Err(error) => panic!("order {} did not convert: {error}", listed.id),
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return (orders, pages),
+        }
+    }
+    panic!("the listing did not end within 100 pages");
+}
+
 /// Fails the test, naming every problem, unless `order` passes the checks the host runs
 /// before it imports an order: complete, and adding up line by line and in total (with a
 /// cent of rounding per part, as platforms round each part on their own). An order a
