@@ -11,10 +11,12 @@
 //! which runs the WooCommerce fake as a demo shop.
 
 pub mod bigcommerce;
+pub mod dpd;
 pub mod gls;
 pub mod magento;
 pub mod metakocka;
 pub mod packeta;
+pub mod posta;
 pub mod prestashop;
 pub mod shopify;
 pub mod shoptet;

@@ -1,0 +1,1 @@
+//! Placeholder: the connector is being written.

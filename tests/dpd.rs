@@ -1,0 +1,1 @@
+//! Placeholder: DPD end to end is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the fake DPD EasyShip is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: the fake Pošta Slovenije eOddaja is being written.

@@ -1,0 +1,1 @@
+//! Placeholder: Pošta Slovenije end to end is being written.
