@@ -9,6 +9,7 @@
 //! | [`Lookup`] | `lookup` | find shipments by our reference |
 //! | [`PickupPoints`] | `pickup-points` | search parcel lockers and post offices |
 //! | [`Services`] | `services` | the carrier's additional services |
+//! | [`Handover`] | `handover` | hand the day's shipments over (submission, manifest) |
 //! | [`Connection`] | `connection` | test credentials |
 //!
 //! Implement the traits for what the carrier can do, and name the same capabilities in
@@ -17,6 +18,7 @@
 use time::OffsetDateTime;
 
 use crate::bindings::cancellation::exports::tovor::connector::cancellation as cancellation_guest;
+use crate::bindings::handover::exports::tovor::connector::handover as handover_guest;
 use crate::bindings::labels::exports::tovor::connector::labels as labels_guest;
 use crate::bindings::lookup::exports::tovor::connector::lookup as lookup_guest;
 use crate::bindings::pickup_points::exports::tovor::connector::pickup_points as pickup_guest;
@@ -31,6 +33,7 @@ pub use crate::bindings::host::tovor::connector::carrier_types::{
     CashOnDelivery, CreatedShipment, Label, PaperSize, Parcel, ShipmentRequest,
 };
 pub use crate::connection::{Connection, ConnectionInfo};
+pub use handover_guest::{HandoverReceipt, HandoverShipment};
 pub use labels_guest::LabelFormat;
 pub use pickup_guest::{PickupLocation, PickupQuery};
 pub use services_guest::Service;
@@ -107,6 +110,18 @@ pub trait PickupPoints {
 pub trait Services {
     /// The services, with the codes [`ShipmentRequest::services`] takes.
     fn list_services(config: &Config) -> Result<Vec<Service>, ConnectorError>;
+}
+
+/// Handing the day's shipments over to the carrier (contract 0.2.1).
+pub trait Handover {
+    /// Hands `shipments` over for `date` (`YYYY-MM-DD`, the sender's local date): all of
+    /// them, or none with an error. The host hands each shipment over once, and records
+    /// the receipt's reference and keeps its document.
+    fn hand_over(
+        config: &Config,
+        date: &str,
+        shipments: Vec<HandoverShipment>,
+    ) -> Result<HandoverReceipt, ConnectorError>;
 }
 
 impl CashOnDelivery {
@@ -193,6 +208,16 @@ impl<T: Lookup> lookup_guest::Guest for T {
     ) -> Result<Vec<CreatedShipment>, ConnectorError> {
         let created_since = created_since.to_datetime("created-since")?;
         <T as Lookup>::find_shipments(&Config::new(config), reference, created_since)
+    }
+}
+
+impl<T: Handover> handover_guest::Guest for T {
+    fn hand_over(
+        config: RawConfig,
+        date: String,
+        shipments: Vec<HandoverShipment>,
+    ) -> Result<HandoverReceipt, ConnectorError> {
+        <T as Handover>::hand_over(&Config::new(config), &date, shipments)
     }
 }
 

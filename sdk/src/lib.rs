@@ -1,5 +1,5 @@
 //! Write tovor connectors: shop platforms and parcel carriers as sandboxed WebAssembly
-//! components, for the contract `tovor:connector@0.2.0` ([`CONTRACT_VERSION`]).
+//! components, for the contract `tovor:connector@0.2.1` ([`CONTRACT_VERSION`]).
 //!
 //! A connector is a `cdylib` crate built for `wasm32-wasip2`. It implements one SDK trait
 //! per capability its platform has ([`shop::Orders`], [`shop::Webhooks`],
@@ -129,7 +129,7 @@
 //!
 //! Build it with `cargo build --release --target wasm32-wasip2` (the crate needs
 //! `crate-type = ["cdylib"]`); the `.wasm` that comes out is the component the host
-//! loads as `plugin.wasm`, next to a `plugin.toml` that says `contract = "0.2.0"`.
+//! loads as `plugin.wasm`, next to a `plugin.toml` that says `contract = "0.2.1"`.
 //!
 //! # Testing
 //!
@@ -176,7 +176,7 @@ use types::ConnectorError;
 
 /// The contract this SDK speaks: the `tovor:connector` WIT package version its bindings
 /// are generated from. A connector's `plugin.toml` says the same in `contract`.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 /// Exports shop capabilities: `tovor_sdk::export_shop!(MyShop: orders, webhooks, inventory);`
 ///
@@ -206,7 +206,7 @@ macro_rules! export_shop {
 /// Invoke it once, at the top level of the connector crate, with the implementing type
 /// and the capabilities it implements, each one the trait of the same name in
 /// [`carrier`]: `shipments`, `labels`, `tracking`, `cancellation`, `lookup`,
-/// `pickup_points`, `services`, `connection`. The component exports exactly these
+/// `pickup_points`, `services`, `handover`, `connection`. The component exports exactly these
 /// interfaces.
 ///
 /// On `wasm32` it generates the exports; elsewhere (native `cargo test`) only a check
@@ -327,6 +327,9 @@ macro_rules! __tovor_carrier_capability {
     ($ty:ident, services) => {
         $crate::__tovor_export!($ty, $crate::carrier::Services, services, export_services);
     };
+    ($ty:ident, handover) => {
+        $crate::__tovor_export!($ty, $crate::carrier::Handover, handover, export_handover);
+    };
     ($ty:ident, connection) => {
         $crate::__tovor_export!($ty, $crate::Connection, connection, export_connection);
     };
@@ -335,7 +338,7 @@ macro_rules! __tovor_carrier_capability {
             "`",
             ::core::stringify!($other),
             "` is not a carrier capability; use shipments, ",
-            "labels, tracking, cancellation, lookup, pickup_points, services or connection"
+            "labels, tracking, cancellation, lookup, pickup_points, services, handover or connection"
         ));
     };
 }

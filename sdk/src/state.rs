@@ -57,6 +57,59 @@ pub fn set_sealed(key: &str, value: impl AsRef<[u8]>) -> Result<(), ConnectorErr
     backend::set(key, value.as_ref(), true).map_err(|error| map_error(error, key))
 }
 
+/// Stores `value` under `key` (in the clear) only if the value there now is `expected`
+/// (`None`: only if there is none), in one atomic step of the host: of concurrent calls
+/// racing for the same key, exactly one wins. Returns whether it stored. Most connectors
+/// want [`update`], which retries for them.
+pub fn compare_and_swap(
+    key: &str,
+    expected: Option<&[u8]>,
+    value: &[u8],
+) -> Result<bool, ConnectorError> {
+    check_key(key)?;
+    backend::compare_and_swap(key, expected, value).map_err(|error| map_error(error, key))
+}
+
+/// How often [`update`] reads again after losing a race before it gives up.
+const UPDATE_ATTEMPTS: usize = 64;
+
+/// Changes the value under `key` atomically: reads it, lets `change` compute the next
+/// value (or refuse with an error, which is returned and stores nothing), and swaps it in
+/// only if no other call changed the key meanwhile; otherwise reads again and asks
+/// `change` again. For counters and ranges handed out one by one:
+///
+/// ```
+/// use tovor_sdk::state;
+///
+/// # fn main() -> Result<(), tovor_sdk::types::ConnectorError> {
+/// // Take the next number; two concurrent calls never get the same one.
+/// let take = || state::update("next-number", |current| {
+///     let next = current
+///         .and_then(|bytes| std::str::from_utf8(bytes).ok()?.parse::<u64>().ok())
+///         .unwrap_or(1);
+///     Ok(((next + 1).to_string().into_bytes(), next))
+/// });
+/// assert_eq!(take()?, 1);
+/// assert_eq!(take()?, 2);
+/// # Ok(())
+/// # }
+/// ```
+pub fn update<T>(
+    key: &str,
+    mut change: impl FnMut(Option<&[u8]>) -> Result<(Vec<u8>, T), ConnectorError>,
+) -> Result<T, ConnectorError> {
+    for _ in 0..UPDATE_ATTEMPTS {
+        let current = get(key)?;
+        let (next, outcome) = change(current.as_deref())?;
+        if compare_and_swap(key, current.as_deref(), &next)? {
+            return Ok(outcome);
+        }
+    }
+    Err(ConnectorError::transient(format!(
+        "the state value {key:?} kept changing under {UPDATE_ATTEMPTS} attempts to update it"
+    )))
+}
+
 /// Removes `key`; a key that is not there is not an error.
 pub fn delete(key: &str) -> Result<(), ConnectorError> {
     check_key(key)?;
@@ -155,6 +208,14 @@ mod backend {
     pub fn delete(key: &str) -> Result<(), raw::StateError> {
         raw::delete(key)
     }
+
+    pub fn compare_and_swap(
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, raw::StateError> {
+        raw::compare_and_swap(key, expected, value, false)
+    }
 }
 
 /// Native builds (unit tests): an in-memory store per thread.
@@ -182,6 +243,21 @@ mod backend {
         VALUES.with(|values| values.borrow_mut().remove(key));
         Ok(())
     }
+
+    pub fn compare_and_swap(
+        key: &str,
+        expected: Option<&[u8]>,
+        value: &[u8],
+    ) -> Result<bool, raw::StateError> {
+        Ok(VALUES.with(|values| {
+            let mut values = values.borrow_mut();
+            if values.get(key).map(Vec::as_slice) != expected {
+                return false;
+            }
+            values.insert(key.to_owned(), value.to_vec());
+            true
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -206,6 +282,37 @@ mod tests {
         assert_eq!(wrong.kind, ErrorKind::Other);
         set("bin", [0xff, 0xfe]).unwrap();
         assert!(get_text("bin").is_err());
+    }
+
+    #[test]
+    fn compare_and_swap_stores_only_over_the_expected_value() {
+        assert!(!compare_and_swap("cas", Some(b"x"), b"1").unwrap());
+        assert!(compare_and_swap("cas", None, b"1").unwrap());
+        assert!(!compare_and_swap("cas", None, b"2").unwrap());
+        assert!(!compare_and_swap("cas", Some(b"0"), b"2").unwrap());
+        assert!(compare_and_swap("cas", Some(b"1"), b"2").unwrap());
+        assert_eq!(get("cas").unwrap().as_deref(), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn update_refuses_without_storing_and_retries_a_lost_race() {
+        let refused: Result<(), _> =
+            update("counter", |_| Err(ConnectorError::other("range used up")));
+        assert_eq!(refused.unwrap_err().message, "range used up");
+        assert_eq!(get("counter").unwrap(), None);
+        // Another call changes the value between this call's read and its swap once.
+        let mut raced = false;
+        let taken = update("counter", |current| {
+            if !raced {
+                raced = true;
+                set("counter", b"7").unwrap();
+            }
+            let now: u32 = current.map_or(0, |bytes| bytes[0].into());
+            Ok((vec![b'8'], now))
+        })
+        .unwrap();
+        assert_eq!(taken, u32::from(b'7'));
+        assert_eq!(get("counter").unwrap().as_deref(), Some(&b"8"[..]));
     }
 
     #[test]

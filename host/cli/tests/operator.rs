@@ -560,7 +560,7 @@ fn every_bundled_connector_installs_over_the_api() {
         installed,
         names
             .iter()
-            .map(|name| (*name, "0.2.0"))
+            .map(|name| (*name, "0.2.1"))
             .collect::<Vec<_>>()
     );
 

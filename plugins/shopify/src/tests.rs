@@ -1089,7 +1089,7 @@ fn webhooks_with_bad_signatures_are_refused() {
 #[test]
 fn the_manifest_speaks_contract_0_2_and_lists_no_capabilities() {
     let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains("contract = \"0.2.0\""));
+    assert!(manifest.contains("contract = \"0.2.1\""));
     assert!(
         !manifest.contains("capabilities"),
         "the component's exports say them"
