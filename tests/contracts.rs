@@ -32,6 +32,7 @@ async fn both_contract_versions_import_orders_through_the_service(db: Db) {
     let plugins = [
         tovor_tests::example_shop().unwrap(),
         tovor_tests::example_shop_v01().unwrap(),
+        tovor_tests::example_shop_v020(),
     ];
     let service = TestService::start_with_plugins(db, quick_workers("contracts"), &plugins)
         .await
@@ -51,21 +52,29 @@ async fn both_contract_versions_import_orders_through_the_service(db: Db) {
             .cloned()
             .unwrap_or_else(|| panic!("{id} not listed: {listed}"))
     };
-    assert_eq!(plugin("example-shop")["contract"], "0.2.0");
+    assert_eq!(plugin("example-shop")["contract"], "0.2.1");
+    assert_eq!(plugin("example-shop-020")["contract"], "0.2.0");
     assert_eq!(plugin("example-shop-v01")["contract"], "0.1.0");
-    let capabilities = plugin("example-shop")["capabilities"].clone();
-    for capability in ["orders", "webhooks", "inventory", "connection"] {
-        assert!(
-            capabilities
-                .as_array()
-                .unwrap()
-                .contains(&json!(capability)),
-            "{capabilities}"
-        );
+    for id in ["example-shop", "example-shop-020"] {
+        let capabilities = plugin(id)["capabilities"].clone();
+        for capability in ["orders", "webhooks", "inventory", "connection"] {
+            assert!(
+                capabilities
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(capability)),
+                "{id}: {capabilities}"
+            );
+        }
     }
 
+    // The same flow through each contract: 0.2.1, 0.2.0 (a component built before 0.2.1,
+    // served by the same bindings) and 0.1.
     let mut shops = Vec::new();
-    for (index, plugin) in ["example-shop", "example-shop-v01"].into_iter().enumerate() {
+    for (index, plugin) in ["example-shop", "example-shop-020", "example-shop-v01"]
+        .into_iter()
+        .enumerate()
+    {
         // A company each: the helper gives every shop a warehouse "Main".
         let token = service.company(&format!("Shop {index}")).await.unwrap();
         let fake = Minishop::start().await.unwrap();
@@ -297,6 +306,90 @@ async fn connector_state_is_kept_per_account_across_restarts(db: Db) {
     assert!(Sealer::from_key([8; 32]).open_bytes(&kept.value).is_err());
 }
 
+tovor_tests::on_both_databases!(concurrent_swaps_hand_out_every_number_once);
+
+/// The `state.compare-and-swap` import as the service keeps it: of concurrent swaps on
+/// one key exactly one wins each round, so counters handed out by read-and-swap never
+/// repeat a number; sealed values compare by what they hold.
+async fn concurrent_swaps_hand_out_every_number_once(db: Db) {
+    use std::sync::Arc;
+    use tovor_runtime::connector_state::{AccountState, StateScope};
+    use tovor_server::Sealer;
+    use tovor_server::connector_state::DbStateStore;
+
+    let database = tovor_tests::service::TestDatabase::new(db).await.unwrap();
+    let store = tovor_store::Store::open(&database.url).await.unwrap();
+    let company = store
+        .create_company("Acme", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let state = AccountState::new(
+        Arc::new(DbStateStore {
+            store: store.clone(),
+            sealer: Sealer::from_key([7; 32]),
+        }),
+        StateScope {
+            owner: company.0.to_string(),
+            account: "carrier-1".into(),
+            plugin: "posta-slovenije".into(),
+        },
+    );
+    let take = |state: AccountState| async move {
+        loop {
+            let current = state.get("next").await.unwrap();
+            let number: u64 = current.as_deref().map_or(0, |bytes| {
+                std::str::from_utf8(bytes).unwrap().parse().unwrap()
+            });
+            let next = (number + 1).to_string().into_bytes();
+            if state
+                .compare_and_swap("next", current, next, false)
+                .await
+                .unwrap()
+            {
+                return number;
+            }
+        }
+    };
+    let tasks: Vec<_> = (0..20).map(|_| tokio::spawn(take(state.clone()))).collect();
+    let mut taken = Vec::new();
+    for task in tasks {
+        taken.push(task.await.unwrap());
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (0..20).collect::<Vec<u64>>());
+
+    // Sealed: compared by the value, not by its (randomly nonced) ciphertext.
+    assert!(
+        state
+            .compare_and_swap("token", None, b"one".to_vec(), true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !state
+            .compare_and_swap("token", Some(b"two".to_vec()), b"three".to_vec(), true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        state
+            .compare_and_swap("token", Some(b"one".to_vec()), b"two".to_vec(), true)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        state.get("token").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    // A first write loses to an existing value.
+    assert!(
+        !state
+            .compare_and_swap("token", None, b"x".to_vec(), true)
+            .await
+            .unwrap()
+    );
+}
+
 /// Shares one responder (and what it counts) with the test.
 struct ArcResponder(std::sync::Arc<RotatingTokens>);
 
@@ -317,21 +410,21 @@ async fn a_manifest_contradicting_its_component_is_refused() {
     let runtime = Runtime::new(RuntimeOptions::default()).unwrap();
 
     let wrong_version = tovor_tests::plugin_folder(dir.path(), "wrong-version", &built, |m| {
-        tovor_tests::replace(m, "contract = \"0.2.0\"", "contract = \"0.1.0\"")
+        tovor_tests::replace(m, "contract = \"0.2.1\"", "contract = \"0.1.0\"")
     })
     .unwrap();
     let error = runtime.load_plugin_dir(&wrong_version).await.unwrap_err();
     let message = error.to_string();
     assert!(
-        message.contains("says contract 0.1.0") && message.contains("built against 0.2.0"),
+        message.contains("says contract 0.1.0") && message.contains("built against 0.2.1"),
         "{message}"
     );
 
     let listed = tovor_tests::plugin_folder(dir.path(), "listed", &built, |m| {
         tovor_tests::replace(
             m,
-            "contract = \"0.2.0\"",
-            "contract = \"0.2.0\"\ncapabilities = [\"webhooks\"]",
+            "contract = \"0.2.1\"",
+            "contract = \"0.2.1\"\ncapabilities = [\"webhooks\"]",
         )
     })
     .unwrap();
@@ -345,11 +438,11 @@ async fn a_manifest_contradicting_its_component_is_refused() {
 
     // Without a contract line the component's own version is taken.
     let unstated = tovor_tests::plugin_folder(dir.path(), "unstated", &built, |m| {
-        tovor_tests::replace(m, "contract = \"0.2.0\"\n", "")
+        tovor_tests::replace(m, "contract = \"0.2.1\"\n", "")
     })
     .unwrap();
     let loaded = runtime.load_plugin_dir(&unstated).await.unwrap();
-    assert_eq!(loaded.contract.to_string(), "0.2.0");
+    assert_eq!(loaded.contract.to_string(), "0.2.1");
 }
 
 async fn call(

@@ -99,6 +99,17 @@ pub fn example_shop_v01() -> anyhow::Result<BuiltPlugin> {
     build_plugin(workspace().join("tests/plugins/example-shop-v01"))
 }
 
+/// The example connector as SDK 0.2.0 built it (`tests/fixtures/example-shop-0.2.0`,
+/// id `example-shop-020`): a component importing and exporting `@0.2.0` interfaces, kept
+/// as built so the host's 0.2.1 bindings are shown to load and run it.
+pub fn example_shop_v020() -> BuiltPlugin {
+    let dir = workspace().join("tests/fixtures/example-shop-0.2.0");
+    BuiltPlugin {
+        wasm: dir.join("plugin.wasm"),
+        dir,
+    }
+}
+
 /// The connector-state test connector (`tests/plugins/oauth-probe`), built.
 pub fn oauth_probe() -> anyhow::Result<BuiltPlugin> {
     build_plugin(workspace().join("tests/plugins/oauth-probe"))

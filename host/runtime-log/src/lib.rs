@@ -88,10 +88,14 @@ const SENSITIVE_QUERY_KEYS: &[&str] = &[
     "consumer_key",
     "consumer_secret",
     "key",
+    "passwd",
     "password",
     "secret",
     "signature",
     "token",
+    // A login name is half a credential (DPD EasyShip sends both in the query).
+    "user",
+    "username",
 ];
 
 /// Replaces the values of a plugin's secret config fields wherever they appear.
@@ -186,6 +190,16 @@ mod tests {
         assert!(!shown.contains("s3cr3t-value"), "{shown}");
         assert!(!shown.contains(":cs@"), "{shown}");
         assert!(shown.contains("page=2"), "{shown}");
+        // DPD EasyShip: the login, the password and the tracking secret in the query.
+        let easyship = url::Url::parse(
+            "https://easyship.si/api/parcel/parcel_status?username=shop1&password=p4ss&secret=t0k&parcel_number=1",
+        )
+        .unwrap();
+        let shown = Redactor::new(Vec::<String>::new()).redact_url(&easyship);
+        for hidden in ["shop1", "p4ss", "t0k"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        assert!(shown.contains("parcel_number=1"), "{shown}");
     }
 
     #[test]

@@ -63,6 +63,21 @@ pub trait StateStore: Send + Sync + 'static {
         scope: &'a StateScope,
         key: &'a str,
     ) -> BoxFuture<'a, Result<(), StateError>>;
+
+    /// Stores `value` only if the value under `key` is `expected` now (`None`: nothing is
+    /// stored there), atomically with respect to every other write to the key, and within
+    /// `quota` like [`StateStore::set`]. `Ok(false)`: another value was there; nothing
+    /// was written.
+    #[allow(clippy::too_many_arguments)]
+    fn compare_and_swap<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        sealed: bool,
+        quota: usize,
+    ) -> BoxFuture<'a, Result<bool, StateError>>;
 }
 
 /// Checks a key: 1 to [`MAX_KEY_BYTES`] bytes of printable ASCII.
@@ -119,12 +134,7 @@ impl StateStore for MemoryStateStore {
     ) -> BoxFuture<'a, Result<(), StateError>> {
         let outcome = self.with(|values| {
             let keys = values.entry(scope.clone()).or_default();
-            let others: usize = keys
-                .iter()
-                .filter(|(name, _)| name.as_str() != key)
-                .map(|(name, value)| name.len() + value.len())
-                .sum();
-            if others + key.len() + value.len() > quota {
+            if quota_used_by_others(keys, key) + key.len() + value.len() > quota {
                 return Err(StateError::QuotaExceeded(quota as u64));
             }
             keys.insert(key.to_owned(), value);
@@ -145,6 +155,37 @@ impl StateStore for MemoryStateStore {
         });
         Box::pin(async { Ok(()) })
     }
+
+    fn compare_and_swap<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        _sealed: bool,
+        quota: usize,
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
+        let outcome = self.with(|values| {
+            let keys = values.entry(scope.clone()).or_default();
+            if keys.get(key) != expected.as_ref() {
+                return Ok(false);
+            }
+            if quota_used_by_others(keys, key) + key.len() + value.len() > quota {
+                return Err(StateError::QuotaExceeded(quota as u64));
+            }
+            keys.insert(key.to_owned(), value);
+            Ok(true)
+        });
+        Box::pin(async move { outcome })
+    }
+}
+
+/// Bytes the scope's values other than `key` take, keys counted.
+fn quota_used_by_others(keys: &BTreeMap<String, Vec<u8>>, key: &str) -> usize {
+    keys.iter()
+        .filter(|(name, _)| name.as_str() != key)
+        .map(|(name, value)| name.len() + value.len())
+        .sum()
 }
 
 /// One call's access to its account's state: the checks of the import (key, value size,
@@ -204,6 +245,23 @@ impl AccountState {
         let (store, scope) = self.account()?;
         store.delete(scope, key).await
     }
+
+    pub async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        sealed: bool,
+    ) -> Result<bool, StateError> {
+        check_key(key)?;
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(StateError::ValueTooLarge(MAX_VALUE_BYTES as u64));
+        }
+        let (store, scope) = self.account()?;
+        store
+            .compare_and_swap(scope, key, expected, value, sealed, MAX_ACCOUNT_BYTES)
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -244,6 +302,34 @@ mod tests {
             .set(&scope("a"), "cursor", vec![0; 10], false, 20)
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_swap_stores_only_over_the_expected_value_and_within_the_quota() {
+        let store = MemoryStateStore::default();
+        let a = scope("a");
+        let swap = |expected: Option<&[u8]>, value: &[u8], quota| {
+            store.compare_and_swap(
+                &a,
+                "n",
+                expected.map(<[u8]>::to_vec),
+                value.to_vec(),
+                false,
+                quota,
+            )
+        };
+        assert_eq!(swap(Some(b"0"), b"1", 100).await, Ok(false));
+        assert_eq!(swap(None, b"1", 100).await, Ok(true));
+        assert_eq!(swap(None, b"2", 100).await, Ok(false));
+        assert_eq!(swap(Some(b"1"), b"2", 100).await, Ok(true));
+        assert_eq!(
+            swap(Some(b"2"), &[0; 200], 100).await,
+            Err(StateError::QuotaExceeded(100))
+        );
+        assert_eq!(
+            store.get(&a, "n").await.unwrap().as_deref(),
+            Some(&b"2"[..])
+        );
     }
 
     #[test]

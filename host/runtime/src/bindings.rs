@@ -40,17 +40,25 @@ pub mod v0_1_0 {
     pub use shop::tovor::connector::{http, log, types};
 }
 
-/// `tovor:connector@0.2.0`: one exported interface per capability. A component exports
-/// any of them, so the world-level `*Pre` types (which want every export) are not used:
-/// each capability is looked up on its own (see `crate::plugin`).
-pub mod v0_2_0 {
-    /// The contract version this module speaks.
-    pub const VERSION: semver::Version = semver::Version::new(0, 2, 0);
+/// The 0.2 line, bound to `tovor:connector@0.2.1`: one exported interface per capability.
+/// A component exports any of them, so the world-level `*Pre` types (which want every
+/// export) are not used: each capability is looked up on its own (see `crate::plugin`).
+///
+/// 0.2.1 only adds to 0.2.0 (`state.compare-and-swap`, the `handover` interface), so one
+/// binding serves both: wasmtime matches names semver-compatibly, both the imports a
+/// 0.2.0 component asks the linker for (`state@0.2.0` is served by `state@0.2.1`, whose
+/// extra function it does not import) and the exports looked up in it (`orders@0.2.1`
+/// finds `orders@0.2.0`).
+pub mod v0_2 {
+    /// The newest contract version of the line, the one this module is generated from.
+    pub const VERSION: semver::Version = semver::Version::new(0, 2, 1);
+    /// The first release of the line, loaded through the same bindings.
+    pub const FIRST: semver::Version = semver::Version::new(0, 2, 0);
 
     /// The `shop` world: every shop capability, and the host imports.
     pub mod shop {
         wasmtime::component::bindgen!({
-            path: "../../wit/connector-0.2.0",
+            path: "../../wit/connector-0.2.1",
             world: "shop",
             imports: { default: async },
             exports: { default: async },
@@ -60,7 +68,7 @@ pub mod v0_2_0 {
     /// The `carrier` world, sharing the host imports and types with [`shop`].
     pub mod carrier {
         wasmtime::component::bindgen!({
-            path: "../../wit/connector-0.2.0",
+            path: "../../wit/connector-0.2.1",
             world: "carrier",
             imports: { default: async },
             exports: { default: async },
@@ -75,7 +83,7 @@ pub mod v0_2_0 {
     }
 
     pub use carrier::exports::tovor::connector::{
-        cancellation, labels, lookup, pickup_points, services, shipments, tracking,
+        cancellation, handover, labels, lookup, pickup_points, services, shipments, tracking,
     };
     pub use carrier::tovor::connector::carrier_types;
     pub use shop::exports::tovor::connector::{
@@ -86,8 +94,8 @@ pub mod v0_2_0 {
 }
 
 /// Contract versions this host loads plugins for.
-pub fn supported_contracts() -> [semver::Version; 2] {
-    [v0_1_0::VERSION, v0_2_0::VERSION]
+pub fn supported_contracts() -> [semver::Version; 3] {
+    [v0_1_0::VERSION, v0_2::FIRST, v0_2::VERSION]
 }
 
 #[cfg(test)]
@@ -105,6 +113,10 @@ mod tests {
         (
             "connector-0.2.0",
             "7138f0765721c6c08af7a2013cc58a1310e7e6316a54d383ec48a9e8c8faeee4",
+        ),
+        (
+            "connector-0.2.1",
+            "4e18bafb79bced89213bb7513efb119748ec5c6c294f669b9305fb7821d22a34",
         ),
     ];
 

@@ -12,14 +12,14 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::adapt::{v0_1, v0_2};
 use crate::bindings::v0_1_0::{carrier, shop};
-use crate::bindings::v0_2_0;
+use crate::bindings::v0_2 as contract_v0_2;
 use crate::error::CallError;
 use crate::limits::{CallLimiter, MemoryLimitExceeded};
 use crate::model::{
     Capability, CarrierInfo, CarrierService, CatalogPage, ConnectionInfo, ConnectorError,
-    CreatedShipment, ErrorKind, Fulfillment, Label, NormalizedOrder, OrderPage, PickupLocation,
-    PickupQuery, RegisteredWebhook, ShipmentRequest, StatusChange, StockLevel, TrackingResult,
-    VerifiedWebhook, WebhookRequest, WebhookSetup,
+    CreatedShipment, ErrorKind, Fulfillment, HandoverReceipt, HandoverShipment, Label,
+    NormalizedOrder, OrderPage, PickupLocation, PickupQuery, RegisteredWebhook, ShipmentRequest,
+    StatusChange, StockLevel, TrackingResult, VerifiedWebhook, WebhookRequest, WebhookSetup,
 };
 use crate::plugin::{Exports, ExportsV0_2, LoadedPlugin};
 use crate::redact::RedactErrors;
@@ -90,7 +90,7 @@ struct Bound {
     state: AccountState,
     /// The config typed as the manifest declares it, for 0.2 calls: made once per
     /// client, not on every call.
-    config_v0_2: std::sync::OnceLock<Vec<(String, v0_2_0::types::ConfigValue)>>,
+    config_v0_2: std::sync::OnceLock<Vec<(String, contract_v0_2::types::ConfigValue)>>,
 }
 
 impl Runtime {
@@ -206,7 +206,7 @@ impl Runtime {
 
 impl Bound {
     // The generated calls take the list by `&Vec`.
-    fn config_v0_2(&self) -> &Vec<(String, v0_2_0::types::ConfigValue)> {
+    fn config_v0_2(&self) -> &Vec<(String, contract_v0_2::types::ConfigValue)> {
         self.config_v0_2
             .get_or_init(|| v0_2::config(&self.plugin.manifest, &self.config))
     }
@@ -961,7 +961,7 @@ impl CarrierClient {
     async fn label_formats_v0_2(
         &self,
         exports: &ExportsV0_2,
-    ) -> Result<Vec<v0_2_0::labels::LabelFormat>, CallError> {
+    ) -> Result<Vec<contract_v0_2::labels::LabelFormat>, CallError> {
         if exports.labels.is_none() {
             return Ok(Vec::new());
         }
@@ -1246,6 +1246,29 @@ impl CarrierClient {
                     .call_search_pickup_points(&mut *store, config, &query)
                     .await?;
                 Ok(found.map(v0_2::pickup_locations).map_err(v0_2::error))
+            }
+        )
+    }
+
+    /// Hands `shipments` over to the carrier for `date` (`YYYY-MM-DD`): all or none.
+    pub async fn hand_over(
+        &self,
+        date: &str,
+        shipments: &[HandoverShipment],
+    ) -> Result<HandoverReceipt, CallError> {
+        let exports = self.v0_2_only(Capability::Handover)?;
+        let shipments: Vec<_> = shipments.iter().map(v0_2::handover_shipment).collect();
+        call_v0_2!(
+            self,
+            exports,
+            handover,
+            Capability::Handover,
+            "hand-over",
+            |guest, store, config| {
+                let receipt = guest
+                    .call_hand_over(&mut *store, config, date, &shipments)
+                    .await?;
+                Ok(receipt.map(v0_2::handover_receipt).map_err(v0_2::error))
             }
         )
     }

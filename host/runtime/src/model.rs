@@ -145,10 +145,12 @@ pub enum Capability {
     Lookup,
     PickupPoints,
     Services,
+    /// Since contract 0.2.1.
+    Handover,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 16] = [
+    pub const ALL: [Capability; 17] = [
         Capability::Orders,
         Capability::Webhooks,
         Capability::Inventory,
@@ -165,6 +167,7 @@ impl Capability {
         Capability::Lookup,
         Capability::PickupPoints,
         Capability::Services,
+        Capability::Handover,
     ];
 
     /// The name of the contract interface that carries it (`orders`, `pickup-points`).
@@ -186,6 +189,7 @@ impl Capability {
             Capability::Lookup => "lookup",
             Capability::PickupPoints => "pickup-points",
             Capability::Services => "services",
+            Capability::Handover => "handover",
         }
     }
 
@@ -220,6 +224,7 @@ impl Capability {
                     | Lookup
                     | PickupPoints
                     | Services
+                    | Handover
                     | Connection
             ),
         }
@@ -388,6 +393,26 @@ pub struct ShipmentRequest {
 pub struct Label {
     pub content_type: String,
     pub data: Vec<u8>,
+}
+
+/// A created shipment handed over to its carrier (contract 0.2.1 `handover`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoverShipment {
+    /// The carrier's id, as `create-shipments` returned it.
+    pub shipment_id: String,
+    pub tracking_numbers: Vec<String>,
+    /// The shipment as it was requested.
+    pub request: ShipmentRequest,
+    pub created_at: OffsetDateTime,
+}
+
+/// What the carrier gave back for a hand-over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoverReceipt {
+    /// The carrier's id for the hand-over (a submission id), when it gives one.
+    pub reference: Option<String>,
+    /// A document to print or keep (a manifest), when the carrier makes one.
+    pub document: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 
 use crate::adapt;
-use crate::bindings::{self, v0_1_0, v0_2_0};
+use crate::bindings::{self, v0_1_0, v0_2};
 use crate::cache::CompileCache;
 use crate::error::LoadError;
 use crate::model::{Capabilities, Capability};
@@ -76,22 +76,23 @@ pub(crate) enum Exports {
 /// A 0.2 component: its exports looked up per capability, `None` where it has none.
 pub(crate) struct ExportsV0_2 {
     pub(crate) pre: wasmtime::component::InstancePre<CallState>,
-    pub(crate) orders: Option<v0_2_0::orders::GuestIndices>,
-    pub(crate) webhooks: Option<v0_2_0::webhooks::GuestIndices>,
-    pub(crate) inventory: Option<v0_2_0::inventory::GuestIndices>,
-    pub(crate) catalog: Option<v0_2_0::catalog::GuestIndices>,
-    pub(crate) fulfillment: Option<v0_2_0::fulfillment::GuestIndices>,
-    pub(crate) status_changes: Option<v0_2_0::status_changes::GuestIndices>,
-    pub(crate) refunds: Option<v0_2_0::refunds::GuestIndices>,
-    pub(crate) payment_methods: Option<v0_2_0::payment_methods::GuestIndices>,
-    pub(crate) connection: Option<v0_2_0::connection::GuestIndices>,
-    pub(crate) shipments: Option<v0_2_0::shipments::GuestIndices>,
-    pub(crate) labels: Option<v0_2_0::labels::GuestIndices>,
-    pub(crate) tracking: Option<v0_2_0::tracking::GuestIndices>,
-    pub(crate) cancellation: Option<v0_2_0::cancellation::GuestIndices>,
-    pub(crate) lookup: Option<v0_2_0::lookup::GuestIndices>,
-    pub(crate) pickup_points: Option<v0_2_0::pickup_points::GuestIndices>,
-    pub(crate) services: Option<v0_2_0::services::GuestIndices>,
+    pub(crate) orders: Option<v0_2::orders::GuestIndices>,
+    pub(crate) webhooks: Option<v0_2::webhooks::GuestIndices>,
+    pub(crate) inventory: Option<v0_2::inventory::GuestIndices>,
+    pub(crate) catalog: Option<v0_2::catalog::GuestIndices>,
+    pub(crate) fulfillment: Option<v0_2::fulfillment::GuestIndices>,
+    pub(crate) status_changes: Option<v0_2::status_changes::GuestIndices>,
+    pub(crate) refunds: Option<v0_2::refunds::GuestIndices>,
+    pub(crate) payment_methods: Option<v0_2::payment_methods::GuestIndices>,
+    pub(crate) connection: Option<v0_2::connection::GuestIndices>,
+    pub(crate) shipments: Option<v0_2::shipments::GuestIndices>,
+    pub(crate) labels: Option<v0_2::labels::GuestIndices>,
+    pub(crate) tracking: Option<v0_2::tracking::GuestIndices>,
+    pub(crate) cancellation: Option<v0_2::cancellation::GuestIndices>,
+    pub(crate) lookup: Option<v0_2::lookup::GuestIndices>,
+    pub(crate) pickup_points: Option<v0_2::pickup_points::GuestIndices>,
+    pub(crate) services: Option<v0_2::services::GuestIndices>,
+    pub(crate) handover: Option<v0_2::handover::GuestIndices>,
     /// What the connector said about itself once (its stock batch, its carrier facts):
     /// it cannot change while this component is loaded.
     pub(crate) stock_batch: std::sync::OnceLock<usize>,
@@ -202,52 +203,55 @@ impl ExportsV0_2 {
         let p = &pre;
         Ok(Self {
             orders: indices(capabilities, C::Orders, || {
-                v0_2_0::orders::GuestIndices::new(p)
+                v0_2::orders::GuestIndices::new(p)
             })?,
             webhooks: indices(capabilities, C::Webhooks, || {
-                v0_2_0::webhooks::GuestIndices::new(p)
+                v0_2::webhooks::GuestIndices::new(p)
             })?,
             inventory: indices(capabilities, C::Inventory, || {
-                v0_2_0::inventory::GuestIndices::new(p)
+                v0_2::inventory::GuestIndices::new(p)
             })?,
             catalog: indices(capabilities, C::Catalog, || {
-                v0_2_0::catalog::GuestIndices::new(p)
+                v0_2::catalog::GuestIndices::new(p)
             })?,
             fulfillment: indices(capabilities, C::Fulfillment, || {
-                v0_2_0::fulfillment::GuestIndices::new(p)
+                v0_2::fulfillment::GuestIndices::new(p)
             })?,
             status_changes: indices(capabilities, C::StatusChanges, || {
-                v0_2_0::status_changes::GuestIndices::new(p)
+                v0_2::status_changes::GuestIndices::new(p)
             })?,
             refunds: indices(capabilities, C::Refunds, || {
-                v0_2_0::refunds::GuestIndices::new(p)
+                v0_2::refunds::GuestIndices::new(p)
             })?,
             payment_methods: indices(capabilities, C::PaymentMethods, || {
-                v0_2_0::payment_methods::GuestIndices::new(p)
+                v0_2::payment_methods::GuestIndices::new(p)
             })?,
             connection: indices(capabilities, C::Connection, || {
-                v0_2_0::connection::GuestIndices::new(p)
+                v0_2::connection::GuestIndices::new(p)
             })?,
             shipments: indices(capabilities, C::Shipments, || {
-                v0_2_0::shipments::GuestIndices::new(p)
+                v0_2::shipments::GuestIndices::new(p)
             })?,
             labels: indices(capabilities, C::Labels, || {
-                v0_2_0::labels::GuestIndices::new(p)
+                v0_2::labels::GuestIndices::new(p)
             })?,
             tracking: indices(capabilities, C::Tracking, || {
-                v0_2_0::tracking::GuestIndices::new(p)
+                v0_2::tracking::GuestIndices::new(p)
             })?,
             cancellation: indices(capabilities, C::Cancellation, || {
-                v0_2_0::cancellation::GuestIndices::new(p)
+                v0_2::cancellation::GuestIndices::new(p)
             })?,
             lookup: indices(capabilities, C::Lookup, || {
-                v0_2_0::lookup::GuestIndices::new(p)
+                v0_2::lookup::GuestIndices::new(p)
             })?,
             pickup_points: indices(capabilities, C::PickupPoints, || {
-                v0_2_0::pickup_points::GuestIndices::new(p)
+                v0_2::pickup_points::GuestIndices::new(p)
             })?,
             services: indices(capabilities, C::Services, || {
-                v0_2_0::services::GuestIndices::new(p)
+                v0_2::services::GuestIndices::new(p)
+            })?,
+            handover: indices(capabilities, C::Handover, || {
+                v0_2::handover::GuestIndices::new(p)
             })?,
             pre,
             stock_batch: std::sync::OnceLock::new(),
@@ -285,7 +289,8 @@ impl ExportsV0_2 {
             cancellation,
             lookup,
             pickup_points,
-            services
+            services,
+            handover
         );
         Ok(())
     }
@@ -431,7 +436,7 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
     // Per version, the carrier world imports the shop world's interfaces, so one
     // registration serves both; 0.2 carriers also import the shipment types.
     v0_1_0::shop::Shop::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
-    v0_2_0::shop::Shop::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
-    v0_2_0::carrier_types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    v0_2::shop::Shop::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
+    v0_2::carrier_types::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }

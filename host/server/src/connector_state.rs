@@ -49,12 +49,30 @@ impl DbStateStore {
         let Some(stored) = stored else {
             return Ok(None);
         };
-        let value = if stored.sealed {
-            self.sealer.open_bytes(&stored.value).map_err(unavailable)?
+        self.open(&stored).map(Some)
+    }
+
+    /// A value as stored: sealed, or base64 in the clear.
+    fn stored(&self, value: &[u8], sealed: bool) -> Result<StoredState, StateError> {
+        Ok(StoredState {
+            value: if sealed {
+                self.sealer
+                    .seal_bytes(value)
+                    .ok_or_else(|| unavailable("sealing failed"))?
+            } else {
+                STANDARD.encode(value)
+            },
+            sealed,
+        })
+    }
+
+    /// The bytes of a stored value.
+    fn open(&self, stored: &StoredState) -> Result<Vec<u8>, StateError> {
+        if stored.sealed {
+            self.sealer.open_bytes(&stored.value).map_err(unavailable)
         } else {
-            STANDARD.decode(&stored.value).map_err(unavailable)?
-        };
-        Ok(Some(value))
+            STANDARD.decode(&stored.value).map_err(unavailable)
+        }
     }
 
     async fn write(
@@ -65,18 +83,8 @@ impl DbStateStore {
         sealed: bool,
         quota: usize,
     ) -> Result<(), StateError> {
-        let size = i64::try_from(key.len() + value.len()).unwrap_or(i64::MAX);
-        let stored = StoredState {
-            value: if sealed {
-                self.sealer
-                    .seal_bytes(&value)
-                    .ok_or_else(|| unavailable("sealing failed"))?
-            } else {
-                STANDARD.encode(&value)
-            },
-            sealed,
-        };
-        let quota_bytes = i64::try_from(quota).unwrap_or(i64::MAX);
+        let size = stored_size(key, &value);
+        let stored = self.stored(&value, sealed)?;
         let put = self
             .store
             .company(company(scope)?)
@@ -85,15 +93,67 @@ impl DbStateStore {
                 key,
                 &stored,
                 size,
-                quota_bytes,
+                quota_bytes(quota),
                 OffsetDateTime::now_utc(),
             )
             .await
             .map_err(unavailable)?;
-        match put {
-            StatePut::Stored => Ok(()),
-            StatePut::OverQuota => Err(StateError::QuotaExceeded(quota as u64)),
-        }
+        put_outcome(put, quota).map(drop)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn swap(
+        &self,
+        scope: &StateScope,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        sealed: bool,
+        quota: usize,
+    ) -> Result<bool, StateError> {
+        let size = stored_size(key, &value);
+        let stored = self.stored(&value, sealed)?;
+        // A stored value that cannot be opened matches nothing; the write then fails
+        // as a mismatch and the connector reads the key again.
+        let matches = |current: Option<&StoredState>| match (current, &expected) {
+            (None, None) => true,
+            (Some(current), Some(expected)) => {
+                self.open(current).is_ok_and(|bytes| &bytes == expected)
+            }
+            _ => false,
+        };
+        let put = self
+            .store
+            .company(company(scope)?)
+            .swap_connector_state(
+                account(scope),
+                key,
+                matches,
+                &stored,
+                size,
+                quota_bytes(quota),
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .map_err(unavailable)?;
+        put_outcome(put, quota)
+    }
+}
+
+fn stored_size(key: &str, value: &[u8]) -> i64 {
+    i64::try_from(key.len() + value.len()).unwrap_or(i64::MAX)
+}
+
+fn quota_bytes(quota: usize) -> i64 {
+    i64::try_from(quota).unwrap_or(i64::MAX)
+}
+
+/// Whether the value was stored, or why not.
+fn put_outcome(put: StatePut, quota: usize) -> Result<bool, StateError> {
+    match put {
+        StatePut::Stored => Ok(true),
+        StatePut::Mismatch => Ok(false),
+        StatePut::OverQuota => Err(StateError::QuotaExceeded(quota as u64)),
     }
 }
 
@@ -115,6 +175,18 @@ impl StateStore for DbStateStore {
         quota: usize,
     ) -> BoxFuture<'a, Result<(), StateError>> {
         Box::pin(self.write(scope, key, value, sealed, quota))
+    }
+
+    fn compare_and_swap<'a>(
+        &'a self,
+        scope: &'a StateScope,
+        key: &'a str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        sealed: bool,
+        quota: usize,
+    ) -> BoxFuture<'a, Result<bool, StateError>> {
+        Box::pin(self.swap(scope, key, expected, value, sealed, quota))
     }
 
     fn delete<'a>(

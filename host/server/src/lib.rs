@@ -12,6 +12,7 @@ pub mod connector_state;
 mod connectors;
 pub mod convert;
 mod error;
+pub mod handover;
 pub mod ingest;
 pub mod intake;
 pub mod linking;

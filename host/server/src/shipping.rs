@@ -684,14 +684,17 @@ pub async fn track(
     let scope = state.store.company(company);
     let carrier = scope.carrier(first.carrier).await?;
     let client = carrier_client(state, &carrier)?;
-    let numbers: Vec<String> = shipments
-        .iter()
-        .flat_map(|shipment| shipment.tracking_numbers.iter().cloned())
-        .collect();
     let policy = PollPolicy {
         every: state.workers.track_every,
         ..PollPolicy::default()
     };
+    if !client.can(Capability::Tracking) {
+        return crate::handover::track_untracked(scope, shipments, &policy).await;
+    }
+    let numbers: Vec<String> = shipments
+        .iter()
+        .flat_map(|shipment| shipment.tracking_numbers.iter().cloned())
+        .collect();
     let result = client.track(&numbers).await;
     metrics::plugin_call(&carrier.settings.plugin_id, "track", result.is_ok());
     let results = match result {
@@ -751,7 +754,10 @@ pub async fn track(
     Ok(())
 }
 
-async fn shop_is_custom(scope: CompanyScope<'_>, order: OrderId) -> Result<bool, ServiceError> {
+pub(crate) async fn shop_is_custom(
+    scope: CompanyScope<'_>,
+    order: OrderId,
+) -> Result<bool, ServiceError> {
     let order = scope.order(order).await?;
     Ok(scope.shop(order.shop).await?.settings.is_custom())
 }

@@ -28,6 +28,8 @@ pub enum StatePut {
     Stored,
     /// The account's values would exceed the quota: nothing was written.
     OverQuota,
+    /// A compare-and-swap found another value than the expected one: nothing was written.
+    Mismatch,
 }
 
 impl CompanyScope<'_> {
@@ -99,6 +101,93 @@ impl CompanyScope<'_> {
         .bind(time_text(at))
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(StatePut::Stored)
+    }
+
+    /// Stores `value` under `key` only if `matches` accepts the value stored there now
+    /// (`None` when there is none), as one step: the row is locked (PostgreSQL) or the
+    /// database's single writer is held (SQLite) from the read to the write, and of two
+    /// first writes racing for an absent key only one inserts. `matches` compares what the
+    /// caller can read (it opens sealed values).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn swap_connector_state(
+        &self,
+        owner: StateAccount<'_>,
+        key: &str,
+        matches: impl FnOnce(Option<&StoredState>) -> bool,
+        value: &StoredState,
+        size: i64,
+        quota: i64,
+        at: OffsetDateTime,
+    ) -> StoreResult<StatePut> {
+        let mut tx = self.store.begin().await?;
+        let current = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT state_value, sealed FROM connector_state WHERE company_id = $1 \
+             AND account = $2 AND plugin_id = $3 AND state_key = $4{}",
+            self.store.backend().for_update()
+        )))
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|row| {
+            Ok::<_, crate::error::StoreError>(StoredState {
+                value: row.text("state_value")?,
+                sealed: row.flag("sealed")?,
+            })
+        })
+        .transpose()?;
+        if !matches(current.as_ref()) {
+            return Ok(StatePut::Mismatch);
+        }
+        let others = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM connector_state \
+             WHERE company_id = $1 \
+             AND account = $2 AND plugin_id = $3 AND state_key <> $4",
+        )
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?
+        .int("used")?;
+        if others + size > quota {
+            return Ok(StatePut::OverQuota);
+        }
+        let written = if current.is_some() {
+            sqlx::query(
+                "UPDATE connector_state SET state_value = $5, sealed = $6, size = $7, \
+                 updated_at = $8 WHERE company_id = $1 AND account = $2 AND plugin_id = $3 \
+                 AND state_key = $4",
+            )
+        } else {
+            // Nothing to lock: a concurrent first write may insert first, and then this
+            // one inserts nothing and has lost.
+            sqlx::query(
+                "INSERT INTO connector_state (company_id, account, plugin_id, state_key, \
+                 state_value, sealed, size, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (company_id, account, plugin_id, state_key) DO NOTHING",
+            )
+        }
+        .bind(self.cid())
+        .bind(owner.account)
+        .bind(owner.plugin_id)
+        .bind(key)
+        .bind(&value.value)
+        .bind(i64::from(value.sealed))
+        .bind(size)
+        .bind(time_text(at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            return Ok(StatePut::Mismatch);
+        }
         tx.commit().await?;
         Ok(StatePut::Stored)
     }

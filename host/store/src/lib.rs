@@ -20,6 +20,7 @@ pub mod connector_state;
 mod db;
 pub mod documents;
 mod error;
+pub mod handovers;
 pub mod inbox;
 mod numbering;
 pub mod orders;

@@ -115,6 +115,8 @@ pub struct Shipment {
     pub shop_notice_error: Option<String>,
     pub shop_notice_attempts: u32,
     pub has_label: bool,
+    /// The hand-over that took it (running, done or interrupted), if one did.
+    pub handover_id: Option<i64>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
 }
@@ -166,10 +168,10 @@ pub struct ShipmentFilter {
 const CARRIER_COLUMNS: &str = "id, company_id, name, plugin_id, config, sealed_secrets, sender, label_format, \
      services, default_weight_grams, tell_shop, cod_rounding, order_reference";
 
-const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.state, s.plan, \
+pub(crate) const SHIPMENT_COLUMNS: &str = "s.id, s.order_id, s.carrier_id, s.reference, s.state, s.plan, \
      s.carrier_shipment_id, s.tracking_numbers, s.status, s.status_at, s.error, s.error_field, s.reference_released, s.create_attempts, \
      s.lookups, s.next_step_at, s.next_track_at, s.last_tracked_at, s.track_error, s.shop_notice, \
-     s.shop_notice_error, s.shop_notice_attempts, s.created_at, s.updated_at, \
+     s.shop_notice_error, s.shop_notice_attempts, s.handover_id, s.created_at, s.updated_at, \
      (SELECT CAST(COUNT(*) AS BIGINT) FROM shipment_labels l WHERE l.shipment_id = s.id) AS labels";
 
 fn carrier_of(row: &sqlx::any::AnyRow) -> StoreResult<Carrier> {
@@ -198,7 +200,7 @@ fn count(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<u32> {
     u32::try_from(row.int(column)?).map_err(|error| StoreError::corrupt(column, error))
 }
 
-fn shipment_of(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
+pub(crate) fn shipment_of(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
     let state = row.text("state")?;
     let status = row.text("status")?;
     let plan: ShipmentPlan = row.json("plan")?;
@@ -233,6 +235,7 @@ fn shipment_of(row: &sqlx::any::AnyRow) -> StoreResult<Shipment> {
         shop_notice_error: row.opt_text("shop_notice_error")?,
         shop_notice_attempts: count(row, "shop_notice_attempts")?,
         has_label: row.int("labels")? > 0,
+        handover_id: row.opt_int("handover_id")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
     })
@@ -927,6 +930,25 @@ impl CompanyScope<'_> {
         .bind(state)
         .bind(error)
         .bind(time_text(next))
+        .execute(self.store.writer())
+        .await?;
+        Ok(())
+    }
+
+    /// Tracks the shipment next at `next` (`None`: no more), without asking the carrier
+    /// now: for carriers that track nothing themselves.
+    pub async fn schedule_tracking(
+        &self,
+        id: ShipmentId,
+        next: Option<OffsetDateTime>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE shipments SET next_track_at = $3, lease_owner = NULL, lease_until = NULL \
+             WHERE company_id = $1 AND id = $2",
+        )
+        .bind(self.cid())
+        .bind(id.0)
+        .bind(next.map(time_text))
         .execute(self.store.writer())
         .await?;
         Ok(())

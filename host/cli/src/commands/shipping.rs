@@ -483,6 +483,39 @@ pub enum ShipmentsCommand {
         /// The shipment's id.
         id: i64,
     },
+    /// Set a shipment's tracking status by hand, for what the carrier does not tell.
+    ///
+    /// Kept as an event beside the carrier's; a final status (delivered, cancelled)
+    /// stops tracking.
+    Status {
+        /// The shipment's id.
+        id: i64,
+        /// pending, picked_up, in_transit, out_for_delivery, ready_for_pickup, delivered,
+        /// delivery_failed, delivery_delayed, on_hold, return_to_sender, cancelled or
+        /// unknown.
+        status: String,
+        /// Why, or what was seen (kept as the event's text).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Hand a carrier connection's waiting shipments over for a day.
+    ///
+    /// Sends the carrier the day's list (Pošta Slovenije: the eOddaja submission) or
+    /// fetches the manifest the courier signs (DPD), taking every created shipment not
+    /// handed over yet, made on that day or before. A document the carrier gives is
+    /// saved to a file.
+    Handover {
+        /// The carrier connection (see `tovor carriers list`).
+        #[arg(long, value_name = "ID")]
+        carrier: i64,
+        /// The day, YYYY-MM-DD (default today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Where to write the carrier's document (default handover-ID.pdf); `-` writes
+        /// to stdout when it is redirected.
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+    },
     /// Settle a shipment whose outcome is unknown (the carrier's answer was lost).
     ///
     /// Check at the carrier (its web portal) whether the shipment exists, then give
@@ -679,6 +712,55 @@ pub async fn shipments(api: &ApiOptions, command: ShipmentsCommand) -> anyhow::R
                     cell(shipment, "status")
                 );
             })
+        }
+        ShipmentsCommand::Status { id, status, note } => {
+            let mut body = json!({ "status": status });
+            if let Some(note) = note {
+                body["note"] = json!(note);
+            }
+            let shipment = client
+                .post(&["shipments", &id.to_string(), "status"], Some(&body))
+                .await?;
+            show(api, &shipment, |shipment| {
+                outln!("shipment {id}: {}", status_line(shipment));
+            })
+        }
+        ShipmentsCommand::Handover {
+            carrier,
+            date,
+            output,
+        } => {
+            let body = date.map_or_else(|| json!({}), |date| json!({ "date": date }));
+            let handover = client
+                .post(
+                    &["carriers", &carrier.to_string(), "handovers"],
+                    Some(&body),
+                )
+                .await?;
+            let id = handover["id"].as_i64().unwrap_or_default();
+            show(api, &handover, |handover| {
+                let reference = cell(handover, "reference");
+                outln!(
+                    "hand-over {id} for {}: {} shipment(s) {}{}",
+                    cell(handover, "date"),
+                    cell(handover, "shipment_count"),
+                    cell(handover, "state"),
+                    if reference.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (carrier's reference {reference})")
+                    }
+                );
+            })?;
+            if handover["has_document"] != json!(true) {
+                return Ok(());
+            }
+            let answer = client
+                .get_bytes(&["handovers", &id.to_string(), "document"])
+                .await?;
+            let path = output
+                .unwrap_or_else(|| PathBuf::from(format!("handover-{id}.{}", extension(&answer))));
+            save(api, &answer, &path, &format!("document of hand-over {id}"))
         }
         ShipmentsCommand::Resolve {
             id,

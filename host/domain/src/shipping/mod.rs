@@ -10,6 +10,7 @@
 mod address;
 mod cod;
 mod fulfilled;
+mod handover;
 mod tracking;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ pub use cod::{
     CodRounding, OrderNumbers, OrderReference, ReferenceError, RoundingError, reference_number,
 };
 pub use fulfilled::{LineToFulfil, fulfilled_lines};
+pub use handover::{handover_created_before, untracked_from};
 pub use tracking::{PollPolicy, ShipmentStatus, StatusAt, current_status};
 
 use crate::order::{Address, FieldProblem, NormalizedOrder, PaymentStatus, PickupPoint};

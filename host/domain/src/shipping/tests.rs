@@ -351,6 +351,11 @@ fn the_latest_known_event_gives_the_status() {
         current_status(&[event(5, Unknown)]).unwrap().status,
         Unknown
     );
+    // Past `pending`, nothing more is known: handed over to a carrier without tracking.
+    let events = [event(10, Pending), event(20, Unknown)];
+    assert_eq!(current_status(&events).unwrap().status, Unknown);
+    let events = [event(10, Pending), event(20, Unknown), event(30, InTransit)];
+    assert_eq!(current_status(&events).unwrap().status, InTransit);
 }
 
 #[test]

@@ -81,8 +81,10 @@ pub struct StatusAt {
 
 /// The shipment's status from all its events (of all its parcels): the latest event
 /// wins, and among events at the same instant the one listed last (carriers list
-/// oldest first). An `unknown` event does not hide the known status before it: a
-/// carrier's new code should not make a delivered parcel look lost.
+/// oldest first). An `unknown` event does not hide a known status past `pending` before
+/// it: a carrier's new code should not make a delivered parcel look lost. After
+/// `pending` it does: the parcel has left what the host can see (handed over to a
+/// carrier that tracks nothing, or moved on in a way the connector cannot name).
 pub fn current_status(events: &[StatusAt]) -> Option<StatusAt> {
     let mut ordered: Vec<(usize, &StatusAt)> = events.iter().enumerate().collect();
     ordered.sort_by_key(|(index, event)| (event.at, *index));
@@ -90,7 +92,11 @@ pub fn current_status(events: &[StatusAt]) -> Option<StatusAt> {
         .iter()
         .rev()
         .find(|(_, event)| event.status != ShipmentStatus::Unknown);
-    known.or(ordered.last()).map(|(_, event)| **event)
+    let latest = ordered.last();
+    match known {
+        Some((_, known)) if known.status != ShipmentStatus::Pending => Some(**known),
+        _ => latest.map(|(_, event)| **event),
+    }
 }
 
 /// How often shipments are asked about, and for how long.

@@ -9,9 +9,9 @@ use tovor_manifest::FieldType;
 
 use super::{bad, decimal, decimal_text, optional_decimal};
 use crate::bindings::v0_1_0;
-use crate::bindings::v0_2_0::{
-    carrier_types, catalog, connection, fulfillment, http, inventory, labels, log, orders,
-    pickup_points, services, shipments, state, status_changes, tracking, types, webhooks,
+use crate::bindings::v0_2::{
+    carrier_types, catalog, connection, fulfillment, handover, http, inventory, labels, log,
+    orders, pickup_points, services, shipments, state, status_changes, tracking, types, webhooks,
 };
 use crate::model::{self, ConvertError, ErrorKind};
 use crate::state::CallState;
@@ -482,6 +482,22 @@ pub(crate) fn label(label: carrier_types::Label) -> model::Label {
     }
 }
 
+pub(crate) fn handover_shipment(shipment: &model::HandoverShipment) -> handover::HandoverShipment {
+    handover::HandoverShipment {
+        shipment_id: shipment.shipment_id.clone(),
+        tracking_numbers: shipment.tracking_numbers.clone(),
+        request: shipment_request(&shipment.request),
+        created_at: timestamp(shipment.created_at),
+    }
+}
+
+pub(crate) fn handover_receipt(receipt: handover::HandoverReceipt) -> model::HandoverReceipt {
+    model::HandoverReceipt {
+        reference: receipt.reference,
+        document: receipt.document.map(label),
+    }
+}
+
 pub(crate) fn tracking_result(
     result: tracking::TrackingResult,
 ) -> Result<model::TrackingResult, model::ConnectorError> {
@@ -562,6 +578,19 @@ impl state::Host for CallState {
 
     async fn delete(&mut self, key: String) -> Result<(), state::StateError> {
         self.state.delete(&key).await.map_err(state_error)
+    }
+
+    async fn compare_and_swap(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        sealed: bool,
+    ) -> Result<bool, state::StateError> {
+        self.state
+            .compare_and_swap(&key, expected, value, sealed)
+            .await
+            .map_err(state_error)
     }
 }
 

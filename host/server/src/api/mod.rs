@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod error;
 pub mod extract;
+pub mod handovers;
 pub mod orders;
 pub mod request_id;
 pub mod schema;
@@ -47,6 +48,8 @@ use crate::state::AppState;
         shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
         shipping::get_shipment, shipping::get_label, shipping::print_labels, shipping::track_now,
         shipping::cancel_shipment, shipping::resolve_shipment,
+        handovers::create_handover, handovers::list_handovers, handovers::get_handover,
+        handovers::get_handover_document, handovers::set_shipment_status,
         openapi, healthz, metrics, crate::intake::receive,
     ),
     modifiers(&BearerAuth, &CommonErrors),
@@ -270,6 +273,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/shipments/{id}/track", post(shipping::track_now))
         .route("/shipments/{id}/cancel", post(shipping::cancel_shipment))
         .route("/shipments/{id}/resolve", post(shipping::resolve_shipment))
+        .route(
+            "/shipments/{id}/status",
+            post(handovers::set_shipment_status),
+        )
+        .route(
+            "/carriers/{id}/handovers",
+            get(handovers::list_handovers).post(handovers::create_handover),
+        )
+        .route("/handovers/{id}", get(handovers::get_handover))
+        .route(
+            "/handovers/{id}/document",
+            get(handovers::get_handover_document),
+        )
         .route("/labels", post(shipping::print_labels))
         .fallback(unknown_route);
     let limit = state.max_body_bytes;

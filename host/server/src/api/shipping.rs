@@ -415,6 +415,8 @@ pub struct ShipmentView {
     /// Where the label is served (present once the carrier created the shipment).
     pub label_url: Option<String>,
     pub has_label: bool,
+    /// The hand-over that took it to the carrier (`/api/v1/handovers/{id}`), if one did.
+    pub handover_id: Option<i64>,
     /// Telling the shop the tracking number: `none`, `due`, `sent` or `failed`.
     pub shop_notice: String,
     pub shop_notice_error: Option<String>,
@@ -466,6 +468,7 @@ fn shipment_view(shipment: Shipment, events: Option<Vec<ShipmentEvent>>) -> Ship
         label_url: (created || shipment.has_label)
             .then(|| format!("/api/v1/shipments/{}/label", shipment.id)),
         has_label: shipment.has_label,
+        handover_id: shipment.handover_id,
         shop_notice: shipment.shop_notice,
         shop_notice_error: shipment.shop_notice_error,
         next_track_at: shipment.next_track_at,
@@ -487,7 +490,11 @@ fn shipment_view(shipment: Shipment, events: Option<Vec<ShipmentEvent>>) -> Ship
     }
 }
 
-async fn detail(state: &AppState, company: Company, id: ShipmentId) -> ApiResult<ShipmentView> {
+pub(super) async fn detail(
+    state: &AppState,
+    company: Company,
+    id: ShipmentId,
+) -> ApiResult<ShipmentView> {
     let scope = state.store.company(company.0);
     let shipment = scope.shipment(id).await?;
     let events = scope.shipment_events(id).await?;
@@ -694,7 +701,7 @@ pub async fn get_shipment(
     Ok(Json(detail(&state, company, ShipmentId(id)).await?))
 }
 
-fn document(content_type: String, data: Vec<u8>, name: &str) -> Response {
+pub(super) fn document(content_type: String, data: Vec<u8>, name: &str) -> Response {
     let extension = if content_type == "application/pdf" {
         "pdf"
     } else {
