@@ -30,6 +30,7 @@ tovor_tests::on_both_databases!(
     carrier_refusals_name_the_field_as_the_host_does,
     czech_cash_on_delivery_with_halere_is_given_or_rounded,
     references_carry_the_shop_order_number_when_unique,
+    a_status_is_set_by_hand_and_a_carrier_without_hand_over_says_so,
 );
 
 struct Shipping {
@@ -1168,4 +1169,74 @@ async fn references_carry_the_shop_order_number_when_unique(db: Db) {
         shipment["reference"],
         format!("{}-2", order["number"].as_str().unwrap())
     );
+}
+
+/// A person sets a status the carrier does not tell: kept as a `manual` event with the
+/// note, a final one stops tracking; a bad status names the field. A carrier without a
+/// hand-over (GLS) refuses the day's list clearly, and so does one with nothing waiting.
+async fn a_status_is_set_by_hand_and_a_carrier_without_hand_over_says_so(db: Db) {
+    let t = setup(db, "off").await;
+    let (_, order) = t
+        .cod_order(ljubljana("Slovenska cesta 12a", "040 111 222"))
+        .await;
+    let (status, shipment) = t.ship(&order, json!({"carrier_id": t.gls_carrier})).await;
+    assert_eq!(status, 201, "{shipment}");
+    let id = shipment["id"].as_i64().unwrap();
+
+    let (status, refused) =
+        t.s.post(
+            &format!("/api/v1/shipments/{id}/status"),
+            json!({"status": "teleported"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["field"], "status", "{refused}");
+
+    let (status, set) =
+        t.s.post(
+            &format!("/api/v1/shipments/{id}/status"),
+            json!({"status": "delivered", "note": "Signed for by the neighbour"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["status"], "delivered");
+    assert!(
+        set["next_track_at"].is_null(),
+        "a delivered parcel is not tracked: {set}"
+    );
+    let manual = set["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["raw_code"] == "manual")
+        .unwrap_or_else(|| panic!("no manual event: {set}"));
+    assert_eq!(manual["raw_text"], "Signed for by the neighbour");
+    assert_eq!(manual["status"], "delivered");
+
+    let (status, refused) =
+        t.s.post(
+            &format!("/api/v1/carriers/{}/handovers", t.gls_carrier),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no hand-over"),
+        "{refused}"
+    );
+    let (status, refused) =
+        t.s.post(
+            &format!("/api/v1/carriers/{}/handovers", t.gls_carrier),
+            json!({"date": "3.12.2026"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["field"], "date", "{refused}");
+    let listed =
+        t.s.get(&format!("/api/v1/carriers/{}/handovers", t.gls_carrier))
+            .await;
+    assert_eq!(listed, json!([]));
 }
