@@ -114,3 +114,29 @@ pub fn example_shop_v020() -> BuiltPlugin {
 pub fn oauth_probe() -> anyhow::Result<BuiltPlugin> {
     build_plugin(workspace().join("tests/plugins/oauth-probe"))
 }
+
+/// Whether the command-line tool `name` (`pdftoppm`, `zbarimg`) can be run. A missing one
+/// skips the check that needs it, saying so once per call, so `cargo xtask test` passes
+/// on a machine with only the Rust toolchain; `TOVOR_REQUIRE_TOOLS=1` (set by CI, which
+/// installs them with `.ci/tools`) makes a missing tool fail instead.
+pub fn tool_available(name: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg("--help")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    let required =
+        std::env::var("TOVOR_REQUIRE_TOOLS").is_ok_and(|value| !value.is_empty() && value != "0");
+    assert!(
+        found || !required,
+        "{name} is not installed and TOVOR_REQUIRE_TOOLS is set (run .ci/tools)"
+    );
+    if !found {
+        eprintln!(
+            "skipped: {name} is not installed (poppler-utils / zbar-tools); \
+             TOVOR_REQUIRE_TOOLS=1 makes this fail"
+        );
+    }
+    found
+}
