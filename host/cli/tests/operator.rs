@@ -524,11 +524,13 @@ fn the_shipping_commands_explain_themselves() {
 fn every_bundled_connector_installs_over_the_api() {
     let names = [
         "bigcommerce",
+        "dpd",
         "example-shop",
         "gls",
         "magento",
         "metakocka",
         "packeta",
+        "posta-slovenije",
         "prestashop",
         "shopify",
         "shoptet",

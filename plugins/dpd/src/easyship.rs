@@ -52,7 +52,9 @@ pub fn country(value: &str) -> Result<&'static str, ConnectorError> {
         .ok_or_else(|| {
             ConnectorError::invalid_field(
                 "country",
-                format!("{value:?} has no DPD EasyShip; it is SI (easyship.si) or HR (easyship.hr)"),
+                format!(
+                    "{value:?} has no DPD EasyShip; it is SI (easyship.si) or HR (easyship.hr)"
+                ),
             )
         })
 }
@@ -444,7 +446,11 @@ fn parcel_kind(
 
 /// `cod_amount`: two decimals, in the destination country's currency. Amounts are never
 /// rounded here: the customer pays what the shop says.
-pub fn cod_amount(amount: Decimal, currency: &str, country: &str) -> Result<String, ConnectorError> {
+pub fn cod_amount(
+    amount: Decimal,
+    currency: &str,
+    country: &str,
+) -> Result<String, ConnectorError> {
     let currency = currency.trim().to_ascii_uppercase();
     match country_currency(country) {
         Some(expected) if expected == currency => {}
@@ -552,7 +558,11 @@ fn is_house_number_suffix(suffix: &str) -> bool {
 }
 
 fn truncate(text: &str, limit: usize) -> String {
-    text.chars().take(limit).collect::<String>().trim_end().to_owned()
+    text.chars()
+        .take(limit)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
 }
 
 fn non_blank(value: &Option<String>) -> Option<&str> {
@@ -652,7 +662,12 @@ pub fn business_error(method: Method, errlog: &str) -> ConnectorError {
     let lower = errlog.to_lowercase();
     let message = format!("DPD EasyShip {}: {text}", method.path());
     let error = if looks_like_auth(&lower) {
-        ConnectorError::auth(message)
+        // The setting to fix: the tracking key for parcel_status, else the login.
+        let field = match method {
+            Method::Status => "tracking_secret",
+            _ => "password",
+        };
+        ConnectorError::auth(message).with_field(field)
     } else {
         match method {
             Method::Import => {
@@ -854,9 +869,8 @@ pub fn parse_parcel_number(text: &str) -> Result<String, ConnectorError> {
 
 /// A hand-over date, `YYYY-MM-DD`, checked (EasyShip's `date`).
 pub fn parse_date(text: &str) -> Result<String, ConnectorError> {
-    let bad = || {
-        ConnectorError::invalid_field("date", format!("{text:?} is not a date like 2026-03-02"))
-    };
+    let bad =
+        || ConnectorError::invalid_field("date", format!("{text:?} is not a date like 2026-03-02"));
     let trimmed = text.trim();
     let bytes = trimmed.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
@@ -950,14 +964,28 @@ pub fn map_status(text: &str) -> ShipmentStatus {
     };
     let negated = any(
         &["not", "ni", "nije", "undelivered"],
-        &["nedostavljen", "neisporučen", "neisporucen", "nevročen", "nevrocen"],
+        &[
+            "nedostavljen",
+            "neisporučen",
+            "neisporucen",
+            "nevročen",
+            "nevrocen",
+        ],
     );
     if negated {
         return ShipmentStatus::Unknown;
     }
     if any(
         &["delivered"],
-        &["dostavljen", "vročen", "vrocen", "isporučen", "isporucen", "uručen", "urucen"],
+        &[
+            "dostavljen",
+            "vročen",
+            "vrocen",
+            "isporučen",
+            "isporucen",
+            "uručen",
+            "urucen",
+        ],
     ) {
         return ShipmentStatus::Delivered;
     }
@@ -975,7 +1003,10 @@ pub fn map_status(text: &str) -> ShipmentStatus {
 
 /// Whether the status ends tracking (nothing more is remembered for the parcel).
 pub fn is_final(status: ShipmentStatus) -> bool {
-    matches!(status, ShipmentStatus::Delivered | ShipmentStatus::Cancelled)
+    matches!(
+        status,
+        ShipmentStatus::Delivered | ShipmentStatus::Cancelled
+    )
 }
 
 /// The start of a body for messages, at most 200 characters.

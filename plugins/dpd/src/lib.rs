@@ -135,13 +135,20 @@ impl Account {
 
     /// The setting to correct when the EasyShip address is wrong.
     fn address_field(&self) -> &'static str {
-        if self.custom_base { API_BASE } else { "country" }
+        if self.custom_base {
+            API_BASE
+        } else {
+            "country"
+        }
     }
 }
 
 /// The JSON answer of a method; HTTP failures typed by status (401 `auth`, 5xx
 /// `transient`, ...), `status: err` typed by [`easyship::business_error`].
-fn answer(sent: Result<Response, ConnectorError>, method: Method) -> Result<Answer, ConnectorError> {
+fn answer(
+    sent: Result<Response, ConnectorError>,
+    method: Method,
+) -> Result<Answer, ConnectorError> {
     let response = sent?.error_for_status()?;
     easyship::parse_answer(&response.body, method)
 }
@@ -323,10 +330,7 @@ impl Tracking for Dpd {
             if let Err(error) = &tracked
                 && easyship::is_auth(error)
             {
-                return Err(ConnectorError {
-                    field: Some("tracking_secret".to_owned()),
-                    ..error.clone()
-                });
+                return Err(error.clone());
             }
             results[index] = Some(tracked);
             Ok(())
@@ -356,7 +360,10 @@ fn remembered_event(parcel_number: &str, text: &str) -> TrackingEvent {
     let key = state_key(parcel_number);
     let now = time::now();
     let seen = state::get_json::<Seen>(&key).unwrap_or_else(|error| {
-        log::warn!("cannot read what was seen of parcel {parcel_number}: {}", error.message);
+        log::warn!(
+            "cannot read what was seen of parcel {parcel_number}: {}",
+            error.message
+        );
         None
     });
     let (mut event, remember) = easyship::status_event(text, seen.as_ref(), now);
@@ -369,7 +376,10 @@ fn remembered_event(parcel_number: &str, text: &str) -> TrackingEvent {
         Ok(())
     };
     if let Err(error) = stored {
-        log::warn!("cannot remember the status of parcel {parcel_number}: {}", error.message);
+        log::warn!(
+            "cannot remember the status of parcel {parcel_number}: {}",
+            error.message
+        );
         if seen.is_none() || event.at.seconds == now.unix_timestamp() {
             event.at = start_of_day(now);
         }
@@ -526,8 +536,7 @@ impl Services for Dpd {
                 code: easyship::SERVICE_ID_CHECK.to_owned(),
                 name: "ID check".to_owned(),
                 description: Some(
-                    "The courier checks the recipient's identity document at delivery"
-                        .to_owned(),
+                    "The courier checks the recipient's identity document at delivery".to_owned(),
                 ),
             },
         ])

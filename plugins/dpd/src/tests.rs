@@ -169,7 +169,10 @@ fn cash_on_delivery_only_in_the_destination_currency() {
     let mut request = request();
     request.cash_on_delivery = cod("49.90", "USD");
     let error = easyship::import_params(&request, Settings::default()).unwrap_err();
-    assert!(error.message.contains("EUR") && error.message.contains("USD"), "{error:?}");
+    assert!(
+        error.message.contains("EUR") && error.message.contains("USD"),
+        "{error:?}"
+    );
     assert_eq!(field(error), "cash-on-delivery.currency");
 
     request.recipient.country = Some("HU".into());
@@ -346,15 +349,14 @@ fn answers_and_business_errors_are_typed() {
         created.tracking_numbers,
         ["16962028228119", "16962028228120"]
     );
-    let numeric =
-        easyship::parse_answer(br#"{"status":"ok","pl_number":[16962028228121]}"#, Method::Import)
-            .unwrap();
-    assert_eq!(
-        easyship::pl_numbers(&numeric).unwrap(),
-        ["16962028228121"]
-    );
-    let empty = easyship::parse_answer(br#"{"status":"ok","pl_number":[]}"#, Method::Import)
-        .unwrap();
+    let numeric = easyship::parse_answer(
+        br#"{"status":"ok","pl_number":[16962028228121]}"#,
+        Method::Import,
+    )
+    .unwrap();
+    assert_eq!(easyship::pl_numbers(&numeric).unwrap(), ["16962028228121"]);
+    let empty =
+        easyship::parse_answer(br#"{"status":"ok","pl_number":[]}"#, Method::Import).unwrap();
     assert_eq!(
         easyship::created("R-1", &empty).unwrap_err().kind,
         ErrorKind::Other,
@@ -396,8 +398,14 @@ fn answers_and_business_errors_are_typed() {
         let body = serde_json::json!({"status": "err", "errlog": errlog}).to_string();
         easyship::parse_answer(body.as_bytes(), Method::Print).unwrap_err()
     };
-    assert_eq!(print_error("Parcel was already printed").kind, ErrorKind::Conflict);
-    assert_eq!(print_error("Parcel 1 does not exist").kind, ErrorKind::NotFound);
+    assert_eq!(
+        print_error("Parcel was already printed").kind,
+        ErrorKind::Conflict
+    );
+    assert_eq!(
+        print_error("Parcel 1 does not exist").kind,
+        ErrorKind::NotFound
+    );
 
     let not_json = easyship::parse_answer(b"<html>Bad gateway</html>", Method::Status).unwrap_err();
     assert_eq!(not_json.kind, ErrorKind::Other);
@@ -416,14 +424,27 @@ fn ids_numbers_and_dates() {
         field(easyship::parse_shipment_id("abc").unwrap_err()),
         "shipment-ids"
     );
-    assert_eq!(field(easyship::parse_shipment_id(",").unwrap_err()), "shipment-ids");
+    assert_eq!(
+        field(easyship::parse_shipment_id(",").unwrap_err()),
+        "shipment-ids"
+    );
     assert_eq!(
         field(easyship::parse_parcel_number("Z123").unwrap_err()),
         "tracking-numbers"
     );
     assert_eq!(easyship::parse_date("2026-03-02").unwrap(), "2026-03-02");
-    for bad in ["2026-3-2", "02.03.2026", "2026-13-01", "2026-02-32", "yesterday"] {
-        assert_eq!(field(easyship::parse_date(bad).unwrap_err()), "date", "{bad}");
+    for bad in [
+        "2026-3-2",
+        "02.03.2026",
+        "2026-13-01",
+        "2026-02-32",
+        "yesterday",
+    ] {
+        assert_eq!(
+            field(easyship::parse_date(bad).unwrap_err()),
+            "date",
+            "{bad}"
+        );
     }
 }
 
@@ -433,7 +454,10 @@ fn statuses_map_by_keyword() {
     assert_eq!(map_status("printed"), ShipmentStatus::Pending);
     assert_eq!(map_status("Sent"), ShipmentStatus::Pending);
     assert_eq!(map_status("Delivered"), ShipmentStatus::Delivered);
-    assert_eq!(map_status("Parcel delivered to recipient"), ShipmentStatus::Delivered);
+    assert_eq!(
+        map_status("Parcel delivered to recipient"),
+        ShipmentStatus::Delivered
+    );
     assert_eq!(map_status("Dostavljeno"), ShipmentStatus::Delivered);
     assert_eq!(map_status("Pošiljka je vročena"), ShipmentStatus::Delivered);
     assert_eq!(map_status("Isporučeno"), ShipmentStatus::Delivered);

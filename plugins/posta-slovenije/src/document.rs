@@ -15,12 +15,12 @@ const ROW: f32 = 15.0;
 /// Column starts (from the left margin) and headings.
 const COLUMNS: [(f32, &str); 7] = [
     (0.0, "#"),
-    (22.0, "Številka"),
-    (112.0, "Naslovnik"),
-    (262.0, "Kraj"),
-    (372.0, "Masa (g)"),
-    (418.0, "Odkupnina"),
-    (478.0, "Storitve"),
+    (20.0, "Številka"),
+    (100.0, "Naslovnik"),
+    (240.0, "Kraj"),
+    (345.0, "Masa (g)"),
+    (395.0, "Odkupnina"),
+    (455.0, "Storitve"),
 ];
 
 /// The list of `items` handed over on `date` (`YYYY-MM-DD`) as submission `guid`.
@@ -33,18 +33,19 @@ pub fn handover_list(
     let (width, height) = A4;
     let right = width - MARGIN;
     let column_width = |index: usize| {
-        COLUMNS
-            .get(index + 1)
-            .map_or(right - MARGIN, |(x, _)| *x)
-            - COLUMNS[index].0
-            - 4.0
+        COLUMNS.get(index + 1).map_or(right - MARGIN, |(x, _)| *x) - COLUMNS[index].0 - 4.0
     };
     let mut pages: Vec<Page> = Vec::new();
     let mut page = Page::new(width, height);
-    let mut y = 0.0;
-    let mut start_page = |page: &mut Page, number: usize| -> f32 {
+    let start_page = |page: &mut Page, number: usize| -> f32 {
         let mut y = height - MARGIN - 14.0;
-        page.text(MARGIN, y, 14.0, Weight::Bold, "Oddajni popis – Pošta Slovenije, eOddaja");
+        page.text(
+            MARGIN,
+            y,
+            14.0,
+            Weight::Bold,
+            "Oddajni popis – Pošta Slovenije, eOddaja",
+        );
         y -= 18.0;
         page.text(
             MARGIN,
@@ -92,7 +93,7 @@ pub fn handover_list(
         page.line((MARGIN, y), (right, y), 0.8);
         y
     };
-    y = start_page(&mut page, 1);
+    let mut y = start_page(&mut page, 1);
     let mut total = Decimal::ZERO;
     for (index, (number, shipment)) in items.iter().enumerate() {
         if y - ROW < MARGIN + 30.0 {

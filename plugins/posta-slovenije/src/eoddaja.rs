@@ -103,7 +103,12 @@ impl Service {
         operation: Operation,
         parameters: &[(&str, &str)],
     ) -> Result<Answer, ConnectorError> {
-        let body = envelope(operation, &self.auth, self.data_namespace.as_deref(), parameters);
+        let body = envelope(
+            operation,
+            &self.auth,
+            self.data_namespace.as_deref(),
+            parameters,
+        );
         let response = Request::post(&self.url)
             .header("SOAPAction", format!("\"{}\"", soap_action(operation)))
             .body(body, "text/xml; charset=utf-8")
@@ -148,7 +153,10 @@ pub fn envelope(
         ("PogodbaId", &auth.pogodba_id),
         ("PostaId", &auth.posta_id),
     ] {
-        xml.push_str(&format!("<{prefix}{name}>{}</{prefix}{name}>", escape(value)));
+        xml.push_str(&format!(
+            "<{prefix}{name}>{}</{prefix}{name}>",
+            escape(value)
+        ));
     }
     xml.push_str("</aAuthentication>");
     for (name, value) in parameters {
@@ -399,17 +407,28 @@ mod tests {
             &[("aGuid", "g-1"), ("aData", "A;B\r\n1;<2>&\r\n")],
         );
         assert!(xml.contains("<PostData xmlns=\"http://tempuri.org/\"><aAuthentication><KomitentId>12345</KomitentId><PodruznicaId>1</PodruznicaId><PogodbaId>678</PogodbaId><PostaId>1000</PostaId></aAuthentication><aGuid>g-1</aGuid>"), "{xml}");
-        assert!(xml.contains("<aData>A;B&#13;\n1;&lt;2&gt;&amp;&#13;\n</aData>"), "{xml}");
+        assert!(
+            xml.contains("<aData>A;B&#13;\n1;&lt;2&gt;&amp;&#13;\n</aData>"),
+            "{xml}"
+        );
         let xml = envelope(Operation::GetGuid, &auth(), Some("urn:x"), &[]);
-        assert!(xml.contains("<aAuthentication xmlns:d=\"urn:x\"><d:KomitentId>12345</d:KomitentId>"));
-        assert_eq!(soap_action(Operation::GetStatus), "http://tempuri.org/IeOddaja/GetStatus");
+        assert!(
+            xml.contains("<aAuthentication xmlns:d=\"urn:x\"><d:KomitentId>12345</d:KomitentId>")
+        );
+        assert_eq!(
+            soap_action(Operation::GetStatus),
+            "http://tempuri.org/IeOddaja/GetStatus"
+        );
     }
 
     #[test]
     fn normal_answers() {
         let body = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetGuidResponse xmlns="http://tempuri.org/"><GetGuidResult>0f8fad5b-d9cb-469f-a165-70867728950e</GetGuidResult><aResult xmlns:a="http://schemas.datacontract.org/2004/07/X" xmlns:i="http://www.w3.org/2001/XMLSchema-instance"><a:ResultCode>Normal</a:ResultCode><a:ResultMessage/></aResult></GetGuidResponse></s:Body></s:Envelope>"#;
         let answer = read_answer(Operation::GetGuid, &response(200, body)).unwrap();
-        assert_eq!(answer.result.as_deref(), Some("0f8fad5b-d9cb-469f-a165-70867728950e"));
+        assert_eq!(
+            answer.result.as_deref(),
+            Some("0f8fad5b-d9cb-469f-a165-70867728950e")
+        );
     }
 
     #[test]
@@ -421,20 +440,45 @@ mod tests {
         let error = refused(Operation::GetStatus, 200, body);
         assert_eq!(error.kind, ErrorKind::InvalidInput);
         assert_eq!(error.platform_code.as_deref(), Some("Error"));
-        assert!(error.message.contains("Vrstica 2 (RA000000014SI)"), "{}", error.message);
-        let error = refused(Operation::GetGuid, 200, &body.replace("GetStatus", "GetGuid"));
+        assert!(
+            error.message.contains("Vrstica 2 (RA000000014SI)"),
+            "{}",
+            error.message
+        );
+        let error = refused(
+            Operation::GetGuid,
+            200,
+            &body.replace("GetStatus", "GetGuid"),
+        );
         assert_eq!(error.kind, ErrorKind::Auth);
 
         let fault = |code: &str| {
-            format!(r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode xmlns:a="urn:a">{code}</faultcode><faultstring xml:lang="en-US">went wrong</faultstring></s:Fault></s:Body></s:Envelope>"#)
+            format!(
+                r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode xmlns:a="urn:a">{code}</faultcode><faultstring xml:lang="en-US">went wrong</faultstring></s:Fault></s:Body></s:Envelope>"#
+            )
         };
         let error = refused(Operation::PostData, 500, &fault("s:Client"));
         assert_eq!(error.kind, ErrorKind::InvalidInput);
         assert_eq!(error.http_status, Some(500));
-        assert_eq!(refused(Operation::PostData, 500, &fault("a:ActionNotSupported")).kind, ErrorKind::Other);
-        assert_eq!(refused(Operation::PostData, 500, &fault("a:InternalServiceFault")).kind, ErrorKind::Transient);
-        assert_eq!(refused(Operation::PostData, 503, "Service Unavailable").kind, ErrorKind::Transient);
-        assert_eq!(refused(Operation::PostData, 200, "not xml <").kind, ErrorKind::Other);
-        assert_eq!(refused(Operation::PostData, 200, "<a>no code</a>").kind, ErrorKind::Other);
+        assert_eq!(
+            refused(Operation::PostData, 500, &fault("a:ActionNotSupported")).kind,
+            ErrorKind::Other
+        );
+        assert_eq!(
+            refused(Operation::PostData, 500, &fault("a:InternalServiceFault")).kind,
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            refused(Operation::PostData, 503, "Service Unavailable").kind,
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            refused(Operation::PostData, 200, "not xml <").kind,
+            ErrorKind::Other
+        );
+        assert_eq!(
+            refused(Operation::PostData, 200, "<a>no code</a>").kind,
+            ErrorKind::Other
+        );
     }
 }

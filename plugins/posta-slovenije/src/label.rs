@@ -175,7 +175,13 @@ fn draw(fonts: &Fonts, label: &LabelData) -> Result<Page, ConnectorError> {
     let spaced = label.number.spaced();
     let text_width = fonts.width(Weight::Bold, &spaced, 13.0);
     y = bars_bottom - 15.0;
-    page.text(left + (inner - text_width) / 2.0, y, 13.0, Weight::Bold, &spaced);
+    page.text(
+        left + (inner - text_width) / 2.0,
+        y,
+        13.0,
+        Weight::Bold,
+        &spaced,
+    );
     y -= 7.0;
     page.line((left, y), (right, y), 0.8);
 
@@ -191,7 +197,13 @@ fn draw(fonts: &Fonts, label: &LabelData) -> Result<Page, ConnectorError> {
         &format!("Masa: {}", kilograms(shipment.weight_grams)),
     );
     y -= 12.0;
-    page.text(column, y, 9.0, Weight::Regular, &format!("Datum: {}", label.date));
+    page.text(
+        column,
+        y,
+        9.0,
+        Weight::Regular,
+        &format!("Datum: {}", label.date),
+    );
     y -= 12.0;
     let services = if shipment.services.is_empty() {
         "Storitve: –".to_owned()
@@ -224,7 +236,13 @@ fn draw(fonts: &Fonts, label: &LabelData) -> Result<Page, ConnectorError> {
         page.line((box_left, box_bottom), (right - 5.0, box_bottom), 1.6);
         page.line((box_left, box_bottom), (box_left, box_top), 1.6);
         page.line((right - 5.0, box_bottom), (right - 5.0, box_top), 1.6);
-        page.text(box_left + 5.0, box_top - 11.0, 8.0, Weight::Bold, "ODKUPNINA");
+        page.text(
+            box_left + 5.0,
+            box_top - 11.0,
+            8.0,
+            Weight::Bold,
+            "ODKUPNINA",
+        );
         page.text(
             box_left + 5.0,
             box_top - 26.0,
@@ -239,7 +257,13 @@ fn draw(fonts: &Fonts, label: &LabelData) -> Result<Page, ConnectorError> {
                 8.0,
                 right - 5.0 - box_left - 10.0,
             );
-            page.text(box_left + 5.0, box_top - 38.0, 8.0, Weight::Regular, &reference);
+            page.text(
+                box_left + 5.0,
+                box_top - 38.0,
+                8.0,
+                Weight::Regular,
+                &reference,
+            );
         }
         y = y.min(box_bottom);
     }
@@ -305,7 +329,13 @@ fn draw(fonts: &Fonts, label: &LabelData) -> Result<Page, ConnectorError> {
     }
     for (size, weight, text) in lines {
         y -= size + 3.5;
-        page.text(column, y, size, weight, &fonts.fit(weight, &text, size, text_width));
+        page.text(
+            column,
+            y,
+            size,
+            weight,
+            &fonts.fit(weight, &text, size, text_width),
+        );
     }
 
     // Footer: our reference and the note.
@@ -368,7 +398,7 @@ fn kilograms(grams: u64) -> String {
 /// The date in Slovenia (CET, CEST from the last Sunday of March to the last Sunday of
 /// October) as printed: `03.12.2026`.
 pub fn slovenian_date(at: OffsetDateTime) -> String {
-    let utc = at.to_offset(tovor_sdk::time::UtcOffset::UTC);
+    let utc = at.to_offset(::time::UtcOffset::UTC);
     let year = utc.year();
     let summer_starts = last_sunday_one_utc(year, ::time::Month::March);
     let summer_ends = last_sunday_one_utc(year, ::time::Month::October);
@@ -401,13 +431,31 @@ mod tests {
 
     #[test]
     fn dates_in_slovenia() {
-        assert_eq!(slovenian_date(datetime!(2026-12-03 23:30 UTC)), "04.12.2026");
-        assert_eq!(slovenian_date(datetime!(2026-07-01 21:59 UTC)), "01.07.2026");
-        assert_eq!(slovenian_date(datetime!(2026-07-01 22:00 UTC)), "02.07.2026");
+        assert_eq!(
+            slovenian_date(datetime!(2026-12-03 23:30 UTC)),
+            "04.12.2026"
+        );
+        assert_eq!(
+            slovenian_date(datetime!(2026-07-01 21:59 UTC)),
+            "01.07.2026"
+        );
+        assert_eq!(
+            slovenian_date(datetime!(2026-07-01 22:00 UTC)),
+            "02.07.2026"
+        );
         // 2026: summer time from 29 March to 25 October.
-        assert_eq!(slovenian_date(datetime!(2026-03-29 00:30 UTC)), "29.03.2026");
-        assert_eq!(slovenian_date(datetime!(2026-10-24 22:30 UTC)), "25.10.2026");
-        assert_eq!(slovenian_date(datetime!(2026-10-25 22:30 UTC)), "25.10.2026");
+        assert_eq!(
+            slovenian_date(datetime!(2026-03-29 00:30 UTC)),
+            "29.03.2026"
+        );
+        assert_eq!(
+            slovenian_date(datetime!(2026-10-24 22:30 UTC)),
+            "25.10.2026"
+        );
+        assert_eq!(
+            slovenian_date(datetime!(2026-10-25 22:30 UTC)),
+            "25.10.2026"
+        );
     }
 
     #[test]

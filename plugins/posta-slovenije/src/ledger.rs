@@ -111,7 +111,10 @@ mod tests {
         assert_eq!(merge(&[], &[5, 3, 4, 9]), [(3, 5), (9, 9)]);
         assert_eq!(merge(&[(3, 5), (9, 9)], &[6, 7, 8]), [(3, 9)]);
         assert_eq!(merge(&[(1, 2)], &[1]), [(1, 2)]);
-        assert_eq!(parse_ranges(&format_ranges(&[(1, 2), (7, 7)])), [(1, 2), (7, 7)]);
+        assert_eq!(
+            parse_ranges(&format_ranges(&[(1, 2), (7, 7)])),
+            [(1, 2), (7, 7)]
+        );
         let many: Vec<u32> = (0..(MAX_RANGES as u32 + 10)).map(|i| i * 2).collect();
         let kept = merge(&[], &many);
         assert_eq!(kept.len(), MAX_RANGES);

@@ -141,7 +141,9 @@ impl Settings {
         Ok(Self {
             service,
             range,
-            item_type_name: config.text("item_type_name").map(|name| name.trim().to_owned()),
+            item_type_name: config
+                .text("item_type_name")
+                .map(|name| name.trim().to_owned()),
             defaults: Defaults { item_type },
             layout,
         })
@@ -177,28 +179,26 @@ impl Shipments for PostaSlovenije {
             .collect();
         // Numbers only for what eOddaja would take: a refused shipment spends none.
         let wanted = checked.iter().filter(|shipment| shipment.is_ok()).count();
-        let mut numbers = s10::allocate(
-            &settings.range,
-            u32::try_from(wanted).unwrap_or(u32::MAX),
-        )?
-        .into_iter();
+        let mut numbers =
+            s10::allocate(&settings.range, u32::try_from(wanted).unwrap_or(u32::MAX))?.into_iter();
         let date = label::slovenian_date(tovor_sdk::time::now());
         let results = checked
             .into_iter()
             .zip(&requests)
             .map(|(shipment, request)| {
                 let shipment = shipment?;
-                let number = numbers.next().ok_or_else(|| s10::exhausted(&settings.range))?;
+                let number = numbers
+                    .next()
+                    .ok_or_else(|| s10::exhausted(&settings.range))?;
                 let label = LabelData {
                     number,
                     item_type_name: settings.item_type_name(&shipment.item_type),
                     shipment,
                     date: date.clone(),
                 };
-                let pdf = label::render(std::slice::from_ref(&label), settings.layout)
-                    .map_err(|error| {
-                        error.context(format!("the label of {number} (a number now unused)"))
-                    })?;
+                let pdf = label::render(std::slice::from_ref(&label), settings.layout).map_err(
+                    |error| error.context(format!("the label of {number} (a number now unused)")),
+                )?;
                 Ok(CreatedShipment {
                     reference: request.reference.clone(),
                     shipment_id: number.to_string(),
@@ -255,10 +255,7 @@ impl Cancellation for PostaSlovenije {
         shipment_ids: Vec<String>,
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
         let range = Settings::from_config(config)?.range;
-        Ok(shipment_ids
-            .iter()
-            .map(|id| cancel(&range, id))
-            .collect())
+        Ok(shipment_ids.iter().map(|id| cancel(&range, id)).collect())
     }
 }
 
@@ -332,14 +329,21 @@ impl Handover for PostaSlovenije {
         let key = ledger::submission_key(date, &numbers);
         let guid = submit(&settings.service, &key, &csv)?;
         ledger::record_handed_over(&numbers)?;
-        state::delete(&key)?;
+        // A key left behind is harmless: the host never hands the same numbers over
+        // again.
+        if let Err(error) = state::delete(&key) {
+            log::warn(format!("{key} stays in the state: {}", error.message));
+        }
         let document = match document::handover_list(date, &guid, &items) {
             Ok(pdf) => Some(Label {
                 content_type: PDF.to_owned(),
                 data: pdf,
             }),
             Err(error) => {
-                log::warn(format!("the hand-over list of {guid} was not drawn: {}", error.message));
+                log::warn(format!(
+                    "the hand-over list of {guid} was not drawn: {}",
+                    error.message
+                ));
                 None
             }
         };

@@ -299,7 +299,11 @@ struct UsedFont {
 }
 
 impl UsedFont {
-    fn build(fonts: &Fonts, weight: Weight, chars: &BTreeSet<char>) -> Result<Self, ConnectorError> {
+    fn build(
+        fonts: &Fonts,
+        weight: Weight,
+        chars: &BTreeSet<char>,
+    ) -> Result<Self, ConnectorError> {
         let mut remapper = subsetter::GlyphRemapper::new();
         let mut cids = BTreeMap::new();
         for c in chars {
@@ -340,7 +344,11 @@ impl UsedFont {
     fn tag(&self) -> String {
         let mut hash: u32 = 2_166_136_261;
         for (c, cid) in &self.cids {
-            for byte in (*c as u32).to_le_bytes().into_iter().chain(cid.to_le_bytes()) {
+            for byte in (*c as u32)
+                .to_le_bytes()
+                .into_iter()
+                .chain(cid.to_le_bytes())
+            {
                 hash = (hash ^ u32::from(byte)).wrapping_mul(16_777_619);
             }
         }
@@ -415,8 +423,7 @@ pub fn write(fonts: &Fonts, pages: &[Page], title: &str) -> Result<Vec<u8>, Conn
             .filter(Filter::FlateDecode);
     }
 
-    for (font, [type0_id, cid_id, descriptor_id, file_id, cmap_id]) in used.iter().zip(&font_ids)
-    {
+    for (font, [type0_id, cid_id, descriptor_id, file_id, cmap_id]) in used.iter().zip(&font_ids) {
         let base = format!("{}+{}", font.tag(), font.weight.postscript_name());
         let base = Name(base.as_bytes());
         pdf.type0_font(*type0_id)
@@ -456,7 +463,11 @@ pub fn write(fonts: &Fonts, pages: &[Page], title: &str) -> Result<Vec<u8>, Conn
             .ascent(scale(face.ascender()))
             .descent(scale(face.descender()))
             .cap_height(scale(face.capital_height().unwrap_or(face.ascender())))
-            .stem_v(if font.weight == Weight::Bold { 140.0 } else { 80.0 })
+            .stem_v(if font.weight == Weight::Bold {
+                140.0
+            } else {
+                80.0
+            })
             .font_file2(*file_id);
         pdf.stream(*file_id, &deflate(&font.subset))
             .filter(Filter::FlateDecode)
@@ -540,11 +551,20 @@ mod tests {
         let narrow = fonts.width(Weight::Regular, "iii", 10.0);
         let wide = fonts.width(Weight::Regular, "WWW", 10.0);
         assert!(narrow > 0.0 && wide > narrow * 2.0);
-        assert!(fonts.width(Weight::Bold, "Čučkova", 10.0) > fonts.width(Weight::Regular, "Čučkova", 10.0));
+        assert!(
+            fonts.width(Weight::Bold, "Čučkova", 10.0)
+                > fonts.width(Weight::Regular, "Čučkova", 10.0)
+        );
         let fitted = fonts.fit(Weight::Regular, "Slovenska cesta 12a, Maribor", 10.0, 60.0);
         assert!(fitted.ends_with('…'), "{fitted}");
         assert!(fonts.width(Weight::Regular, &fitted, 10.0) <= 60.0);
-        let lines = fonts.wrap(Weight::Regular, "ena dva tri štiri pet šest sedem", 10.0, 50.0, 2);
+        let lines = fonts.wrap(
+            Weight::Regular,
+            "ena dva tri štiri pet šest sedem",
+            10.0,
+            50.0,
+            2,
+        );
         assert_eq!(lines.len(), 2);
         assert!(lines[1].ends_with('…'));
     }
@@ -559,7 +579,11 @@ mod tests {
         let pdf = write(&fonts, &[page.clone(), page], "test").unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&pdf);
-        assert_eq!(text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count(), 2, "two pages");
+        assert_eq!(
+            text.matches("/Type /Page\n").count() + text.matches("/Type /Page ").count(),
+            2,
+            "two pages"
+        );
         assert!(text.contains("+DejaVuSans-Bold"));
         // Subsets, not whole fonts.
         assert!(pdf.len() < 40_000, "{} bytes", pdf.len());

@@ -196,7 +196,9 @@ impl Shipment {
         {
             return Err(ConnectorError::invalid_field(
                 "recipient.postal-code",
-                format!("{postal_code:?} is not a Slovenian postal code (four digits, such as 2000)"),
+                format!(
+                    "{postal_code:?} is not a Slovenian postal code (four digits, such as 2000)"
+                ),
             ));
         }
         if recipient.city.is_none() {
@@ -226,7 +228,9 @@ impl Shipment {
                 {
                     return Err(ConnectorError::invalid_field(
                         "services",
-                        format!("the service {code} is cash on delivery, but the shipment has none"),
+                        format!(
+                            "the service {code} is cash on delivery, but the shipment has none"
+                        ),
                     ));
                 }
                 None
@@ -255,7 +259,10 @@ impl Shipment {
                         ),
                     ));
                 }
-                if !services.iter().any(|code| code == COD || code == COD_VARIANT) {
+                if !services
+                    .iter()
+                    .any(|code| code == COD || code == COD_VARIANT)
+                {
                     services.insert(0, COD.to_owned());
                 }
                 let reference = non_blank(cod.reference.as_deref())
@@ -373,8 +380,7 @@ fn services(
             continue;
         }
         let code = service.to_ascii_uppercase();
-        if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if code.is_empty() || code.len() > 10 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(ConnectorError::invalid_field(
                 "services",
                 format!(
@@ -506,7 +512,13 @@ mod tests {
     fn request() -> ShipmentRequest {
         ShipmentRequest {
             reference: "2026-00042".into(),
-            sender: address("Trgovina d.o.o.", "Dunajska cesta", "5", "1000", "Ljubljana"),
+            sender: address(
+                "Trgovina d.o.o.",
+                "Dunajska cesta",
+                "5",
+                "1000",
+                "Ljubljana",
+            ),
             recipient: address("Ana Novak", "Čučkova ulica", "5", "2000", "Maribor"),
             parcels: vec![Parcel {
                 weight_grams: 1200,
@@ -603,15 +615,24 @@ mod tests {
             assert_eq!(error.kind, ErrorKind::InvalidInput);
             error.field.unwrap_or_default()
         };
-        assert_eq!(refused(&|r| r.recipient.postal_code = Some("20000".into())), "recipient.postal-code");
+        assert_eq!(
+            refused(&|r| r.recipient.postal_code = Some("20000".into())),
+            "recipient.postal-code"
+        );
         assert_eq!(refused(&|r| r.recipient.city = None), "recipient.city");
-        assert_eq!(refused(&|r| {
-            r.recipient.street = None;
-            r.recipient.line1 = None;
-        }), "recipient.street");
-        assert_eq!(refused(&|r| r.recipient.country = Some("XX".into())), "recipient.country");
+        assert_eq!(
+            refused(&|r| {
+                r.recipient.street = None;
+                r.recipient.line1 = None;
+            }),
+            "recipient.street"
+        );
+        assert_eq!(
+            refused(&|r| r.recipient.country = Some("XX".into())),
+            "recipient.country"
+        );
         assert_eq!(refused(&|r| r.parcels[0].weight_grams = 0), "parcels");
-        assert_eq!(refused(&|r| r.parcels.push(r.parcels[0].clone())), "parcels");
+        assert_eq!(refused(&|r| r.parcels.push(r.parcels[0])), "parcels");
         assert_eq!(
             refused(&|r| r.cash_on_delivery.as_mut().unwrap().currency = "HRK".into()),
             "cash-on-delivery.currency"
@@ -620,7 +641,10 @@ mod tests {
             refused(&|r| r.cash_on_delivery.as_mut().unwrap().amount = "1.005".into()),
             "cash-on-delivery.amount"
         );
-        assert_eq!(refused(&|r| r.recipient.phone = Some("call me".into())), "recipient.phone");
+        assert_eq!(
+            refused(&|r| r.recipient.phone = Some("call me".into())),
+            "recipient.phone"
+        );
         // Abroad, any postal code; the country as its numeric code.
         let mut abroad = request();
         abroad.recipient.country = Some("AT".into());
@@ -634,10 +658,22 @@ mod tests {
 
     #[test]
     fn phones_and_amounts() {
-        assert_eq!(international_phone("+386 40 111 222", "SI").unwrap(), "0038640111222");
-        assert_eq!(international_phone("040/111-222", "SI").unwrap(), "0038640111222");
-        assert_eq!(international_phone("00386 40 111 222", "SI").unwrap(), "0038640111222");
-        assert_eq!(international_phone("0316 123456", "AT").unwrap(), "0316123456");
+        assert_eq!(
+            international_phone("+386 40 111 222", "SI").unwrap(),
+            "0038640111222"
+        );
+        assert_eq!(
+            international_phone("040/111-222", "SI").unwrap(),
+            "0038640111222"
+        );
+        assert_eq!(
+            international_phone("00386 40 111 222", "SI").unwrap(),
+            "0038640111222"
+        );
+        assert_eq!(
+            international_phone("0316 123456", "AT").unwrap(),
+            "0316123456"
+        );
         assert_eq!(decimal_comma(Decimal::new(499, 1)), "49,90");
         assert_eq!(decimal_comma(Decimal::new(5, 0)), "5,00");
         assert_eq!(decimal_comma(Decimal::new(12345, 2)), "123,45");

@@ -343,7 +343,10 @@ mod tests {
         assert_eq!(check_digit(8), 0);
         assert_eq!(check_digit(1), 4);
         assert_eq!(check_digit(2), 8);
-        assert_eq!(S10::parse("RA123456785SI").map(|n| n.serial()), Ok(12_345_678));
+        assert_eq!(
+            S10::parse("RA123456785SI").map(|n| n.serial()),
+            Ok(12_345_678)
+        );
         assert_eq!(
             S10::parse("rr 2870 4377 5 si").map(|n| n.prefix().to_owned()),
             Ok("RR".into())
@@ -402,7 +405,11 @@ mod tests {
         assert!(S10::parse("RA123456784SI").unwrap_err().contains("needs 5"));
         assert!(S10::parse("RA123456785AT").unwrap_err().contains("SI"));
         assert!(S10::parse("R1123456785SI").is_err());
-        assert!(S10::parse("JA123456785SI").unwrap_err().contains("reserved"));
+        assert!(
+            S10::parse("JA123456785SI")
+                .unwrap_err()
+                .contains("reserved")
+        );
         assert!(S10::parse("RA12345678SI").is_err(), "no check digit");
         assert!(S10::parse("RA1234567X5SI").is_err());
     }
