@@ -15,7 +15,7 @@ use tovor_store::shipping::{Shipment, ShipmentEvent, StoredLabel, TellShop};
 use crate::convert;
 use crate::error::ServiceError;
 use crate::metrics;
-use crate::shipping::carrier_client;
+use crate::shipping::{carrier_client, poll_policy};
 use crate::state::AppState;
 
 /// The raw code of the event a successful hand-over records.
@@ -238,11 +238,4 @@ fn handover_shipment(shipment: &Shipment) -> Option<HandoverShipment> {
         request: convert::shipment_request(&shipment.plan),
         created_at: shipment.created_at,
     })
-}
-
-fn poll_policy(state: &AppState) -> PollPolicy {
-    PollPolicy {
-        every: state.workers.track_every,
-        ..PollPolicy::default()
-    }
 }

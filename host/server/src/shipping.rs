@@ -190,6 +190,14 @@ fn describe(problems: &[FieldProblem]) -> String {
         .join("; ")
 }
 
+/// How often the service asks carriers about their parcels.
+pub(crate) fn poll_policy(state: &AppState) -> PollPolicy {
+    PollPolicy {
+        every: state.workers.track_every,
+        ..PollPolicy::default()
+    }
+}
+
 fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
@@ -684,10 +692,7 @@ pub async fn track(
     let scope = state.store.company(company);
     let carrier = scope.carrier(first.carrier).await?;
     let client = carrier_client(state, &carrier)?;
-    let policy = PollPolicy {
-        every: state.workers.track_every,
-        ..PollPolicy::default()
-    };
+    let policy = poll_policy(state);
     if !client.can(Capability::Tracking) {
         return crate::handover::track_untracked(scope, shipments, &policy).await;
     }

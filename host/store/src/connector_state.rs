@@ -69,18 +69,7 @@ impl CompanyScope<'_> {
         at: OffsetDateTime,
     ) -> StoreResult<StatePut> {
         let mut tx = self.store.begin().await?;
-        let others = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM connector_state \
-             WHERE company_id = $1 \
-             AND account = $2 AND plugin_id = $3 AND state_key <> $4",
-        )
-        .bind(self.cid())
-        .bind(owner.account)
-        .bind(owner.plugin_id)
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await?
-        .int("used")?;
+        let others = used_by_others(&mut tx, self.cid(), owner, key).await?;
         if others + size > quota {
             return Ok(StatePut::OverQuota);
         }
@@ -143,18 +132,7 @@ impl CompanyScope<'_> {
         if !matches(current.as_ref()) {
             return Ok(StatePut::Mismatch);
         }
-        let others = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM connector_state \
-             WHERE company_id = $1 \
-             AND account = $2 AND plugin_id = $3 AND state_key <> $4",
-        )
-        .bind(self.cid())
-        .bind(owner.account)
-        .bind(owner.plugin_id)
-        .bind(key)
-        .fetch_one(&mut *tx)
-        .await?
-        .int("used")?;
+        let others = used_by_others(&mut tx, self.cid(), owner, key).await?;
         if others + size > quota {
             return Ok(StatePut::OverQuota);
         }
@@ -209,4 +187,25 @@ impl CompanyScope<'_> {
         .await?;
         Ok(())
     }
+}
+
+/// Bytes the account's values other than `key` take: what the quota counts besides it.
+async fn used_by_others(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    company: i64,
+    owner: StateAccount<'_>,
+    key: &str,
+) -> StoreResult<i64> {
+    sqlx::query(
+        "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS used FROM connector_state \
+         WHERE company_id = $1 \
+         AND account = $2 AND plugin_id = $3 AND state_key <> $4",
+    )
+    .bind(company)
+    .bind(owner.account)
+    .bind(owner.plugin_id)
+    .bind(key)
+    .fetch_one(&mut **tx)
+    .await?
+    .int("used")
 }

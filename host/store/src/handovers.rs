@@ -134,13 +134,7 @@ impl CompanyScope<'_> {
             .bind(time_text(at))
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "UPDATE shipments SET handover_id = NULL WHERE company_id = $1 AND handover_id = $2",
-            )
-            .bind(self.cid())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            release_shipments(&mut tx, self.cid(), id).await?;
         }
         let id = sqlx::query(
             "INSERT INTO handovers (company_id, carrier_id, handover_date, state, shipment_count, \
@@ -227,13 +221,7 @@ impl CompanyScope<'_> {
                 .bind(time_text(at))
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "UPDATE shipments SET handover_id = NULL WHERE company_id = $1 AND handover_id = $2",
-                )
-                .bind(self.cid())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+                release_shipments(&mut tx, self.cid(), id).await?;
             }
         }
         let handover = fetch_handover(&mut tx, self.cid(), id).await?;
@@ -317,4 +305,20 @@ async fn fetch_handover(
     .await?
     .ok_or_else(|| StoreError::not_found("hand-over", id))
     .and_then(|row| handover_of(&row))
+}
+
+/// Frees the shipments a hand-over took, for the next one.
+async fn release_shipments(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    company: i64,
+    id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE shipments SET handover_id = NULL WHERE company_id = $1 AND handover_id = $2",
+    )
+    .bind(company)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
