@@ -389,22 +389,7 @@ async fn a_database_failure_answers_only_the_request_id(db: Db) {
     let token = service.company("Acme").await.unwrap();
     // Take the table away under the running service: its next read fails inside.
     let rename = "ALTER TABLE warehouses RENAME TO warehouses_gone";
-    match db {
-        Db::Sqlite => {
-            use sqlx::Connection;
-            let mut conn = sqlx::SqliteConnection::connect(&service.database.url)
-                .await
-                .unwrap();
-            sqlx::raw_sql(rename).execute(&mut conn).await.unwrap();
-        }
-        Db::Postgres => {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&service.database.url)
-                .await
-                .unwrap();
-            sqlx::raw_sql(rename).execute(&mut conn).await.unwrap();
-        }
-    }
+    service.execute_sql(rename).await.unwrap();
     let failed = get(&service, "/api/v1/warehouses", &token).await;
     failed.refused(500, "internal", None);
     let message = failed.body["error"]["message"].as_str().unwrap();

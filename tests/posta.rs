@@ -6,8 +6,10 @@
 //! contract's S10 range with the amount to collect → an A6 label whose barcode reads
 //! back (pdftoppm at 300 dpi, zbarimg) as the number → the day's hand-over, which
 //! sends eOddaja a CSV row per shipment → `pending`, then `delivered` set by hand, as
-//! Pošta tracks nothing for contract customers. And twenty shipments created at once
-//! get twenty different numbers.
+//! Pošta tracks nothing for contract customers. Twenty shipments created at once get
+//! twenty different numbers, and print four to an A4 sheet with every barcode readable.
+//! A parcel handed over on an earlier day is `unknown` now: in Pošta's hands, out of
+//! sight.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -26,6 +28,7 @@ use tovor_tests::tool_available;
 tovor_tests::on_both_databases!(
     posta_cash_on_delivery_order_to_label_hand_over_and_delivered,
     posta_twenty_concurrent_shipments_get_distinct_numbers,
+    posta_parcel_handed_over_yesterday_is_out_of_sight_today,
 );
 
 /// The contract's range in the tests: RA000000102SI onwards.
@@ -162,15 +165,23 @@ impl Posta {
 
     /// `GET path` as raw bytes: (status, content type, body).
     async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let response = self
+        let request = self.s.service.http.get(self.s.service.url(path));
+        Self::bytes(request.bearer_auth(&self.s.token)).await
+    }
+
+    /// The shipments' labels printed on `sheet` through `POST /api/v1/labels`.
+    async fn print(&self, ids: &[i64], sheet: &str) -> (u16, String, Vec<u8>) {
+        let request = self
             .s
             .service
             .http
-            .get(self.s.service.url(path))
-            .bearer_auth(&self.s.token)
-            .send()
-            .await
-            .unwrap();
+            .post(self.s.service.url("/api/v1/labels"));
+        let body = json!({"shipment_ids": ids, "sheet": sheet});
+        Self::bytes(request.bearer_auth(&self.s.token).json(&body)).await
+    }
+
+    async fn bytes(request: reqwest::RequestBuilder) -> (u16, String, Vec<u8>) {
+        let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -233,7 +244,7 @@ async fn posta_cash_on_delivery_order_to_label_hand_over_and_delivered(db: Db) {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
     assert_eq!(content_type, "application/pdf");
     assert_eq!(tovor_labels::page_count(&pdf).unwrap(), 1);
-    let path = scratch(&format!("label-{id}.pdf"));
+    let path = scratch(&format!("label-{db:?}-{id}.pdf"));
     std::fs::write(&path, &pdf).unwrap();
     if tool_available("pdfinfo") {
         let info = run(Command::new("pdfinfo").arg(&path));
@@ -255,7 +266,7 @@ async fn posta_cash_on_delivery_order_to_label_hand_over_and_delivered(db: Db) {
         }
     }
     if tool_available("pdftoppm") && tool_available("zbarimg") {
-        let png = scratch(&format!("label-{id}"));
+        let png = scratch(&format!("label-{db:?}-{id}"));
         run(Command::new("pdftoppm")
             .args(["-r", "300", "-png", "-singlefile"])
             .arg(&path)
@@ -350,6 +361,49 @@ async fn posta_twenty_concurrent_shipments_get_distinct_numbers(db: Db) {
         .collect();
     assert_eq!(serials, (10..30).collect(), "the range's first twenty");
 
+    // Five labels printed four to an A4 sheet: two sheets, the first with four
+    // barcodes that each read back as its shipment's number.
+    let five: Vec<&Value> = answers
+        .iter()
+        .take(5)
+        .map(|(_, shipment)| shipment)
+        .collect();
+    let five_ids: Vec<i64> = five
+        .iter()
+        .map(|shipment| shipment["id"].as_i64().unwrap())
+        .collect();
+    let (status, content_type, pdf) = t.print(&five_ids, "a4-4up").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(content_type, "application/pdf");
+    assert_eq!(tovor_labels::page_count(&pdf).unwrap(), 2);
+    let path = scratch(&format!("four-up-{db:?}.pdf"));
+    std::fs::write(&path, &pdf).unwrap();
+    if tool_available("pdfinfo") {
+        let info = run(Command::new("pdfinfo").arg(&path));
+        assert!(
+            info.contains("595.2") && info.contains("841.8"),
+            "A4: {info}"
+        );
+    }
+    if tool_available("pdftoppm") && tool_available("zbarimg") {
+        let png = scratch(&format!("four-up-{db:?}"));
+        run(Command::new("pdftoppm")
+            .args(["-r", "300", "-png", "-singlefile", "-f", "1", "-l", "1"])
+            .arg(&path)
+            .arg(&png));
+        let decoded = run(Command::new("zbarimg")
+            .args(["--quiet", "--raw"])
+            .arg(png.with_extension("png")));
+        let read: BTreeSet<&str> = decoded.lines().map(str::trim).collect();
+        let expected: BTreeSet<&str> = five[..4]
+            .iter()
+            .map(|shipment| shipment["tracking_numbers"][0].as_str().unwrap())
+            .collect();
+        assert_eq!(read, expected, "the first sheet's four barcodes");
+    }
+    let (status, _, body) = t.print(&five_ids, "letter").await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+
     // One hand-over takes all twenty; eOddaja gets a row for each.
     let (status, handover) =
         t.s.post(
@@ -383,4 +437,59 @@ async fn posta_twenty_concurrent_shipments_get_distinct_numbers(db: Db) {
         .filter(|row| row["DodatneStoritve"] == "ODK")
         .count();
     assert_eq!(cod_rows, 10, "the ten cash-on-delivery orders");
+}
+
+async fn posta_parcel_handed_over_yesterday_is_out_of_sight_today(db: Db) {
+    let t = setup(db).await;
+    let order = t.order("MUG-YESTERDAY", false).await;
+    let (status, shipment) = t.ship(&order).await;
+    assert_eq!(status, 201, "{shipment}");
+    let id = shipment["id"].as_i64().unwrap();
+
+    // The parcel was made yesterday, and yesterday's list is handed over late.
+    let now = time::OffsetDateTime::now_utc();
+    let yesterday = now - time::Duration::days(1);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
+    let created = yesterday.format(&format).unwrap();
+    t.s.service
+        .execute_sql(&format!(
+            "UPDATE shipments SET created_at = '{created}' WHERE id = {id}"
+        ))
+        .await
+        .unwrap();
+    let (status, handover) =
+        t.s.post(
+            &format!("/api/v1/carriers/{}/handovers", t.carrier),
+            json!({"date": yesterday.date().to_string()}),
+        )
+        .await;
+    assert_eq!(status, 201, "{handover}");
+    assert_eq!(handover["state"], "done");
+    assert_eq!(handover["shipment_ids"], json!([id]));
+
+    // Handed over for a day already past: the worker's next look finds the parcel in
+    // Pošta's hands since this morning, and stops looking.
+    let shipment =
+        t.s.until("the parcel to be out of sight", || async {
+            let shipment = t.s.get(&format!("/api/v1/shipments/{id}")).await;
+            (shipment["status"] == "unknown").then_some(shipment)
+        })
+        .await;
+    let codes: Vec<&str> = shipment["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["raw_code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["handover", "untracked"], "{shipment}");
+    let untracked = &shipment["events"][1];
+    assert_eq!(untracked["status"], "unknown");
+    assert_eq!(
+        untracked["at"].as_str().unwrap()[..10],
+        now.date().to_string(),
+        "out of sight from this morning"
+    );
+    assert!(shipment["next_track_at"].is_null(), "{shipment}");
 }

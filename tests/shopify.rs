@@ -21,6 +21,7 @@ tovor_tests::on_both_databases!(
     wrong_signature_down_shop_and_throttling,
     a_realistic_shop_imports_to_the_cent,
     webhooks_are_registered_when_added_and_removed_when_disabled,
+    refunds_become_credit_notes_and_only_restocked_goods_come_back,
 );
 
 /// A shop session on a fake Shopify.
@@ -468,4 +469,180 @@ async fn webhooks_are_registered_when_added_and_removed_when_disabled(db: Db) {
     assert_eq!(enabled["webhook_setup"]["state"], "registered");
     assert_eq!(subscribed(&shopify).len(), 3);
     service.stop().await;
+}
+
+/// On hand of `sku` in the company's warehouses, summed.
+async fn on_hand(s: &ShopSession, sku: &str) -> Decimal {
+    let levels = s.get(&format!("/api/v1/stock?sku={sku}")).await;
+    levels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|level| {
+            level["on_hand"]
+                .as_str()
+                .unwrap()
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum()
+}
+
+/// A shop whose refunds become credit notes by themselves: a refund of one restocked
+/// line credits that line and books the goods back; a refund without restock credits
+/// its line and leaves stock alone. Each credit note refers to the invoice, in the
+/// credit notes' own series, and a refund is never credited twice.
+async fn refunds_become_credit_notes_and_only_restocked_goods_come_back(db: Db) {
+    let w = setup(
+        db,
+        json!({"credit_notes": "auto", "stock_document": "invoice", "update_existing": true}),
+    )
+    .await;
+    let (sizes, mug) = catalog(&w.shopify);
+    let placed = w
+        .shopify
+        .create_order(&OrderSpec::new().line(mug.0, 2).line(sizes[1].0, 1));
+    let id = placed["id"].as_u64().unwrap();
+    let mug_line = placed["line_items"][0]["id"].as_u64().unwrap();
+    let shirt_line = placed["line_items"][1]["id"].as_u64().unwrap();
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/create", id)).await,
+        200
+    );
+    let order = w.order(id, |_| true).await;
+    w.s.receive(&order["warehouse_id"], &[("MUG-1", "10"), ("TEE-M", "10")])
+        .await;
+    let invoice = w.s.issue(&order, "invoices").await;
+    assert_eq!(on_hand(&w.s, "MUG-1").await, Decimal::from(8));
+    assert_eq!(on_hand(&w.s, "TEE-M").await, Decimal::from(9));
+
+    // One mug back, restocked in the shop.
+    w.shopify
+        .refund_lines(id, &[(mug_line, 1)], true, false, "Broken handle");
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/updated", id)).await,
+        200
+    );
+    let order = w
+        .order(id, |order| {
+            order["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|document| document["kind"] == "credit_note")
+        })
+        .await;
+    let notes: Vec<&Value> = order["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|document| document["kind"] == "credit_note")
+        .collect();
+    assert_eq!(notes.len(), 1, "{:#}", order["documents"]);
+    let note = notes[0];
+    assert_eq!(note["credits"], invoice["id"]);
+    assert!(note["refund_id"].is_string());
+    assert!(
+        note["number"].as_str().unwrap().ends_with("-00001"),
+        "{note}"
+    );
+    assert_eq!(note["moves_stock"], true);
+    let lines = note["draft"]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{note:#}");
+    assert_eq!(lines[0]["sku"], "MUG-1");
+    assert_eq!(lines[0]["quantity"], "1");
+    let invoiced_mug = invoice["draft"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["sku"] == "MUG-1")
+        .unwrap();
+    let half: Decimal = invoiced_mug["gross"]
+        .as_str()
+        .unwrap()
+        .parse::<Decimal>()
+        .unwrap()
+        / Decimal::from(2);
+    assert_eq!(
+        note["draft"]["totals"]["gross"]
+            .as_str()
+            .unwrap()
+            .parse::<Decimal>()
+            .unwrap(),
+        half.round_dp(2)
+    );
+    w.s.until("the mug back in stock", || async {
+        (on_hand(&w.s, "MUG-1").await == Decimal::from(9)).then_some(())
+    })
+    .await;
+
+    // The shirt refunded but kept by the buyer: credited, stock untouched.
+    w.shopify
+        .refund_lines(id, &[(shirt_line, 1)], false, false, "Goodwill");
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/updated", id)).await,
+        200
+    );
+    let order = w
+        .order(id, |order| {
+            order["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|document| document["kind"] == "credit_note")
+                .count()
+                == 2
+        })
+        .await;
+    let second = order["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|document| document["kind"] == "credit_note")
+        .unwrap();
+    assert!(
+        second["number"].as_str().unwrap().ends_with("-00002"),
+        "{second}"
+    );
+    assert_eq!(second["moves_stock"], false);
+    assert_eq!(second["draft"]["lines"][0]["sku"], "TEE-M");
+    assert_eq!(on_hand(&w.s, "TEE-M").await, Decimal::from(9));
+    assert_eq!(on_hand(&w.s, "MUG-1").await, Decimal::from(9));
+
+    // The same delivery again credits nothing more; a hand-made credit of the mug
+    // already given back is refused beyond what is left.
+    assert_eq!(
+        w.deliver(&w.shopify.delivery("orders/updated", id)).await,
+        200
+    );
+    let (status, body) =
+        w.s.post(
+            &format!("/api/v1/documents/{}/credit-notes", invoice["id"]),
+            json!({"lines": [{"position": 0, "quantity": "2"}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only 1 left"),
+        "{body}"
+    );
+    let (status, body) =
+        w.s.post(
+            &format!("/api/v1/documents/{}/credit-notes", invoice["id"]),
+            json!({"refund_id": note["refund_id"]}),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let order = w.order(id, |_| true).await;
+    let count = order["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|document| document["kind"] == "credit_note")
+        .count();
+    assert_eq!(count, 2);
+    w.s.service.stop().await;
 }

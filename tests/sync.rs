@@ -179,7 +179,7 @@ async fn break_insert_of(service: &TestService, db: Db, external_id: &str) {
              FOR EACH ROW EXECUTE FUNCTION refuse_one_order();"
         ),
     };
-    execute(service, db, &sql).await;
+    service.execute_sql(&sql).await.unwrap();
 }
 
 async fn repair_inserts(service: &TestService, db: Db) {
@@ -189,28 +189,7 @@ async fn repair_inserts(service: &TestService, db: Db) {
             "DROP TRIGGER refuse_one_order ON orders; DROP FUNCTION refuse_one_order();"
         }
     };
-    execute(service, db, sql).await;
-}
-
-async fn execute(service: &TestService, db: Db, sql: &str) {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_owned());
-    match db {
-        Db::Sqlite => {
-            let mut conn = sqlx::SqliteConnection::connect(&service.database.url)
-                .await
-                .unwrap();
-            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-            conn.close().await.unwrap();
-        }
-        Db::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(&service.database.url)
-                .await
-                .unwrap();
-            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
-            conn.close().await.unwrap();
-        }
-    }
+    service.execute_sql(sql).await.unwrap();
 }
 
 /// A Minishop order placed and last changed at `at`.

@@ -240,6 +240,23 @@ impl TestService {
         }
     }
 
+    /// Runs SQL straight on the service's database, past the store: to put a row into
+    /// a state the API cannot (a time in the past, a failure injected), or to break it.
+    pub async fn execute_sql(&self, sql: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.database.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.database.url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await?;
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.database.url).await?;
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+            conn.close().await?;
+        }
+        Ok(())
+    }
+
     /// `method path` with `token`, JSON body; returns status and JSON (or Null).
     pub async fn call(
         &self,

@@ -79,6 +79,44 @@ impl FromStr for AutoInvoice {
     }
 }
 
+/// What happens to a refund the shop reports on an invoiced order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditNotePolicy {
+    /// A credit note is issued at once, for what the refund gave back.
+    Auto,
+    /// The refund is shown on the order; a person issues the credit note.
+    #[default]
+    Offer,
+}
+
+impl CreditNotePolicy {
+    /// `auto` or `offer`: the stored and command-line form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Offer => "offer",
+        }
+    }
+}
+
+/// The text is not `auto` or `offer`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a credit note policy (auto, offer)")]
+pub struct UnknownCreditNotePolicy(pub String);
+
+impl FromStr for CreditNotePolicy {
+    type Err = UnknownCreditNotePolicy;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "offer" => Ok(Self::Offer),
+            other => Err(UnknownCreditNotePolicy(other.to_owned())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,8 @@
 //! rule, and persists the returned decision in the same transaction, so every rule can
 //! be tested (and property-tested) without a database.
 //!
+//! - [`company`]: the company's profile values (time zone, language, IBAN, VAT id) and
+//!   the day a document is dated in the company's zone.
 //! - [`money`]: rounding and VAT arithmetic on exact decimals.
 //! - [`order`]: the normalized order every connector and the custom-platform API
 //!   deliver, its content hash and validation, and what the host stores about it.
@@ -18,6 +20,7 @@
 //! - [`shipping`]: shipments planned from orders (addresses, parcels, cash on
 //!   delivery, references) and the normalized tracking statuses.
 
+pub mod company;
 pub mod decimal;
 pub mod document;
 pub mod ids;

@@ -42,6 +42,11 @@ pub enum MovementKind {
         /// The cancelled document.
         document: DocumentId,
     },
+    /// Goods came back with a credit note (the refund restocked them).
+    Return {
+        /// The credit note.
+        document: DocumentId,
+    },
 }
 
 /// Stock on hand: the sum of the movements given. The caller passes the movements of
@@ -170,6 +175,30 @@ pub fn movements_for_issue(
             })
         })
         .collect()
+}
+
+/// The movements of a credit note whose goods went back to stock: each credited item
+/// line's quantity into `warehouse`. Charges move nothing.
+///
+/// # Errors
+///
+/// [`UnlinkedLine`] for an item line without a catalog item.
+pub fn movements_for_return(
+    draft: &DocumentDraft,
+    document: DocumentId,
+    warehouse: WarehouseId,
+    item_of: impl Fn(LineRef) -> Option<ItemId>,
+) -> Result<Vec<Movement>, UnlinkedLine> {
+    movements_for_issue(draft, document, warehouse, true, item_of).map(|movements| {
+        movements
+            .into_iter()
+            .map(|movement| Movement {
+                quantity: -movement.quantity,
+                kind: MovementKind::Return { document },
+                ..movement
+            })
+            .collect()
+    })
 }
 
 /// The movements cancelling a document: the exact opposite of those its issue

@@ -14,6 +14,13 @@
 //! metadata), and the attributes a page inherits from its page-tree nodes (`MediaBox`,
 //! `CropBox`, `Resources`, `Rotate`) are copied down onto the page itself, so every
 //! label keeps its size, orientation and fonts under the merged document's flat tree.
+//!
+//! [`print`] merges and then lays the labels out for the paper at hand ([`Sheet`]):
+//! as drawn for a label printer, or four to an A4 sheet ([`four_up_a4`]).
+
+mod sheet;
+
+pub use sheet::{A4, Cell, Matrix, Sheet, a4_quarters, four_up_a4, place};
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -64,6 +71,19 @@ pub fn merge(documents: &[&[u8]]) -> Result<Vec<u8>, LabelError> {
             Ok(only.to_vec())
         }
         _ => merge_many(documents),
+    }
+}
+
+/// Merges label PDFs into one (see [`merge`]) laid out on `sheet`.
+///
+/// # Errors
+///
+/// As [`merge`], and [`four_up_a4`] for a sheet of four.
+pub fn print(documents: &[&[u8]], sheet: Sheet) -> Result<Vec<u8>, LabelError> {
+    let merged = merge(documents)?;
+    match sheet {
+        Sheet::AsDrawn => Ok(merged),
+        Sheet::A4FourUp => four_up_a4(&merged),
     }
 }
 
@@ -214,7 +234,7 @@ impl<'a> Copier<'a> {
             .unwrap_or_default();
         for key in INHERITABLE {
             if !has_value(&page, key)
-                && let Some(value) = inherited(self.source, &page, key)
+                && let Some(value) = inherited_value(self.source, &page, key)
             {
                 page.set(key, value);
             }
@@ -295,7 +315,7 @@ fn has_value(dictionary: &Dictionary, key: &[u8]) -> bool {
 }
 
 /// The nearest ancestor's value for an inheritable page attribute.
-fn inherited(document: &Document, page: &Dictionary, key: &[u8]) -> Option<Object> {
+fn inherited_value(document: &Document, page: &Dictionary, key: &[u8]) -> Option<Object> {
     let mut parent = page.get(b"Parent").and_then(Object::as_reference).ok();
     let mut visited = HashSet::new();
     while let Some(id) = parent {

@@ -343,3 +343,227 @@ fn a_document_without_pages_is_an_error() {
         "{error:?}"
     );
 }
+
+/// Each A4 sheet's labels: the text of each Form XObject it draws, in drawing order,
+/// with the translation (`e`, `f`) it is drawn at.
+fn sheet_labels(pdf: &[u8]) -> Vec<Vec<(String, f64, f64)>> {
+    let doc = Document::load_mem(pdf).unwrap();
+    doc.page_iter()
+        .map(|page| {
+            let content = Content::decode(&doc.get_page_content(page)).unwrap();
+            let (resources, _) = doc.get_page_resources(page).unwrap();
+            let xobjects = resources
+                .unwrap()
+                .get(b"XObject")
+                .unwrap()
+                .as_dict()
+                .unwrap();
+            let mut placed = Vec::new();
+            let mut matrix = (0.0, 0.0);
+            for op in &content.operations {
+                match op.operator.as_str() {
+                    "cm" => {
+                        matrix = (
+                            f64::from(op.operands[4].as_float().unwrap()),
+                            f64::from(op.operands[5].as_float().unwrap()),
+                        );
+                    }
+                    "Do" => {
+                        let name = op.operands[0].as_name().unwrap();
+                        let id = xobjects.get(name).unwrap().as_reference().unwrap();
+                        let form = doc.get_object(id).unwrap().as_stream().unwrap();
+                        let bytes = form
+                            .decompressed_content()
+                            .unwrap_or_else(|_| form.content.clone());
+                        let text = Content::decode(&bytes)
+                            .unwrap()
+                            .operations
+                            .iter()
+                            .filter(|op| op.operator == "Tj")
+                            .filter_map(|op| op.operands.first())
+                            .map(|operand| {
+                                String::from_utf8_lossy(operand.as_str().unwrap()).into_owned()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        placed.push((text, matrix.0, matrix.1));
+                    }
+                    _ => {}
+                }
+            }
+            placed
+        })
+        .collect()
+}
+
+#[test]
+fn four_labels_go_on_each_a4_sheet_in_reading_order() {
+    let numbers = ["1", "2", "3", "4", "5"];
+    let merged = crate::print(&[&gls(&numbers)], crate::Sheet::A4FourUp).unwrap();
+    assert_eq!(page_count(&merged).unwrap(), 2);
+    for (media_box, rotate) in page_boxes(&merged) {
+        assert_eq!(rotate, 0);
+        assert!((media_box[2] - 595.276).abs() < 0.01 && (media_box[3] - 841.89).abs() < 0.01);
+    }
+    let sheets = sheet_labels(&merged);
+    let texts: Vec<Vec<&str>> = sheets
+        .iter()
+        .map(|sheet| sheet.iter().map(|(text, _, _)| text.as_str()).collect())
+        .collect();
+    assert_eq!(
+        texts,
+        [vec!["GLS 1", "GLS 2", "GLS 3", "GLS 4"], vec!["GLS 5"]]
+    );
+    // Top left, top right, bottom left, bottom right.
+    let first = &sheets[0];
+    assert!(first[0].1 < 297.0 && first[0].2 >= 420.0, "{first:?}");
+    assert!(first[1].1 >= 297.0 && first[1].2 >= 420.0, "{first:?}");
+    assert!(first[2].1 < 297.0 && first[2].2 < 420.0, "{first:?}");
+    assert!(first[3].1 >= 297.0 && first[3].2 < 420.0, "{first:?}");
+}
+
+#[test]
+fn inherited_boxes_resources_and_rotation_travel_with_each_label() {
+    let sheet = crate::four_up_a4(&nested_tree_pdf(["a", "b", "c"])).unwrap();
+    assert_eq!(page_count(&sheet).unwrap(), 1);
+    let doc = Document::load_mem(&sheet).unwrap();
+    let page = doc.page_iter().next().unwrap();
+    let (resources, _) = doc.get_page_resources(page).unwrap();
+    let xobjects = resources
+        .unwrap()
+        .get(b"XObject")
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    assert_eq!(xobjects.len(), 3);
+    for (_, form) in xobjects.iter() {
+        let form = doc
+            .get_object(form.as_reference().unwrap())
+            .unwrap()
+            .as_stream()
+            .unwrap();
+        // The fonts the page inherited are the form's own.
+        let resources = form.dict.get(b"Resources").unwrap();
+        let resources = match resources {
+            Object::Reference(id) => doc.get_dictionary(*id).unwrap(),
+            other => other.as_dict().unwrap(),
+        };
+        assert!(resources.get(b"Font").is_ok());
+        assert!(form.dict.get(b"BBox").is_ok());
+    }
+    assert_eq!(
+        sheet_labels(&sheet)[0]
+            .iter()
+            .map(|(text, _, _)| text.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
+}
+
+#[test]
+fn compressed_object_streams_are_laid_out_too() {
+    let sheet = crate::four_up_a4(&object_stream_pdf(&["x", "y"])).unwrap();
+    let texts: Vec<String> = sheet_labels(&sheet)[0]
+        .iter()
+        .map(|(text, _, _)| text.clone())
+        .collect();
+    assert_eq!(texts, ["x", "y"]);
+}
+
+#[test]
+fn an_unreadable_document_is_not_laid_out() {
+    assert!(matches!(
+        crate::print(&[b"not a pdf"], crate::Sheet::A4FourUp),
+        Err(LabelError::Unreadable { index: 0, .. })
+    ));
+}
+
+mod placement {
+    use proptest::prelude::*;
+
+    use crate::{Cell, a4_quarters, place};
+
+    const QUARTER: Cell = Cell {
+        x: 0.0,
+        y: 0.0,
+        width: 297.638,
+        height: 420.945,
+    };
+
+    fn corners(bounds: [f64; 4]) -> [(f64, f64); 4] {
+        let [x0, y0, x1, y1] = bounds;
+        [(x0, y0), (x1, y0), (x0, y1), (x1, y1)]
+    }
+
+    fn scale(matrix: &crate::Matrix) -> f64 {
+        let [a, b, ..] = matrix.0;
+        a.hypot(b)
+    }
+
+    #[test]
+    fn an_a6_label_keeps_its_size_centred_in_its_quarter() {
+        let matrix = place([0.0, 0.0, 297.0, 420.0], 0, QUARTER);
+        assert!((scale(&matrix) - 1.0).abs() < 1e-9);
+        let (x, y) = matrix.apply(0.0, 0.0);
+        assert!(
+            (x - 0.319).abs() < 1e-3 && (y - 0.4725).abs() < 1e-3,
+            "{x} {y}"
+        );
+    }
+
+    #[test]
+    fn a_4x6_inch_label_shrinks_just_enough() {
+        let matrix = place([0.0, 0.0, 288.0, 432.0], 0, QUARTER);
+        assert!((scale(&matrix) - 420.945 / 432.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_landscape_label_is_turned_rather_than_shrunk_to_a_third() {
+        let matrix = place([0.0, 0.0, 420.0, 297.0], 0, QUARTER);
+        assert!((scale(&matrix) - 1.0).abs() < 1e-9);
+        let [a, b, c, d, ..] = matrix.0;
+        assert!(
+            a.abs() < 1e-9
+                && d.abs() < 1e-9
+                && (b.abs() - 1.0).abs() < 1e-9
+                && (c.abs() - 1.0).abs() < 1e-9
+        );
+    }
+
+    #[test]
+    fn the_quarters_tile_the_sheet_in_reading_order() {
+        let [top_left, top_right, bottom_left, bottom_right] = a4_quarters();
+        assert!(top_left.y > bottom_left.y && top_left.x < top_right.x);
+        assert_eq!(top_right.y, top_left.y);
+        assert_eq!(bottom_right.x, top_right.x);
+        let area: f64 = a4_quarters()
+            .iter()
+            .map(|cell| cell.width * cell.height)
+            .sum();
+        assert!((area - crate::A4.0 * crate::A4.1).abs() < 1e-6);
+    }
+
+    proptest! {
+        /// Whatever its size, offset and rotation, a label lands wholly inside its
+        /// quarter and is never enlarged.
+        #[test]
+        fn every_label_lands_inside_its_quarter_never_enlarged(
+            x0 in -500.0f64..500.0,
+            y0 in -500.0f64..500.0,
+            width in 1.0f64..2000.0,
+            height in 1.0f64..2000.0,
+            rotate in prop::sample::select(vec![-90i64, 0, 90, 180, 270, 360, 450]),
+            quarter in 0usize..4,
+        ) {
+            let cell = a4_quarters()[quarter];
+            let bounds = [x0, y0, x0 + width, y0 + height];
+            let matrix = place(bounds, rotate, cell);
+            prop_assert!(scale(&matrix) <= 1.0 + 1e-9);
+            for (x, y) in corners(bounds) {
+                let (sx, sy) = matrix.apply(x, y);
+                prop_assert!(sx >= cell.x - 1e-6 && sx <= cell.x + cell.width + 1e-6, "x {sx}");
+                prop_assert!(sy >= cell.y - 1e-6 && sy <= cell.y + cell.height + 1e-6, "y {sy}");
+            }
+        }
+    }
+}

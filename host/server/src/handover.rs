@@ -111,7 +111,7 @@ pub async fn hand_over(
         if !tracked {
             // Nothing to ask the carrier: look again when the parcel leaves sight.
             scope
-                .schedule_tracking(shipment.id, Some(untracked_from(date).max(finished)))
+                .schedule_tracking(shipment.id, Some(untracked_from(date, finished)))
                 .await?;
         }
     }
@@ -143,7 +143,8 @@ pub async fn track_untracked(
             scope.schedule_tracking(shipment.id, None).await?;
             continue;
         };
-        let from = untracked_from(date);
+        let handed_over_at = handover.finished_at.unwrap_or(handover.created_at);
+        let from = untracked_from(date, handed_over_at);
         if now < from {
             scope.schedule_tracking(shipment.id, Some(from)).await?;
             continue;

@@ -5,12 +5,12 @@ use time::OffsetDateTime;
 use tovor_domain::CompanyId;
 use tovor_domain::document::DocumentKind;
 use tovor_domain::import::ImportDecision;
-use tovor_domain::invoicing::{AutoInvoice, InvoiceFacts, invoice_due};
+use tovor_domain::invoicing::{AutoInvoice, CreditNotePolicy, InvoiceFacts, invoice_due};
 use tovor_domain::order::NormalizedOrder;
 use tovor_runtime::CallError;
 use tovor_runtime::ErrorKind;
 use tovor_store::StoreError;
-use tovor_store::documents::DocumentState;
+use tovor_store::documents::{CreditOf, Document, DocumentState};
 use tovor_store::orders::{ImportOutcome, Source};
 use tovor_store::shops::Shop;
 
@@ -161,8 +161,76 @@ pub async fn ingest(
         // Reservations changed: the shops selling from this warehouse hear of it.
         state.wake.push.notify_one();
         auto_invoice(state, company, shop, &outcome).await;
+        auto_credit(state, company, shop, &outcome).await;
     }
     Ok(Ingested::Imported(outcome))
+}
+
+/// Credits the refunds the shop reported that no credit note covers yet, when the
+/// shop's policy says so: each against the newest issued invoice of the order that
+/// can take it. A refund that cannot be credited (nothing invoiced, an amount without
+/// lines) is logged and stays on the order for a person.
+async fn auto_credit(state: &AppState, company: CompanyId, shop: &Shop, outcome: &ImportOutcome) {
+    if shop.settings.credit_notes != CreditNotePolicy::Auto {
+        return;
+    }
+    let scope = state.store.company(company);
+    let result: Result<(), ServiceError> = async {
+        let order = scope.order(outcome.order).await?;
+        let documents = scope.order_documents(outcome.order).await?;
+        let mut invoices: Vec<&Document> = documents
+            .iter()
+            .filter(|document| {
+                document.draft.kind == DocumentKind::Invoice
+                    && document.state == DocumentState::Issued
+            })
+            .collect();
+        invoices.reverse();
+        for refund in &order.content.refunds {
+            let Some(refund_id) = refund.platform_id.as_deref() else {
+                continue;
+            };
+            let credited = documents
+                .iter()
+                .any(|document| document.refund_id.as_deref() == Some(refund_id));
+            if credited {
+                continue;
+            }
+            let mut last_error = None;
+            for invoice in &invoices {
+                match scope
+                    .issue_credit_note(
+                        invoice.id,
+                        CreditOf::Refund(refund_id),
+                        false,
+                        Source("auto_credit"),
+                        OffsetDateTime::now_utc(),
+                    )
+                    .await
+                {
+                    Ok(note) => {
+                        if note.moves_stock {
+                            state.wake.push.notify_one();
+                        }
+                        tracing::info!(order = %order.number, refund = refund_id,
+                            credit_note = %note.number, "credited automatically");
+                        last_error = None;
+                        break;
+                    }
+                    Err(error) => last_error = Some(error),
+                }
+            }
+            if let Some(error) = last_error {
+                tracing::warn!(order = %order.number, refund = refund_id, %error,
+                    "refund not credited automatically: credit it by hand");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::error!(order = %outcome.number, %error, "automatic credit note failed");
+    }
 }
 
 /// Issues the invoice the shop's policy calls for. A failure is logged, not returned:

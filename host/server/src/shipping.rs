@@ -463,6 +463,7 @@ pub async fn merged_labels(
     state: &AppState,
     company: CompanyId,
     ids: &[ShipmentId],
+    sheet: tovor_labels::Sheet,
 ) -> Result<Vec<u8>, ServiceError> {
     let mut labels = Vec::with_capacity(ids.len());
     for id in ids {
@@ -476,7 +477,7 @@ pub async fn merged_labels(
         labels.push(label.data);
     }
     let documents: Vec<&[u8]> = labels.iter().map(Vec::as_slice).collect();
-    tovor_labels::merge(&documents)
+    tovor_labels::print(&documents, sheet)
         .map_err(|error| ServiceError::Invalid(format!("merging labels: {error}")))
 }
 

@@ -1,5 +1,5 @@
-//! Invoices and delivery notes: issuing from an order, numbering, the stock they move,
-//! and cancelling (docs/architecture.md, flow 2).
+//! Invoices, delivery notes and credit notes: issuing from an order (credit notes from
+//! an invoice), numbering, the stock they move, and cancelling (docs/architecture.md, flow 2).
 
 use std::collections::BTreeMap;
 
@@ -8,10 +8,10 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use tovor_domain::document::{
-    DocumentDraft, DocumentKind, DocumentLine, DocumentTotals, LineRef, VatRecap, draft_document,
-    reverse,
+    Credit, DocumentDraft, DocumentKind, DocumentLine, DocumentTotals, LineRef, VatRecap,
+    credit_for_refund, credited_so_far, draft_credit_note, draft_document, reverse,
 };
-use tovor_domain::stock::{movements_for_cancel, movements_for_issue};
+use tovor_domain::stock::{movements_for_cancel, movements_for_issue, movements_for_return};
 use tovor_domain::{DocumentId, ItemId, OrderId, WarehouseId};
 
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
@@ -61,6 +61,10 @@ pub struct Document {
     pub state: DocumentState,
     /// For a reversal, the document it cancels.
     pub reverses: Option<DocumentId>,
+    /// For a credit note, the invoice it credits.
+    pub credits: Option<DocumentId>,
+    /// For a credit note made from a refund the shop reported, the shop's id of it.
+    pub refund_id: Option<String>,
     pub issued_at: OffsetDateTime,
     pub moves_stock: bool,
     pub warehouse: WarehouseId,
@@ -96,6 +100,7 @@ fn parse_kind(text: &str) -> StoreResult<DocumentKind> {
     match text {
         "invoice" => Ok(DocumentKind::Invoice),
         "delivery_note" => Ok(DocumentKind::DeliveryNote),
+        "credit_note" => Ok(DocumentKind::CreditNote),
         other => Err(StoreError::corrupt("documents.kind", other)),
     }
 }
@@ -153,6 +158,8 @@ impl CompanyScope<'_> {
                 seq: number.seq(),
                 state: DocumentState::Issued,
                 reverses: None,
+                credits: None,
+                refund_id: None,
                 moves_stock,
                 warehouse: stored.warehouse,
                 draft: &draft,
@@ -204,6 +211,8 @@ impl CompanyScope<'_> {
             number: number.to_string(),
             state: DocumentState::Issued,
             reverses: None,
+            credits: None,
+            refund_id: None,
             issued_at: at,
             moves_stock,
             warehouse: stored.warehouse,
@@ -248,6 +257,8 @@ impl CompanyScope<'_> {
                 seq: number.seq(),
                 state: DocumentState::Reversal,
                 reverses: Some(id),
+                credits: None,
+                refund_id: None,
                 moves_stock: original.moves_stock,
                 warehouse: original.warehouse,
                 draft: &reversal,
@@ -265,7 +276,10 @@ impl CompanyScope<'_> {
             let issued = document_movements(&mut tx, company, id).await?;
             let movements = movements_for_cancel(&issued, reversal_id);
             apply_movements(&mut tx, company, &movements, None, at).await?;
-            add_delivered(&mut tx, company, original.order, &reversal).await?;
+            // A credit note's goods came back; they were never delivered by it.
+            if kind != DocumentKind::CreditNote {
+                add_delivered(&mut tx, company, original.order, &reversal).await?;
+            }
         }
         let detail = json!({
             "document": id, "kind": kind, "number": original.number,
@@ -288,11 +302,146 @@ impl CompanyScope<'_> {
             number: number.to_string(),
             state: DocumentState::Reversal,
             reverses: Some(id),
+            credits: None,
+            refund_id: None,
             issued_at: at,
             moves_stock: original.moves_stock,
             warehouse: original.warehouse,
             draft: reversal,
             line_items: original.line_items,
+        })
+    }
+
+    /// Issues a credit note of `invoice`: of the given lines, or of what the shop's
+    /// refund `refund_id` (on the invoice's order) gave back. It has its own gapless
+    /// series; it moves the credited items back into the invoice's warehouse only when
+    /// `restock` says the goods came back (for a refund, when the refund says so or
+    /// `restock` is true). A refund becomes at most one credit note.
+    pub async fn issue_credit_note(
+        &self,
+        invoice: DocumentId,
+        credit: CreditOf<'_>,
+        restock: bool,
+        source: Source<'_>,
+        at: OffsetDateTime,
+    ) -> StoreResult<Document> {
+        let company = self.cid();
+        let for_update = self.store.backend().for_update();
+        let mut tx = self.store.begin().await?;
+        let original = load_document(&mut tx, company, invoice).await?;
+        let stored = lock_order(&mut tx, company, for_update, original.order).await?;
+        // Re-read under the order's lock: a concurrent cancel may have won.
+        let original = load_document(&mut tx, company, invoice).await?;
+        if original.draft.kind != DocumentKind::Invoice || original.state != DocumentState::Issued {
+            return Err(StoreError::Conflict(format!(
+                "{} {} is {}: only issued invoices are credited",
+                original.draft.kind,
+                original.number,
+                original.state.as_str()
+            )));
+        }
+        let earlier = credit_notes_of(&mut tx, company, invoice).await?;
+        let credited = credited_so_far(earlier.iter().map(|note| &note.draft));
+        let (request, refund_id, restock) = match credit {
+            CreditOf::Lines(lines) => (lines.to_vec(), None, restock),
+            CreditOf::Refund(refund_id) => {
+                if let Some(note) = earlier
+                    .iter()
+                    .find(|note| note.refund_id.as_deref() == Some(refund_id))
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "refund {refund_id} is already credited by credit note {}",
+                        note.number
+                    )));
+                }
+                let refund = stored
+                    .state
+                    .content
+                    .refunds
+                    .iter()
+                    .find(|refund| refund.platform_id.as_deref() == Some(refund_id))
+                    .ok_or_else(|| StoreError::not_found("refund", refund_id))?;
+                let request =
+                    credit_for_refund(&stored.state.content, &original.draft, &credited, refund)?;
+                (request, Some(refund_id), restock || refund.restock)
+            }
+        };
+        let draft = draft_credit_note(&original.draft, &credited, &request)?;
+        let line_items: Vec<Option<ItemId>> = draft
+            .lines
+            .iter()
+            .map(|line| {
+                original
+                    .draft
+                    .lines
+                    .iter()
+                    .position(|invoiced| invoiced.source == line.source && line.source.is_some())
+                    .and_then(|index| original.line_items.get(index).copied().flatten())
+            })
+            .collect();
+
+        let number = next_number(&mut tx, company, DocumentKind::CreditNote.as_str(), at).await?;
+        let id = insert_document(
+            &mut tx,
+            company,
+            NewDocument {
+                order: original.order,
+                number: number.to_string(),
+                year: number.year(),
+                seq: number.seq(),
+                state: DocumentState::Issued,
+                reverses: None,
+                credits: Some(invoice),
+                refund_id,
+                moves_stock: restock,
+                warehouse: original.warehouse,
+                draft: &draft,
+                line_items: &line_items,
+            },
+            at,
+        )
+        .await?;
+        if restock {
+            let item_of = |line: LineRef| {
+                draft
+                    .lines
+                    .iter()
+                    .position(|credited| credited.source == Some(line))
+                    .and_then(|index| line_items.get(index).copied().flatten())
+            };
+            let movements = movements_for_return(&draft, id, original.warehouse, item_of)
+                .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
+            apply_movements(&mut tx, company, &movements, None, at).await?;
+        }
+        let detail = json!({
+            "document": id, "kind": DocumentKind::CreditNote, "number": number.to_string(),
+            "invoice": invoice, "invoice_number": original.number, "refund": refund_id,
+            "restock": restock, "gross": draft.totals.gross,
+        });
+        add_history(
+            &mut tx,
+            company,
+            original.order,
+            source,
+            "credit_note_issued",
+            &detail,
+            at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Document {
+            id,
+            order: original.order,
+            number: number.to_string(),
+            state: DocumentState::Issued,
+            reverses: None,
+            credits: Some(invoice),
+            refund_id: refund_id.map(str::to_owned),
+            issued_at: at,
+            moves_stock: restock,
+            warehouse: original.warehouse,
+            draft,
+            line_items,
         })
     }
 
@@ -342,6 +491,39 @@ impl CompanyScope<'_> {
     }
 }
 
+/// What a credit note credits.
+#[derive(Debug, Clone, Copy)]
+pub enum CreditOf<'a> {
+    /// These invoice lines: items by quantity, charges by amount.
+    Lines(&'a [(LineRef, Credit)]),
+    /// What the shop's refund with this id gave back.
+    Refund(&'a str),
+}
+
+/// The issued (not cancelled) credit notes of an invoice.
+async fn credit_notes_of(
+    conn: &mut AnyConnection,
+    company: i64,
+    invoice: DocumentId,
+) -> StoreResult<Vec<Document>> {
+    let ids: Vec<i64> = sqlx::query(
+        "SELECT id FROM documents WHERE company_id = $1 AND credits_id = $2 AND state = 'issued' \
+         ORDER BY id",
+    )
+    .bind(company)
+    .bind(invoice.0)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.int("id"))
+    .collect::<StoreResult<_>>()?;
+    let mut notes = Vec::with_capacity(ids.len());
+    for id in ids {
+        notes.push(load_document(conn, company, DocumentId(id)).await?);
+    }
+    Ok(notes)
+}
+
 struct NewDocument<'a> {
     order: OrderId,
     number: String,
@@ -349,6 +531,8 @@ struct NewDocument<'a> {
     seq: u32,
     state: DocumentState,
     reverses: Option<DocumentId>,
+    credits: Option<DocumentId>,
+    refund_id: Option<&'a str>,
     moves_stock: bool,
     warehouse: WarehouseId,
     draft: &'a DocumentDraft,
@@ -365,8 +549,8 @@ async fn insert_document(
     let id: i64 = sqlx::query(
         "INSERT INTO documents (company_id, order_id, kind, number, year, seq, state, reverses_id, \
          currency, issued_at, net, vat, rounding, gross, vat_recap, covers_whole_order, moves_stock, \
-         warehouse_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-         $17, $18) RETURNING id",
+         warehouse_id, credits_id, refund_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+         $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id",
     )
     .bind(company)
     .bind(document.order.0)
@@ -386,6 +570,8 @@ async fn insert_document(
     .bind(flag(draft.covers_whole_order))
     .bind(flag(document.moves_stock))
     .bind(document.warehouse.0)
+    .bind(document.credits.map(|id| id.0))
+    .bind(document.refund_id)
     .fetch_one(&mut *conn)
     .await?
     .try_get("id")?;
@@ -431,7 +617,7 @@ async fn load_document(
 ) -> StoreResult<Document> {
     let row = sqlx::query(
         "SELECT order_id, kind, number, state, reverses_id, currency, issued_at, net, vat, rounding, \
-         gross, vat_recap, covers_whole_order, moves_stock, warehouse_id \
+         gross, vat_recap, covers_whole_order, moves_stock, warehouse_id, credits_id, refund_id \
          FROM documents WHERE company_id = $1 AND id = $2",
     )
     .bind(company)
@@ -471,6 +657,8 @@ async fn load_document(
         number: row.text("number")?,
         state: DocumentState::parse(&row.text("state")?)?,
         reverses: row.opt_int("reverses_id")?.map(DocumentId),
+        credits: row.opt_int("credits_id")?.map(DocumentId),
+        refund_id: row.opt_text("refund_id")?,
         issued_at: row.time("issued_at")?,
         moves_stock: row.flag("moves_stock")?,
         warehouse: WarehouseId(row.int("warehouse_id")?),

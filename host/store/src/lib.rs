@@ -25,6 +25,7 @@ pub mod inbox;
 mod numbering;
 pub mod orders;
 pub mod problems;
+pub mod profiles;
 pub mod push;
 mod scope;
 pub mod shipping;

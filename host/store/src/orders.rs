@@ -312,10 +312,14 @@ impl CompanyScope<'_> {
             (ImportDecision::StatusOnly { differences }, Some(stored)) => {
                 let overrides = load_status_overrides(&mut tx, company, shop_id).await?;
                 let status = map_status(order.status, &order.status_raw, &overrides);
+                // Refunds are money the shop gave back, not content a person edits: a
+                // touched order takes them as they are, so they can be credited.
+                let mut content = stored.state.content.clone();
+                content.refunds.clone_from(&order.refunds);
                 sqlx::query(
                     "UPDATE orders SET status = $3, shop_status = $4, shop_status_raw = $5, \
-                     payment_status = $6, content_hash = $7, shop_modified_at = $8, updated_at = $9 \
-                     WHERE company_id = $1 AND id = $2",
+                     payment_status = $6, content_hash = $7, shop_modified_at = $8, updated_at = $9, \
+                     content = $10 WHERE company_id = $1 AND id = $2",
                 )
                 .bind(company)
                 .bind(stored.id.0)
@@ -326,6 +330,7 @@ impl CompanyScope<'_> {
                 .bind(hash)
                 .bind(time_text(order.modified_at))
                 .bind(time_text(at))
+                .bind(to_json(&content)?)
                 .execute(&mut *tx)
                 .await?;
                 let detail = json!({

@@ -7,7 +7,7 @@ use rand::RngCore;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use tovor_domain::document::DocumentKind;
-use tovor_domain::invoicing::AutoInvoice;
+use tovor_domain::invoicing::{AutoInvoice, CreditNotePolicy};
 use tovor_domain::mapping::{HostStatus, PaymentMapping, StatusOverride};
 use tovor_domain::stock::StockMode;
 use tovor_domain::{HostPaymentMethodId, ShopId, WarehouseId};
@@ -42,6 +42,8 @@ pub struct ShopSettings {
     /// Orders placed before this are not imported.
     pub import_from: Option<OffsetDateTime>,
     pub auto_invoice: AutoInvoice,
+    /// Whether the shop's refunds become credit notes by themselves.
+    pub credit_notes: CreditNotePolicy,
     /// A disabled shop is neither synced nor pushed to, and its webhooks are refused.
     pub enabled: bool,
 }
@@ -61,6 +63,7 @@ impl ShopSettings {
             poll_minutes: DEFAULT_POLL_MINUTES,
             import_from: None,
             auto_invoice: AutoInvoice::Off,
+            credit_notes: CreditNotePolicy::Offer,
             enabled: true,
         }
     }
@@ -173,7 +176,7 @@ pub(crate) fn parse_status(column: &str, text: &str) -> StoreResult<HostStatus> 
 
 const SHOP_COLUMNS: &str = "id, company_id, name, plugin_id, warehouse_id, update_existing, stock_document, \
      stock_mode, config, sealed_secrets, webhook_key, poll_minutes, import_from, auto_invoice, \
-     enabled, webhook_setup";
+     enabled, webhook_setup, credit_notes";
 
 fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
     Ok(Shop {
@@ -198,6 +201,10 @@ fn shop_of(row: &sqlx::any::AnyRow) -> StoreResult<Shop> {
                 .text("auto_invoice")?
                 .parse()
                 .map_err(|error| StoreError::corrupt("auto_invoice", error))?,
+            credit_notes: row
+                .text("credit_notes")?
+                .parse()
+                .map_err(|error| StoreError::corrupt("credit_notes", error))?,
             enabled: row.flag("enabled")?,
         },
         webhook_key: row.opt_text("webhook_key")?.unwrap_or_default(),
@@ -356,8 +363,9 @@ impl CompanyScope<'_> {
         let id = sqlx::query(
             "INSERT INTO shops (company_id, name, plugin_id, warehouse_id, update_existing, \
              stock_document, stock_mode, config, sealed_secrets, poll_minutes, import_from, \
-             auto_invoice, webhook_key, created_at, enabled) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             auto_invoice, webhook_key, created_at, enabled, credit_notes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             RETURNING id",
         )
         .bind(self.cid())
         .bind(settings.name.trim())
@@ -374,6 +382,7 @@ impl CompanyScope<'_> {
         .bind(new_webhook_key())
         .bind(time_text(at))
         .bind(flag(settings.enabled))
+        .bind(settings.credit_notes.as_str())
         .fetch_one(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?
@@ -402,8 +411,8 @@ impl CompanyScope<'_> {
         let done = sqlx::query(
             "UPDATE shops SET name = $3, plugin_id = $4, warehouse_id = $5, update_existing = $6, \
              stock_document = $7, stock_mode = $8, config = $9, sealed_secrets = $10, \
-             poll_minutes = $11, import_from = $12, auto_invoice = $13, enabled = $14 \
-             WHERE company_id = $1 AND id = $2",
+             poll_minutes = $11, import_from = $12, auto_invoice = $13, enabled = $14, \
+             credit_notes = $15 WHERE company_id = $1 AND id = $2",
         )
         .bind(self.cid())
         .bind(shop.0)
@@ -419,6 +428,7 @@ impl CompanyScope<'_> {
         .bind(settings.import_from.map(time_text))
         .bind(settings.auto_invoice.to_string())
         .bind(flag(settings.enabled))
+        .bind(settings.credit_notes.as_str())
         .execute(&mut *tx)
         .await
         .map_err(|error| foreign(error, "warehouse", settings.warehouse))?;

@@ -49,6 +49,7 @@ fn kind_parts(kind: MovementKind) -> (&'static str, Option<i64>) {
         MovementKind::Adjustment => ("adjustment", None),
         MovementKind::DocumentIssue { document } => ("document_issue", Some(document.0)),
         MovementKind::Reversal { document } => ("reversal", Some(document.0)),
+        MovementKind::Return { document } => ("return", Some(document.0)),
     }
 }
 
@@ -65,6 +66,9 @@ fn kind_of(kind: &str, document: Option<i64>) -> StoreResult<MovementKind> {
             document: document()?,
         },
         "reversal" => MovementKind::Reversal {
+            document: document()?,
+        },
+        "return" => MovementKind::Return {
             document: document()?,
         },
         other => return Err(StoreError::corrupt("stock_movements.kind", other)),

@@ -8,11 +8,13 @@ mod support;
 use std::collections::BTreeSet;
 
 use support::{NOW, TestDb, d, line, order, tenant, two_line_order};
-use tovor_domain::document::{DocumentError, DocumentKind, LineRef};
+use tovor_domain::company::CompanyTimeZone;
+use tovor_domain::document::{Credit, DocumentError, DocumentKind, LineRef};
 use tovor_domain::mapping::HostStatus;
 use tovor_store::StoreError;
-use tovor_store::documents::DocumentState;
+use tovor_store::documents::{CreditOf, DocumentState};
 use tovor_store::orders::Source;
+use tovor_store::profiles::CompanyProfile;
 use tovor_store::stock::ManualMovement;
 
 const USER: Source<'static> = Source("user");
@@ -25,6 +27,8 @@ on_both!(
     invoice_moves_stock_when_the_shop_uses_no_delivery_notes,
     numbers_are_gapless_when_many_are_issued_at_once,
     every_stock_change_is_recorded_for_the_push,
+    the_year_of_a_number_is_the_companys_year,
+    credit_notes_are_gapless_and_never_credit_more_than_invoiced,
 );
 
 async fn delivery_note_moves_stock_and_releases_the_reservation(db: TestDb) {
@@ -384,4 +388,127 @@ async fn every_stock_change_is_recorded_for_the_push(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(level.reserved, d("0"));
+}
+
+/// 00:30 on 1 January in Ljubljana is 23:30 on 31 December in UTC: the invoice belongs to
+/// the new year's series in the company's zone, and to the old one for a company that
+/// dates its documents in UTC.
+async fn the_year_of_a_number_is_the_companys_year(db: TestDb) {
+    let new_years_eve_utc = time::macros::datetime!(2026-12-31 23:30 UTC);
+    let mut numbers = Vec::new();
+    for (name, zone) in [("Ljubljana", None), ("London", Some("UTC"))] {
+        let t = tenant(&db.store, name, |_| {}).await;
+        let scope = t.scope(&db.store);
+        if let Some(zone) = zone {
+            let profile = CompanyProfile {
+                time_zone: CompanyTimeZone::parse(zone).unwrap(),
+                ..scope.profile().await.unwrap()
+            };
+            scope.set_profile(&profile, NOW).await.unwrap();
+        }
+        let imported = scope
+            .import_order(t.shop, &two_line_order("1001", 0), USER, NOW)
+            .await
+            .unwrap();
+        let invoice = scope
+            .issue_document(
+                imported.order,
+                DocumentKind::Invoice,
+                None,
+                USER,
+                new_years_eve_utc,
+            )
+            .await
+            .unwrap();
+        numbers.push(invoice.number);
+    }
+    assert_eq!(numbers, ["2027-00001", "2026-00001"]);
+}
+
+/// Twenty credit notes of twenty invoices at once, and two more of one invoice racing
+/// for its last piece: the credit notes' own series runs 1..=21 without a hole, and no
+/// line is credited beyond what was invoiced.
+async fn credit_notes_are_gapless_and_never_credit_more_than_invoiced(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let scope = t.scope(&db.store);
+    let mut invoices = Vec::new();
+    for n in 0..20 {
+        let imported = scope
+            .import_order(
+                t.shop,
+                &two_line_order(&format!("{}", 3000 + n), 0),
+                USER,
+                NOW,
+            )
+            .await
+            .unwrap();
+        let invoice = scope
+            .issue_document(imported.order, DocumentKind::Invoice, None, USER, NOW)
+            .await
+            .unwrap();
+        invoices.push(invoice.id);
+    }
+    let store = db.store.clone();
+    let company = t.company;
+    let credit = |invoice, quantity: &str| {
+        let store = store.clone();
+        let lines = vec![(LineRef::Item(1), Credit::Quantity(d(quantity)))];
+        tokio::spawn(async move {
+            store
+                .company(company)
+                .issue_credit_note(invoice, CreditOf::Lines(&lines), false, USER, NOW)
+                .await
+        })
+    };
+    // The tee line has one piece: the first invoice gets two requests for it.
+    let mut tasks: Vec<_> = invoices
+        .iter()
+        .map(|&invoice| credit(invoice, "1"))
+        .collect();
+    tasks.push(credit(invoices[0], "1"));
+    let results: Vec<_> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|result| result.unwrap())
+        .collect();
+    let issued: Vec<_> = results
+        .iter()
+        .filter_map(|result| result.as_ref().ok())
+        .collect();
+    assert_eq!(
+        issued.len(),
+        20,
+        "one of the two for the same piece is refused"
+    );
+    let refused: Vec<_> = results
+        .iter()
+        .filter_map(|result| result.as_ref().err())
+        .collect();
+    assert!(
+        matches!(
+            refused.as_slice(),
+            [StoreError::Document(DocumentError::ExceedsRemaining { .. })]
+        ),
+        "{refused:?}"
+    );
+    let numbers = scope
+        .document_numbers(DocumentKind::CreditNote, 2026)
+        .await
+        .unwrap();
+    let expected: Vec<String> = (1..=20).map(|seq| format!("2026-{seq:05}")).collect();
+    assert_eq!(numbers, expected);
+    for note in issued {
+        assert_eq!(note.draft.kind, DocumentKind::CreditNote);
+        assert_eq!(note.draft.totals.gross, d("24.40"));
+        assert!(!note.moves_stock);
+    }
+    // Invoices keep their own series.
+    assert_eq!(
+        scope
+            .document_numbers(DocumentKind::Invoice, 2026)
+            .await
+            .unwrap()
+            .len(),
+        20
+    );
 }

@@ -472,6 +472,11 @@ pub enum ShipmentsCommand {
         /// redirected.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// The paper: `as-drawn`, one label per page for a label printer, or `a4-4up`,
+        /// four labels on each A4 sheet for an office printer.
+        #[arg(long, value_name = "SHEET", default_value = "as-drawn",
+            value_parser = ["as-drawn", "a4-4up"])]
+        sheet: String,
     },
     /// Ask the carrier where the parcel is now, and show its events.
     Track {
@@ -673,9 +678,9 @@ pub async fn shipments(api: &ApiOptions, command: ShipmentsCommand) -> anyhow::R
                 .unwrap_or_else(|| PathBuf::from(format!("label-{id}.{}", extension(&answer))));
             save(api, &answer, &path, &format!("label of shipment {id}"))
         }
-        ShipmentsCommand::Print { ids, output } => {
+        ShipmentsCommand::Print { ids, output, sheet } => {
             let answer = client
-                .post_bytes(&["labels"], &json!({ "shipment_ids": ids }))
+                .post_bytes(&["labels"], &json!({ "shipment_ids": ids, "sheet": sheet }))
                 .await?;
             let path = output.unwrap_or_else(|| PathBuf::from("labels.pdf"));
             save(api, &answer, &path, &format!("{} label(s)", ids.len()))
@@ -1431,8 +1436,13 @@ mod tests {
     fn labels_is_print() {
         assert!(matches!(
             shipments(&["labels", "1", "2", "-o", "x.pdf"]).unwrap(),
-            ShipmentsCommand::Print { ids, output: Some(_) } if ids == [1, 2]
+            ShipmentsCommand::Print { ids, output: Some(_), sheet } if ids == [1, 2] && sheet == "as-drawn"
         ));
+        assert!(matches!(
+            shipments(&["print", "1", "--sheet", "a4-4up"]).unwrap(),
+            ShipmentsCommand::Print { sheet, .. } if sheet == "a4-4up"
+        ));
+        assert!(shipments(&["print", "1", "--sheet", "letter"]).is_err());
     }
 
     #[test]

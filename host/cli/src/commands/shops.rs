@@ -138,6 +138,10 @@ pub struct SettingsArgs {
     /// `status:completed`).
     #[arg(long, value_name = "POLICY", value_parser = auto_invoice)]
     pub auto_invoice: Option<String>,
+    /// Refunds the shop reports: `offer` (default) shows them on the order for a person
+    /// to credit, `auto` makes each a credit note of the order's invoice at once.
+    #[arg(long, value_name = "POLICY", value_parser = ["offer", "auto"])]
+    pub credit_notes: Option<String>,
     /// Which quantity the shop is told: `available` (default) or `on_hand`.
     #[arg(long, value_name = "MODE", value_parser = ["available", "on_hand"])]
     pub stock_mode: Option<String>,
@@ -208,6 +212,7 @@ impl SettingsArgs {
         }
         for (key, value) in [
             ("auto_invoice", &self.auto_invoice),
+            ("credit_notes", &self.credit_notes),
             ("stock_mode", &self.stock_mode),
             ("stock_document", &self.stock_document),
         ] {
@@ -614,6 +619,7 @@ fn print_shop(shop: &Value) {
         ("poll minutes", cell(shop, "poll_minutes")),
         ("import from", cell(shop, "import_from")),
         ("auto invoice", cell(shop, "auto_invoice")),
+        ("credit notes", cell(shop, "credit_notes")),
         ("stock mode", cell(shop, "stock_mode")),
         ("stock document", cell(shop, "stock_document")),
         ("enabled", cell(shop, "enabled")),

@@ -56,6 +56,9 @@ pub fn draft_document(
     selection: Option<&[(LineRef, Decimal)]>,
     already_issued: &[(LineRef, Decimal)],
 ) -> Result<DocumentDraft, DocumentError> {
+    if kind == DocumentKind::CreditNote {
+        return Err(DocumentError::CreditNoteNeedsInvoice);
+    }
     check_magnitudes(order)?;
     let issued = issued_so_far(order, already_issued)?;
     let issued_of = |line: LineRef| issued.get(&line).copied().unwrap_or_default();
@@ -111,7 +114,7 @@ pub fn draft_document(
     }
 
     let charges: Vec<(LineRef, &ChargeLine)> = match kind {
-        DocumentKind::DeliveryNote => Vec::new(),
+        DocumentKind::DeliveryNote | DocumentKind::CreditNote => Vec::new(),
         DocumentKind::Invoice => charge_refs(order)
             .filter(|(line_ref, _)| issued_of(*line_ref).is_zero())
             .collect(),
@@ -139,7 +142,7 @@ pub fn draft_document(
     });
     let all_charges_now = match kind {
         DocumentKind::Invoice => charges.len() == order.shipping_lines.len() + order.fees.len(),
-        DocumentKind::DeliveryNote => true,
+        DocumentKind::DeliveryNote | DocumentKind::CreditNote => true,
     };
     let covers_whole_order = nothing_issued_before && all_items_now && all_charges_now;
 
@@ -379,7 +382,7 @@ fn rounding_line(difference: Decimal) -> DocumentLine {
     }
 }
 
-fn assemble(
+pub(super) fn assemble(
     kind: DocumentKind,
     currency: String,
     lines: Vec<DocumentLine>,

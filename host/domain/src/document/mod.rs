@@ -3,8 +3,11 @@
 //! [`draft_document`] turns an order (and what was already issued from it) into a
 //! [`DocumentDraft`]: lines with net, VAT and gross amounts, the VAT recap per rate and
 //! the totals, ready for the storage to number ([`DocumentNumber`]) and persist.
-//! [`reverse`] drafts the cancellation of an issued document.
+//! [`reverse`] drafts the cancellation of an issued document, [`draft_credit_note`] a
+//! credit note of part or all of an invoice (by hand, or [`credit_for_refund`] from a
+//! refund the shop reports).
 
+mod credit;
 mod draft;
 mod number;
 
@@ -13,6 +16,9 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use credit::{
+    Credit, Credited, CreditedLines, credit_for_refund, credited_so_far, draft_credit_note,
+};
 pub use draft::{ROUNDING_LINE_NAME, ROUNDING_TOLERANCE_PER_LINE, draft_document, reverse};
 pub use number::{DocumentNumber, DocumentNumberError};
 
@@ -24,6 +30,8 @@ pub enum DocumentKind {
     Invoice,
     /// A delivery note: goods only.
     DeliveryNote,
+    /// A credit note: part or all of an invoice given back, in its own series.
+    CreditNote,
 }
 
 impl DocumentKind {
@@ -32,6 +40,7 @@ impl DocumentKind {
         match self {
             Self::Invoice => "invoice",
             Self::DeliveryNote => "delivery_note",
+            Self::CreditNote => "credit_note",
         }
     }
 }
@@ -41,6 +50,7 @@ impl fmt::Display for DocumentKind {
         f.write_str(match self {
             Self::Invoice => "invoice",
             Self::DeliveryNote => "delivery note",
+            Self::CreditNote => "credit note",
         })
     }
 }
@@ -229,6 +239,18 @@ pub enum DocumentError {
         /// The most a rounding line may carry for this document.
         tolerance: Decimal,
     },
+    /// A credit note is drafted from an invoice ([`draft_credit_note`]), not an order.
+    #[error("a credit note is issued for an invoice, not drafted from the order")]
+    CreditNoteNeedsInvoice,
+    /// Only invoices are credited.
+    #[error("a {0} cannot be credited: credit notes are issued for invoices")]
+    NotCreditable(DocumentKind),
+    /// Items are credited by quantity, charges by amount.
+    #[error("{0}: items are credited by quantity, shipping and fees by amount")]
+    WrongCredit(LineRef),
+    /// A refunded line is not in the order, or not on the invoice being credited.
+    #[error("the refunded line {0} is not on the invoice")]
+    RefundLineUnknown(String),
     /// An amount, quantity or tax rate of the order is outside what
     /// [`crate::order::validate`] accepts (magnitude, positive quantities, 0–100 %).
     #[error("{0} is out of range")]

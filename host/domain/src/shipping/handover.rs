@@ -11,10 +11,12 @@ pub fn handover_created_before(date: Date, now: OffsetDateTime) -> OffsetDateTim
     day_after(date).min(now)
 }
 
-/// For a carrier without tracking: from when a parcel handed over on `date` is in the
-/// carrier's hands and its status no longer known (the next morning's pickup).
-pub fn untracked_from(date: Date) -> OffsetDateTime {
-    day_after(date)
+/// For a carrier without tracking: from when a parcel on the hand-over list of `date`,
+/// handed over at `handed_over_at`, is in the carrier's hands and its status no longer
+/// known: the next morning's pickup, or the hand-over itself when it came later (a
+/// list for an earlier day sent late), so that `unknown` always follows `pending`.
+pub fn untracked_from(date: Date, handed_over_at: OffsetDateTime) -> OffsetDateTime {
+    day_after(date).max(handed_over_at)
 }
 
 fn day_after(date: Date) -> OffsetDateTime {
@@ -51,8 +53,16 @@ mod tests {
     #[test]
     fn an_untracked_parcel_is_in_the_carriers_hands_the_next_morning() {
         assert_eq!(
-            untracked_from(date!(2026 - 12 - 31)),
+            untracked_from(date!(2026 - 12 - 31), datetime!(2026-12-31 17:00 UTC)),
             datetime!(2027-01-01 00:00 UTC)
+        );
+    }
+
+    #[test]
+    fn a_list_handed_over_late_is_out_of_sight_from_its_hand_over() {
+        assert_eq!(
+            untracked_from(date!(2026 - 12 - 02), datetime!(2026-12-03 09:30 UTC)),
+            datetime!(2026-12-03 09:30 UTC)
         );
     }
 }

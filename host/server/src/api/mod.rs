@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod company;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod handovers;
@@ -42,7 +44,9 @@ use crate::state::AppState;
         shops::retry_delivery,
         shops::problems, shops::dismiss_problem, shops::retry_problem,
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
-        orders::get_document, orders::cancel_document,
+        orders::get_document, orders::cancel_document, documents::create_credit_note,
+        company::get_profile, company::put_profile, company::get_logo, company::put_logo,
+        company::delete_logo,
         shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
         shipping::update_carrier,
         shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
@@ -255,6 +259,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/documents/{id}", get(orders::get_document))
         .route("/documents/{id}/cancel", post(orders::cancel_document))
+        .route(
+            "/documents/{id}/credit-notes",
+            post(documents::create_credit_note),
+        )
+        .route(
+            "/company/profile",
+            get(company::get_profile).put(company::put_profile),
+        )
+        .route(
+            "/company/logo",
+            get(company::get_logo)
+                .put(company::put_logo)
+                .delete(company::delete_logo),
+        )
         .route(
             "/carriers",
             get(shipping::list_carriers).post(shipping::create_carrier),

@@ -176,12 +176,16 @@ pub struct OrderLineView {
 pub struct DocumentView {
     pub id: i64,
     pub order_id: i64,
-    /// `invoice` or `delivery_note`.
+    /// `invoice`, `delivery_note` or `credit_note`.
     pub kind: String,
     pub number: String,
     /// `issued`, `cancelled` or `reversal`.
     pub state: String,
     pub reverses: Option<i64>,
+    /// For a credit note, the invoice it credits.
+    pub credits: Option<i64>,
+    /// For a credit note made from a refund, the shop's id of the refund.
+    pub refund_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub issued_at: OffsetDateTime,
@@ -205,6 +209,8 @@ pub(crate) fn document_view(document: Document) -> DocumentView {
         }
         .to_owned(),
         reverses: document.reverses.map(|id| id.0),
+        credits: document.credits.map(|id| id.0),
+        refund_id: document.refund_id,
         issued_at: document.issued_at,
         moves_stock: document.moves_stock,
         warehouse_id: document.warehouse.0,

@@ -43,6 +43,10 @@ pub fn cash_on_delivery_or_null() -> Object {
     or_null(cash_on_delivery())
 }
 
+pub fn credit_notes_or_null() -> Object {
+    or_null(fixed(&["auto", "offer"]))
+}
+
 pub fn stock_mode_or_null() -> Object {
     or_null(stock_mode())
 }

@@ -743,10 +743,34 @@ pub struct LabelBatch {
     /// The shipments whose labels to print, in print order.
     #[schema(min_items = 1, max_items = 2000)]
     pub shipment_ids: Vec<i64>,
+    /// The paper: `as-drawn` (default) gives each label its own page, as the carrier
+    /// drew it, for a label printer; `a4-4up` puts four labels on each A4 sheet, in
+    /// reading order, for an office printer and A4 label stock cut in quarters.
+    #[serde(default)]
+    pub sheet: LabelSheet,
+}
+
+/// How printed labels are laid out on paper.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LabelSheet {
+    #[default]
+    AsDrawn,
+    #[serde(rename = "a4-4up")]
+    A4FourUp,
+}
+
+impl From<LabelSheet> for tovor_labels::Sheet {
+    fn from(sheet: LabelSheet) -> Self {
+        match sheet {
+            LabelSheet::AsDrawn => Self::AsDrawn,
+            LabelSheet::A4FourUp => Self::A4FourUp,
+        }
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/labels", tag = "shipping", request_body = LabelBatch,
-    responses((status = 200, description = "every label in one PDF, in the order given", content_type = "application/pdf", body = Vec<u8>),
+    responses((status = 200, description = "every label in one PDF, in the order given, on the sheet asked for", content_type = "application/pdf", body = Vec<u8>),
         (status = 400, body = ErrorBody)))]
 pub async fn print_labels(
     State(state): State<Arc<AppState>>,
@@ -761,7 +785,7 @@ pub async fn print_labels(
         .iter()
         .map(|id| ShipmentId(*id))
         .collect();
-    let pdf = shipping::merged_labels(&state, company.0, &ids).await?;
+    let pdf = shipping::merged_labels(&state, company.0, &ids, batch.sheet.into()).await?;
     Ok(document("application/pdf".into(), pdf, "labels"))
 }
 

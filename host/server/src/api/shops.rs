@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tovor_domain::document::DocumentKind;
-use tovor_domain::invoicing::AutoInvoice;
+use tovor_domain::invoicing::{AutoInvoice, CreditNotePolicy};
 use tovor_domain::mapping::HostStatus;
 use tovor_domain::order::NormalizedOrder;
 use tovor_domain::stock::StockMode;
@@ -59,6 +59,10 @@ pub struct ShopInput {
     /// `off`, `paid`, or `status:<host status>` (e.g. `status:completed`).
     #[schema(schema_with = super::schema::auto_invoice_or_null)]
     pub auto_invoice: Option<String>,
+    /// `offer` (default): refunds the shop reports are shown on the order for a person
+    /// to credit; `auto`: each becomes a credit note of the order's invoice at once.
+    #[schema(schema_with = super::schema::credit_notes_or_null)]
+    pub credit_notes: Option<String>,
     /// `on_hand` or `available` (default).
     #[schema(schema_with = super::schema::stock_mode_or_null)]
     pub stock_mode: Option<String>,
@@ -86,6 +90,8 @@ pub struct ShopPatch {
     pub import_from: Option<OffsetDateTime>,
     #[schema(schema_with = super::schema::auto_invoice_or_null)]
     pub auto_invoice: Option<String>,
+    #[schema(schema_with = super::schema::credit_notes_or_null)]
+    pub credit_notes: Option<String>,
     #[schema(schema_with = super::schema::stock_mode_or_null)]
     pub stock_mode: Option<String>,
     #[schema(schema_with = super::schema::stock_document_or_null)]
@@ -141,6 +147,8 @@ pub struct ShopView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub import_from: Option<OffsetDateTime>,
     pub auto_invoice: String,
+    /// `auto` or `offer`.
+    pub credit_notes: String,
     pub stock_mode: String,
     pub stock_document: String,
     /// Register this URL in the shop's webhook settings (connector shops).
@@ -305,6 +313,7 @@ fn view(state: &AppState, shop: Shop, sync: Option<SyncStatus>) -> ApiResult<Sho
         poll_minutes: shop.settings.poll_minutes,
         import_from: shop.settings.import_from,
         auto_invoice: shop.settings.auto_invoice.to_string(),
+        credit_notes: shop.settings.credit_notes.as_str().to_owned(),
         stock_mode: stock_mode_text(shop.settings.stock_mode).to_owned(),
         stock_document: shop.settings.stock_document.as_str().to_owned(),
         sync,
@@ -348,6 +357,9 @@ pub async fn create_shop(
     settings.import_from = input.import_from;
     if let Some(policy) = &input.auto_invoice {
         settings.auto_invoice = parse_setting::<AutoInvoice>("auto_invoice", policy)?;
+    }
+    if let Some(policy) = &input.credit_notes {
+        settings.credit_notes = parse_setting::<CreditNotePolicy>("credit_notes", policy)?;
     }
     if let Some(mode) = &input.stock_mode {
         settings.stock_mode = parse_stock_mode(mode)?;
@@ -452,6 +464,9 @@ pub async fn update_shop(
     }
     if let Some(policy) = &patch.auto_invoice {
         settings.auto_invoice = parse_setting::<AutoInvoice>("auto_invoice", policy)?;
+    }
+    if let Some(policy) = &patch.credit_notes {
+        settings.credit_notes = parse_setting::<CreditNotePolicy>("credit_notes", policy)?;
     }
     if let Some(mode) = &patch.stock_mode {
         settings.stock_mode = parse_stock_mode(mode)?;
