@@ -139,7 +139,28 @@ pub struct Answer {
     pub status: u16,
     /// The `Content-Type` header without parameters (`application/pdf`), when given.
     pub content_type: Option<String>,
+    /// The file name the service suggests (`Content-Disposition`), when it does.
+    pub disposition: Option<String>,
     pub bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The suggested file name, reduced to its last path part so a download never
+    /// lands outside the current directory.
+    pub fn filename(&self) -> Option<String> {
+        let value = self.disposition.as_deref()?;
+        let name = value.split(';').find_map(|part| {
+            part.trim()
+                .strip_prefix("filename=")
+                .map(|name| name.trim_matches('"').to_owned())
+        })?;
+        let name = name
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        (!name.is_empty() && name != "." && name != "..").then_some(name)
+    }
 }
 
 /// Talks to one tovor.
@@ -219,9 +240,35 @@ impl Client {
         Ok((answer.status, value))
     }
 
-    /// `GET` of a download (a label): the bytes as they came, with their content type.
-    pub async fn get_bytes(&self, segments: &[&str]) -> anyhow::Result<Answer> {
-        self.exchange(Method::GET, self.url(segments, &[])?, None)
+    /// `GET` of a download (a label, a PDF): the bytes as they came, with their content
+    /// type.
+    pub async fn get_bytes(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> anyhow::Result<Answer> {
+        self.exchange(Method::GET, self.url(segments, query)?, None)
+            .await
+    }
+
+    /// `PUT` of raw bytes with their content type (a logo).
+    pub async fn put_bytes(
+        &self,
+        segments: &[&str],
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> anyhow::Result<Answer> {
+        let content_type = content_type.to_owned();
+        self.exchange_with(Method::PUT, self.url(segments, &[])?, |request| {
+            request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes)
+        })
+        .await
+    }
+
+    pub async fn delete(&self, segments: &[&str]) -> anyhow::Result<Answer> {
+        self.exchange(Method::DELETE, self.url(segments, &[])?, None)
             .await
     }
 
@@ -285,6 +332,11 @@ impl Client {
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .map(media_type);
+        let disposition = response
+            .headers()
+            .get(reqwest::header::CONTENT_DISPOSITION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let bytes = response
             .bytes()
             .await
@@ -302,6 +354,7 @@ impl Client {
         Ok(Answer {
             status: status.as_u16(),
             content_type,
+            disposition,
             bytes: bytes.to_vec(),
         })
     }
@@ -418,7 +471,7 @@ mod tests {
         let client = Client::new(&format!("http://{addr}"), Some("t".into())).unwrap();
 
         let label = client
-            .get_bytes(&["shipments", "1", "label"])
+            .get_bytes(&["shipments", "1", "label"], &[])
             .await
             .unwrap();
         assert_eq!(label.bytes, pdf);

@@ -20,6 +20,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use client::ApiOptions;
 use commands::catalog::{CustomersCommand, ItemsCommand, PaymentMethodsCommand, WarehousesCommand};
 use commands::companies::CompaniesCommand;
+use commands::company::CompanyCommand;
 use commands::orders::{DocumentsCommand, IssueCommand, OrdersCommand};
 use commands::plugins::PluginsCommand;
 use commands::shipping::{CarriersCommand, ShipmentsCommand};
@@ -60,6 +61,9 @@ enum Command {
     Plugins(Group<PluginsCommand>),
     /// Companies (admin token).
     Companies(Group<CompaniesCommand>),
+    /// The company's profile on its documents: legal data, bank account, logo, time
+    /// zone and language.
+    Company(Group<CompanyCommand>),
     /// A company's API tokens: list, create, revoke.
     Tokens(Group<TokensCommand>),
     /// Warehouses.
@@ -72,7 +76,7 @@ enum Command {
     Invoices(Group<IssueCommand>),
     /// Delivery notes for orders.
     DeliveryNotes(Group<IssueCommand>),
-    /// Issued documents (invoices, delivery notes).
+    /// Issued documents: show, cancel, PDF, e-invoice, credit notes.
     Documents(Group<DocumentsCommand>),
     /// Carrier connections (GLS, Packeta, ...): add, list, show.
     Carriers(Group<CarriersCommand>),
@@ -143,11 +147,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        use commands::{catalog, companies, orders, plugins, shipping, shops, stock, tokens};
+        use commands::{
+            catalog, companies, company, orders, plugins, shipping, shops, stock, tokens,
+        };
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Plugins(Group { api, command }) => plugins::run(&api, command).await,
             Command::Companies(Group { api, command }) => companies::run(&api, command).await,
+            Command::Company(Group { api, command }) => company::run(&api, command).await,
             Command::Warehouses(Group { api, command }) => catalog::warehouses(&api, command).await,
             Command::Shops(Group { api, command }) => shops::run(&api, command).await,
             Command::Orders(Group { api, command }) => orders::orders(&api, command).await,

@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod intake;
 pub mod linking;
 pub mod metrics;
+pub mod printing;
 pub mod secrets;
 pub mod shipping;
 mod shop_setup;

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod catalog;
 pub mod companies;
+pub mod company;
 pub mod completions;
 pub mod orders;
 pub mod plugins;

@@ -1,8 +1,11 @@
 //! `tovor orders ...`, `tovor invoices ...`, `tovor delivery-notes ...`,
 //! `tovor documents ...`: customer orders and the documents issued for them.
 
+use std::path::PathBuf;
+
 use serde_json::{Value, json};
 
+use super::shipping::save;
 use super::show;
 use crate::client::ApiOptions;
 use crate::output::{Table, cell, items, out, outln, print_fields};
@@ -55,6 +58,72 @@ pub enum DocumentsCommand {
         /// The document's id.
         id: i64,
     },
+    /// Save documents as one PDF, each starting on a new page.
+    Pdf {
+        /// The documents' ids, in print order.
+        #[arg(required = true, num_args = 1..)]
+        ids: Vec<i64>,
+        /// Print prices on delivery notes too.
+        #[arg(long)]
+        prices: bool,
+        /// Where to write it (default: the document's kind and number, or
+        /// documents.pdf for several); `-` writes to stdout when it is redirected.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Save an invoice or credit note as an e-invoice (XML).
+    Einvoice {
+        /// The document's id.
+        id: i64,
+        /// `eslog` (e-SLOG 2.0) or `ubl` (UBL 2.1, Peppol BIS Billing 3.0).
+        #[arg(long, value_parser = ["eslog", "ubl"], default_value = "eslog")]
+        format: String,
+        /// Where to write it (default KIND-NUMBER-FORMAT.xml).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Credit an invoice: a refund the shop reported, or chosen lines and shipping.
+    CreditNote {
+        /// The invoice's id.
+        invoice: i64,
+        /// The shop's refund to credit (see `orders show`).
+        #[arg(long, value_name = "ID", conflicts_with_all = ["lines", "shipping"])]
+        refund: Option<String>,
+        /// An order line (0-based position) and how many pieces to credit; repeat.
+        #[arg(long = "line", value_name = "POSITION=QTY")]
+        lines: Vec<LineArg>,
+        /// How much of the (first) shipping line to credit, tax included.
+        #[arg(long, value_name = "AMOUNT")]
+        shipping: Option<String>,
+        /// The goods came back: book them into the invoice's warehouse.
+        #[arg(long)]
+        restock: bool,
+    },
+}
+
+/// The body of `POST /documents/{id}/credit-notes`.
+pub fn credit_body(
+    refund: Option<&str>,
+    lines: &[LineArg],
+    shipping: Option<&str>,
+    restock: bool,
+) -> Value {
+    let mut body = json!({"restock": restock});
+    if let Some(refund) = refund {
+        body["refund_id"] = json!(refund);
+    }
+    if !lines.is_empty() {
+        body["lines"] = json!(
+            lines
+                .iter()
+                .map(|line| json!({"position": line.position, "quantity": line.quantity}))
+                .collect::<Vec<_>>()
+        );
+    }
+    if let Some(amount) = shipping {
+        body["charges"] = json!([{"kind": "shipping", "position": 0, "amount": amount}]);
+    }
+    body
 }
 
 pub async fn orders(api: &ApiOptions, command: OrdersCommand) -> anyhow::Result<()> {
@@ -162,6 +231,82 @@ pub async fn documents(api: &ApiOptions, command: DocumentsCommand) -> anyhow::R
                 );
             })
         }
+        DocumentsCommand::Pdf {
+            ids,
+            prices,
+            output,
+        } => {
+            let answer = if let [id] = ids.as_slice() {
+                let query = if prices {
+                    vec![("prices", "true".to_owned())]
+                } else {
+                    Vec::new()
+                };
+                client
+                    .get_bytes(&["documents", &id.to_string(), "pdf"], &query)
+                    .await?
+            } else {
+                client
+                    .post_bytes(
+                        &["documents", "pdf"],
+                        &json!({"document_ids": ids, "prices": prices}),
+                    )
+                    .await?
+            };
+            let path = output.unwrap_or_else(|| {
+                PathBuf::from(
+                    answer
+                        .filename()
+                        .unwrap_or_else(|| "documents.pdf".to_owned()),
+                )
+            });
+            save(api, &answer, &path, &format!("{} document(s)", ids.len()))
+        }
+        DocumentsCommand::Einvoice { id, format, output } => {
+            let answer = client
+                .get_bytes(
+                    &["documents", &id.to_string(), "einvoice"],
+                    &[("format", format.clone())],
+                )
+                .await?;
+            let path = output.unwrap_or_else(|| {
+                PathBuf::from(
+                    answer
+                        .filename()
+                        .unwrap_or_else(|| format!("document-{id}-{format}.xml")),
+                )
+            });
+            save(api, &answer, &path, &format!("{format} e-invoice"))
+        }
+        DocumentsCommand::CreditNote {
+            invoice,
+            refund,
+            lines,
+            shipping,
+            restock,
+        } => {
+            let body = credit_body(refund.as_deref(), &lines, shipping.as_deref(), restock);
+            let note = client
+                .post(
+                    &["documents", &invoice.to_string(), "credit-notes"],
+                    Some(&body),
+                )
+                .await?;
+            show(api, &note, |note| {
+                outln!(
+                    "credit note {} issued (document {}) for invoice {invoice}: {} {}{}",
+                    cell(note, "number"),
+                    cell(note, "id"),
+                    cell(&note["draft"]["totals"], "gross"),
+                    cell(&note["draft"], "currency"),
+                    if note["moves_stock"] == true {
+                        ", goods back in stock"
+                    } else {
+                        ""
+                    },
+                );
+            })
+        }
     }
 }
 
@@ -169,6 +314,7 @@ fn kind_name(kind: &str) -> &str {
     match kind {
         "invoice" => "invoice",
         "delivery_note" => "delivery note",
+        "credit_note" => "credit note",
         other => other,
     }
 }

@@ -672,7 +672,7 @@ pub async fn shipments(api: &ApiOptions, command: ShipmentsCommand) -> anyhow::R
         }
         ShipmentsCommand::Label { id, output } => {
             let answer = client
-                .get_bytes(&["shipments", &id.to_string(), "label"])
+                .get_bytes(&["shipments", &id.to_string(), "label"], &[])
                 .await?;
             let path = output
                 .unwrap_or_else(|| PathBuf::from(format!("label-{id}.{}", extension(&answer))));
@@ -761,7 +761,7 @@ pub async fn shipments(api: &ApiOptions, command: ShipmentsCommand) -> anyhow::R
                 return Ok(());
             }
             let answer = client
-                .get_bytes(&["handovers", &id.to_string(), "document"])
+                .get_bytes(&["handovers", &id.to_string(), "document"], &[])
                 .await?;
             let path = output
                 .unwrap_or_else(|| PathBuf::from(format!("handover-{id}.{}", extension(&answer))));
@@ -1103,7 +1103,12 @@ fn extension(answer: &Answer) -> &'static str {
 }
 
 /// Writes a download to `path` (`-`: stdout, unless it is a terminal) and says where.
-fn save(api: &ApiOptions, answer: &Answer, path: &Path, what: &str) -> anyhow::Result<()> {
+pub(crate) fn save(
+    api: &ApiOptions,
+    answer: &Answer,
+    path: &Path,
+    what: &str,
+) -> anyhow::Result<()> {
     let content_type = answer.content_type.clone().unwrap_or_default();
     let size = answer.bytes.len();
     if path == Path::new("-") {
@@ -1450,11 +1455,29 @@ mod tests {
         let answer = |content_type: Option<&str>| Answer {
             status: 200,
             content_type: content_type.map(str::to_owned),
+            disposition: None,
             bytes: Vec::new(),
         };
         assert_eq!(extension(&answer(Some("application/pdf"))), "pdf");
         assert_eq!(extension(&answer(None)), "pdf");
         assert_eq!(extension(&answer(Some("image/png"))), "png");
+        let named = |disposition: &str| Answer {
+            disposition: Some(disposition.to_owned()),
+            ..answer(None)
+        };
+        assert_eq!(
+            named("inline; filename=\"invoice-2026-00001.pdf\"")
+                .filename()
+                .as_deref(),
+            Some("invoice-2026-00001.pdf")
+        );
+        assert_eq!(
+            named("inline; filename=\"../../etc/passwd\"")
+                .filename()
+                .as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(named("inline; filename=\"..\"").filename(), None);
         assert_eq!(extension(&answer(Some("application/octet-stream"))), "bin");
     }
 

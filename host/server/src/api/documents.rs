@@ -1,10 +1,11 @@
-//! Documents beyond issuing: credit notes of invoices.
+//! Documents beyond issuing: credit notes of invoices, PDFs and e-invoices.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -12,12 +13,14 @@ use tovor_domain::DocumentId;
 use tovor_domain::document::{Credit, LineRef};
 use tovor_store::documents::CreditOf;
 use tovor_store::orders::Source;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
 
 use super::auth::Company;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::extract::{ApiJson, ApiPath};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::orders::{DocumentView, LineQuantity, document_view};
+use crate::printing::{self, EInvoiceFormat};
 use crate::state::AppState;
 
 /// What a credit note credits: the shop's refund `refund_id`, or the given item
@@ -123,4 +126,125 @@ pub async fn create_credit_note(
         state.wake.push.notify_one();
     }
     Ok((StatusCode::CREATED, Json(document_view(note))))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PdfQuery {
+    /// Print prices on a delivery note (invoices and credit notes always have them).
+    #[serde(default)]
+    pub prices: bool,
+}
+
+fn file(content_type: &str, data: Vec<u8>, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}\""),
+            ),
+        ],
+        data,
+    )
+        .into_response()
+}
+
+/// The document as a PDF: letterhead, buyer, lines, VAT recap and totals in the
+/// company's language, and on an unpaid invoice the UPN QR payment code.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", tag = "orders",
+    params(("id" = i64, Path), PdfQuery),
+    responses((status = 200, description = "the document", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, body = ErrorBody)))]
+pub async fn get_pdf(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<PdfQuery>,
+) -> ApiResult<Response> {
+    let document = state
+        .store
+        .company(company.0)
+        .document(DocumentId(id))
+        .await?;
+    let pdf = printing::pdf(&state, company.0, &[DocumentId(id)], query.prices).await?;
+    Ok(file(
+        "application/pdf",
+        pdf,
+        &format!("{}-{}.pdf", document.draft.kind.as_str(), document.number),
+    ))
+}
+
+/// Documents to print together.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PdfBatch {
+    /// The documents, in print order.
+    #[schema(min_items = 1, max_items = 500)]
+    pub document_ids: Vec<i64>,
+    /// Print prices on delivery notes.
+    #[serde(default)]
+    pub prices: bool,
+}
+
+/// Many documents as one PDF, each starting on a new page, in the order given.
+#[utoipa::path(post, path = "/api/v1/documents/pdf", tag = "orders", request_body = PdfBatch,
+    responses((status = 200, description = "the documents", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn print_pdfs(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiJson(batch): ApiJson<PdfBatch>,
+) -> ApiResult<Response> {
+    if batch.document_ids.is_empty() || batch.document_ids.len() > 500 {
+        return Err(ApiError::field("document_ids", "give 1 to 500 documents"));
+    }
+    let ids: Vec<DocumentId> = batch
+        .document_ids
+        .iter()
+        .map(|id| DocumentId(*id))
+        .collect();
+    let pdf = printing::pdf(&state, company.0, &ids, batch.prices).await?;
+    Ok(file("application/pdf", pdf, "documents.pdf"))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EInvoiceQuery {
+    /// `eslog` (e-SLOG 2.0) or `ubl` (UBL 2.1, Peppol BIS Billing 3.0).
+    pub format: String,
+}
+
+/// An invoice, credit note or cancellation as an e-invoice (XML).
+#[utoipa::path(get, path = "/api/v1/documents/{id}/einvoice", tag = "orders",
+    params(("id" = i64, Path), EInvoiceQuery),
+    responses((status = 200, description = "the e-invoice", content_type = "application/xml", body = String),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_einvoice(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<EInvoiceQuery>,
+) -> ApiResult<Response> {
+    let format = match query.format.as_str() {
+        "eslog" => EInvoiceFormat::Eslog,
+        "ubl" => EInvoiceFormat::Ubl,
+        _ => return Err(ApiError::field("format", "use eslog or ubl")),
+    };
+    let document = state
+        .store
+        .company(company.0)
+        .document(DocumentId(id))
+        .await?;
+    let xml = printing::einvoice(&state, company.0, DocumentId(id), format).await?;
+    Ok(file(
+        "application/xml",
+        xml.into_bytes(),
+        &format!(
+            "{}-{}-{}.xml",
+            document.draft.kind.as_str(),
+            document.number,
+            query.format
+        ),
+    ))
 }

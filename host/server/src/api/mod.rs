@@ -45,6 +45,7 @@ use crate::state::AppState;
         shops::problems, shops::dismiss_problem, shops::retry_problem,
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document, documents::create_credit_note,
+        documents::get_pdf, documents::print_pdfs, documents::get_einvoice,
         company::get_profile, company::put_profile, company::get_logo, company::put_logo,
         company::delete_logo,
         shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
@@ -259,6 +260,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/documents/{id}", get(orders::get_document))
         .route("/documents/{id}/cancel", post(orders::cancel_document))
+        .route("/documents/pdf", post(documents::print_pdfs))
+        .route("/documents/{id}/pdf", get(documents::get_pdf))
+        .route("/documents/{id}/einvoice", get(documents::get_einvoice))
         .route(
             "/documents/{id}/credit-notes",
             post(documents::create_credit_note),
