@@ -235,8 +235,18 @@ fn buyer_and_ship_to(order: &NormalizedOrder) -> (Party, Option<Party>) {
         buyer.vat_id = buyer.vat_id.or_else(|| customer.vat_id.clone());
         buyer.email = buyer.email.or_else(|| customer.email.clone());
     }
+    // Contact details do not make a second address: only where the goods go does.
+    let place = |party: &Party| {
+        (
+            party.name.clone(),
+            party.address_lines.clone(),
+            party.postal_code.clone(),
+            party.city.clone(),
+            party.country.clone(),
+        )
+    };
     let ship_to = match (order.billing.as_ref(), order.shipping.as_ref()) {
-        (Some(billing), Some(shipping)) if party(billing) != party(shipping) => {
+        (Some(billing), Some(shipping)) if place(&party(billing)) != place(&party(shipping)) => {
             Some(party(shipping))
         }
         _ => None,
