@@ -10,14 +10,16 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use mail_parser::MimeHeaders;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tovor_tests::service::{Db, TestService};
+use tovor_tests::service::{Db, TestService, quick_workers};
 use tovor_tests::tool_available;
 
 tovor_tests::on_both_databases!(
     an_invoice_prints_with_its_recap_totals_and_payment_code,
     a_profile_refuses_what_documents_cannot_use,
+    a_sent_invoice_arrives_with_its_pdf_after_the_server_comes_back,
 );
 
 const IBAN: &str = "SI56191000000123438";
@@ -29,7 +31,8 @@ struct Session {
 
 impl Session {
     async fn start(db: Db) -> Self {
-        let service = TestService::start(db).await.unwrap();
+        let workers = quick_workers(&format!("documents-{}", std::process::id()));
+        let service = TestService::start_with(db, workers).await.unwrap();
         let token = service.company("Trgovina").await.unwrap();
         Self { service, token }
     }
@@ -43,26 +46,11 @@ impl Session {
 
     /// `GET path` as bytes, with the content type.
     async fn bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let response = self
-            .service
-            .http
-            .get(self.service.url(path))
-            .bearer_auth(&self.token)
-            .send()
+        let get = Method::GET;
+        self.service
+            .download(get, path, &self.token, None)
             .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (
-            status,
-            content_type,
-            response.bytes().await.unwrap().to_vec(),
-        )
+            .unwrap()
     }
 }
 
@@ -144,7 +132,9 @@ fn eslog_amounts(document: &roxmltree::Document) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn an_invoice_prints_with_its_recap_totals_and_payment_code(db: Db) {
+/// A company with its profile and a custom platform shop, and the invoice of
+/// [`order`]: the session, the invoice and the order's id.
+async fn invoiced(db: Db) -> (Session, Value, Value) {
     let s = Session::start(db).await;
     let (status, profile) = s
         .call(
@@ -198,6 +188,12 @@ async fn an_invoice_prints_with_its_recap_totals_and_payment_code(db: Db) {
         )
         .await;
     assert_eq!(status, 201, "{invoice}");
+    let order_id = pushed["order_id"].clone();
+    (s, invoice, order_id)
+}
+
+async fn an_invoice_prints_with_its_recap_totals_and_payment_code(db: Db) {
+    let (s, invoice, order_id) = invoiced(db).await;
     let totals = &invoice["draft"]["totals"];
     assert_eq!(
         (
@@ -336,7 +332,7 @@ async fn an_invoice_prints_with_its_recap_totals_and_payment_code(db: Db) {
     let (status, note) = s
         .call(
             Method::POST,
-            &format!("/api/v1/orders/{}/delivery-notes", pushed["order_id"]),
+            &format!("/api/v1/orders/{order_id}/delivery-notes"),
             Some(json!({})),
         )
         .await;
@@ -420,5 +416,185 @@ async fn a_profile_refuses_what_documents_cannot_use(db: Db) {
     );
     let (_, profile) = s.call(Method::GET, "/api/v1/company/profile", None).await;
     assert_eq!(profile["has_logo"], true);
+    s.service.stop().await;
+}
+
+/// Whether Python's aiosmtpd is there to be the SMTP server (`.ci/tools` installs it).
+fn aiosmtpd_available() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        let required = std::env::var("TOVOR_REQUIRE_TOOLS")
+            .is_ok_and(|value| !value.is_empty() && value != "0");
+        assert!(
+            !required,
+            "aiosmtpd is not installed and TOVOR_REQUIRE_TOOLS is set"
+        );
+        eprintln!("skipped: python3 -m pip install aiosmtpd to run the e-mail test");
+    }
+    found
+}
+
+/// The tests' SMTP server (aiosmtpd) on `port`, keeping what it receives in `dir`;
+/// it answers 451 to the first `tempfail` messages. Killed when dropped.
+struct SmtpServer(std::process::Child);
+
+impl SmtpServer {
+    fn start(port: u16, dir: &std::path::Path, tempfail: u32) -> Self {
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../host/mail/tests/smtp_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--tempfail-first",
+                &tempfail.to_string(),
+            ])
+            .arg("--out-dir")
+            .arg(dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The server prints its port once it listens.
+        let mut line = String::new();
+        let stdout = child.stdout.take().unwrap();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        assert_eq!(line.trim(), port.to_string());
+        Self(child)
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The invoice e-mailed to the buyer with its PDF and UBL e-invoice: the mail server is
+/// down at first and then answers 451 once, so the send is tried again until it goes,
+/// and the document says so.
+async fn a_sent_invoice_arrives_with_its_pdf_after_the_server_comes_back(db: Db) {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let (s, invoice, _) = invoiced(db).await;
+    let id = invoice["id"].as_i64().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (status, smtp) = s
+        .call(
+            Method::PUT,
+            "/api/v1/company/smtp",
+            Some(
+                json!({"host": "127.0.0.1", "port": port, "security": "none",
+                        "from_address": "racuni@trgovina.si", "from_name": "Trgovina Čebelica"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{smtp}");
+    let (status, send) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/send"),
+            Some(json!({"einvoice": "ubl"})),
+        )
+        .await;
+    assert_eq!(status, 202, "{send}");
+    assert_eq!(send["to"], json!(["ziga@example.si"]));
+    assert_eq!(send["state"], "queued");
+
+    // Nothing listens yet: the attempt fails and the send waits for the next.
+    let sends_path = format!("/api/v1/documents/{id}/sends");
+    let waiting = s
+        .service
+        .eventually(std::time::Duration::from_secs(30), || async {
+            let (_, sends) = s.call(Method::GET, &sends_path, None).await;
+            let send = sends[0].clone();
+            (send["attempts"].as_u64() >= Some(1) && send["last_error"].is_string()).then_some(send)
+        })
+        .await
+        .expect("a failed attempt");
+    assert_eq!(waiting["state"], "queued", "{waiting}");
+
+    let dir = scratch(&format!("mail-{db:?}"));
+    let _server = SmtpServer::start(port, &dir, 1);
+    let sent = s
+        .service
+        .eventually(std::time::Duration::from_secs(60), || async {
+            let (_, sends) = s.call(Method::GET, &sends_path, None).await;
+            let send = sends[0].clone();
+            (send["state"] != "queued").then_some(send)
+        })
+        .await
+        .expect("the send to finish");
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert!(
+        sent["attempts"].as_u64().unwrap() >= 3,
+        "down, 451, delivered: {sent}"
+    );
+    assert!(sent["message_id"].is_string());
+
+    let envelope: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("1.json")).unwrap()).unwrap();
+    assert_eq!(envelope["rcpt_tos"], json!(["ziga@example.si"]));
+    assert_eq!(envelope["mail_from"], "racuni@trgovina.si");
+    let raw = std::fs::read(dir.join("1.eml")).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let number = invoice["number"].as_str().unwrap();
+    assert_eq!(
+        message.subject(),
+        Some(format!("Račun {number} – Trgovina Čebelica d.o.o.").as_str())
+    );
+    assert!(
+        message
+            .body_text(0)
+            .unwrap()
+            .contains(&format!("Račun {number}"))
+    );
+    let attachments: Vec<(String, Vec<u8>)> = message
+        .attachments()
+        .map(|part| {
+            (
+                part.attachment_name().unwrap_or_default().to_owned(),
+                part.contents().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        attachments.len(),
+        2,
+        "{:?}",
+        attachments.iter().map(|a| &a.0).collect::<Vec<_>>()
+    );
+    let (_, _, pdf) = s.bytes(&format!("/api/v1/documents/{id}/pdf")).await;
+    assert_eq!(attachments[0].0, format!("invoice-{number}.pdf"));
+    assert_eq!(attachments[0].1, pdf, "the PDF as the API serves it");
+    assert_eq!(attachments[1].0, format!("invoice-{number}-ubl.xml"));
+    assert!(String::from_utf8_lossy(&attachments[1].1).contains("<cbc:PayableAmount"));
+
+    // A send to nobody, or in a format that does not exist, is refused at once.
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/send"),
+            Some(json!({"to": ["not an address"]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/documents/{id}/send"),
+            Some(json!({"einvoice": "pdf"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
     s.service.stop().await;
 }

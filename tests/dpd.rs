@@ -233,27 +233,13 @@ impl Dpd {
 
     /// `GET path` answered with raw bytes: (status, content type, body).
     async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let response = self
-            .s
+        let token = &self.s.token;
+        let get = reqwest::Method::GET;
+        self.s
             .service
-            .http
-            .get(self.s.service.url(path))
-            .bearer_auth(&self.s.token)
-            .send()
+            .download(get, path, token, None)
             .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (
-            status,
-            content_type,
-            response.bytes().await.unwrap().to_vec(),
-        )
+            .unwrap()
     }
 
     /// The shipment's label, checked to be a PDF; returns its page count.

@@ -165,35 +165,24 @@ impl Posta {
 
     /// `GET path` as raw bytes: (status, content type, body).
     async fn download(&self, path: &str) -> (u16, String, Vec<u8>) {
-        let request = self.s.service.http.get(self.s.service.url(path));
-        Self::bytes(request.bearer_auth(&self.s.token)).await
+        let token = &self.s.token;
+        let get = reqwest::Method::GET;
+        self.s
+            .service
+            .download(get, path, token, None)
+            .await
+            .unwrap()
     }
 
     /// The shipments' labels printed on `sheet` through `POST /api/v1/labels`.
     async fn print(&self, ids: &[i64], sheet: &str) -> (u16, String, Vec<u8>) {
-        let request = self
-            .s
-            .service
-            .http
-            .post(self.s.service.url("/api/v1/labels"));
         let body = json!({"shipment_ids": ids, "sheet": sheet});
-        Self::bytes(request.bearer_auth(&self.s.token).json(&body)).await
-    }
-
-    async fn bytes(request: reqwest::RequestBuilder) -> (u16, String, Vec<u8>) {
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (
-            status,
-            content_type,
-            response.bytes().await.unwrap().to_vec(),
-        )
+        let (post, token) = (reqwest::Method::POST, &self.s.token);
+        self.s
+            .service
+            .download(post, "/api/v1/labels", token, Some(body))
+            .await
+            .unwrap()
     }
 }
 

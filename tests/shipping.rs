@@ -235,28 +235,12 @@ impl Shipping {
         path: &str,
         body: Option<Value>,
     ) -> (u16, String, Vec<u8>) {
-        let mut request = self
-            .s
+        let token = &self.s.token;
+        self.s
             .service
-            .http
-            .request(method, self.s.service.url(path))
-            .bearer_auth(&self.s.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        (
-            status,
-            content_type,
-            response.bytes().await.unwrap().to_vec(),
-        )
+            .download(method, path, token, body)
+            .await
+            .unwrap()
     }
 
     /// The shipment's label, checked to be a PDF; returns its page count.

@@ -257,6 +257,30 @@ impl TestService {
         Ok(())
     }
 
+    /// `method path` with `token` and a JSON body, answered with raw bytes (a label,
+    /// a PDF): status, content type and body.
+    pub async fn download(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(u16, String, Vec<u8>)> {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok((status, content_type, response.bytes().await?.to_vec()))
+    }
+
     /// `method path` with `token`, JSON body; returns status and JSON (or Null).
     pub async fn call(
         &self,

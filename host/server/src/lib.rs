@@ -16,6 +16,7 @@ pub mod handover;
 pub mod ingest;
 pub mod intake;
 pub mod linking;
+pub mod mailing;
 pub mod metrics;
 pub mod printing;
 pub mod secrets;

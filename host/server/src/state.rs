@@ -20,6 +20,7 @@ pub struct Wakers {
     pub sync: Notify,
     pub push: Notify,
     pub shipping: Notify,
+    pub mail: Notify,
 }
 
 pub struct AppState {

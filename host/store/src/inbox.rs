@@ -295,12 +295,18 @@ pub(crate) fn parse_opt_time(
 }
 
 impl Store {
-    /// Frees every lease `owner` holds (inbox deliveries, stock pushes, sync jobs): a
+    /// Frees every lease `owner` holds (inbox deliveries, stock pushes, sync jobs,
+    /// document e-mails): a
     /// process that restarts under its old name takes its unfinished work back at once
     /// instead of waiting for the leases to run out.
     pub async fn release_leases(&self, owner: &str) -> StoreResult<u64> {
         let mut released = 0;
-        for table in ["webhook_inbox", "stock_push_queue", "shop_sync"] {
+        for table in [
+            "webhook_inbox",
+            "stock_push_queue",
+            "shop_sync",
+            "document_sends",
+        ] {
             let sql = format!(
                 "UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1"
             );

@@ -28,6 +28,7 @@ pub mod problems;
 pub mod profiles;
 pub mod push;
 mod scope;
+pub mod sending;
 pub mod shipping;
 pub mod shops;
 mod sql;

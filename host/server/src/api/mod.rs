@@ -11,6 +11,7 @@ pub mod handovers;
 pub mod orders;
 pub mod request_id;
 pub mod schema;
+pub mod sending;
 pub mod shipping;
 pub mod shops;
 
@@ -47,7 +48,8 @@ use crate::state::AppState;
         orders::get_document, orders::cancel_document, documents::create_credit_note,
         documents::get_pdf, documents::print_pdfs, documents::get_einvoice,
         company::get_profile, company::put_profile, company::get_logo, company::put_logo,
-        company::delete_logo,
+        company::delete_logo, sending::get_smtp, sending::put_smtp, sending::send_document,
+        sending::list_sends,
         shipping::create_carrier, shipping::list_carriers, shipping::get_carrier,
         shipping::update_carrier,
         shipping::create_shipment, shipping::create_shipments, shipping::list_shipments,
@@ -263,6 +265,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/documents/pdf", post(documents::print_pdfs))
         .route("/documents/{id}/pdf", get(documents::get_pdf))
         .route("/documents/{id}/einvoice", get(documents::get_einvoice))
+        .route("/documents/{id}/send", post(sending::send_document))
+        .route("/documents/{id}/sends", get(sending::list_sends))
+        .route(
+            "/company/smtp",
+            get(sending::get_smtp).put(sending::put_smtp),
+        )
         .route(
             "/documents/{id}/credit-notes",
             post(documents::create_credit_note),

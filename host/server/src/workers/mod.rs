@@ -4,6 +4,7 @@
 //! started are taken over by anyone once their lease runs out.
 
 mod inbox;
+mod mail;
 mod push;
 mod shipping;
 mod sync;
@@ -59,6 +60,13 @@ pub fn spawn(tasks: &TaskTracker, state: Arc<AppState>, stop: CancellationToken)
                 stop.clone(),
                 |s| &s.wake.shipping,
                 shipping::work
+            ),
+            run_loop(
+                "mail",
+                state.clone(),
+                stop.clone(),
+                |s| &s.wake.mail,
+                mail::work
             ),
             gauges(state.clone(), stop.clone()),
         );
