@@ -17,6 +17,8 @@ pub enum CompanyCommand {
     /// Change profile fields; those not given stay as they are. An empty value
     /// clears a field.
     Set(ProfileArgs),
+    /// Show the mail server documents are sent through, or set it with --host.
+    Smtp(SmtpArgs),
     /// Set the letterhead's logo from a PNG or JPEG file, or remove it.
     Logo {
         /// The image file.
@@ -26,6 +28,31 @@ pub enum CompanyCommand {
         #[arg(long, conflicts_with = "file")]
         remove: bool,
     },
+}
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SmtpArgs {
+    /// The server's name; without it the current settings are shown.
+    #[arg(long, requires = "from")]
+    pub host: Option<String>,
+    /// Default 587 (starttls), 465 (tls), 25 (none).
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, value_parser = ["starttls", "tls", "none"])]
+    pub security: Option<String>,
+    #[arg(long)]
+    pub username: Option<String>,
+    /// The password (kept sealed, never shown); read from TOVOR_SMTP_PASSWORD when set.
+    #[arg(long, env = "TOVOR_SMTP_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// The sender's address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub from: Option<String>,
+    /// The sender's name.
+    #[arg(long)]
+    pub from_name: Option<String>,
+    #[arg(long, value_name = "ADDRESS")]
+    pub reply_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -145,6 +172,41 @@ pub async fn run(api: &ApiOptions, command: CompanyCommand) -> anyhow::Result<()
                 .put(&["company", "profile"], &args.merge_into(&current))
                 .await?;
             show(api, &profile, print_profile)
+        }
+        CompanyCommand::Smtp(args) => {
+            let settings = match &args.host {
+                None => client.get(&["company", "smtp"], &[]).await?,
+                Some(host) => {
+                    let mut body = serde_json::json!({"host": host, "from_address": args.from});
+                    for (key, value) in [
+                        ("security", &args.security),
+                        ("username", &args.username),
+                        ("password", &args.password),
+                        ("from_name", &args.from_name),
+                        ("reply_to", &args.reply_to),
+                    ] {
+                        if let Some(value) = value {
+                            body[key] = Value::from(value.as_str());
+                        }
+                    }
+                    if let Some(port) = args.port {
+                        body["port"] = Value::from(port);
+                    }
+                    client.put(&["company", "smtp"], &body).await?
+                }
+            };
+            show(api, &settings, |settings| {
+                print_fields(&[
+                    ("host", cell(settings, "host")),
+                    ("port", cell(settings, "port")),
+                    ("security", cell(settings, "security")),
+                    ("username", cell(settings, "username")),
+                    ("password set", cell(settings, "password_set")),
+                    ("from", cell(settings, "from_address")),
+                    ("from name", cell(settings, "from_name")),
+                    ("reply to", cell(settings, "reply_to")),
+                ]);
+            })
         }
         CompanyCommand::Logo { file, remove } => {
             if remove {

@@ -82,6 +82,22 @@ pub enum DocumentsCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// E-mail a document's PDF (and its e-invoice) to the buyer, or to --to.
+    Send {
+        /// The document's id.
+        id: i64,
+        /// The recipients; the order's buyer when left out. Repeat for more.
+        #[arg(long, value_name = "ADDRESS")]
+        to: Vec<String>,
+        /// Attach the e-invoice too.
+        #[arg(long, value_parser = ["eslog", "ubl"])]
+        einvoice: Option<String>,
+    },
+    /// What became of a document's e-mails.
+    Sends {
+        /// The document's id.
+        id: i64,
+    },
     /// Credit an invoice: a refund the shop reported, or chosen lines and shipping.
     CreditNote {
         /// The invoice's id.
@@ -277,6 +293,52 @@ pub async fn documents(api: &ApiOptions, command: DocumentsCommand) -> anyhow::R
                 )
             });
             save(api, &answer, &path, &format!("{format} e-invoice"))
+        }
+        DocumentsCommand::Send { id, to, einvoice } => {
+            let mut body = json!({});
+            if !to.is_empty() {
+                body["to"] = json!(to);
+            }
+            if let Some(format) = einvoice {
+                body["einvoice"] = json!(format);
+            }
+            let send = client
+                .post(&["documents", &id.to_string(), "send"], Some(&body))
+                .await?;
+            show(api, &send, |send| {
+                outln!(
+                    "document {id} queued for e-mail to {} (send {}): see `tovor documents sends {id}`",
+                    items(&send["to"])
+                        .iter()
+                        .filter_map(|address| address.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    cell(send, "id"),
+                );
+            })
+        }
+        DocumentsCommand::Sends { id } => {
+            let sends = client
+                .get(&["documents", &id.to_string(), "sends"], &[])
+                .await?;
+            show(api, &sends, |sends| {
+                let mut table = Table::new(&["SEND", "TO", "STATE", "ATTEMPTS", "SENT", "ERROR"]);
+                for send in items(sends) {
+                    table.row(vec![
+                        cell(send, "id"),
+                        items(&send["to"])
+                            .iter()
+                            .filter_map(|address| address.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        cell(send, "state"),
+                        cell(send, "attempts"),
+                        cell(send, "sent_at"),
+                        cell(send, "last_error"),
+                    ]);
+                }
+                table.print_or("not sent yet");
+            })
         }
         DocumentsCommand::CreditNote {
             invoice,
