@@ -6,8 +6,8 @@
 //! encoded per RFC 2231 so non-ASCII names survive. Headers with non-ASCII text are encoded
 //! (RFC 2047) by lettre, so the whole message is 7-bit and needs no `8BITMIME` from the server.
 //! [`send`] builds the message and hands it to the server over one connection (plain,
-//! STARTTLS or implicit TLS), without a queue of its own: the server runs sending as a queued
-//! job and retries it.
+//! STARTTLS or implicit TLS) within one time limit, without a queue of its own: the server
+//! runs sending as a queued job and retries it.
 //!
 //! # Permanent and transient errors
 //!
@@ -42,7 +42,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 pub use lettre::Message;
 
-/// Time allowed for connecting and for each SMTP reply when settings do not say otherwise.
+/// A reasonable [`SmtpSettings::timeout`] for a few documents of a few megabytes.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the connection to the SMTP server is protected.
@@ -89,7 +89,7 @@ pub struct SmtpSettings {
     pub from_name: Option<String>,
     /// Where replies go when not to `from_address`: `local@domain` or `Name <local@domain>`.
     pub reply_to: Option<String>,
-    /// Time allowed for connecting and for each reply of the server.
+    /// Time allowed for the whole conversation, from connecting to the server's last reply.
     pub timeout: Duration,
 }
 
@@ -133,14 +133,14 @@ impl SmtpSettings {
                 ));
             }
         }
-        self.from_mailbox()?;
+        self.sender()?;
         if let Some(reply_to) = &self.reply_to {
             parse_mailbox(reply_to)?;
         }
         Ok(())
     }
 
-    fn from_mailbox(&self) -> Result<Mailbox, MailError> {
+    fn sender(&self) -> Result<Mailbox, MailError> {
         let address = parse_address(&self.from_address)?;
         // A blank name would print as `"" <address>`; it means no name.
         let name = self
@@ -148,8 +148,10 @@ impl SmtpSettings {
             .as_deref()
             .map(str::trim)
             .filter(|name| !name.is_empty());
-        if let Some(name) = name {
-            reject_control_chars(name, "the sender's name")?;
+        if name.is_some_and(|name| name.chars().any(char::is_control)) {
+            return Err(invalid_settings(
+                "the sender's name contains a control character",
+            ));
         }
         Ok(Mailbox::new(name.map(str::to_owned), address))
     }
@@ -325,14 +327,25 @@ pub fn build_message(settings: &SmtpSettings, mail: &OutgoingMail) -> Result<Mes
     compose(settings, mail).map(|(message, _)| message)
 }
 
-/// Sends `mail` through the server in `settings`: one connection, one message, no retries.
+/// Sends `mail` through the server in `settings`: one connection, one message, no retries,
+/// all within `settings.timeout`.
 ///
 /// # Errors
 ///
 /// Any [`MailError`]; see [`MailError::is_permanent`] for which ones a retry can fix.
 pub async fn send(settings: &SmtpSettings, mail: &OutgoingMail) -> Result<SentReceipt, MailError> {
     let (message, message_id) = compose(settings, mail)?;
-    let response = transport(settings)?.send(message).await?;
+    let transport = transport(settings)?;
+    // lettre's async transport applies its timeout to connecting only, not to the replies,
+    // so a server that accepts and then stays silent would hold the job for ever.
+    let response = tokio::time::timeout(settings.timeout, transport.send(message))
+        .await
+        .map_err(|_| {
+            MailError::Connection(format!(
+                "no complete answer from the SMTP server within {:?}",
+                settings.timeout
+            ))
+        })??;
     Ok(SentReceipt {
         message_id,
         response: describe(&response),
@@ -348,7 +361,7 @@ fn compose(settings: &SmtpSettings, mail: &OutgoingMail) -> Result<(Message, Str
     let message_id = settings.new_message_id()?;
 
     let mut builder = Message::builder()
-        .from(settings.from_mailbox()?)
+        .from(settings.sender()?)
         .subject(mail.subject.clone())
         .message_id(Some(message_id.clone()))
         .date_now();
@@ -424,7 +437,7 @@ fn describe(response: &Response) -> String {
 ///
 /// # Errors
 ///
-/// [`MailError::InvalidAddress`] or, for a control character, [`MailError::InvalidMessage`].
+/// [`MailError::InvalidAddress`], which is permanent.
 pub fn check_address(address: &str) -> Result<(), MailError> {
     parse_mailbox(address).map(drop)
 }
@@ -439,13 +452,17 @@ fn parse_address(address: &str) -> Result<Address, MailError> {
 }
 
 fn parse_mailbox(mailbox: &str) -> Result<Mailbox, MailError> {
-    reject_control_chars(mailbox, "a recipient")?;
+    let invalid = |reason: String| MailError::InvalidAddress {
+        address: mailbox.to_owned(),
+        reason,
+    };
+    // A CR or LF could start a header of its own.
+    if mailbox.chars().any(char::is_control) {
+        return Err(invalid("it contains a control character".to_owned()));
+    }
     mailbox
         .parse::<Mailbox>()
-        .map_err(|error| MailError::InvalidAddress {
-            address: mailbox.to_owned(),
-            reason: error.to_string(),
-        })
+        .map_err(|error| invalid(error.to_string()))
 }
 
 fn reject_control_chars(text: &str, what: &str) -> Result<(), MailError> {
@@ -466,6 +483,9 @@ fn invalid_settings(reason: &str) -> MailError {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    /// A named way to spoil a valid value.
+    type Breakage<T> = (&'static str, fn(&mut T));
 
     fn settings() -> SmtpSettings {
         SmtpSettings {
@@ -506,41 +526,38 @@ mod tests {
 
     #[test]
     fn settings_are_checked_and_failures_are_permanent() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut SmtpSettings)>)> = vec![
-            ("empty host", Box::new(|s| s.host = " ".to_owned())),
-            (
-                "host with space",
-                Box::new(|s| s.host = "smtp .example.com".to_owned()),
-            ),
-            ("port 0", Box::new(|s| s.port = 0)),
-            ("zero timeout", Box::new(|s| s.timeout = Duration::ZERO)),
-            ("username without password", Box::new(|s| s.password = None)),
-            ("password without username", Box::new(|s| s.username = None)),
-            (
-                "empty username",
-                Box::new(|s| s.username = Some(String::new())),
-            ),
-            (
-                "bad from",
-                Box::new(|s| s.from_address = "racuni.zabica.si".to_owned()),
-            ),
-            (
-                "named from",
-                Box::new(|s| s.from_address = "Žabica <racuni@zabica.si>".to_owned()),
-            ),
-            (
-                "newline in from name",
-                Box::new(|s| s.from_name = Some("Žabica\r\nBcc: x@y.z".to_owned())),
-            ),
-            (
-                "bad reply-to",
-                Box::new(|s| s.reply_to = Some("a@".to_owned())),
-            ),
+        let cases: &[Breakage<SmtpSettings>] = &[
+            ("empty host", |s| s.host = " ".to_owned()),
+            ("host with space", |s| {
+                s.host = "smtp .example.com".to_owned()
+            }),
+            ("port 0", |s| s.port = 0),
+            ("zero timeout", |s| s.timeout = Duration::ZERO),
+            ("username without password", |s| s.password = None),
+            ("password without username", |s| s.username = None),
+            ("empty username", |s| s.username = Some(String::new())),
+            ("bad from", |s| {
+                s.from_address = "racuni.zabica.si".to_owned()
+            }),
+            ("named from", |s| {
+                s.from_address = "Žabica <racuni@zabica.si>".to_owned()
+            }),
+            ("newline in from name", |s| {
+                s.from_name = Some("Žabica\r\nBcc: x@y.z".to_owned())
+            }),
+            ("bad reply-to", |s| s.reply_to = Some("a@".to_owned())),
         ];
         for (case, break_it) in cases {
             let mut broken = settings();
             break_it(&mut broken);
             let error = broken.validate().expect_err(case);
+            assert!(
+                matches!(
+                    error,
+                    MailError::InvalidSettings(_) | MailError::InvalidAddress { .. }
+                ),
+                "{case}: {error:?}"
+            );
             assert!(error.is_permanent(), "{case}: {error}");
             assert!(!error.to_string().contains("hunter2"), "{case}: {error}");
         }
@@ -622,36 +639,25 @@ mod tests {
 
     #[test]
     fn bad_mails_are_refused_permanently() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut OutgoingMail)>)> = vec![
-            ("no recipient", Box::new(|m| m.to.clear())),
-            (
-                "bad to",
-                Box::new(|m| m.to = vec!["kupec(at)example.com".to_owned()]),
-            ),
-            (
-                "bad cc",
-                Box::new(|m| m.cc = vec!["@example.com".to_owned()]),
-            ),
-            (
-                "header injection in to",
-                Box::new(|m| m.to = vec!["a@b.c\r\nBcc: x@y.z".to_owned()]),
-            ),
-            (
-                "newline in subject",
-                Box::new(|m| m.subject = "Račun\r\nBcc: x@y.z".to_owned()),
-            ),
-            (
-                "empty file name",
-                Box::new(|m| m.attachments[0].filename = " ".to_owned()),
-            ),
-            (
-                "newline in file name",
-                Box::new(|m| m.attachments[0].filename = "a\n.pdf".to_owned()),
-            ),
-            (
-                "bad content type",
-                Box::new(|m| m.attachments[0].content_type = "pdf".to_owned()),
-            ),
+        let cases: &[Breakage<OutgoingMail>] = &[
+            ("no recipient", |m| m.to.clear()),
+            ("bad to", |m| m.to = vec!["kupec(at)example.com".to_owned()]),
+            ("bad cc", |m| m.cc = vec!["@example.com".to_owned()]),
+            ("header injection in to", |m| {
+                m.to = vec!["a@b.c\r\nBcc: x@y.z".to_owned()]
+            }),
+            ("newline in subject", |m| {
+                m.subject = "Račun\r\nBcc: x@y.z".to_owned()
+            }),
+            ("empty file name", |m| {
+                m.attachments[0].filename = " ".to_owned()
+            }),
+            ("newline in file name", |m| {
+                m.attachments[0].filename = "a\n.pdf".to_owned()
+            }),
+            ("bad content type", |m| {
+                m.attachments[0].content_type = "pdf".to_owned()
+            }),
         ];
         for (case, break_it) in cases {
             let mut broken = mail();
