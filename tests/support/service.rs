@@ -213,7 +213,7 @@ impl TestService {
             max_body_bytes: 256 * 1024,
             workers,
         });
-        let service = server.make_service();
+        let service = tovor_web::app(&server).into_make_service_with_connect_info::<SocketAddr>();
         let serving = tokio::spawn(async move {
             let _ = axum::serve(listener, service).await;
         });

@@ -27,6 +27,7 @@ use commands::shipping::{CarriersCommand, ShipmentsCommand};
 use commands::shops::ShopsCommand;
 use commands::stock::StockCommand;
 use commands::tokens::TokensCommand;
+use commands::users::UsersCommand;
 
 #[derive(Parser)]
 #[command(
@@ -66,6 +67,8 @@ enum Command {
     Company(Group<CompanyCommand>),
     /// A company's API tokens: list, create, revoke.
     Tokens(Group<TokensCommand>),
+    /// People who sign in to the web admin (admin token): add, list, roles, passwords.
+    Users(Group<UsersCommand>),
     /// Warehouses.
     Warehouses(Group<WarehousesCommand>),
     /// Shops ("e-stores"): add, inspect, sync, import history, mappings.
@@ -148,7 +151,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         use commands::{
-            catalog, companies, company, orders, plugins, shipping, shops, stock, tokens,
+            catalog, companies, company, orders, plugins, shipping, shops, stock, tokens, users,
         };
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
@@ -172,6 +175,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Items(Group { api, command }) => catalog::items_command(&api, command).await,
             Command::Customers(Group { api, command }) => catalog::customers(&api, command).await,
             Command::Tokens(Group { api, command }) => tokens::run(&api, command).await,
+            Command::Users(Group { api, command }) => users::run(&api, command).await,
             Command::Backup(args) => commands::backup::run(args).await,
             Command::Completions(_) | Command::Man(_) => Ok(()),
         }

@@ -164,7 +164,11 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     if let Some(demo) = demo {
         spawn_demo(demo, &args, admin_token);
     }
-    axum::serve(listener, server.make_service())
+    println!(
+        "web admin: {public_url}/ (first time: {public_url}/setup with the admin token, or `tovor users add`)"
+    );
+    let app = tovor_web::app(&server).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

@@ -21,7 +21,7 @@ use time::Date;
 use crate::model::Language;
 
 /// An amount with two decimals and thousands separators, without a currency.
-pub(crate) fn amount(value: Decimal, language: Language) -> String {
+pub fn amount(value: Decimal, language: Language) -> String {
     let rounded = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     let text = format!("{:.2}", rounded.abs());
     let (int_part, frac_part) = text.split_once('.').unwrap_or((&text, "00"));
@@ -39,7 +39,7 @@ pub(crate) fn amount(value: Decimal, language: Language) -> String {
 
 /// A unit price: two decimals, or up to four when the price has them (prices derived
 /// from gross prices are kept to four places).
-pub(crate) fn price(value: Decimal, language: Language) -> String {
+pub fn price(value: Decimal, language: Language) -> String {
     let rounded = value.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
     if rounded.normalize().scale() <= 2 {
         return amount(rounded, language);
@@ -55,7 +55,7 @@ pub(crate) fn price(value: Decimal, language: Language) -> String {
 }
 
 /// An amount with its currency: the euro as `€`, other currencies by their ISO code.
-pub(crate) fn money(value: Decimal, currency: &str, language: Language) -> String {
+pub fn money(value: Decimal, currency: &str, language: Language) -> String {
     let digits = amount(value.abs(), language);
     let rounded = value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
@@ -73,7 +73,7 @@ pub(crate) fn money(value: Decimal, currency: &str, language: Language) -> Strin
 }
 
 /// A quantity with as many decimals as it has, without trailing zeros.
-pub(crate) fn quantity(value: Decimal, language: Language) -> String {
+pub fn quantity(value: Decimal, language: Language) -> String {
     let text = value.normalize().to_string();
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest.to_owned()),
@@ -94,7 +94,7 @@ pub(crate) fn quantity(value: Decimal, language: Language) -> String {
 }
 
 /// A VAT rate in percent.
-pub(crate) fn percent(value: Decimal, language: Language) -> String {
+pub fn percent(value: Decimal, language: Language) -> String {
     let number = quantity(value, language);
     match language {
         Language::Sl => format!("{number} %"),
@@ -103,7 +103,7 @@ pub(crate) fn percent(value: Decimal, language: Language) -> String {
 }
 
 /// A calendar date.
-pub(crate) fn date(value: Date, language: Language) -> String {
+pub fn date(value: Date, language: Language) -> String {
     let day = value.day();
     let month = u8::from(value.month());
     let year = value.year();

@@ -29,7 +29,7 @@ pub mod model;
 mod pdf;
 pub mod upn;
 
-mod format;
+pub mod format;
 mod text;
 
 pub use model::{

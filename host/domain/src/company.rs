@@ -71,6 +71,16 @@ impl CompanyTimeZone {
         // Only instants outside jiff's range (beyond ±9999 years) fail: keep UTC's day.
         converted.unwrap_or_else(|| at.date())
     }
+
+    /// `at` as the clock on the company's wall shows it (the same instant, with this
+    /// zone's offset at that instant).
+    pub fn local(&self, at: OffsetDateTime) -> OffsetDateTime {
+        jiff::Timestamp::from_second(at.unix_timestamp())
+            .ok()
+            .map(|timestamp| self.zone.to_offset(timestamp).seconds())
+            .and_then(|seconds| time::UtcOffset::from_whole_seconds(seconds).ok())
+            .map_or(at, |offset| at.to_offset(offset))
+    }
 }
 
 impl Default for CompanyTimeZone {
@@ -256,6 +266,16 @@ mod tests {
     use time::macros::{date, datetime};
 
     use super::*;
+
+    #[test]
+    fn local_time_follows_summer_time() {
+        let zone = CompanyTimeZone::parse("Europe/Ljubljana").unwrap();
+        let winter = zone.local(datetime!(2026-12-04 08:30 UTC));
+        assert_eq!((winter.hour(), winter.offset().whole_hours()), (9, 1));
+        let summer = zone.local(datetime!(2026-07-04 08:30 UTC));
+        assert_eq!((summer.hour(), summer.offset().whole_hours()), (10, 2));
+        assert_eq!(summer, datetime!(2026-07-04 08:30 UTC), "the same instant");
+    }
 
     #[test]
     fn new_years_half_past_midnight_in_ljubljana_is_the_new_year() {

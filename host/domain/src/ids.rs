@@ -63,3 +63,7 @@ id_type!(
     /// A shipment made for an order.
     ShipmentId
 );
+id_type!(
+    /// A person who signs in to the web admin.
+    UserId
+);

@@ -5,6 +5,8 @@
 //! rule, and persists the returned decision in the same transaction, so every rule can
 //! be tested (and property-tested) without a database.
 //!
+//! - [`access`]: the roles people hold in a company and what each may do; e-mail
+//!   addresses and passwords as people sign in with them.
 //! - [`company`]: the company's profile values (time zone, language, IBAN, VAT id) and
 //!   the day a document is dated in the company's zone.
 //! - [`money`]: rounding and VAT arithmetic on exact decimals.
@@ -20,6 +22,7 @@
 //! - [`shipping`]: shipments planned from orders (addresses, parcels, cash on
 //!   delivery, references) and the normalized tracking statuses.
 
+pub mod access;
 pub mod company;
 pub mod decimal;
 pub mod document;
@@ -35,7 +38,7 @@ pub mod stock;
 
 pub use ids::{
     CarrierId, CompanyId, CustomerId, DocumentId, HostPaymentMethodId, ItemId, OrderId, ShipmentId,
-    ShopId, WarehouseId,
+    ShopId, UserId, WarehouseId,
 };
 
 #[cfg(test)]

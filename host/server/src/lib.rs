@@ -7,6 +7,7 @@
 //! piece of background work is a database row claimed with a lease, so any number of
 //! processes can share one PostgreSQL and a process killed mid-way loses nothing.
 
+pub mod accounts;
 pub mod api;
 pub mod connector_state;
 mod connectors;

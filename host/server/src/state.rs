@@ -7,6 +7,7 @@ use tokio::sync::Notify;
 use tovor_runtime::Runtime;
 use tovor_store::Store;
 
+use crate::accounts::SignInLimiter;
 use crate::connectors::ShopCache;
 use crate::intake::{IntakeSender, UnknownKeyLimiter};
 use crate::secrets::Sealer;
@@ -36,6 +37,7 @@ pub struct AppState {
     pub wake: Wakers,
     pub shops: ShopCache,
     pub unknown_keys: UnknownKeyLimiter,
+    pub sign_ins: SignInLimiter,
     pub metrics: PrometheusHandle,
 }
 
@@ -54,6 +56,7 @@ impl AppState {
             wake: Wakers::default(),
             shops: ShopCache::default(),
             unknown_keys: UnknownKeyLimiter::default(),
+            sign_ins: SignInLimiter::default(),
             metrics: crate::metrics::install(),
         }
     }

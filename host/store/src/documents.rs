@@ -33,7 +33,7 @@ pub enum DocumentState {
 }
 
 impl DocumentState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Issued => "issued",
             Self::Cancelled => "cancelled",
@@ -470,6 +470,45 @@ impl CompanyScope<'_> {
         Ok(documents)
     }
 
+    /// Documents newest first, `limit` at a time before `before`, of one kind or all:
+    /// one query, for lists.
+    pub async fn document_summaries(
+        &self,
+        kind: Option<DocumentKind>,
+        before: Option<DocumentId>,
+        limit: u32,
+    ) -> StoreResult<Vec<DocumentSummary>> {
+        sqlx::query(
+            "SELECT d.id, d.order_id, o.number AS order_number, d.kind, d.number, d.state, \
+             d.issued_at, d.currency, d.gross FROM documents d \
+             JOIN orders o ON o.company_id = d.company_id AND o.id = d.order_id \
+             WHERE d.company_id = $1 AND ($2 = '' OR d.kind = $2) AND d.id < $3 \
+             ORDER BY d.id DESC LIMIT $4",
+        )
+        .bind(self.cid())
+        .bind(kind.map_or("", DocumentKind::as_str))
+        .bind(before.map_or(i64::MAX, |document| document.0))
+        .bind(i64::from(limit))
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(|row| {
+            let kind = row.text("kind")?;
+            Ok(DocumentSummary {
+                id: DocumentId(row.int("id")?),
+                order: OrderId(row.int("order_id")?),
+                order_number: row.text("order_number")?,
+                kind: parse_kind(&kind)?,
+                number: row.text("number")?,
+                state: DocumentState::parse(&row.text("state")?)?,
+                issued_at: row.time("issued_at")?,
+                currency: row.text("currency")?,
+                gross: row.decimal("gross")?,
+            })
+        })
+        .collect()
+    }
+
     /// Document numbers of a kind and year, in sequence order (for audits: they must
     /// run 1..n without a hole).
     pub async fn document_numbers(
@@ -489,6 +528,21 @@ impl CompanyScope<'_> {
         .map(|row| row.text("number"))
         .collect()
     }
+}
+
+/// A document as a list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentSummary {
+    pub id: DocumentId,
+    pub order: OrderId,
+    pub order_number: String,
+    pub kind: DocumentKind,
+    pub number: String,
+    pub state: DocumentState,
+    pub issued_at: OffsetDateTime,
+    pub currency: String,
+    /// The total with VAT (negative for a reversal).
+    pub gross: Decimal,
 }
 
 /// What a credit note credits.

@@ -8,6 +8,8 @@
 //!   transaction ([`orders`]), documents ([`documents`]) and the stock ledger
 //!   ([`stock`]). No query through it can see or touch another company's rows, and
 //!   composite foreign keys in the schema make cross-company references impossible.
+//! - [`users`]: the people who sign in to the web admin, their roles in companies,
+//!   their sessions.
 //!
 //! The rules themselves live in `tovor-domain`, as pure functions: the store loads the
 //! rows a rule needs inside a transaction, calls the rule, and writes its decision in
@@ -24,6 +26,7 @@ pub mod handovers;
 pub mod inbox;
 mod numbering;
 pub mod orders;
+pub mod overview;
 pub mod problems;
 pub mod profiles;
 pub mod push;
@@ -34,6 +37,7 @@ pub mod shops;
 mod sql;
 pub mod stock;
 pub mod sync;
+pub mod users;
 
 pub use companies::{ApiToken, Company, NewApiToken};
 pub use db::{Backend, Store, StoreOptions};

@@ -108,6 +108,24 @@ pub struct OrderSummary {
     pub currency: String,
     pub total: Decimal,
     pub shop_created_at: OffsetDateTime,
+    /// The billing address's name (or company).
+    pub buyer: Option<String>,
+}
+
+/// Which orders a list shows; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    pub shop: Option<ShopId>,
+    pub status: Option<HostStatus>,
+    /// The number the shop's customer saw, or the platform's id of the order, exactly.
+    pub shop_number: Option<String>,
+    /// Placed at or after.
+    pub placed_from: Option<OffsetDateTime>,
+    /// Placed before.
+    pub placed_before: Option<OffsetDateTime>,
+    /// Found in the order's number, the shop's number or the billing address (name,
+    /// company, e-mail, town), case-insensitive.
+    pub text: Option<String>,
 }
 
 /// One entry of an order's history.
@@ -473,8 +491,11 @@ impl CompanyScope<'_> {
         before: Option<OrderId>,
         limit: u32,
     ) -> StoreResult<Vec<OrderSummary>> {
-        self.orders_with_shop_number(shop, None, before, limit)
-            .await
+        let filter = OrderFilter {
+            shop,
+            ..OrderFilter::default()
+        };
+        self.find_orders(&filter, before, limit).await
     }
 
     /// Like [`Self::orders`], narrowed to the orders the shop knows by `shop_number`:
@@ -486,21 +507,63 @@ impl CompanyScope<'_> {
         before: Option<OrderId>,
         limit: u32,
     ) -> StoreResult<Vec<OrderSummary>> {
+        let filter = OrderFilter {
+            shop,
+            shop_number: shop_number.map(str::to_owned),
+            ..OrderFilter::default()
+        };
+        self.find_orders(&filter, before, limit).await
+    }
+
+    /// The orders `filter` lets through, newest first, `limit` at a time before
+    /// `before`: one query, the filter in SQL, so a page costs the same however many
+    /// orders the company has.
+    pub async fn find_orders(
+        &self,
+        filter: &OrderFilter,
+        before: Option<OrderId>,
+        limit: u32,
+    ) -> StoreResult<Vec<OrderSummary>> {
+        let text = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .map(|text| {
+                let escaped = text
+                    .to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                format!("%{escaped}%")
+            })
+            .unwrap_or_default();
         sqlx::query(
             "SELECT id, number, shop_id, external_id, external_number, status, currency, total, \
-             shop_created_at FROM orders WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
+             shop_created_at, billing_address FROM orders \
+             WHERE company_id = $1 AND ($2 = 0 OR shop_id = $2) AND id < $3 \
              AND ($5 = '' OR external_number = $5 OR external_id = $5) \
+             AND ($6 = '' OR status = $6) \
+             AND ($7 = '' OR shop_created_at >= $7) AND ($8 = '' OR shop_created_at < $8) \
+             AND ($9 = '' OR LOWER(number) LIKE $9 ESCAPE '\\' \
+                  OR LOWER(external_number) LIKE $9 ESCAPE '\\' \
+                  OR LOWER(COALESCE(billing_address, '')) LIKE $9 ESCAPE '\\') \
              ORDER BY id DESC LIMIT $4",
         )
         .bind(self.cid())
-        .bind(shop.map_or(0, |shop| shop.0))
+        .bind(filter.shop.map_or(0, |shop| shop.0))
         .bind(before.map_or(i64::MAX, |order| order.0))
         .bind(i64::from(limit))
-        .bind(shop_number.unwrap_or_default())
+        .bind(filter.shop_number.as_deref().unwrap_or_default())
+        .bind(filter.status.map_or("", HostStatus::as_str))
+        .bind(filter.placed_from.map(time_text).unwrap_or_default())
+        .bind(filter.placed_before.map(time_text).unwrap_or_default())
+        .bind(text)
         .fetch_all(self.store.reader())
         .await?
         .iter()
         .map(|row| {
+            let billing: Option<Address> = row.opt_json("billing_address")?;
             Ok(OrderSummary {
                 id: OrderId(row.int("id")?),
                 number: row.text("number")?,
@@ -511,6 +574,7 @@ impl CompanyScope<'_> {
                 currency: row.text("currency")?,
                 total: row.decimal("total")?,
                 shop_created_at: row.time("shop_created_at")?,
+                buyer: billing.and_then(|address| address.name.or(address.company)),
             })
         })
         .collect()

@@ -13,6 +13,7 @@ pub mod shipping;
 pub mod shops;
 pub mod stock;
 pub mod tokens;
+pub mod users;
 
 use serde_json::Value;
 

@@ -336,9 +336,24 @@ pub async fn add_plugin(
             .map_err(|_| ApiError::field("wasm_base64", "not base64"))?;
         (body.manifest, wasm)
     };
+    let plugin = install_plugin(&state, &manifest, &wasm).await?;
+    Ok((StatusCode::CREATED, Json(plugin)))
+}
+
+/// Installs a plugin folder's two files: validated and compiled before it replaces
+/// the installed version (the API's upload and the admin's both come here).
+///
+/// # Errors
+///
+/// `plugin_refused` (422) with the reason when the plugin does not load.
+pub async fn install_plugin(
+    state: &AppState,
+    manifest: &str,
+    wasm: &[u8],
+) -> ApiResult<PluginView> {
     let plugin = state
         .runtime
-        .install(&state.plugins_dir, &manifest, &wasm)
+        .install(&state.plugins_dir, manifest, wasm)
         .await
         .map_err(|error| {
             ApiError::new(
@@ -348,7 +363,7 @@ pub async fn add_plugin(
             )
         })?;
     state.shops.clear();
-    Ok((StatusCode::CREATED, Json(plugin_view(&plugin))))
+    Ok(plugin_view(&plugin))
 }
 
 fn is_multipart(headers: &axum::http::HeaderMap) -> bool {

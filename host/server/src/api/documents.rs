@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tovor_domain::DocumentId;
-use tovor_domain::document::{Credit, LineRef};
+use tovor_domain::document::{Credit, DocumentKind, LineRef};
 use tovor_store::documents::CreditOf;
 use tovor_store::orders::Source;
 use utoipa::IntoParams;
@@ -246,5 +246,80 @@ pub async fn get_einvoice(
             document.number,
             query.format
         ),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentListQuery {
+    /// `invoice`, `delivery_note` or `credit_note`; every kind when left out.
+    #[param(pattern = "^(invoice|delivery_note|credit_note)$")]
+    pub kind: Option<String>,
+    /// Documents with a smaller id than this (paging, newest first).
+    pub before: Option<i64>,
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentSummaryView {
+    pub id: i64,
+    pub order_id: i64,
+    pub order_number: String,
+    /// `invoice`, `delivery_note` or `credit_note`.
+    pub kind: String,
+    pub number: String,
+    /// `issued`, `cancelled` or `reversal`.
+    pub state: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub issued_at: OffsetDateTime,
+    pub currency: String,
+    /// Total with VAT.
+    #[schema(value_type = String)]
+    pub gross: Decimal,
+}
+
+/// The company's documents, newest first.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "orders", params(DocumentListQuery),
+    responses((status = 200, body = Vec<DocumentSummaryView>)))]
+pub async fn list_documents(
+    State(state): State<Arc<AppState>>,
+    company: Company,
+    ApiQuery(query): ApiQuery<DocumentListQuery>,
+) -> ApiResult<Json<Vec<DocumentSummaryView>>> {
+    let kind = match query.kind.as_deref() {
+        None | Some("") => None,
+        Some("invoice") => Some(DocumentKind::Invoice),
+        Some("delivery_note") => Some(DocumentKind::DeliveryNote),
+        Some("credit_note") => Some(DocumentKind::CreditNote),
+        Some(_) => {
+            return Err(ApiError::field(
+                "kind",
+                "must be invoice, delivery_note or credit_note",
+            ));
+        }
+    };
+    let limit = super::extract::limit(query.limit, 50, 500)?;
+    let documents = state
+        .store
+        .company(company.0)
+        .document_summaries(kind, query.before.map(DocumentId), limit)
+        .await?;
+    Ok(Json(
+        documents
+            .into_iter()
+            .map(|document| DocumentSummaryView {
+                id: document.id.0,
+                order_id: document.order.0,
+                order_number: document.order_number,
+                kind: document.kind.as_str().to_owned(),
+                number: document.number,
+                state: document.state.as_str().to_owned(),
+                issued_at: document.issued_at,
+                currency: document.currency,
+                gross: document.gross,
+            })
+            .collect(),
     ))
 }

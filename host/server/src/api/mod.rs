@@ -14,6 +14,7 @@ pub mod schema;
 pub mod sending;
 pub mod shipping;
 pub mod shops;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -34,6 +35,8 @@ use crate::state::AppState;
     paths(
         admin::create_company, admin::list_companies, admin::list_tokens, admin::create_token,
         admin::revoke_token, admin::list_plugins, admin::add_plugin, admin::reload_plugin,
+        users::create_user, users::list_users, users::reset_password, users::set_role,
+        users::remove_role,
         catalog::create_warehouse, catalog::list_warehouses, catalog::create_item, catalog::list_items,
         catalog::link_item, catalog::list_customers, catalog::get_customer, catalog::create_payment_method,
         catalog::list_payment_methods, catalog::stock, catalog::receive_stock,
@@ -47,6 +50,7 @@ use crate::state::AppState;
         orders::list_orders, orders::get_order, orders::create_invoice, orders::create_delivery_note,
         orders::get_document, orders::cancel_document, documents::create_credit_note,
         documents::get_pdf, documents::print_pdfs, documents::get_einvoice,
+        documents::list_documents,
         company::get_profile, company::put_profile, company::get_logo, company::put_logo,
         company::delete_logo, sending::get_smtp, sending::put_smtp, sending::send_document,
         sending::list_sends,
@@ -204,6 +208,12 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .layer(DefaultBodyLimit::max(admin::MAX_PLUGIN_UPLOAD_BYTES)),
         )
         .route("/plugins/{id}/reload", post(admin::reload_plugin))
+        .route("/users", get(users::list_users).post(users::create_user))
+        .route("/users/{id}/password", post(users::reset_password))
+        .route(
+            "/users/{id}/companies/{company_id}",
+            put(users::set_role).delete(users::remove_role),
+        )
         .route(
             "/warehouses",
             get(catalog::list_warehouses).post(catalog::create_warehouse),
@@ -260,6 +270,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/orders/{id}/delivery-notes",
             post(orders::create_delivery_note),
         )
+        .route("/documents", get(documents::list_documents))
         .route("/documents/{id}", get(orders::get_document))
         .route("/documents/{id}/cancel", post(orders::cancel_document))
         .route("/documents/pdf", post(documents::print_pdfs))

@@ -12,7 +12,7 @@ use tovor_domain::document::{DocumentKind, LineRef};
 use tovor_domain::mapping::HostStatus;
 use tovor_domain::{DocumentId, OrderId, ShopId};
 use tovor_store::documents::{Document, DocumentState};
-use tovor_store::orders::{HistoryEntry, Order, OrderSummary, Source};
+use tovor_store::orders::{HistoryEntry, Order, OrderFilter, OrderSummary, Source};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Company;
@@ -86,30 +86,17 @@ pub async fn list_orders(
         })
         .transpose()?;
     let limit = limit(query.limit, 50, 500)?;
-    let scope = state.store.company(company.0);
-    let mut before = query.before.map(OrderId);
-    let mut found = Vec::new();
-    // The status filter is applied here; keep reading pages until the page is full.
-    loop {
-        let page = scope
-            .orders_with_shop_number(
-                query.shop_id.map(ShopId),
-                query.shop_number.as_deref(),
-                before,
-                limit,
-            )
-            .await?;
-        let exhausted = page.len() < limit as usize;
-        before = page.last().map(|order| order.id);
-        found.extend(
-            page.into_iter()
-                .filter(|order| status.is_none_or(|status| order.status == status)),
-        );
-        if exhausted || found.len() >= limit as usize {
-            break;
-        }
-    }
-    found.truncate(limit as usize);
+    let filter = OrderFilter {
+        shop: query.shop_id.map(ShopId),
+        status,
+        shop_number: query.shop_number,
+        ..OrderFilter::default()
+    };
+    let found = state
+        .store
+        .company(company.0)
+        .find_orders(&filter, query.before.map(OrderId), limit)
+        .await?;
     Ok(Json(found.into_iter().map(summary_view).collect()))
 }
 
