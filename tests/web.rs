@@ -14,8 +14,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
+use tovor_fakes::gls::{self, FakeGls};
 use tovor_fakes::woocommerce::{CONSUMER_KEY, CONSUMER_SECRET, FakeWoo, OrderSpec, WEBHOOK_SECRET};
-use tovor_tests::service::{ADMIN_TOKEN, Db, ShopSession, TestService};
+use tovor_tests::service::{ADMIN_TOKEN, Db, ShopSession, TestService, quick_workers};
 
 tovor_tests::on_both_databases!(forms_need_their_token_and_companies_stay_apart);
 
@@ -94,6 +95,8 @@ struct WebClient {
     http: reqwest::Client,
     base: String,
     cookies: Vec<(String, String)>,
+    /// Every `Set-Cookie` header received, as sent.
+    set_cookies: Vec<String>,
 }
 
 impl WebClient {
@@ -105,6 +108,7 @@ impl WebClient {
                 .unwrap(),
             base: service.url(""),
             cookies: Vec::new(),
+            set_cookies: Vec::new(),
         }
     }
 
@@ -119,6 +123,7 @@ impl WebClient {
     fn keep_cookies(&mut self, response: &reqwest::Response) {
         for value in response.headers().get_all(SET_COOKIE) {
             let text = value.to_str().unwrap();
+            self.set_cookies.push(text.to_owned());
             let (pair, _) = text.split_once(';').unwrap_or((text, ""));
             let (name, value) = pair.split_once('=').unwrap();
             self.cookies.retain(|(kept, _)| kept != name);
@@ -273,6 +278,16 @@ async fn forms_need_their_token_and_companies_stay_apart(db: Db) {
         .cloned()
         .expect("a session cookie");
     assert_eq!(session_cookie.1.len(), 64);
+    let sent = ana
+        .set_cookies
+        .iter()
+        .find(|cookie| cookie.starts_with("tovor_session=") && cookie.contains("Max-Age=43200"))
+        .expect("the session cookie as sent");
+    assert!(
+        sent.contains("; HttpOnly") && sent.contains("; SameSite=Lax"),
+        "{sent}"
+    );
+    assert!(!sent.contains("Secure"), "plain HTTP here: {sent}");
 
     let order_page = format!("/c/{acme}/orders/{order_id}");
     let (status, page) = ana.get(&order_page).await;
@@ -424,6 +439,24 @@ impl Browser {
     }
 
     /// The page's text; waits out a page that is still being replaced.
+    /// Clicks something that loads a new page, and waits for that page.
+    async fn submit(&self, css: &str) {
+        self.client
+            .execute("window.tovorOldPage = true;", Vec::new())
+            .await
+            .unwrap();
+        self.click(css).await;
+        let fresh =
+            "return window.tovorOldPage === undefined && document.readyState === 'complete';";
+        for _ in 0..200 {
+            if let Ok(Value::Bool(true)) = self.client.execute(fresh, Vec::new()).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {css}");
+    }
+
     async fn text(&self) -> String {
         let mut last = None;
         for _ in 0..50 {
@@ -444,10 +477,35 @@ impl Browser {
         self.client.current_url().await.unwrap().path().to_owned()
     }
 
-    /// Saves what the browser shows as `target/web-screenshots/{name}.png`.
+    /// Saves what the browser shows as `target/web-screenshots/{name}.png`, after
+    /// checking the page's accessibility basics.
     async fn shot(&self, name: &str) {
+        self.assert_accessible(name).await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Every visible form control has a name a screen reader can say (a label, or an
+    /// `aria-label`), the page has a language and one `h1`, and every image has alt text.
+    async fn assert_accessible(&self, name: &str) {
+        let script = r#"
+            const problems = [];
+            for (const control of document.querySelectorAll('input, select, textarea')) {
+                if (control.type === 'hidden') continue;
+                const labelled = control.labels && control.labels.length > 0
+                    || control.getAttribute('aria-label')
+                    || control.getAttribute('aria-labelledby');
+                if (!labelled) problems.push('unlabelled ' + control.outerHTML.slice(0, 80));
+            }
+            if (!document.documentElement.lang) problems.push('no lang on <html>');
+            if (document.querySelectorAll('h1').length !== 1) problems.push('not one h1');
+            for (const image of document.querySelectorAll('img:not([alt])')) {
+                problems.push('image without alt ' + image.src);
+            }
+            return problems;
+        "#;
+        let problems = self.client.execute(script, Vec::new()).await.unwrap();
+        assert_eq!(problems, json!([]), "accessibility of {name}");
     }
 
     /// Reloads until the page's text contains `expected`.
@@ -480,6 +538,42 @@ fn browser_available() -> bool {
     available
 }
 
+/// The ids at the end of the browser's path (`/c/1/shops/7` → 7).
+async fn last_id(browser: &Browser) -> i64 {
+    let path = browser.path().await;
+    path.rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap_or_else(|_| panic!("no id in {path}"))
+}
+
+/// What `form` answers when the browser posts it, read in the page with `fetch`: the
+/// content type and the body (a file download stays in the test's hands this way).
+async fn post_form_in_page(browser: &Browser, form: &str) -> (String, Vec<u8>) {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const form = document.querySelector(arguments[0]);
+        fetch(form.action, {method: 'POST', body: new URLSearchParams(new FormData(form)),
+                            credentials: 'same-origin'})
+          .then(async (response) => {
+            const bytes = new Uint8Array(await response.arrayBuffer());
+            let hex = '';
+            for (const byte of bytes) hex += byte.toString(16).padStart(2, '0');
+            done([response.headers.get('content-type') || '', hex]);
+          })
+          .catch((error) => done(['error', String(error)]));
+    "#;
+    let answer = browser
+        .client
+        .execute_async(script, vec![json!(form)])
+        .await
+        .unwrap();
+    let content_type = answer[0].as_str().unwrap().to_owned();
+    let body = hex::decode(answer[1].as_str().unwrap()).unwrap_or_default();
+    (content_type, body)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_works_in_the_browser() {
     if !browser_available() {
@@ -487,67 +581,378 @@ async fn a_merchant_works_in_the_browser() {
         return;
     }
     let woo = FakeWoo::start().await.unwrap();
-    let s = ShopSession::start(Db::Sqlite, "woocommerce", woo_config(&woo), json!({})).await;
-    let acme = company_id(&s.service, "Acme").await;
-    add_person(&s.service, "owner@acme.example", acme, "owner").await;
+    let gls = FakeGls::start().await.unwrap();
+    let plugins = [
+        tovor_tests::connector("woocommerce").unwrap(),
+        tovor_tests::connector("gls").unwrap(),
+    ];
+    let mut workers = quick_workers("web-browser");
+    workers.max_attempts = 2;
+    let service = TestService::start_with_plugins(Db::Sqlite, workers, &plugins)
+        .await
+        .unwrap();
+    let token = service.company("Acme").await.unwrap();
+    let acme = company_id(&service, "Acme").await;
+    let api = |method, path: &str, body| {
+        let service = &service;
+        let token = token.clone();
+        let path = path.to_owned();
+        async move {
+            let (status, body) = service
+                .call(method, &path, Some(&token), body)
+                .await
+                .unwrap();
+            assert!(status < 300, "{path}: {status} {body}");
+            body
+        }
+    };
+    // What the admin has no screen for yet comes through the API.
+    api(
+        reqwest::Method::POST,
+        "/api/v1/warehouses",
+        Some(json!({"name": "Main"})),
+    )
+    .await;
+    let cod = api(
+        reqwest::Method::POST,
+        "/api/v1/payment-methods",
+        Some(json!({"code": "COD", "name": "Cash on delivery", "cash_on_delivery": true})),
+    )
+    .await;
+    add_person(&service, "owner@acme.example", acme, "owner").await;
     let browser = Browser::start().await;
+    let page = |path: &str| service.url(&format!("/c/{acme}{path}"));
 
-    // Sign in.
-    browser.open(&s.service.url(&format!("/c/{acme}"))).await;
+    // Sign in; the page asked for comes after.
+    browser.open(&page("")).await;
     assert_eq!(browser.path().await, "/sign-in");
     browser.shot("sign-in").await;
     browser.fill("#email", "owner@acme.example").await;
     browser.fill("#password", PASSWORD).await;
-    browser.click("button[type=submit]").await;
+    browser.submit("button[type=submit]").await;
     assert_eq!(
         browser.path().await,
         format!("/c/{acme}"),
         "back where they were going"
     );
-    let text = browser.text().await;
-    assert!(text.contains("Orders today"), "{text}");
+    assert!(browser.text().await.contains("Orders today"));
     browser.shot("dashboard").await;
 
-    // An order arrives by webhook and appears in the list.
-    let placed = place_order(&woo, &s.webhook_url, "MUG-1").await;
-    browser
-        .open(&s.service.url(&format!("/c/{acme}/orders")))
-        .await;
-    let shop_number = placed["number"].as_str().unwrap().to_owned();
-    browser.until_text(&shop_number).await;
-    browser.shot("orders").await;
-
-    // Its page, then a delivery note for all of it: delivered moves and stock drops.
-    let order = s.order_where(&placed["id"].to_string(), |_| true).await;
-    let warehouse = order["warehouse_id"].clone();
-    s.receive(&warehouse, &[("MUG-1", "10")]).await;
-    browser
-        .open(&s.service.url(&format!("/c/{acme}/orders/{}", order["id"])))
-        .await;
-    browser.shot("order").await;
-    browser.click("button[value=delivery_note]").await;
+    // Add a WooCommerce shop from the connector's form; its webhooks get registered.
+    browser.open(&page("/shops/new")).await;
+    browser.submit("a[href$='plugin=woocommerce']").await;
+    browser.fill("#name", "Our shop").await;
+    browser.fill("#cfg_url", &woo.url()).await;
+    browser.fill("#cfg_consumer_key", CONSUMER_KEY).await;
+    browser.fill("#cfg_consumer_secret", CONSUMER_SECRET).await;
+    browser.fill("#cfg_webhook_secret", WEBHOOK_SECRET).await;
+    browser.shot("add-shop").await;
+    browser.submit("button[type=submit]").await;
     let text = browser.text().await;
-    assert!(text.contains("Delivery note"), "{text}");
-    assert!(text.contains("issued"), "{text}");
-    let stock = s.get("/api/v1/stock").await;
-    let mug = stock
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["sku"] == "MUG-1")
-        .unwrap_or_else(|| panic!("MUG-1 in {stock}"));
-    let on_hand: f64 = mug["on_hand"].as_str().unwrap().parse().unwrap();
+    assert!(text.contains("Connection checked"), "{text}");
     assert!(
-        (on_hand - 7.0).abs() < 1e-9,
-        "10 received, 3 delivered: {mug}"
+        text.contains("Registered in the e-store automatically"),
+        "{text}"
     );
-    browser.shot("order-delivered").await;
+    let secret_shown = browser
+        .client
+        .source()
+        .await
+        .unwrap()
+        .contains(CONSUMER_SECRET);
+    assert!(!secret_shown, "a secret is never sent back to the browser");
+    browser.shot("shop").await;
+    let hooks = woo.webhooks();
+    assert_eq!(hooks.len(), 4, "{hooks:?}");
+    let webhook_url = hooks[0]["delivery_url"].as_str().unwrap().to_owned();
+    browser.open(&page("/shops")).await;
+    let shop = browser
+        .client
+        .find(Locator::Css("table.list tbody a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let shop_id: i64 = shop.rsplit('/').next().unwrap().parse().unwrap();
+    browser.shot("shops").await;
 
-    // Switching language switches every text.
-    browser.click(".me form:first-of-type button").await;
+    // Map the shop's cash on delivery to the company's.
+    browser
+        .open(&page(&format!("/shops/{shop_id}/payment-methods")))
+        .await;
+    browser.shot("payment-methods").await;
+    let mapping = "form[action$='/payment-methods/cod']";
+    browser
+        .client
+        .find(Locator::Css(&format!("{mapping} select")))
+        .await
+        .unwrap()
+        .select_by_value(&cod["id"].to_string())
+        .await
+        .unwrap();
+    browser.submit(&format!("{mapping} button")).await;
+    assert!(browser.text().await.contains("mapping saved"));
+    let methods = api(
+        reqwest::Method::GET,
+        &format!("/api/v1/shops/{shop_id}/payment-methods"),
+        None,
+    )
+    .await;
+    assert_eq!(methods["mapped"][0]["code"], "cod", "{methods}");
+
+    // An order paid on delivery arrives by webhook and appears in the list.
+    let product = woo.add_simple_product("MUG-1", "Mug", "12.50", Some(20));
+    let placed = woo.create_order(
+        &OrderSpec::new()
+            .line(product, None, 3)
+            .shipping("GLS", "4.10")
+            .payment("cod", "Cash on delivery")
+            .paid(false),
+    );
+    let woo_id = placed["id"].as_u64().unwrap();
+    let delivered = woo
+        .deliver(&webhook_url, &woo.delivery("order.created", woo_id))
+        .await
+        .unwrap();
+    assert_eq!(delivered, 200);
+    browser.open(&page("/orders")).await;
+    browser.until_text(placed["number"].as_str().unwrap()).await;
+    browser.shot("orders").await;
+    browser.submit("table.list tbody a").await;
+    let order_id = last_id(&browser).await;
+    browser.shot("order").await;
+
+    // Goods arrive through the receipt form.
+    browser.open(&page("/stock")).await;
+    browser.fill("input[name=sku]", "MUG-1").await;
+    browser.fill("input[name=quantity]", "10").await;
+    browser
+        .click("form[action$='/stock/receipts'] button")
+        .await;
     let text = browser.text().await;
-    assert!(text.contains("Naročilo"), "{text}");
+    assert!(text.contains("on hand now 10"), "{text}");
+
+    // A delivery note for the whole order: stock goes from 10 to 7.
+    browser.open(&page(&format!("/orders/{order_id}"))).await;
+    browser.submit("button[value=delivery_note]").await;
+    let text = browser.text().await;
+    assert!(
+        text.contains("Delivery note") && text.contains("issued"),
+        "{text}"
+    );
+    browser.open(&page("/stock")).await;
+    let row = browser
+        .client
+        .find(Locator::XPath("//tr[td[1][normalize-space()='MUG-1']]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Main 7 0 7"),
+        "on hand 7, reserved 0, available 7: {row}"
+    );
+    browser.shot("stock").await;
+
+    // A GLS connection from the carrier's form.
+    browser.open(&page("/carriers/new")).await;
+    browser.submit("a[href$='plugin=gls']").await;
+    browser.fill("#cfg_username", gls::USERNAME).await;
+    browser.fill("#cfg_password", gls::PASSWORD).await;
+    browser
+        .fill("#cfg_client_number", &gls::CLIENT_NUMBER.to_string())
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#cfg_country"))
+        .await
+        .unwrap()
+        .select_by_value("SI")
+        .await
+        .unwrap();
+    browser.fill("#cfg_api_base", &gls.api_base()).await;
+    browser.fill("#cfg_request_timeout_ms", "2000").await;
+    for (field, value) in [
+        ("#sender_name", "Acme d.o.o."),
+        ("#sender_street", "Dunajska cesta"),
+        ("#sender_house_number", "5"),
+        ("#sender_postal_code", "1000"),
+        ("#sender_city", "Ljubljana"),
+        ("#sender_country", "SI"),
+        ("#sender_phone", "01 234 56 78"),
+        ("#sender_email", "info@acme.example"),
+    ] {
+        browser.fill(field, value).await;
+    }
+    browser.submit("button:not([type=button]):not(.link)").await;
+    let text = browser.text().await;
+    assert!(text.contains("The carrier connection is added"), "{text}");
+
+    // Ship the order with GLS: cash on delivery shows; one PDF of labels comes back.
+    browser.open(&page("/shipping")).await;
+    browser.click(&format!("#order_{order_id}")).await;
+    browser.shot("shipping").await;
+    browser.submit("#ship button").await;
+    let text = browser.text().await;
+    let cod_amount = format!("€{}", placed["total"].as_str().unwrap());
+    assert!(
+        text.contains(&cod_amount),
+        "COD of the whole order, {cod_amount}: {text}"
+    );
+    browser.shot("shipped").await;
+    let (content_type, pdf) = post_form_in_page(&browser, "form[action$='/shipping/labels']").await;
+    assert_eq!(content_type, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF: {} bytes", pdf.len());
+    assert_eq!(gls.parcels().len(), 1);
+
+    // A delivery that fails (the shop refuses the key meanwhile), then its retry.
+    woo.set_key_forbidden(true);
+    let delivered = woo
+        .deliver(&webhook_url, &woo.delivery("order.updated", woo_id))
+        .await
+        .unwrap();
+    assert_eq!(delivered, 200, "stored before it is processed");
+    browser
+        .open(&page(&format!("/shops/{shop_id}/deliveries")))
+        .await;
+    browser.until_text("failed").await;
+    browser.shot("deliveries").await;
+    woo.set_key_forbidden(false);
+    browser.submit("form[action$='/retry'] button").await;
+    assert!(browser.text().await.contains("queued again"));
+    for _ in 0..60 {
+        let failed = browser
+            .client
+            .find_all(Locator::Css("form[action$='/retry']"))
+            .await
+            .unwrap();
+        if failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        browser.client.refresh().await.unwrap();
+    }
+    assert!(
+        browser
+            .client
+            .find_all(Locator::Css("form[action$='/retry']"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the retried delivery went through"
+    );
+
+    // The documents list, and switching language switches every text.
+    browser.open(&page("/documents")).await;
+    browser.shot("documents").await;
+    browser.submit(".me form:first-of-type button").await;
+    let text = browser.text().await;
+    assert!(text.contains("Dokumenti"), "{text}");
+    browser.submit(".me form:first-of-type button").await;
+
+    // CSRF: the same form without its token is refused, and nothing is issued.
+    browser.open(&page(&format!("/orders/{order_id}"))).await;
+    browser
+        .client
+        .execute(
+            "document.querySelector('#issue input[name=_csrf]').remove();",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    browser.submit("button[value=invoice]").await;
+    let text = browser.text().await;
+    assert!(text.contains("The form had expired"), "{text}");
+    let order = api(
+        reqwest::Method::GET,
+        &format!("/api/v1/orders/{order_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        order["documents"].as_array().unwrap().len(),
+        1,
+        "only the delivery note"
+    );
+
+    // Another company's order, by its address: not found.
+    let other_token = service.company("Other").await.unwrap();
+    let other = company_id(&service, "Other").await;
+    let other_order = {
+        let call = |path: &str, body: Value| {
+            let path = path.to_owned();
+            let token = other_token.clone();
+            let service = &service;
+            async move {
+                let (status, body) = service
+                    .call(reqwest::Method::POST, &path, Some(&token), Some(body))
+                    .await
+                    .unwrap();
+                assert!(status < 300, "{path}: {status} {body}");
+                body
+            }
+        };
+        let warehouse = call("/api/v1/warehouses", json!({"name": "B"})).await;
+        let shop = call(
+            "/api/v1/shops",
+            json!({"name": "B shop", "warehouse_id": warehouse["id"]}),
+        )
+        .await;
+        call(
+            &format!("/api/v1/shops/{}/orders", shop["id"]),
+            json!({
+                "id": "B-1", "number": "B-1", "status": "processing", "payment_status": "paid",
+                "currency": "EUR", "prices_include_tax": false,
+                "created_at": "2026-11-28T09:00:00Z", "modified_at": "2026-11-28T09:00:00Z",
+                "lines": [{"sku": "TEA", "name": "Tea", "quantity": "1", "unit_price": "4.00",
+                           "tax_rate": "9.5", "tax_amount": "0.38", "total": "4.00"}],
+                "tax_total": "0.38", "total": "4.38"
+            }),
+        )
+        .await["order_id"]
+            .as_i64()
+            .unwrap()
+    };
+    for path in [
+        format!("/c/{other}/orders/{other_order}"),
+        format!("/c/{acme}/orders/{other_order}"),
+    ] {
+        browser.open(&service.url(&path)).await;
+        let text = browser.text().await;
+        assert!(text.contains("There is nothing here"), "{path}: {text}");
+    }
+    browser.shot("not-found").await;
+
+    // A read-only person sees no button they may not press.
+    browser.open(&page("")).await;
+    browser.submit(".me form:last-of-type button").await;
+    add_person(&service, "reader@acme.example", acme, "read_only").await;
+    browser.fill("#email", "reader@acme.example").await;
+    browser.fill("#password", PASSWORD).await;
+    browser.submit("button[type=submit]").await;
+    browser.open(&page(&format!("/orders/{order_id}"))).await;
+    let text = browser.text().await;
+    assert!(text.contains("your role is read-only"), "{text}");
+    for forbidden in ["button[value=invoice]", "button[value=delivery_note]"] {
+        let found = browser
+            .client
+            .find_all(Locator::Css(forbidden))
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{forbidden} shown to a read-only person");
+    }
+    browser.shot("order-read-only").await;
+    browser.open(&page("/shops")).await;
+    let buttons = browser
+        .client
+        .find_all(Locator::Css("main form button"))
+        .await
+        .unwrap();
+    assert!(buttons.is_empty(), "no sync button for read-only");
 
     browser.stop().await;
-    s.service.stop().await;
+    service.stop().await;
 }

@@ -20,6 +20,9 @@ use tovor_fakes::woocommerce::{CONSUMER_KEY, CONSUMER_SECRET, FakeWoo, OrderSpec
 
 /// Opening stock received for every item of the demo shop.
 const OPENING_STOCK: &str = "25";
+/// The web admin's demo account (the demo is local and starts afresh every time).
+const DEMO_EMAIL: &str = "demo@tovor.test";
+const DEMO_PASSWORD: &str = "demo-password";
 
 /// The running demo shop; dropped with the process.
 pub struct Demo {
@@ -66,6 +69,18 @@ impl Demo {
             token: text(&company, "token")?,
             ..admin.clone()
         };
+        // Someone to sign in to the web admin as: the demo company's owner, who is also
+        // the operator.
+        admin
+            .post(
+                "/api/v1/users",
+                json!({
+                    "email": DEMO_EMAIL, "name": "Demo", "password": DEMO_PASSWORD,
+                    "company_id": company["id"], "role": "owner", "operator": true,
+                    "language": "en",
+                }),
+            )
+            .await?;
         let warehouse = api
             .post("/api/v1/warehouses", json!({"name": "Main warehouse"}))
             .await?;
@@ -195,6 +210,8 @@ impl Demo {
              Print the labels:        tovor shipments print SHIPMENT_ID... -o labels.pdf {cli}\n\
              Follow a parcel:         tovor shipments show SHIPMENT_ID {cli}\n\
              API description:         {base}/api/v1/openapi.json\n\
+             \n\
+             Web admin:               {base}/  (sign in as {DEMO_EMAIL}, password {DEMO_PASSWORD})\n\
              \n\
              Below: every order the shop takes, and every change of the shop's stock.\n\
              ────────────────────────────────────────────────────────────────────────\n",

@@ -31,6 +31,7 @@ macro_rules! texts {
 
 texts! {
     product: "tovor", "tovor";
+    lang_code: "en", "sl";
     language_name: "English", "Slovenščina";
     other_language: "Slovenščina", "English";
     skip_to_content: "Skip to content", "Na vsebino";

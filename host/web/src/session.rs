@@ -67,11 +67,18 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` header for `name`: `max_age` zero removes it.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Duration) -> HeaderValue {
-    let secure = if state.public_url.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
+    cookie_header(
+        state.public_url.starts_with("https://"),
+        name,
+        value,
+        max_age,
+    )
+}
+
+/// The `Set-Cookie` value: `Secure` when the service is reached over HTTPS (a browser
+/// would not send a `Secure` cookie back over plain HTTP at all).
+fn cookie_header(secure: bool, name: &str, value: &str, max_age: Duration) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
     let text = format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
         max_age.whole_seconds().max(0)
@@ -289,3 +296,51 @@ where
 /// A form with nothing but its CSRF token (a button).
 #[derive(Debug, serde::Deserialize)]
 pub struct Button {}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderMap;
+    use axum::http::header::COOKIE;
+
+    use super::*;
+
+    #[test]
+    fn session_cookies_are_http_only_lax_and_secure_behind_https() {
+        let plain = cookie_header(false, SESSION_COOKIE, "abc", Duration::hours(12));
+        assert_eq!(
+            plain.to_str().unwrap(),
+            "tovor_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200"
+        );
+        let secure = cookie_header(true, SESSION_COOKIE, "abc", Duration::ZERO);
+        assert!(secure.to_str().unwrap().ends_with("; Max-Age=0; Secure"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_several_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(COOKIE, "a=1; tovor_session=xyz".parse().unwrap());
+        headers.append(COOKIE, "tovor_flash=hello%20there".parse().unwrap());
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&headers, "missing"), None);
+        assert_eq!(flash(&headers).as_deref(), Some("hello there"));
+    }
+
+    #[test]
+    fn flash_messages_survive_their_cookie() {
+        let message = "Dobavnica 2026-00001 izdana; čšž & \"quotes\"";
+        let encoded = form_urlencoded(message);
+        let mut headers = HeaderMap::new();
+        headers.insert(COOKIE, format!("{FLASH_COOKIE}={encoded}").parse().unwrap());
+        assert_eq!(flash(&headers).as_deref(), Some(message));
+    }
+
+    #[test]
+    fn tokens_compare_whole_and_never_empty() {
+        let token = random_token();
+        assert_eq!(token.len(), 64);
+        assert!(same_token(&token, &token.clone()));
+        assert!(!same_token("", ""));
+        assert!(!same_token(&token, &token[..63]));
+        assert_eq!(token_hash("x").len(), 64);
+    }
+}

@@ -453,3 +453,37 @@ pub async fn home(State(state): State<Arc<AppState>>, signed_in: SignedIn) -> We
     };
     Ok(render(&page))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_paths_are_followed_after_sign_in() {
+        assert_eq!(
+            safe_next(Some("/c/1/orders?status=new")),
+            "/c/1/orders?status=new"
+        );
+        for outside in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "orders",
+        ] {
+            assert_eq!(safe_next(Some(outside)), "/", "{outside}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn visitors_read_their_browsers_language() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(visitor_language(None, &headers), DocumentLanguage::Sl);
+        headers.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            "en-GB,en;q=0.9".parse().unwrap(),
+        );
+        assert_eq!(visitor_language(None, &headers), DocumentLanguage::En);
+        assert_eq!(visitor_language(Some("sl"), &headers), DocumentLanguage::Sl);
+    }
+}
