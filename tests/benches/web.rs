@@ -37,7 +37,7 @@ fn order(n: usize) -> Value {
     json!({
         "id": n.to_string(),
         "number": format!("W-{n}"),
-        "status": if n % 5 == 0 { "completed" } else { "processing" },
+        "status": if n.is_multiple_of(5) { "completed" } else { "processing" },
         "payment_status": "paid",
         "currency": "EUR",
         "prices_include_tax": false,

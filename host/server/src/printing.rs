@@ -227,10 +227,9 @@ fn buyer_and_ship_to(order: &NormalizedOrder) -> (Party, Option<Party>) {
             .company
             .as_ref()
             .filter(|company| !company.is_empty())
+            && !buyer.name.contains(company.as_str())
         {
-            if !buyer.name.contains(company.as_str()) {
-                buyer.name = format!("{company}, {}", buyer.name);
-            }
+            buyer.name = format!("{company}, {}", buyer.name);
         }
         buyer.vat_id = buyer.vat_id.or_else(|| customer.vat_id.clone());
         buyer.email = buyer.email.or_else(|| customer.email.clone());

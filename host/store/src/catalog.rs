@@ -223,6 +223,20 @@ impl CompanyScope<'_> {
         .collect()
     }
 
+    /// Every link of every item to a shop's product, in one query (for lists).
+    pub async fn all_item_links(&self) -> StoreResult<Vec<ItemLink>> {
+        sqlx::query(
+            "SELECT shop_id, item_id, product_id, variation_id, inventory_id FROM item_links \
+             WHERE company_id = $1 ORDER BY item_id, shop_id, product_id, variation_id",
+        )
+        .bind(self.cid())
+        .fetch_all(self.store.reader())
+        .await?
+        .iter()
+        .map(link_of)
+        .collect()
+    }
+
     pub async fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
         let sql =
             format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE company_id = $1 AND id = $2");

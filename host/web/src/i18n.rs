@@ -217,6 +217,7 @@ texts! {
     sends: "Sent by e-mail", "Poslano po e-pošti";
     document: "Document", "Dokument";
     warehouse: "Warehouse", "Skladišče";
+    linked_products: "The shops' products", "Izdelki v trgovinah";
     on_hand: "On hand", "Na zalogi";
     reserved: "Reserved", "Rezervirano";
     available: "Available", "Na voljo";
@@ -369,6 +370,11 @@ texts! {
     tell_shop_delivered: "When it is delivered", "Ko je dostavljena";
     tell_shop_off: "Never", "Nikoli";
     back_to_shipping: "Back to shipping", "Nazaj na pošiljanje";
+    reset_password: "Set someone's password", "Nastavi geslo osebi";
+    new_password: "New password (at least 10 characters)", "Novo geslo (vsaj 10 znakov)";
+    set_password: "Set password", "Nastavi geslo";
+    password_set: "password set; signed out everywhere", "geslo nastavljeno; odjavljen povsod";
+    no_such_person: "nobody signs in with this address", "s tem naslovom se ne prijavlja nihče";
 }
 
 impl Texts {

@@ -36,6 +36,11 @@ async fn style() -> impl IntoResponse {
     static_file("text/css; charset=utf-8", STYLE)
 }
 
+/// Any other address: the admin's "not found" page.
+async fn not_found() -> error::WebError {
+    error::WebError::not_found()
+}
+
 async fn admin_js() -> impl IntoResponse {
     static_file("text/javascript; charset=utf-8", ADMIN_JS)
 }
@@ -60,10 +65,19 @@ fn static_file(content_type: &'static str, body: &'static str) -> impl IntoRespo
 /// Headers on every page: no framing by other sites (a PDF is framed by our own pages), no guessing of content types,
 /// no referrer leaving the service, and scripts only from the service itself.
 async fn page_headers(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let had_flash = session::cookie(request.headers(), session::FLASH_COOKIE).is_some();
     let mut response = next.run(request).await;
+    // A message is shown once: by the first page that is not itself a redirect.
+    if had_flash && !response.status().is_redirection() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            session::set_cookie(&state, session::FLASH_COOKIE, "", time::Duration::ZERO),
+        );
+    }
     let headers = response.headers_mut();
     let set = [
         (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
@@ -209,10 +223,15 @@ pub fn router(state: Arc<AppState>) -> Router {
                 )),
         )
         .route("/operator/plugins/{plugin}/reload", post(people::reload))
+        .route("/operator/users/password", post(people::reset_password))
         .route("/static/admin.js", get(admin_js))
         .route("/static/style.css", get(style))
         .route("/static/htmx-2.0.11.min.js", get(htmx))
-        .layer(axum::middleware::from_fn(page_headers))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page_headers,
+        ))
         .layer(axum::middleware::from_fn(error::with_language))
         .with_state(state)
 }

@@ -467,6 +467,49 @@ pub async fn add_company_person(
     })
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// The operator sets someone's password (there is no "forgot password"); the person is
+/// signed out everywhere.
+pub async fn reset_password(
+    State(state): State<Arc<AppState>>,
+    signed_in: SignedIn,
+    Form(form): Form<ResetForm>,
+) -> WebResult<Response> {
+    require_operator(&signed_in)?;
+    let t = signed_in.texts;
+    let back = "/operator/companies";
+    let person = match normalize_email(&form.email) {
+        Ok(email) => state.store.user_credentials(&email).await?,
+        Err(error) => return Ok(redirect_with_flash(&state, back, &format!("!{error}"))),
+    };
+    let Some(person) = person else {
+        return Ok(redirect_with_flash(
+            &state,
+            back,
+            &format!("!{}: {}", form.email.trim(), t.no_such_person),
+        ));
+    };
+    Ok(
+        match accounts::set_password(&state.store, person.user.id, form.password).await {
+            Ok(()) => redirect_with_flash(
+                &state,
+                back,
+                &format!("{}: {}", person.user.email, t.password_set),
+            ),
+            Err(error) => {
+                redirect_with_flash(&state, back, &format!("!{}", account_problem(error)?))
+            }
+        },
+    )
+}
+
 pub struct PluginRow {
     pub id: String,
     pub name: String,

@@ -126,7 +126,7 @@ pub async fn show(State(state): State<Arc<AppState>>, workplace: Workplace) -> W
         };
         orders.extend(scope.find_orders(&filter, None, 50).await?);
     }
-    orders.sort_by(|a, b| b.id.cmp(&a.id));
+    orders.sort_by_key(|order| std::cmp::Reverse(order.id));
     orders.truncate(50);
     let shipments = list_shipments(
         State(state.clone()),

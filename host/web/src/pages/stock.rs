@@ -25,6 +25,8 @@ use crate::session::{Button, Form, Workplace, redirect_with_flash};
 
 pub struct StockRow {
     pub sku: String,
+    /// The shops' products it is linked to: "Shop: 123/45".
+    pub links: String,
     pub warehouse: String,
     pub on_hand: String,
     pub reserved: String,
@@ -72,6 +74,29 @@ pub async fn show(State(state): State<Arc<AppState>>, workplace: Workplace) -> W
             .find(|warehouse| warehouse.id == id)
             .map_or_else(|| id.to_string(), |warehouse| warehouse.name.clone())
     };
+    let shop_views = list_shops(State(state.clone()), company).await?.0;
+    let links = state
+        .store
+        .company(workplace.company)
+        .all_item_links()
+        .await?;
+    let links_of = |item: i64| {
+        links
+            .iter()
+            .filter(|link| link.item.0 == item)
+            .map(|link| {
+                let shop = shop_views
+                    .iter()
+                    .find(|shop| shop.id == link.shop.0)
+                    .map_or_else(|| link.shop.to_string(), |shop| shop.name.clone());
+                match &link.variation_id {
+                    Some(variation) => format!("{shop}: {}/{variation}", link.product_id),
+                    None => format!("{shop}: {}", link.product_id),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let rows = levels
         .into_iter()
         .filter(|level| {
@@ -83,11 +108,12 @@ pub async fn show(State(state): State<Arc<AppState>>, workplace: Workplace) -> W
             reserved: formats.quantity(level.reserved),
             available: formats.quantity(level.available),
             short: level.available < Decimal::ZERO,
+            links: links_of(level.item_id),
             sku: level.sku,
         })
         .collect();
     let mut shops = Vec::new();
-    for shop in list_shops(State(state.clone()), company).await?.0 {
+    for shop in shop_views {
         let states = push_states(
             State(state.clone()),
             company,
