@@ -75,11 +75,12 @@ fuzz() {
 # as documented, and are fuzzed in the operator run.
 fuzz --header "Authorization: Bearer ${token}" \
     --exclude-path '/api/v1/companies/{id}/tokens/{token_id}/revoke'
-# 2. The operator's routes with the admin token. Left out: `/api/v1/plugins`, as
+# 2. The operator's routes with the admin token (companies, tokens, people who sign in,
+# plugin reloads). Left out: `/api/v1/plugins`, as
 # `POST` installs whatever plugin it is sent into the service's plugin directory
 # (its `GET` takes any token and was fuzzed above).
 fuzz --header "Authorization: Bearer ${admin}" \
-    --include-path-regex '^/api/v1/(companies|plugins/)'
+    --include-path-regex '^/api/v1/(companies|plugins/|users)'
 if [ "$status" -ne 0 ]; then
     echo "--- tovor serve log (last 50 lines) ---"
     tail -n 50 "${data}/serve.log"

@@ -61,7 +61,7 @@ async fn add_person(service: &TestService, email: &str, company: i64, role: &str
             Some(ADMIN_TOKEN),
             Some(json!({
                 "email": email, "name": email.split('@').next().unwrap(),
-                "password": PASSWORD, "company_id": company, "role": role, "language": "en",
+                "password": PASSWORD, "company": {"id": company, "role": role}, "language": "en",
             })),
         )
         .await
@@ -992,7 +992,7 @@ async fn a_merchant_works_in_the_browser() {
             Some(ADMIN_TOKEN),
             Some(
                 json!({"email": "op@tovor.example", "name": "Operator", "password": PASSWORD,
-                        "company_id": acme, "operator": true, "language": "en"}),
+                        "company": {"id": acme}, "operator": true, "language": "en"}),
             ),
         )
         .await

@@ -100,7 +100,7 @@ async fn seed(service: &TestService, orders: usize) -> (i64, i64) {
             Some(ADMIN_TOKEN),
             Some(
                 json!({"email": "bench@example.com", "name": "Bench", "password": PASSWORD,
-                        "company_id": company, "language": "en"}),
+                        "company": {"id": company}, "language": "en"}),
             ),
         )
         .await

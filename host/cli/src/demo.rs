@@ -76,7 +76,7 @@ impl Demo {
                 "/api/v1/users",
                 json!({
                     "email": DEMO_EMAIL, "name": "Demo", "password": DEMO_PASSWORD,
-                    "company_id": company["id"], "role": "owner", "operator": true,
+                    "company": {"id": company["id"], "role": "owner"}, "operator": true,
                     "language": "en",
                 }),
             )

@@ -121,8 +121,7 @@ pub async fn run(api: &ApiOptions, command: UsersCommand) -> anyhow::Result<()> 
                 "email": email,
                 "name": name,
                 "password": password(password_stdin)?,
-                "company_id": company,
-                "role": role,
+                "company": company.map(|id| json!({ "id": id, "role": role })),
                 "operator": operator,
                 "language": language,
             });

@@ -94,6 +94,13 @@ pub async fn create_credit_note(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<CreditNoteRequest>,
 ) -> ApiResult<(StatusCode, Json<DocumentView>)> {
+    // The invoice first: a request about a document that is not there is a 404 whatever
+    // its body says.
+    state
+        .store
+        .company(company.0)
+        .document(DocumentId(id))
+        .await?;
     let restock = request.restock;
     let refund_id = request.refund_id.clone();
     let has_lines = request.lines.is_some() || request.charges.is_some();
@@ -209,9 +216,11 @@ pub async fn print_pdfs(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EInvoiceQuery {
     /// `eslog` (e-SLOG 2.0) or `ubl` (UBL 2.1, Peppol BIS Billing 3.0).
+    #[param(pattern = "^(eslog|ubl)$")]
     pub format: String,
 }
 
@@ -289,7 +298,7 @@ pub async fn list_documents(
     ApiQuery(query): ApiQuery<DocumentListQuery>,
 ) -> ApiResult<Json<Vec<DocumentSummaryView>>> {
     let kind = match query.kind.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some("invoice") => Some(DocumentKind::Invoice),
         Some("delivery_note") => Some(DocumentKind::DeliveryNote),
         Some("credit_note") => Some(DocumentKind::CreditNote),

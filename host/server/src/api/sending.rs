@@ -27,6 +27,7 @@ pub struct SmtpInput {
     /// 587 for `starttls`, 465 for `tls`, 25 for `none` unless given.
     pub port: Option<u16>,
     /// `starttls` (default), `tls` (implicit, port 465) or `none` (a local relay only).
+    #[schema(pattern = "^(starttls|tls|none)$")]
     pub security: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,

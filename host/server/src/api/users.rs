@@ -37,7 +37,8 @@ impl From<AccountError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// What the person signs in with; stored lower case.
-    #[schema(example = "ana.novak@example.si")]
+    #[schema(example = "ana.novak@example.si", format = Email,
+        pattern = "^[^@\\s]+@[^@\\s.]+(\\.[^@\\s.]+)+$", max_length = 254)]
     pub email: String,
     #[schema(schema_with = super::schema::name)]
     pub name: String,
@@ -50,9 +51,16 @@ pub struct NewUserBody {
     /// The operator manages companies and plugins.
     #[serde(default)]
     pub operator: bool,
-    /// A company the person joins at once, with `role`.
-    pub company_id: Option<i64>,
-    /// `owner`, `staff` or `read_only` (default `owner` when `company_id` is given).
+    /// A company the person joins at once.
+    pub company: Option<JoinCompany>,
+}
+
+/// A company someone joins, and as what.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinCompany {
+    pub id: i64,
+    /// `owner` (default), `staff` or `read_only`.
     #[schema(pattern = "^(owner|staff|read_only)$")]
     pub role: Option<String>,
 }
@@ -138,10 +146,14 @@ pub async fn create_user(
             .map_err(|_| ApiError::field("language", "use sl or en"))?,
         None => DocumentLanguage::Sl,
     };
-    if body.role.is_some() && body.company_id.is_none() {
-        return Err(ApiError::field("role", "a role needs a company_id"));
-    }
-    let role = parse_role(body.role.as_deref())?;
+    let company = match &body.company {
+        Some(company) => Some((
+            CompanyId(company.id),
+            parse_role(company.role.as_deref())
+                .map_err(|error| ApiError::field("company.role", error.message))?,
+        )),
+        None => None,
+    };
     let id = accounts::add_user(
         &state.store,
         AddUser {
@@ -150,7 +162,7 @@ pub async fn create_user(
             password: body.password,
             language,
             operator: body.operator,
-            company: body.company_id.map(|company| (CompanyId(company), role)),
+            company,
         },
     )
     .await?;
