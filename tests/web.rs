@@ -1044,6 +1044,19 @@ async fn a_merchant_works_in_the_browser() {
     browser.shot("plugins").await;
     browser.open(&service.url("/operator/companies")).await;
     browser.shot("companies").await;
+    let join = "form[action='/operator/companies/people']";
+    browser
+        .fill(&format!("{join} input[name=email]"), "Nina@Acme.Example")
+        .await;
+    browser
+        .fill(&format!("{join} input[name=name]"), "Nina")
+        .await;
+    browser
+        .fill(&format!("{join} input[name=password]"), PASSWORD)
+        .await;
+    browser.submit(&format!("{join} button")).await;
+    let text = browser.text().await;
+    assert!(text.contains("nina@acme.example can now work"), "{text}");
     let reset = "form[action='/operator/users/password']";
     browser
         .fill(&format!("{reset} input[name=email]"), "reader@acme.example")

@@ -26,8 +26,8 @@ use tovor_store::documents::DocumentState;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Texts;
 use crate::page::{Chrome, render};
-use crate::pages::formats;
 use crate::pages::orders::Choice;
+use crate::pages::{formats, refused};
 use crate::session::{Button, Form, Workplace, redirect_with_flash};
 
 const PAGE_SIZE: u32 = 50;
@@ -354,10 +354,7 @@ pub async fn cancel(
             &workplace.link(&format!("/documents/{}", reversal.0.id)),
             &format!("{} {}", t.reversal, reversal.0.number),
         )),
-        Err(error) if error.status.is_client_error() && error.status.as_u16() != 404 => Ok(
-            redirect_with_flash(&state, &back, &format!("!{}", error.message)),
-        ),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &back, error),
     }
 }
 
@@ -434,10 +431,7 @@ pub async fn credit_note(
                 t.document_issued.to_lowercase()
             ),
         )),
-        Err(error) if error.status.is_client_error() && error.status.as_u16() != 404 => Ok(
-            redirect_with_flash(&state, &back, &format!("!{}", error.message)),
-        ),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &back, error),
     }
 }
 
@@ -482,9 +476,6 @@ pub async fn send(
             &back,
             &format!("{}: {}", t.send_queued, send.0.to.join(", ")),
         )),
-        Err(error) if error.status.is_client_error() && error.status.as_u16() != 404 => Ok(
-            redirect_with_flash(&state, &back, &format!("!{}", error.message)),
-        ),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &back, error),
     }
 }

@@ -27,7 +27,7 @@ use tovor_store::shops::Shop;
 use crate::error::{WebError, WebResult};
 use crate::i18n::Texts;
 use crate::page::{Chrome, Formats, render};
-use crate::pages::formats;
+use crate::pages::{formats, refused};
 use crate::session::{Form, Workplace, redirect_with_flash};
 
 /// Orders on one page of the list.
@@ -527,12 +527,6 @@ pub async fn issue(
                 t.document_issued.to_lowercase()
             ),
         ),
-        Err(error)
-            if error.status.is_client_error()
-                && error.status != axum::http::StatusCode::NOT_FOUND =>
-        {
-            redirect_with_flash(&state, &back, &format!("!{}", error.message))
-        }
-        Err(error) => return Err(error.into()),
+        Err(error) => return refused(&state, &back, error),
     })
 }

@@ -21,8 +21,8 @@ use tovor_server::api::extract::{ApiJson, ApiPath};
 use crate::error::{WebError, WebResult};
 use crate::i18n::Texts;
 use crate::page::{Chrome, render};
-use crate::pages::formats;
 use crate::pages::orders::Choice;
+use crate::pages::{formats, refused};
 use crate::session::{Button, Form, SignedIn, Workplace, redirect_with_flash, same_token};
 
 fn role_choices(t: &Texts, selected: Option<Role>) -> Vec<Choice> {
@@ -143,57 +143,71 @@ fn account_problem(error: AccountError) -> WebResult<String> {
     }
 }
 
-/// Adds someone to the company: a new person with a password, or someone who already
-/// signs in (for another company), found by their address.
+/// Puts someone into `company` with `role`: a new person with the password given, or
+/// someone who already signs in (for another company), found by their address. Then back
+/// to `back` saying so, or why not.
+async fn put_into_company(
+    state: &AppState,
+    back: &str,
+    person: &AddPersonForm,
+    language: tovor_domain::company::DocumentLanguage,
+    company: CompanyId,
+    texts: &Texts,
+) -> WebResult<Response> {
+    let role = parse_role(&person.role)?;
+    let existing = match normalize_email(&person.email) {
+        Ok(email) => state.store.user_credentials(&email).await?,
+        Err(error) => return Ok(redirect_with_flash(state, back, &format!("!{error}"))),
+    };
+    let outcome = match existing {
+        Some(existing) => state
+            .store
+            .set_membership(existing.user.id, company, role, OffsetDateTime::now_utc())
+            .await
+            .map_err(AccountError::from),
+        None => accounts::add_user(
+            &state.store,
+            AddUser {
+                email: person.email.clone(),
+                name: person.name.clone(),
+                password: person.password.clone(),
+                language,
+                operator: false,
+                company: Some((company, role)),
+            },
+        )
+        .await
+        .map(|_| ()),
+    };
+    Ok(match outcome {
+        Ok(()) => redirect_with_flash(
+            state,
+            back,
+            &format!(
+                "{} {}",
+                person.email.trim().to_lowercase(),
+                texts.person_added
+            ),
+        ),
+        Err(error) => redirect_with_flash(state, back, &format!("!{}", account_problem(error)?)),
+    })
+}
+
 pub async fn add(
     State(state): State<Arc<AppState>>,
     workplace: Workplace,
     Form(form): Form<AddPersonForm>,
 ) -> WebResult<Response> {
     workplace.require(Action::ManagePeople)?;
-    let t = workplace.texts();
-    let back = workplace.link("/people");
-    let role = parse_role(&form.role)?;
-    let existing = match normalize_email(&form.email) {
-        Ok(email) => state.store.user_credentials(&email).await?,
-        Err(error) => return Ok(redirect_with_flash(&state, &back, &format!("!{error}"))),
-    };
-    if let Some(existing) = existing {
-        state
-            .store
-            .set_membership(
-                existing.user.id,
-                workplace.company,
-                role,
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
-        return Ok(redirect_with_flash(
-            &state,
-            &back,
-            &format!("{} {}", existing.user.email, t.person_added),
-        ));
-    }
-    let added = accounts::add_user(
-        &state.store,
-        AddUser {
-            email: form.email.clone(),
-            name: form.name.clone(),
-            password: form.password,
-            language: workplace.signed_in.user.language,
-            operator: false,
-            company: Some((workplace.company, role)),
-        },
+    put_into_company(
+        &state,
+        &workplace.link("/people"),
+        &form,
+        workplace.signed_in.user.language,
+        workplace.company,
+        workplace.texts(),
     )
-    .await;
-    Ok(match added {
-        Ok(_) => redirect_with_flash(
-            &state,
-            &back,
-            &format!("{} {}", form.email.trim(), t.person_added),
-        ),
-        Err(error) => redirect_with_flash(&state, &back, &format!("!{}", account_problem(error)?)),
-    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,12 +302,7 @@ pub async fn new_token(
     .await;
     match made {
         Ok((_, token)) => people_page(&state, &workplace, Some(token.0.token)).await,
-        Err(error) if error.status.is_client_error() => Ok(redirect_with_flash(
-            &state,
-            &workplace.link("/people"),
-            &format!("!{}", error.message),
-        )),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &workplace.link("/people"), error),
     }
 }
 
@@ -412,13 +421,8 @@ pub async fn create_company(
 #[derive(Debug, Deserialize)]
 pub struct CompanyPersonForm {
     company: i64,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    password: String,
-    role: String,
+    #[serde(flatten)]
+    person: AddPersonForm,
 }
 
 /// The operator puts a person into a company (a new one with a password, or someone
@@ -429,42 +433,15 @@ pub async fn add_company_person(
     Form(form): Form<CompanyPersonForm>,
 ) -> WebResult<Response> {
     require_operator(&signed_in)?;
-    let t = signed_in.texts;
-    let back = "/operator/companies";
-    let role = parse_role(&form.role)?;
-    let company = CompanyId(form.company);
-    let existing = match normalize_email(&form.email) {
-        Ok(email) => state.store.user_credentials(&email).await?,
-        Err(error) => return Ok(redirect_with_flash(&state, back, &format!("!{error}"))),
-    };
-    let outcome = match existing {
-        Some(existing) => state
-            .store
-            .set_membership(existing.user.id, company, role, OffsetDateTime::now_utc())
-            .await
-            .map_err(AccountError::from),
-        None => accounts::add_user(
-            &state.store,
-            AddUser {
-                email: form.email.clone(),
-                name: form.name.clone(),
-                password: form.password,
-                language: signed_in.user.language,
-                operator: false,
-                company: Some((company, role)),
-            },
-        )
-        .await
-        .map(|_| ()),
-    };
-    Ok(match outcome {
-        Ok(()) => redirect_with_flash(
-            &state,
-            back,
-            &format!("{} {}", form.email.trim(), t.person_added),
-        ),
-        Err(error) => redirect_with_flash(&state, back, &format!("!{}", account_problem(error)?)),
-    })
+    put_into_company(
+        &state,
+        "/operator/companies",
+        &form.person,
+        signed_in.user.language,
+        CompanyId(form.company),
+        signed_in.texts,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -575,10 +552,7 @@ pub async fn reload(
                 back,
                 &format!("{} {}: {}", view.0.id, view.0.version, t.plugin_reloaded),
             ),
-            Err(error) if error.status.is_client_error() => {
-                redirect_with_flash(&state, back, &format!("!{plugin}: {}", error.message))
-            }
-            Err(error) => return Err(error.into()),
+            Err(error) => return refused(&state, back, error),
         },
     )
 }
@@ -639,10 +613,7 @@ pub async fn upload(
             back,
             &format!("{} {}: {}", plugin.id, plugin.version, t.plugin_installed),
         ),
-        Err(error) if error.status.is_client_error() => {
-            redirect_with_flash(&state, back, &format!("!{}", error.message))
-        }
-        Err(error) => return Err(error.into()),
+        Err(error) => return refused(&state, back, error),
     }
     .into_response())
 }

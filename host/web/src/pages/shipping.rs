@@ -24,12 +24,12 @@ use tovor_server::api::shipping::{
 };
 use tovor_store::orders::OrderFilter;
 
-use crate::error::{WebError, WebResult};
+use crate::error::WebResult;
 use crate::i18n::Texts;
 use crate::page::{Chrome, Formats, render};
-use crate::pages::formats;
 use crate::pages::orders::Choice;
-use crate::pages::shop_form::{FieldView, config_from_form, field_view, form_problem};
+use crate::pages::shop_form::{FieldView, config_from_form, field_view};
+use crate::pages::{choose_plugin, form_problem, formats, loaded_plugin, refused};
 use crate::session::{Button, Form, Workplace, redirect_with_flash};
 
 pub struct CarrierRow {
@@ -254,11 +254,7 @@ pub async fn ship(
     {
         Ok(results) => results.0,
         Err(error) => {
-            return Ok(redirect_with_flash(
-                &state,
-                &back,
-                &format!("!{}", form_problem(error)?),
-            ));
+            return refused(&state, &back, error);
         }
     };
     let scope = state.store.company(workplace.company);
@@ -327,11 +323,7 @@ pub async fn labels(
     .await
     {
         Ok(pdf) => Ok(pdf),
-        Err(error) => Ok(redirect_with_flash(
-            &state,
-            &workplace.link("/shipping"),
-            &format!("!{}", form_problem(error)?),
-        )),
+        Err(error) => refused(&state, &workplace.link("/shipping"), error),
     }
 }
 
@@ -448,11 +440,7 @@ async fn shipment_action(
     let back = workplace.link(&format!("/shipping/{id}"));
     match outcome {
         Ok(_) => Ok(redirect_with_flash(state, &back, done)),
-        Err(error) => Ok(redirect_with_flash(
-            state,
-            &back,
-            &format!("!{}", form_problem(error)?),
-        )),
+        Err(error) => refused(state, &back, error),
     }
 }
 
@@ -616,15 +604,7 @@ struct CarrierFormPage {
 }
 
 fn carrier_plugin(state: &AppState, plugin: &str) -> WebResult<Arc<tovor_runtime::LoadedPlugin>> {
-    state
-        .runtime
-        .plugins()
-        .into_iter()
-        .find(|loaded| {
-            loaded.manifest.plugin.id == plugin
-                && loaded.manifest.plugin.kind == tovor_manifest::Kind::Carrier
-        })
-        .ok_or_else(WebError::not_found)
+    loaded_plugin(state, plugin, tovor_manifest::Kind::Carrier)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -686,13 +666,6 @@ fn carrier_page(
     }
 }
 
-#[derive(Template)]
-#[template(path = "shop_choose.html")]
-struct ChooseCarrierPage {
-    page: Chrome,
-    plugins: Vec<(String, String, String)>,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct NewQuery {
     plugin: Option<String>,
@@ -706,28 +679,13 @@ pub async fn new_carrier(
     workplace.require(Action::Configure)?;
     let t = workplace.texts();
     let Some(plugin_id) = query.plugin.filter(|plugin| !plugin.is_empty()) else {
-        let mut plugins: Vec<(String, String, String)> = state
-            .runtime
-            .plugins()
-            .iter()
-            .filter(|plugin| plugin.manifest.plugin.kind == tovor_manifest::Kind::Carrier)
-            .map(|plugin| {
-                (
-                    workplace.link(&format!(
-                        "/carriers/new?plugin={}",
-                        plugin.manifest.plugin.id
-                    )),
-                    plugin.manifest.plugin.name.clone(),
-                    plugin.manifest.plugin.version.to_string(),
-                )
-            })
-            .collect();
-        plugins.sort_by(|a, b| a.1.cmp(&b.1));
-        let page = ChooseCarrierPage {
-            page: Chrome::company(&workplace, "shipping", t.add_carrier),
-            plugins,
-        };
-        return Ok(render(&page));
+        return Ok(choose_plugin(
+            &state,
+            &workplace,
+            tovor_manifest::Kind::Carrier,
+            "/carriers/new",
+            t.add_carrier,
+        ));
     };
     let plugin = carrier_plugin(&state, &plugin_id)?;
     let form = CarrierForm {

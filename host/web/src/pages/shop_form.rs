@@ -17,7 +17,6 @@ use tovor_manifest::{ConfigField, FieldType};
 use tovor_server::AppState;
 use tovor_server::api::auth::Company;
 use tovor_server::api::catalog::list_warehouses;
-use tovor_server::api::error::ApiError;
 use tovor_server::api::extract::{ApiJson, ApiPath};
 use tovor_server::api::shops::{
     HistoryRequest, ShopInput, ShopPatch, ShopView, create_shop, get_shop, import_history,
@@ -27,8 +26,8 @@ use tovor_server::api::shops::{
 use crate::error::{WebError, WebResult};
 use crate::i18n::Texts;
 use crate::page::{Chrome, Formats, render};
-use crate::pages::formats;
 use crate::pages::orders::Choice;
+use crate::pages::{choose_plugin, form_problem, formats, loaded_plugin, refused};
 use crate::session::{Form, Workplace, redirect_with_flash};
 
 /// One input of the generated form.
@@ -274,13 +273,6 @@ struct ShopFormPage {
     can_configure: bool,
 }
 
-#[derive(Template)]
-#[template(path = "shop_choose.html")]
-struct ChoosePluginPage {
-    page: Chrome,
-    plugins: Vec<(String, String, String)>,
-}
-
 #[derive(Debug, Deserialize)]
 pub struct NewQuery {
     plugin: Option<String>,
@@ -296,15 +288,7 @@ async fn warehouse_list(state: &Arc<AppState>, company: Company) -> WebResult<Ve
 }
 
 fn shop_plugin(state: &AppState, plugin: &str) -> WebResult<Arc<tovor_runtime::LoadedPlugin>> {
-    state
-        .runtime
-        .plugins()
-        .into_iter()
-        .find(|loaded| {
-            loaded.manifest.plugin.id == plugin
-                && loaded.manifest.plugin.kind == tovor_manifest::Kind::Shop
-        })
-        .ok_or_else(WebError::not_found)
+    loaded_plugin(state, plugin, tovor_manifest::Kind::Shop)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -394,25 +378,13 @@ pub async fn new(
     workplace.require(Action::Configure)?;
     let t = workplace.texts();
     let Some(plugin_id) = query.plugin.filter(|plugin| !plugin.is_empty()) else {
-        let mut plugins: Vec<(String, String, String)> = state
-            .runtime
-            .plugins()
-            .iter()
-            .filter(|plugin| plugin.manifest.plugin.kind == tovor_manifest::Kind::Shop)
-            .map(|plugin| {
-                (
-                    workplace.link(&format!("/shops/new?plugin={}", plugin.manifest.plugin.id)),
-                    plugin.manifest.plugin.name.clone(),
-                    plugin.manifest.plugin.version.to_string(),
-                )
-            })
-            .collect();
-        plugins.sort_by(|a, b| a.1.cmp(&b.1));
-        let page = ChoosePluginPage {
-            page: Chrome::company(&workplace, "shops", t.add_shop),
-            plugins,
-        };
-        return Ok(render(&page));
+        return Ok(choose_plugin(
+            &state,
+            &workplace,
+            tovor_manifest::Kind::Shop,
+            "/shops/new",
+            t.add_shop,
+        ));
     };
     let plugin = shop_plugin(&state, &plugin_id)?;
     let warehouses = warehouse_list(&state, Company(workplace.company)).await?;
@@ -438,18 +410,6 @@ pub async fn new(
         &formats,
     );
     Ok(render(&page))
-}
-
-/// An API refusal the person can fix in the form; anything else is an error page.
-pub(crate) fn form_problem(error: ApiError) -> WebResult<String> {
-    if error.status.is_client_error() && error.status != StatusCode::NOT_FOUND {
-        Ok(match &error.field {
-            Some(field) => format!("{field}: {}", error.message),
-            None => error.message,
-        })
-    } else {
-        Err(error.into())
-    }
 }
 
 pub async fn create(
@@ -656,11 +616,7 @@ pub async fn set_enabled(
                 t.shop_disabled
             },
         )),
-        Err(error) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            &format!("!{}", form_problem(error)?),
-        )),
+        Err(error) => refused(&state, &back, error),
     }
 }
 

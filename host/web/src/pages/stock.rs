@@ -19,8 +19,8 @@ use tovor_server::api::shops::{PushStateQuery, link_products, list_shops, push_s
 
 use crate::error::{WebError, WebResult};
 use crate::page::{Chrome, render};
-use crate::pages::formats;
 use crate::pages::orders::Choice;
+use crate::pages::{formats, refused};
 use crate::session::{Button, Form, Workplace, redirect_with_flash};
 
 pub struct StockRow {
@@ -223,12 +223,7 @@ pub async fn receive(
             });
             Ok(redirect_with_flash(&state, &back, &message))
         }
-        Err(error) if error.status.is_client_error() => Ok(redirect_with_flash(
-            &state,
-            &back,
-            &format!("!{}", error.message),
-        )),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &back, error),
     }
 }
 
@@ -256,9 +251,6 @@ pub async fn link(
                 t.linked_by_sku, report.0.linked, t.linked, report.0.unmatched, t.unmatched
             ),
         )),
-        Err(error) if error.status.as_u16() != 404 && error.status.as_u16() != 500 => Ok(
-            redirect_with_flash(&state, &back, &format!("!{}", error.message)),
-        ),
-        Err(error) => Err(error.into()),
+        Err(error) => refused(&state, &back, error),
     }
 }
