@@ -9,13 +9,15 @@
 use rust_decimal::Decimal;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
+use tovor_domain::stock::StockLevel;
 use tovor_domain::{CompanyId, ItemId, ShopId, WarehouseId};
 
+use crate::catalog::ItemLink;
 use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
 use crate::db::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, value_rows_from};
+use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows_from};
 use crate::stock::ChangeKind;
 
 /// A queued push claimed by a pusher.
@@ -142,51 +144,24 @@ impl Store {
         outcome: &PushOutcome,
         at: OffsetDateTime,
     ) -> StoreResult<()> {
-        let (label, quantity, error) = match outcome {
-            PushOutcome::Pushed(quantity) => {
-                ("pushed", Some(quantity_e4("pushed", *quantity)?), None)
-            }
-            PushOutcome::Unlinked => ("unlinked", None, None),
-            PushOutcome::Refused(error) => ("refused", None, Some(error.clone())),
-        };
+        self.complete_stock_pushes(owner, &[(task, outcome)], at)
+            .await
+    }
+
+    /// Records the outcomes of a batch of pushes in one transaction (one commit for the
+    /// batch, not one per item).
+    pub async fn complete_stock_pushes(
+        &self,
+        owner: &str,
+        outcomes: &[(&PushTask, &PushOutcome)],
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO stock_push_state (company_id, shop_id, item_id, outcome, quantity_e4, at, error) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shop_id, item_id) DO UPDATE SET \
-             outcome = excluded.outcome, quantity_e4 = excluded.quantity_e4, at = excluded.at, \
-             error = excluded.error",
-        )
-        .bind(task.company.0)
-        .bind(task.shop.0)
-        .bind(task.item.0)
-        .bind(label)
-        .bind(quantity)
-        .bind(time_text(at))
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
-        let removed = sqlx::query(
-            "DELETE FROM stock_push_queue WHERE shop_id = $1 AND item_id = $2 AND version = $3 \
-             AND lease_owner = $4",
-        )
-        .bind(task.shop.0)
-        .bind(task.item.0)
-        .bind(task.version)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        if removed.rows_affected() == 0 {
-            sqlx::query(
-                "UPDATE stock_push_queue SET attempts = 0, last_error = NULL, next_attempt_at = $3, \
-                 lease_owner = NULL, lease_until = NULL \
-                 WHERE shop_id = $1 AND item_id = $2 AND lease_owner = $4",
-            )
-            .bind(task.shop.0)
-            .bind(task.item.0)
-            .bind(time_text(at))
-            .bind(owner)
-            .execute(&mut *tx)
-            .await?;
+        for (task, outcome) in outcomes {
+            complete_in(&mut *tx, task, owner, outcome, at).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -295,5 +270,137 @@ impl CompanyScope<'_> {
             })
         })
         .collect()
+    }
+}
+
+/// Records one push's outcome and takes its row off the queue (unless it changed since
+/// the claim, in which case it goes back in line at once).
+async fn complete_in(
+    conn: &mut sqlx::AnyConnection,
+    task: &PushTask,
+    owner: &str,
+    outcome: &PushOutcome,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    let (label, quantity, error) = match outcome {
+        PushOutcome::Pushed(quantity) => ("pushed", Some(quantity_e4("pushed", *quantity)?), None),
+        PushOutcome::Unlinked => ("unlinked", None, None),
+        PushOutcome::Refused(error) => ("refused", None, Some(error.clone())),
+    };
+    sqlx::query(
+        "INSERT INTO stock_push_state (company_id, shop_id, item_id, outcome, quantity_e4, at, error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shop_id, item_id) DO UPDATE SET \
+         outcome = excluded.outcome, quantity_e4 = excluded.quantity_e4, at = excluded.at, \
+         error = excluded.error",
+    )
+    .bind(task.company.0)
+    .bind(task.shop.0)
+    .bind(task.item.0)
+    .bind(label)
+    .bind(quantity)
+    .bind(time_text(at))
+    .bind(error)
+    .execute(&mut *conn)
+    .await?;
+    let removed = sqlx::query(
+        "DELETE FROM stock_push_queue WHERE shop_id = $1 AND item_id = $2 AND version = $3 \
+         AND lease_owner = $4",
+    )
+    .bind(task.shop.0)
+    .bind(task.item.0)
+    .bind(task.version)
+    .bind(owner)
+    .execute(&mut *conn)
+    .await?;
+    if removed.rows_affected() == 0 {
+        sqlx::query(
+            "UPDATE stock_push_queue SET attempts = 0, last_error = NULL, next_attempt_at = $3, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE shop_id = $1 AND item_id = $2 AND lease_owner = $4",
+        )
+        .bind(task.shop.0)
+        .bind(task.item.0)
+        .bind(time_text(at))
+        .bind(owner)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// What the pusher needs of one item to tell a shop its stock: its code, its link to the
+/// shop's product (if any), and its level in the shop's warehouse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushInput {
+    pub item: ItemId,
+    pub code: String,
+    pub link: Option<ItemLink>,
+    pub level: StockLevel,
+}
+
+impl CompanyScope<'_> {
+    /// [`PushInput`] of each of `items` for `shop`, selling from `warehouse`: one query
+    /// for the batch instead of three per item. Items that no longer exist are left out.
+    pub async fn push_inputs(
+        &self,
+        shop: ShopId,
+        warehouse: WarehouseId,
+        items: &[ItemId],
+    ) -> StoreResult<Vec<PushInput>> {
+        let mut inputs: Vec<PushInput> = Vec::with_capacity(items.len());
+        for chunk in items.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT i.id, i.code, l.product_id, l.variation_id, l.inventory_id, \
+                 (SELECT b.on_hand_e4 FROM stock_balances b WHERE b.company_id = i.company_id \
+                  AND b.item_id = i.id AND b.warehouse_id = $2) AS on_hand, \
+                 (SELECT CAST(COALESCE(SUM(ol.quantity_e4 - ol.delivered_e4), 0) AS BIGINT) \
+                  FROM order_lines ol JOIN orders o ON o.company_id = ol.company_id AND o.id = ol.order_id \
+                  WHERE ol.company_id = i.company_id AND ol.item_id = i.id AND o.warehouse_id = $2 \
+                  AND o.status IN ('new', 'processing', 'on_hold') \
+                  AND ol.quantity_e4 > ol.delivered_e4) AS reserved \
+                 FROM items i LEFT JOIN item_links l \
+                  ON l.company_id = i.company_id AND l.item_id = i.id AND l.shop_id = $3 \
+                 WHERE i.company_id = $1 AND i.id IN ({}) \
+                 ORDER BY i.id, l.product_id, l.variation_id",
+                placeholders(4, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(self.cid())
+                .bind(warehouse.0)
+                .bind(shop.0);
+            for item in chunk {
+                query = query.bind(item.0);
+            }
+            for row in query.fetch_all(self.store.reader()).await? {
+                let item = ItemId(row.int("id")?);
+                // An item linked to several products of the shop: the first, as before.
+                if inputs.last().is_some_and(|input| input.item == item) {
+                    continue;
+                }
+                let link = match row.opt_text("product_id")? {
+                    Some(product_id) => {
+                        let variation = row.opt_text("variation_id")?.unwrap_or_default();
+                        Some(ItemLink {
+                            shop,
+                            item,
+                            product_id,
+                            variation_id: (!variation.is_empty()).then_some(variation),
+                            inventory_id: row.opt_text("inventory_id")?,
+                        })
+                    }
+                    None => None,
+                };
+                inputs.push(PushInput {
+                    item,
+                    code: row.text("code")?,
+                    link,
+                    level: StockLevel::from_parts(
+                        quantity_from_e4(row.opt_int("on_hand")?.unwrap_or(0)),
+                        quantity_from_e4(row.int("reserved")?),
+                    ),
+                });
+            }
+        }
+        Ok(inputs)
     }
 }

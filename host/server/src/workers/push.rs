@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use tovor_domain::CompanyId;
 use tovor_domain::stock::shop_quantity;
+use tovor_domain::{CompanyId, ItemId};
 use tovor_runtime::model::{StockLevel, StockTarget};
 use tovor_store::StoreError;
 use tovor_store::push::{PushOutcome, PushTask};
@@ -69,27 +69,25 @@ pub async fn push_shop_batch(
 ) -> Result<(), ServiceError> {
     let scope = state.store.company(company);
     let now = OffsetDateTime::now_utc();
+    let items: Vec<ItemId> = tasks.iter().map(|task| task.item).collect();
+    let inputs = scope
+        .push_inputs(shop.id, shop.settings.warehouse, &items)
+        .await?;
     let mut levels = Vec::new();
     let mut sent: Vec<(&PushTask, Decimal)> = Vec::new();
+    let mut unlinked: Vec<&PushTask> = Vec::new();
     for task in tasks {
-        let links = scope.item_links(task.item).await?;
-        let Some(link) = links.into_iter().find(|link| link.shop == shop.id) else {
-            state
-                .store
-                .complete_stock_push(task, node, &PushOutcome::Unlinked, now)
-                .await?;
-            metrics::stock_pushes("unlinked", 1);
+        let input = inputs.iter().find(|input| input.item == task.item);
+        let Some((input, link)) =
+            input.and_then(|input| input.link.as_ref().map(|link| (input, link)))
+        else {
+            unlinked.push(task);
             continue;
         };
-        let item = scope.item(task.item).await?;
-        let level = scope
-            .stock_level(task.item, shop.settings.warehouse)
-            .await?;
-        let quantity = shop_quantity(&level, shop.settings.stock_mode);
-        let quantity = Decimal::from(quantity);
+        let quantity = Decimal::from(shop_quantity(&input.level, shop.settings.stock_mode));
         levels.push(StockLevel {
             target: StockTarget {
-                sku: Some(item.code.clone()),
+                sku: Some(input.code.clone()),
                 product_id: link.product_id.clone(),
                 variant_id: link.variation_id.clone(),
                 stock_key: link.inventory_id.clone(),
@@ -97,6 +95,17 @@ pub async fn push_shop_batch(
             quantity,
         });
         sent.push((task, quantity));
+    }
+    if !unlinked.is_empty() {
+        let outcomes: Vec<(&PushTask, &PushOutcome)> = unlinked
+            .iter()
+            .map(|task| (*task, &PushOutcome::Unlinked))
+            .collect();
+        state
+            .store
+            .complete_stock_pushes(node, &outcomes, now)
+            .await?;
+        metrics::stock_pushes("unlinked", unlinked.len() as u64);
     }
     if levels.is_empty() {
         return Ok(());
@@ -126,25 +135,30 @@ pub async fn push_shop_batch(
                 continue;
             }
         };
-        for (index, (task, quantity)) in sent.iter().enumerate() {
-            let outcome = match results.get(index) {
+        let outcomes: Vec<PushOutcome> = sent
+            .iter()
+            .enumerate()
+            .map(|(index, (_, quantity))| match results.get(index) {
                 Some(Ok(())) => PushOutcome::Pushed(*quantity),
                 Some(Err(error)) => PushOutcome::Refused(error.to_string()),
                 None => PushOutcome::Refused("the connector gave no result for this item".into()),
-            };
-            metrics::stock_pushes(
-                if matches!(outcome, PushOutcome::Pushed(_)) {
-                    "pushed"
-                } else {
-                    "refused"
-                },
-                1,
-            );
-            state
-                .store
-                .complete_stock_push(task, node, &outcome, now)
-                .await?;
-        }
+            })
+            .collect();
+        let pushed = outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, PushOutcome::Pushed(_)))
+            .count();
+        metrics::stock_pushes("pushed", pushed as u64);
+        metrics::stock_pushes("refused", (outcomes.len() - pushed) as u64);
+        let recorded: Vec<(&PushTask, &PushOutcome)> = sent
+            .iter()
+            .map(|(task, _)| *task)
+            .zip(outcomes.iter())
+            .collect();
+        state
+            .store
+            .complete_stock_pushes(node, &recorded, now)
+            .await?;
     }
     Ok(())
 }
