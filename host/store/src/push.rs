@@ -161,7 +161,7 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         for (task, outcome) in outcomes {
-            complete_in(&mut *tx, task, owner, outcome, at).await?;
+            complete_in(&mut tx, task, owner, outcome, at).await?;
         }
         tx.commit().await?;
         Ok(())
