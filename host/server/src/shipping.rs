@@ -465,9 +465,15 @@ pub async fn merged_labels(
     ids: &[ShipmentId],
     sheet: tovor_labels::Sheet,
 ) -> Result<Vec<u8>, ServiceError> {
+    // Stored labels come in one read; only a shipment whose label was never fetched
+    // goes to its carrier.
+    let mut stored = state.store.company(company).shipment_labels(ids).await?;
     let mut labels = Vec::with_capacity(ids.len());
     for id in ids {
-        let label = label(state, company, *id).await?;
+        let label = match stored.remove(id) {
+            Some(label) => label,
+            None => label(state, company, *id).await?,
+        };
         if label.content_type != "application/pdf" {
             return Err(ServiceError::Invalid(format!(
                 "shipment {id} has a {} label, which cannot be merged into a PDF",

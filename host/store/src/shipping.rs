@@ -566,6 +566,36 @@ impl CompanyScope<'_> {
         .transpose()
     }
 
+    /// The stored labels of `ids`, in one query per 500 (a merged print of many
+    /// shipments reads them together); shipments without a stored label are absent.
+    pub async fn shipment_labels(
+        &self,
+        ids: &[ShipmentId],
+    ) -> StoreResult<BTreeMap<ShipmentId, StoredLabel>> {
+        let mut labels = BTreeMap::new();
+        for chunk in ids.chunks(crate::sql::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT shipment_id, content_type, data FROM shipment_labels \
+                 WHERE company_id = $1 AND shipment_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.cid());
+            for id in chunk {
+                query = query.bind(id.0);
+            }
+            for row in query.fetch_all(self.store.reader()).await? {
+                labels.insert(
+                    ShipmentId(row.int("shipment_id")?),
+                    StoredLabel {
+                        content_type: row.text("content_type")?,
+                        data: sqlx::Row::try_get::<Vec<u8>, _>(&row, "data")?,
+                    },
+                );
+            }
+        }
+        Ok(labels)
+    }
+
     /// Keeps the first label the carrier gave for the shipment (a later one does not
     /// replace it: some carriers issue a label once).
     pub async fn store_label(
