@@ -10,7 +10,12 @@
 //!   summing an item's ledger for an audit.
 //!
 //! PostgreSQL is the one at `TOVOR_TEST_POSTGRES_URL` (default
-//! postgres://postgres@127.0.0.1:5432/test), in a schema made for the run.
+//! postgres://postgres@127.0.0.1:5432/test), in a schema made for the run, set up as a
+//! production database would be: the tables are analyzed once the catalog and customers
+//! are in, and autovacuum runs during the run (a server that has it off, as a test
+//! machine may, gets it switched on for the run and back off after; the report says
+//! so). Where `pg_stat_statements` is loaded, the statements that took the most time
+//! in the imports and in the delivery notes are listed after the table.
 //! `TOVOR_BENCH_ORDERS` changes the order count (default 10,000);
 //! `TOVOR_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only.
 
@@ -75,9 +80,17 @@ struct Figures {
     movements: usize,
     level_us: f64,
     ledger_us: f64,
+    /// PostgreSQL with `pg_stat_statements`: where the database spent its time.
+    import_statements: Vec<StatementTime>,
+    note_statements: Vec<StatementTime>,
 }
 
-async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
+async fn run(
+    backend: &'static str,
+    db: TestDb,
+    postgres: Option<&PostgresAdmin>,
+    orders: usize,
+) -> Figures {
     let t = tenant(&db.store, "Bench", |_| {}).await;
     let scope = t.scope(&db.store);
     let mut catalog = Vec::with_capacity(CATALOG);
@@ -116,6 +129,10 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
             .create_customer(&customer, Some(t.shop), NOW)
             .await
             .unwrap();
+    }
+    if let Some(admin) = postgres {
+        admin.analyze(&db.url).await;
+        admin.reset_statements().await;
     }
     let payloads: Vec<NormalizedOrder> = (0..orders).map(generated_order).collect();
 
@@ -163,6 +180,10 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
         imported.extend(ids.unwrap());
     }
     let import_concurrent = rate(orders - half, started.elapsed());
+    let import_statements = match postgres {
+        Some(admin) => admin.top_statements().await,
+        None => Vec::new(),
+    };
 
     let started = Instant::now();
     for &id in &imported {
@@ -172,6 +193,10 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
             .unwrap();
     }
     let notes = rate(imported.len(), started.elapsed());
+    let note_statements = match postgres {
+        Some(admin) => admin.top_statements().await,
+        None => Vec::new(),
+    };
 
     // Fill the ledger past 100,000 movements with goods receipts of 1,000 lines.
     let mut movements = imported.len() * LINES;
@@ -218,11 +243,172 @@ async fn run(backend: &'static str, db: TestDb, orders: usize) -> Figures {
         movements,
         level_us,
         ledger_us,
+        import_statements,
+        note_statements,
     }
 }
 
 fn rate(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
+}
+
+/// One statement's share of a run, from `pg_stat_statements`.
+struct StatementTime {
+    calls: i64,
+    total_ms: f64,
+    mean_us: f64,
+    query: String,
+}
+
+/// The bench's hand on the PostgreSQL server itself: statistics, autovacuum and
+/// `pg_stat_statements`.
+struct PostgresAdmin {
+    url: String,
+    /// Autovacuum was off on the server and the bench switched it on for the run.
+    switched_autovacuum: bool,
+    autovacuum: String,
+    statements: bool,
+}
+
+impl PostgresAdmin {
+    async fn connect(url: &str) -> Option<sqlx::PgConnection> {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(url).await.ok()
+    }
+
+    async fn prepare(switch_autovacuum: bool) -> Self {
+        use sqlx::Row;
+        let url = support::postgres_url();
+        let mut admin = Self {
+            url: url.clone(),
+            switched_autovacuum: false,
+            autovacuum: "unknown".into(),
+            statements: false,
+        };
+        let Some(mut conn) = Self::connect(&url).await else {
+            return admin;
+        };
+        if let Ok(row) = sqlx::query("SHOW autovacuum").fetch_one(&mut conn).await {
+            admin.autovacuum = row.try_get::<String, _>(0).unwrap_or_default();
+        }
+        if switch_autovacuum && admin.autovacuum == "off" {
+            let switched = sqlx::raw_sql("ALTER SYSTEM SET autovacuum = on")
+                .execute(&mut conn)
+                .await
+                .is_ok();
+            if switched {
+                let _ = sqlx::query("SELECT pg_reload_conf()")
+                    .execute(&mut conn)
+                    .await;
+                admin.switched_autovacuum = true;
+                admin.autovacuum = "on for this run (the server has it off)".into();
+            }
+        }
+        admin.statements = sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&mut conn)
+            .await
+            .is_ok();
+        admin
+    }
+
+    /// What a production database would have by now: statistics on the seeded tables.
+    async fn analyze(&self, scoped_url: &str) {
+        use sqlx::Row;
+        let Some(mut conn) = Self::connect(scoped_url).await else {
+            return;
+        };
+        let tables: Vec<String> = sqlx::query(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema()",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .map(|rows| rows.iter().filter_map(|row| row.try_get(0).ok()).collect())
+        .unwrap_or_default();
+        if !tables.is_empty() {
+            let sql = format!("ANALYZE {}", tables.join(", "));
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+
+    async fn reset_statements(&self) {
+        if let (true, Some(mut conn)) = (self.statements, Self::connect(&self.url).await) {
+            let _ = sqlx::query("SELECT pg_stat_statements_reset()")
+                .execute(&mut conn)
+                .await;
+        }
+    }
+
+    /// The statements that took the most time since the last reset, then a reset.
+    async fn top_statements(&self) -> Vec<StatementTime> {
+        use sqlx::Row;
+        if !self.statements {
+            return Vec::new();
+        }
+        let Some(mut conn) = Self::connect(&self.url).await else {
+            return Vec::new();
+        };
+        let rows = sqlx::query(
+            "SELECT calls, total_exec_time, mean_exec_time, query FROM pg_stat_statements \
+             WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY total_exec_time DESC LIMIT 8",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap_or_default();
+        let top = rows
+            .iter()
+            .filter_map(|row| {
+                Some(StatementTime {
+                    calls: row.try_get(0).ok()?,
+                    total_ms: row.try_get(1).ok()?,
+                    mean_us: row.try_get::<f64, _>(2).ok()? * 1000.0,
+                    query: row.try_get(3).ok()?,
+                })
+            })
+            .collect();
+        let _ = sqlx::query("SELECT pg_stat_statements_reset()")
+            .execute(&mut conn)
+            .await;
+        top
+    }
+
+    async fn restore(&self) {
+        if !self.switched_autovacuum {
+            return;
+        }
+        if let Some(mut conn) = Self::connect(&self.url).await {
+            let _ = sqlx::raw_sql("ALTER SYSTEM RESET autovacuum")
+                .execute(&mut conn)
+                .await;
+            let _ = sqlx::query("SELECT pg_reload_conf()")
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+fn print_statements(title: &str, statements: &[StatementTime]) {
+    if statements.is_empty() {
+        return;
+    }
+    println!("\n{title} (pg_stat_statements, by total time):");
+    println!(
+        "{:>8} {:>10} {:>9}  statement",
+        "calls", "total ms", "mean µs"
+    );
+    for statement in statements {
+        let query: String = statement
+            .query
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let shown: String = query.chars().take(110).collect();
+        println!(
+            "{:>8} {:>10.1} {:>9.1}  {shown}",
+            statement.calls, statement.total_ms, statement.mean_us
+        );
+    }
 }
 
 fn main() {
@@ -239,13 +425,18 @@ fn main() {
         .unwrap();
     let backends =
         std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let mut autovacuum = None;
     let figures = runtime.block_on(async {
         let mut figures = Vec::new();
         if backends.contains("sqlite") {
-            figures.push(run("SQLite", support::sqlite().await, orders).await);
+            figures.push(run("SQLite", support::sqlite().await, None, orders).await);
         }
         if backends.contains("postgres") {
-            figures.push(run("PostgreSQL", support::postgres().await, orders).await);
+            let admin = PostgresAdmin::prepare(!quick).await;
+            let db = support::postgres().await;
+            autovacuum = Some(admin.autovacuum.clone());
+            figures.push(run("PostgreSQL", db, Some(&admin), orders).await);
+            admin.restore().await;
         }
         figures
     });
@@ -266,28 +457,30 @@ fn main() {
             "{:<11} {:>16.0} {:>18.0} {:>17.0} {:>22.1} {:>20.1}",
             f.backend, f.import_serial, f.import_concurrent, f.notes, f.level_us, f.ledger_us
         );
-    }
-    if backends.contains("postgres") {
-        let autovacuum = runtime.block_on(async {
-            use sqlx::{Connection, Row};
-            let mut conn = sqlx::PgConnection::connect(&support::postgres_url())
-                .await
-                .ok()?;
-            let row = sqlx::query("SHOW autovacuum")
-                .fetch_one(&mut conn)
-                .await
-                .ok()?;
-            row.try_get::<String, _>(0).ok()
-        });
-        println!(
-            "PostgreSQL autovacuum: {} (when off, nothing analyzes or vacuums the tables during the run)",
-            autovacuum.unwrap_or_else(|| "unknown".into())
+        let key = f.backend.to_lowercase();
+        tovor_bench_figures::record(&format!("store.{key}.import"), f.import_serial, "orders/s");
+        tovor_bench_figures::record(
+            &format!("store.{key}.import_4_tasks"),
+            f.import_concurrent,
+            "orders/s",
         );
+        tovor_bench_figures::record(&format!("store.{key}.delivery_notes"), f.notes, "notes/s");
+        tovor_bench_figures::record(&format!("store.{key}.stock_level"), f.level_us, "µs");
+    }
+    if let Some(autovacuum) = autovacuum {
+        println!("PostgreSQL: tables analyzed after seeding; autovacuum {autovacuum}");
     }
     if let Some(first) = figures.first() {
         println!(
             "\nledger: {} movements over {CATALOG} catalog items plus the new ones; stock level reads the running balance and the open orders' reservations",
             first.movements
+        );
+    }
+    for f in &figures {
+        print_statements(&format!("{}: imports", f.backend), &f.import_statements);
+        print_statements(
+            &format!("{}: delivery notes", f.backend),
+            &f.note_statements,
         );
     }
 }

@@ -1,13 +1,16 @@
 //! Connecting to SQLite or PostgreSQL, migrations, and write transactions.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use tovor_domain::document::{DocumentNumber, DocumentNumberError};
 
 use crate::error::{StoreError, StoreResult};
+use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, next_in_year};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -80,6 +83,11 @@ pub struct Store {
     /// spinning on SQLITE_BUSY. On PostgreSQL the same pool as `read`.
     write: AnyPool,
     read: AnyPool,
+    /// PostgreSQL only: one connection that takes blocks of order numbers, apart from
+    /// the main pool so an import holding a connection for its transaction never waits
+    /// for a second one from the same pool.
+    numbering: Option<AnyPool>,
+    order_numbers: Arc<OrderNumbers>,
 }
 
 impl Store {
@@ -106,6 +114,8 @@ impl Store {
                     backend,
                     write,
                     read,
+                    numbering: None,
+                    order_numbers: Arc::default(),
                 }
             }
             Backend::Postgres => {
@@ -114,10 +124,17 @@ impl Store {
                     .acquire_timeout(options.acquire_timeout)
                     .connect(url)
                     .await?;
+                let numbering = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(0)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_lazy(url)?;
                 Self {
                     backend,
                     write: pool.clone(),
                     read: pool,
+                    numbering: Some(numbering),
+                    order_numbers: Arc::default(),
                 }
             }
         };
@@ -142,6 +159,25 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        if let Some(numbering) = &self.numbering {
+            numbering.close().await;
+        }
+    }
+
+    /// A number for an order `company` creates in `year` (its local year), inside the
+    /// import's transaction `conn`: unique, and on SQLite also without holes (see
+    /// [`crate::numbering`]).
+    pub(crate) async fn order_number(
+        &self,
+        conn: &mut AnyConnection,
+        company: i64,
+        year: i32,
+    ) -> StoreResult<DocumentNumber> {
+        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
+        match &self.numbering {
+            None => next_in_year(conn, company, ORDER_SEQUENCE, year).await,
+            Some(pool) => self.order_numbers.take(pool, company, year).await,
+        }
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {

@@ -19,7 +19,7 @@ use crate::error::{StoreError, StoreResult};
 use crate::numbering::next_number;
 use crate::orders::{Source, add_history, lock_order};
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
+use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows, value_rows_from};
 use crate::stock::{apply_movements, document_movements};
 
 /// Where a document stands.
@@ -808,21 +808,31 @@ async fn add_delivered(
     order: OrderId,
     draft: &DocumentDraft,
 ) -> StoreResult<()> {
+    let mut deltas = Vec::new();
     for (source, quantity) in draft.issued_quantities() {
-        let LineRef::Item(position) = source else {
-            continue;
-        };
-        let delta = quantity_e4("delivered quantity", quantity)?;
-        sqlx::query(
-            "UPDATE order_lines SET delivered_e4 = delivered_e4 + $4 \
-             WHERE company_id = $1 AND order_id = $2 AND position = $3",
-        )
-        .bind(company)
-        .bind(order.0)
-        .bind(i64::from(position))
-        .bind(delta)
-        .execute(&mut *conn)
-        .await?;
+        if let LineRef::Item(position) = source {
+            deltas.push((
+                i64::from(position),
+                quantity_e4("delivered quantity", quantity)?,
+            ));
+        }
+    }
+    // One statement for every line: `VALUES` names its columns column1, column2 on
+    // both databases.
+    for chunk in deltas.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "UPDATE order_lines SET delivered_e4 = order_lines.delivered_e4 + v.column2 \
+             FROM (VALUES {}) AS v WHERE order_lines.company_id = $1 \
+             AND order_lines.order_id = $2 AND order_lines.position = v.column1",
+            value_rows_from(3, chunk.len(), 2)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(order.0);
+        for &(position, delta) in chunk {
+            query = query.bind(position).bind(delta);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -1,12 +1,21 @@
-//! Gapless number sequences per company, kind and year (`2026-00042`), the year taken
-//! in the company's time zone.
+//! Number sequences per company, kind and year (`2026-00042`), the year taken in the
+//! company's time zone.
 //!
-//! The sequence row is incremented by the transaction that uses the number, in one
-//! statement: concurrent transactions queue on the row (PostgreSQL's row lock, SQLite's
-//! single writer), and a transaction that rolls back gives its number back with it, so
-//! the numbers that exist are 1..n without a hole.
+//! Documents take gapless numbers: the sequence row is incremented by the transaction
+//! that uses the number, in one statement; concurrent transactions queue on the row
+//! (PostgreSQL's row lock, SQLite's single writer), and a transaction that rolls back
+//! gives its number back with it, so the numbers that exist are 1..n without a hole.
+//!
+//! Orders only need unique numbers. Holding the counter row until an import commits
+//! would make every import on PostgreSQL wait for the one before it, so there a process
+//! takes order numbers in blocks, each in a short statement of its own
+//! ([`OrderNumbers`]). SQLite has one writer anyway and keeps taking them in the
+//! import's transaction, without holes.
 
-use sqlx::AnyConnection;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
 use tovor_domain::document::{DocumentNumber, DocumentNumberError};
 
@@ -14,9 +23,17 @@ use crate::codec::RowExt;
 use crate::error::StoreResult;
 use crate::profiles::time_zone;
 
-/// Takes the next number of `kind` in the year `at` falls in, in the company's time
-/// zone (00:30 on 1 January in Ljubljana is the new year, though still the old one in
-/// UTC).
+/// The kind of the order numbers' sequence rows.
+pub(crate) const ORDER_SEQUENCE: &str = "order";
+
+/// How many order numbers a process takes at once on PostgreSQL. The numbers of a block
+/// a process has not used when it stops are never used: a larger block means fewer
+/// counter updates but bigger holes after a restart.
+const ORDER_BLOCK: i64 = 16;
+
+/// Takes the next gapless number of `kind` in the year `at` falls in, in the company's
+/// time zone (00:30 on 1 January in Ljubljana is the new year, though still the old one
+/// in UTC).
 pub(crate) async fn next_number(
     conn: &mut AnyConnection,
     company: i64,
@@ -25,17 +42,91 @@ pub(crate) async fn next_number(
 ) -> StoreResult<DocumentNumber> {
     let year = time_zone(conn, company).await?.local_date(at).year();
     let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
+    next_in_year(conn, company, kind, year).await
+}
+
+/// Takes the next gapless number of `kind` in `year`.
+pub(crate) async fn next_in_year(
+    conn: &mut AnyConnection,
+    company: i64,
+    kind: &str,
+    year: u16,
+) -> StoreResult<DocumentNumber> {
+    let last = advance(conn, company, kind, year, 1).await?;
+    numbered(year, last)
+}
+
+/// Moves the counter of (`company`, `kind`, `year`) on by `by` and returns its new
+/// value: the last number of the `by` numbers just taken.
+async fn advance<'c, E>(
+    executor: E,
+    company: i64,
+    kind: &str,
+    year: u16,
+    by: i64,
+) -> StoreResult<i64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let row = sqlx::query(
-        "INSERT INTO number_sequences (company_id, kind, year, last_seq) VALUES ($1, $2, $3, 1) \
-         ON CONFLICT (company_id, kind, year) DO UPDATE SET last_seq = number_sequences.last_seq + 1 \
+        "INSERT INTO number_sequences (company_id, kind, year, last_seq) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (company_id, kind, year) DO UPDATE SET last_seq = number_sequences.last_seq + $4 \
          RETURNING last_seq",
     )
     .bind(company)
     .bind(kind)
     .bind(i64::from(year))
-    .fetch_one(&mut *conn)
+    .bind(by)
+    .fetch_one(executor)
     .await?;
-    let seq =
-        u32::try_from(row.int("last_seq")?).map_err(|_| DocumentNumberError::Exhausted(year))?;
+    row.int("last_seq")
+}
+
+fn numbered(year: u16, seq: i64) -> StoreResult<DocumentNumber> {
+    let seq = u32::try_from(seq).map_err(|_| DocumentNumberError::Exhausted(year))?;
     Ok(DocumentNumber::new(year, seq)?)
+}
+
+/// The order numbers this process has taken from the database and not yet used, per
+/// company and year. A number taken by an import that then rolls back is not given
+/// back: it becomes a hole, which order numbers may have.
+#[derive(Debug, Default)]
+pub(crate) struct OrderNumbers {
+    unused: Mutex<HashMap<(i64, u16), BTreeSet<u32>>>,
+}
+
+impl OrderNumbers {
+    /// The lowest unused number of the company's year, taking a new block from the
+    /// counter through `pool` (its own short transaction, never the caller's) when
+    /// none is left.
+    pub(crate) async fn take(
+        &self,
+        pool: &AnyPool,
+        company: i64,
+        year: u16,
+    ) -> StoreResult<DocumentNumber> {
+        loop {
+            if let Some(seq) = self.pop(company, year) {
+                return numbered(year, i64::from(seq));
+            }
+            let last = advance(pool, company, ORDER_SEQUENCE, year, ORDER_BLOCK).await?;
+            let first = last - ORDER_BLOCK + 1;
+            let block = (first.max(1)..=last).filter_map(|seq| u32::try_from(seq).ok());
+            if let Ok(mut unused) = self.unused.lock() {
+                unused.entry((company, year)).or_default().extend(block);
+            } else {
+                // Only a panic while holding the lock poisons it; the block is lost,
+                // which leaves a hole and nothing worse.
+                return numbered(year, last);
+            }
+        }
+    }
+
+    fn pop(&self, company: i64, year: u16) -> Option<u32> {
+        self.unused
+            .lock()
+            .ok()?
+            .get_mut(&(company, year))
+            .and_then(BTreeSet::pop_first)
+    }
 }

@@ -22,17 +22,10 @@ use tovor_domain::{CustomerId, HostPaymentMethodId, ItemId, OrderId, ShopId, War
 use crate::catalog::{insert_customer, insert_new_item, link_customer, link_to, upsert_item_link};
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
-use crate::numbering::next_number;
 use crate::scope::CompanyScope;
-use crate::shops::{
-    Shop, load_payment_mappings, load_shop, load_status_overrides, parse_status,
-    record_unmapped_payment,
-};
+use crate::shops::{ImportContext, load_import_context, parse_status, record_unmapped_payment};
 use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
 use crate::stock::{ChangeKind, emit_stock_changes};
-
-/// The number sequence host order numbers come from.
-const ORDER_SEQUENCE: &str = "order";
 
 /// Where a change of an order came from, kept in its history: `webhook`, `poll`,
 /// `reconciliation`, `history-import`, `api`, `user`, ...
@@ -237,8 +230,10 @@ impl CompanyScope<'_> {
         at: OffsetDateTime,
     ) -> StoreResult<ImportOutcome> {
         let company = self.cid();
+        // Read before the transaction: a settings change racing an import lands before
+        // or after it either way.
+        let shop = load_import_context(self.store.reader(), company, shop_id).await?;
         let mut tx = self.store.begin().await?;
-        let shop = load_shop(&mut tx, company, shop_id).await?;
         let sql = format!(
             "SELECT {STORED_COLUMNS} FROM orders \
              WHERE company_id = $1 AND shop_id = $2 AND external_id = $3{}",
@@ -254,7 +249,7 @@ impl CompanyScope<'_> {
             .map(stored_of)
             .transpose()?;
         let settings = ImportSettings {
-            update_existing: shop.settings.update_existing,
+            update_existing: shop.update_existing,
         };
         let decision = decide(
             existing.as_ref().map(|row| &row.state),
@@ -266,8 +261,22 @@ impl CompanyScope<'_> {
         let outcome = match (&decision, existing) {
             (ImportDecision::Create, _) => {
                 let resolved = resolve(&mut tx, company, &shop, order, at).await?;
-                let (id, number) =
-                    insert_order(&mut tx, company, &shop, order, hash, &resolved, at).await?;
+                let year = shop.time_zone.local_date(at).year();
+                let number = self
+                    .store
+                    .order_number(&mut tx, company, year)
+                    .await?
+                    .to_string();
+                let id = insert_order(
+                    &mut tx,
+                    company,
+                    &shop,
+                    (order, &number),
+                    hash,
+                    &resolved,
+                    at,
+                )
+                .await?;
                 insert_lines(&mut tx, company, id, order, &resolved.items).await?;
                 let detail = json!({
                     "shop_number": order.number,
@@ -278,10 +287,7 @@ impl CompanyScope<'_> {
                 });
                 add_history(&mut tx, company, id, source, "created", &detail, at).await?;
                 if resolved.status.is_open() {
-                    let items = resolved
-                        .items
-                        .iter()
-                        .map(|item| (*item, shop.settings.warehouse));
+                    let items = resolved.items.iter().map(|item| (*item, shop.warehouse));
                     emit_stock_changes(
                         &mut tx,
                         company,
@@ -328,8 +334,7 @@ impl CompanyScope<'_> {
                 outcome_of(stored.id, stored.number, decision.clone(), resolved)
             }
             (ImportDecision::StatusOnly { differences }, Some(stored)) => {
-                let overrides = load_status_overrides(&mut tx, company, shop_id).await?;
-                let status = map_status(order.status, &order.status_raw, &overrides);
+                let status = map_status(order.status, &order.status_raw, &shop.statuses);
                 // Refunds are money the shop gave back, not content a person edits: a
                 // touched order takes them as they are, so they can be credited.
                 let mut content = stored.state.content.clone();
@@ -791,12 +796,13 @@ async fn line_items(
 async fn resolve(
     conn: &mut AnyConnection,
     company: i64,
-    shop: &Shop,
+    shop: &ImportContext,
     order: &NormalizedOrder,
     at: OffsetDateTime,
 ) -> StoreResult<Resolved> {
-    let (customer, customer_created) = resolve_customer(conn, company, shop.id, order, at).await?;
-    let (items, items_created) = resolve_items(conn, company, shop.id, order, at).await?;
+    let (customer, customer_created) =
+        resolve_customer(conn, company, shop.shop, order, at).await?;
+    let (items, items_created) = resolve_items(conn, company, shop.shop, order, at).await?;
 
     let mut payment_method = None;
     let mut unmapped_payment = None;
@@ -805,17 +811,15 @@ async fn resolve(
         .as_ref()
         .filter(|raw| !raw.code.trim().is_empty() || !raw.title.trim().is_empty())
     {
-        let mappings = load_payment_mappings(conn, company, shop.id).await?;
-        match map_payment(raw, &mappings) {
+        match map_payment(raw, &shop.payments) {
             PaymentResolution::Mapped(method) => payment_method = Some(method),
             PaymentResolution::Unmapped { code, title } => {
-                record_unmapped_payment(conn, company, shop.id, &code, &title, at).await?;
+                record_unmapped_payment(conn, company, shop.shop, &code, &title, at).await?;
                 unmapped_payment = Some((code, title));
             }
         }
     }
-    let overrides = load_status_overrides(conn, company, shop.id).await?;
-    let status = map_status(order.status, &order.status_raw, &overrides);
+    let status = map_status(order.status, &order.status_raw, &shop.statuses);
     Ok(Resolved {
         customer,
         customer_created,
@@ -853,39 +857,32 @@ async fn resolve_customer(
         .and_then(|c| c.vat_id.as_deref())
         .and_then(normalize_vat_id);
 
+    // The shop's link, and the oldest customer with the e-mail or VAT id (so matching
+    // is stable), in one statement; a key the order lacks is bound as NULL, which
+    // matches nothing.
+    let found = sqlx::query(
+        "SELECT 'link' AS via, customer_id AS id FROM customer_links \
+         WHERE company_id = $1 AND shop_id = $2 AND platform_id = $3 \
+         UNION ALL SELECT 'email', MIN(id) FROM customers WHERE company_id = $1 AND email_key = $4 \
+         UNION ALL SELECT 'vat_id', MIN(id) FROM customers WHERE company_id = $1 AND vat_id_key = $5",
+    )
+    .bind(company)
+    .bind(shop.0)
+    .bind(platform_id)
+    .bind(email.as_deref())
+    .bind(vat_id.as_deref())
+    .fetch_all(&mut *conn)
+    .await?;
     let mut known = InMemoryCustomers::default();
-    if let Some(platform_id) = platform_id {
-        let found = sqlx::query(
-            "SELECT customer_id FROM customer_links \
-             WHERE company_id = $1 AND shop_id = $2 AND platform_id = $3",
-        )
-        .bind(company)
-        .bind(shop.0)
-        .bind(platform_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(row) = found {
-            known.insert_link(platform_id, CustomerId(row.int("customer_id")?));
-        }
-    }
-    // The oldest customer with the key wins, so matching is stable.
-    for (column, key) in [("email_key", &email), ("vat_id_key", &vat_id)] {
-        let Some(key) = key else { continue };
-        let sql = format!(
-            "SELECT id FROM customers WHERE company_id = $1 AND {column} = $2 ORDER BY id LIMIT 1"
-        );
-        let found = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(company)
-            .bind(key.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
-        if let Some(row) = found {
-            let id = CustomerId(row.int("id")?);
-            if column == "email_key" {
-                known.insert_email(key, id);
-            } else {
-                known.insert_vat_id(key, id);
-            }
+    for row in &found {
+        let Some(id) = row.opt_int("id")?.map(CustomerId) else {
+            continue;
+        };
+        match (row.text("via")?.as_str(), platform_id, &email, &vat_id) {
+            ("link", Some(platform_id), _, _) => known.insert_link(platform_id, id),
+            ("email", _, Some(key), _) => known.insert_email(key, id),
+            ("vat_id", _, _, Some(key)) => known.insert_vat_id(key, id),
+            _ => {}
         }
     }
 
@@ -912,46 +909,60 @@ async fn resolve_items(
     order: &NormalizedOrder,
     at: OffsetDateTime,
 ) -> StoreResult<(Vec<ItemId>, Vec<ItemId>)> {
-    let mut known = InMemoryItems::default();
     let products: BTreeSet<String> = order
         .lines
         .iter()
         .filter_map(shop_link)
         .map(|link| link.product_id)
         .collect();
-    if !products.is_empty() {
-        let sql = format!(
-            "SELECT item_id, product_id, variation_id FROM item_links \
-             WHERE company_id = $1 AND shop_id = $2 AND product_id IN ({})",
-            placeholders(3, products.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(company)
-            .bind(shop.0);
-        for product in &products {
-            query = query.bind(product.as_str());
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            let variation = row.text("variation_id")?;
-            let link = ShopLink {
-                product_id: row.text("product_id")?,
-                variation_id: (!variation.is_empty()).then_some(variation),
-            };
-            known.insert_link(link, ItemId(row.int("item_id")?));
-        }
-    }
     let codes: BTreeSet<String> = order.lines.iter().flat_map(candidate_codes).collect();
+    // The shop's links of the order's products and the items with the order's codes,
+    // in one statement.
+    let mut parts = Vec::new();
+    if !products.is_empty() {
+        parts.push(format!(
+            "SELECT 'link' AS via, item_id AS id, product_id AS code, variation_id AS variation \
+             FROM item_links WHERE company_id = $1 AND shop_id = $2 AND product_id IN ({})",
+            placeholders(3, products.len())
+        ));
+    }
     if !codes.is_empty() {
-        let sql = format!(
-            "SELECT id, code FROM items WHERE company_id = $1 AND code IN ({})",
-            placeholders(2, codes.len())
-        );
+        parts.push(format!(
+            "SELECT 'code' AS via, id, code, '' AS variation FROM items \
+             WHERE company_id = $1 AND code IN ({})",
+            // After the shop and the products when they are asked for.
+            placeholders(
+                if products.is_empty() {
+                    2
+                } else {
+                    3 + products.len()
+                },
+                codes.len()
+            )
+        ));
+    }
+    let mut known = InMemoryItems::default();
+    if !parts.is_empty() {
+        let sql = parts.join(" UNION ALL ");
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
-        for code in &codes {
-            query = query.bind(code.as_str());
+        if !products.is_empty() {
+            query = query.bind(shop.0);
+        }
+        for value in products.iter().chain(&codes) {
+            query = query.bind(value.as_str());
         }
         for row in query.fetch_all(&mut *conn).await? {
-            known.insert_code(&row.text("code")?, ItemId(row.int("id")?));
+            let id = ItemId(row.int("id")?);
+            if row.text("via")? == "link" {
+                let variation = row.text("variation")?;
+                let link = ShopLink {
+                    product_id: row.text("code")?,
+                    variation_id: (!variation.is_empty()).then_some(variation),
+                };
+                known.insert_link(link, id);
+            } else {
+                known.insert_code(&row.text("code")?, id);
+            }
         }
     }
 
@@ -1048,15 +1059,12 @@ fn bind_content<'q>(
 async fn insert_order(
     conn: &mut AnyConnection,
     company: i64,
-    shop: &Shop,
-    order: &NormalizedOrder,
+    shop: &ImportContext,
+    (order, number): (&NormalizedOrder, &str),
     hash: &str,
     resolved: &Resolved,
     at: OffsetDateTime,
-) -> StoreResult<(OrderId, String)> {
-    let number = next_number(conn, company, ORDER_SEQUENCE, at)
-        .await?
-        .to_string();
+) -> StoreResult<OrderId> {
     // $1-$5 below, the content from $6, then the creation time twice.
     let content_end = 5 + CONTENT_COLUMNS.len();
     let sql = format!(
@@ -1069,16 +1077,16 @@ async fn insert_order(
     );
     let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
-        .bind(shop.id.0)
-        .bind(shop.settings.warehouse.0)
-        .bind(number.clone())
+        .bind(shop.shop.0)
+        .bind(shop.warehouse.0)
+        .bind(number.to_owned())
         .bind(order.id.clone());
     let id = bind_content(query, order, hash, resolved)?
         .bind(time_text(at))
         .fetch_one(&mut *conn)
         .await?
         .try_get("id")?;
-    Ok((OrderId(id), number))
+    Ok(OrderId(id))
 }
 
 async fn overwrite_order(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use rand::RngCore;
 use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
+use tovor_domain::company::CompanyTimeZone;
 use tovor_domain::document::DocumentKind;
 use tovor_domain::invoicing::{AutoInvoice, CreditNotePolicy};
 use tovor_domain::mapping::{HostStatus, PaymentMapping, StatusOverride};
@@ -298,6 +299,80 @@ pub(crate) async fn load_status_overrides(
         })
     })
     .collect()
+}
+
+/// What importing an order into a shop needs to know of the shop and its company.
+#[derive(Debug, Clone)]
+pub(crate) struct ImportContext {
+    pub shop: ShopId,
+    pub warehouse: WarehouseId,
+    pub update_existing: bool,
+    pub payments: Vec<PaymentMapping>,
+    pub statuses: Vec<StatusOverride>,
+    pub time_zone: CompanyTimeZone,
+}
+
+/// Reads the [`ImportContext`] in one statement (the shop, its payment and status
+/// mappings in their order, the company's time zone): an import reads it before its
+/// transaction, so these reads neither hold the write lock nor cost a round trip each.
+pub(crate) async fn load_import_context<'c, E>(
+    executor: E,
+    company: i64,
+    shop: ShopId,
+) -> StoreResult<ImportContext>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT CAST(0 AS BIGINT) AS part, id AS ord, CAST(NULL AS TEXT) AS a, CAST(NULL AS TEXT) AS b, \
+         warehouse_id AS n, update_existing AS m \
+         FROM shops WHERE company_id = $1 AND id = $2 \
+         UNION ALL SELECT 1, id, raw_code, raw_title, payment_method_id, NULL \
+         FROM payment_mappings WHERE company_id = $1 AND shop_id = $2 \
+         UNION ALL SELECT 2, id, raw_status, host_status, NULL, NULL \
+         FROM status_mappings WHERE company_id = $1 AND shop_id = $2 \
+         UNION ALL SELECT 3, 0, time_zone, NULL, NULL, NULL \
+         FROM company_profiles WHERE company_id = $1 \
+         ORDER BY part, ord",
+    )
+    .bind(company)
+    .bind(shop.0)
+    .fetch_all(executor)
+    .await?;
+    let mut context = None;
+    let mut payments = Vec::new();
+    let mut statuses = Vec::new();
+    let mut time_zone = CompanyTimeZone::default();
+    for row in &rows {
+        match row.int("part")? {
+            0 => {
+                context = Some((WarehouseId(row.int("n")?), row.flag("m")?));
+            }
+            1 => payments.push(PaymentMapping {
+                code: row.text("a")?,
+                title: row.text("b")?,
+                method: HostPaymentMethodId(row.int("n")?),
+            }),
+            2 => statuses.push(StatusOverride {
+                raw: row.text("a")?,
+                status: parse_status("host_status", &row.text("b")?)?,
+            }),
+            _ => {
+                time_zone = CompanyTimeZone::parse(&row.text("a")?)
+                    .map_err(|error| StoreError::corrupt("company_profiles.time_zone", error))?;
+            }
+        }
+    }
+    let (warehouse, update_existing) =
+        context.ok_or_else(|| StoreError::not_found("shop", shop))?;
+    Ok(ImportContext {
+        shop,
+        warehouse,
+        update_existing,
+        payments,
+        statuses,
+        time_zone,
+    })
 }
 
 /// Records that an order came with a payment method that has no mapping.

@@ -28,6 +28,7 @@ on_both!(
     status_mapping_overrides_the_default,
     invalid_order_is_refused_with_its_problems,
     concurrent_orders_sharing_new_items_all_import,
+    two_processes_importing_at_once_number_every_order_once,
 );
 
 async fn new_order_creates_items_and_customer(db: TestDb) {
@@ -437,4 +438,52 @@ async fn concurrent_orders_sharing_new_items_all_import(db: TestDb) {
     let items = scope.items(None, 100).await.unwrap();
     let codes: Vec<_> = items.iter().map(|item| item.code.as_str()).collect();
     assert_eq!(codes, ["RACE-1", "RACE-2"]);
+}
+
+/// Two processes importing a company's orders at once never hand out one number twice.
+/// On SQLite the numbers also run without a hole; on PostgreSQL each process takes
+/// numbers in blocks, so they interleave and the unused end of a block is skipped.
+async fn two_processes_importing_at_once_number_every_order_once(db: TestDb) {
+    const PER_PROCESS: usize = 20;
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let other_process = tovor_store::Store::open(&db.url).await.unwrap();
+    let imports = [db.store.clone(), other_process]
+        .into_iter()
+        .enumerate()
+        .flat_map(|(process, store)| {
+            (0..PER_PROCESS).map(move |n| {
+                let store = store.clone();
+                let (company, shop) = (t.company, t.shop);
+                let incoming = order(
+                    &format!("p{process}-{n}"),
+                    vec![line("SKU-1", "101", "1", "12.20")],
+                    0,
+                );
+                tokio::spawn(async move {
+                    store
+                        .company(company)
+                        .import_order(shop, &incoming, WEBHOOK, NOW)
+                        .await
+                })
+            })
+        })
+        .collect::<Vec<_>>();
+    let mut numbers: Vec<String> = futures::future::join_all(imports)
+        .await
+        .into_iter()
+        .map(|outcome| outcome.unwrap().unwrap().number)
+        .collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 2 * PER_PROCESS, "{numbers:?}");
+    assert!(
+        numbers.iter().all(|n| n.starts_with("2026-")),
+        "{numbers:?}"
+    );
+    if db.store.backend() == tovor_store::Backend::Sqlite {
+        let expected: Vec<String> = (1..=2 * PER_PROCESS)
+            .map(|seq| format!("2026-{seq:05}"))
+            .collect();
+        assert_eq!(numbers, expected);
+    }
 }

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tovor_domain::mapping::HostStatus;
@@ -26,6 +28,9 @@ use crate::state::AppState;
 
 /// The source of orders brought by webhooks.
 const WEBHOOK: &str = "webhook";
+
+/// Orders of one claimed batch worked on at once.
+const ORDERS_AT_ONCE: usize = 4;
 
 pub(super) async fn work(
     state: Arc<AppState>,
@@ -59,18 +64,29 @@ pub(super) async fn work(
             }
         }
     }
-    for (_, deliveries) in groups {
-        if stop.is_cancelled() {
-            // Unstarted deliveries go back to the queue when their lease expires.
-            break;
-        }
-        let Some(first) = deliveries.first() else {
-            continue;
-        };
-        let result = process(&state, first).await;
-        for delivery in &deliveries {
-            record(&state, &node, delivery, &result).await?;
-        }
+    // Different orders are independent: several are fetched and imported at once, so
+    // one slow shop answer or one transaction's commit does not hold up the rest.
+    let mut work = futures::stream::iter(groups)
+        .map(|(_, deliveries)| {
+            let (state, node, stop) = (&state, &node, &stop);
+            async move {
+                if stop.is_cancelled() {
+                    // Unstarted deliveries go back to the queue when their lease expires.
+                    return Ok(());
+                }
+                let Some(first) = deliveries.first() else {
+                    return Ok(());
+                };
+                let result = process(state, first).await;
+                for delivery in &deliveries {
+                    record(state, node, delivery, &result).await?;
+                }
+                Ok::<(), ServiceError>(())
+            }
+        })
+        .buffer_unordered(ORDERS_AT_ONCE);
+    while let Some(done) = work.next().await {
+        done?;
     }
     Ok(true)
 }
