@@ -175,6 +175,16 @@ async fn run(count: usize) {
         median.as_secs_f64() * 1000.0,
         count as f64 / median.as_secs_f64()
     );
+    tovor_bench_figures::record(
+        "shipping.create",
+        count as f64 / create_time.as_secs_f64(),
+        "shipments/s",
+    );
+    tovor_bench_figures::record(
+        "shipping.print_all_labels",
+        median.as_secs_f64() * 1000.0,
+        "ms",
+    );
     println!(
         "\nmerged PDF: {} bytes ({:.2} MiB), {pages} pages",
         pdf.len(),

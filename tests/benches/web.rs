@@ -211,6 +211,16 @@ async fn bench(db: Db, orders: usize) {
             p99.as_secs_f64() * 1000.0,
             size / 1024
         );
+        let slug: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let backend = format!("{db:?}").to_lowercase();
+        tovor_bench_figures::record(
+            &format!("web.{backend}.{slug}.p99"),
+            p99.as_secs_f64() * 1000.0,
+            "ms",
+        );
     }
     service.stop().await;
 }

@@ -114,9 +114,16 @@ async fn run(count: usize) {
         imported.as_secs_f64(),
         rate(imported)
     );
+    let ratio = wasm.as_secs_f64() / native.as_secs_f64();
     println!(
-        "\nWasm / native time ratio: {:.2}× (the Wasm path also signs each request with OAuth 1.0a)",
-        wasm.as_secs_f64() / native.as_secs_f64()
+        "\nWasm / native time ratio: {ratio:.2}× (the Wasm path also signs each request with OAuth 1.0a)"
+    );
+    tovor_bench_figures::record("connector.woocommerce.wasm_native_ratio", ratio, "×");
+    tovor_bench_figures::record("connector.woocommerce.wasm_read", rate(wasm), "orders/s");
+    tovor_bench_figures::record(
+        "connector.woocommerce.history_import",
+        rate(imported),
+        "orders/s",
     );
 }
 

@@ -5,11 +5,15 @@
 //!   folders under `target/plugins/` and `target/test-plugins/`.
 //! - `cargo xtask run [ARGS]`: setup, then `tovor serve --plugins target/plugins ARGS`.
 //! - `cargo xtask test [ARGS]`: setup, then the whole test suite (`cargo test --workspace`).
+//! - `cargo xtask bench [ARGS]`: setup, then every benchmark and one table of their figures
+//!   against the goals (`target/bench/report.json`, `report.md`).
 //!
 //! `run` and `test` build the `tovor` binary with its `demo` feature (`--demo`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+mod bench;
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -37,8 +41,9 @@ fn main() -> ExitCode {
         "setup" => setup().map(drop),
         "run" => setup().and_then(|root| run(&root, &rest)),
         "test" => setup().and_then(|root| test(&root, &rest)),
+        "bench" => setup().and_then(|root| bench::bench(&root, &rest)),
         _ => {
-            eprintln!("usage: cargo xtask <setup|run|test> [args]");
+            eprintln!("usage: cargo xtask <setup|run|test|bench> [args]");
             return ExitCode::from(2);
         }
     };

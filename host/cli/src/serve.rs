@@ -164,9 +164,9 @@ pub async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     if let Some(demo) = demo {
         spawn_demo(demo, &args, admin_token);
     }
-    println!(
+    say(&format!(
         "web admin: {public_url}/ (first time: {public_url}/setup with the admin token, or `tovor users add`)"
-    );
+    ));
     let app = tovor_web::app(&server).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -266,11 +266,18 @@ fn admin_token(data_dir: &std::path::Path) -> anyhow::Result<String> {
     let token = hex::encode(rand::random::<[u8; 32]>());
     crate::files::write_private(&path, &token)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!(
+    say(&format!(
         "admin token (shown once, kept in {}): {token}",
         path.display()
-    );
+    ));
     Ok(token)
+}
+
+/// A line for the person who started the service. A closed stdout (a pipe whose reader
+/// went away) must not stop a running service, as `println!` would by panicking.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 async fn shutdown_signal() {

@@ -240,6 +240,11 @@ fn main() {
         run("realistic A6 (lopdf-built)", &realistic),
         run("GLS fake minimal_pdf", &minimal),
     ];
+    tovor_bench_figures::record(
+        "labels.merge_realistic",
+        reports[0].median.as_secs_f64() * 1e3,
+        "ms",
+    );
 
     println!();
     println!("tovor-labels merge: {WARM_UPS} warm-up + {RUNS} timed runs per set");
