@@ -434,18 +434,13 @@ fn main() {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
-    let backends =
-        std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        for db in [Db::Sqlite, Db::Postgres] {
-            let name = format!("{db:?}").to_lowercase();
-            if backends.split(',').any(|b| b.trim() == name) {
-                run(db, &concurrencies, seconds).await;
-            }
+        for db in Db::benchmarked() {
+            run(db, &concurrencies, seconds).await;
         }
     });
 }

@@ -95,18 +95,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let backends =
-        std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        for db in [Db::Sqlite, Db::Postgres] {
-            let name = format!("{db:?}").to_lowercase();
-            if backends.split(',').any(|b| b.trim() == name) {
-                stock_latency(db, rounds).await;
-            }
+        for db in Db::benchmarked() {
+            stock_latency(db, rounds).await;
         }
     });
 }

@@ -19,6 +19,22 @@ pub enum Db {
     Postgres,
 }
 
+impl Db {
+    /// The databases a benchmark runs on: those `TOVOR_BENCH_BACKENDS` names
+    /// (`sqlite,postgres` by default).
+    pub fn benchmarked() -> Vec<Self> {
+        let chosen =
+            std::env::var("TOVOR_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+        [Self::Sqlite, Self::Postgres]
+            .into_iter()
+            .filter(|db| {
+                let name = format!("{db:?}").to_lowercase();
+                chosen.split(',').any(|b| b.trim() == name)
+            })
+            .collect()
+    }
+}
+
 /// A database for one test, removed afterwards.
 pub struct TestDatabase {
     pub url: String,
