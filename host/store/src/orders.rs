@@ -814,7 +814,9 @@ async fn resolve(
         match map_payment(raw, &shop.payments) {
             PaymentResolution::Mapped(method) => payment_method = Some(method),
             PaymentResolution::Unmapped { code, title } => {
-                record_unmapped_payment(conn, company, shop.shop, &code, &title, at).await?;
+                if !shop.unmapped.contains(&(code.clone(), title.clone())) {
+                    record_unmapped_payment(conn, company, shop.shop, &code, &title, at).await?;
+                }
                 unmapped_payment = Some((code, title));
             }
         }

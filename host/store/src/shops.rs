@@ -310,10 +310,13 @@ pub(crate) struct ImportContext {
     pub payments: Vec<PaymentMapping>,
     pub statuses: Vec<StatusOverride>,
     pub time_zone: CompanyTimeZone,
+    /// The payment methods (code, title) already listed as unmapped: an order with one
+    /// of them need not list it again.
+    pub unmapped: std::collections::HashSet<(String, String)>,
 }
 
 /// Reads the [`ImportContext`] in one statement (the shop, its payment and status
-/// mappings in their order, the company's time zone): an import reads it before its
+/// mappings in their order, the company's time zone, the unmapped payment methods): an import reads it before its
 /// transaction, so these reads neither hold the write lock nor cost a round trip each.
 pub(crate) async fn load_import_context<'c, E>(
     executor: E,
@@ -333,6 +336,8 @@ where
          FROM status_mappings WHERE company_id = $1 AND shop_id = $2 \
          UNION ALL SELECT 3, 0, time_zone, NULL, NULL, NULL \
          FROM company_profiles WHERE company_id = $1 \
+         UNION ALL SELECT 4, id, raw_code, raw_title, NULL, NULL \
+         FROM unmapped_payment_methods WHERE company_id = $1 AND shop_id = $2 \
          ORDER BY part, ord",
     )
     .bind(company)
@@ -343,6 +348,7 @@ where
     let mut payments = Vec::new();
     let mut statuses = Vec::new();
     let mut time_zone = CompanyTimeZone::default();
+    let mut unmapped = std::collections::HashSet::new();
     for row in &rows {
         match row.int("part")? {
             0 => {
@@ -357,9 +363,12 @@ where
                 raw: row.text("a")?,
                 status: parse_status("host_status", &row.text("b")?)?,
             }),
-            _ => {
+            3 => {
                 time_zone = CompanyTimeZone::parse(&row.text("a")?)
                     .map_err(|error| StoreError::corrupt("company_profiles.time_zone", error))?;
+            }
+            _ => {
+                unmapped.insert((row.text("a")?, row.text("b")?));
             }
         }
     }
@@ -372,6 +381,7 @@ where
         payments,
         statuses,
         time_zone,
+        unmapped,
     })
 }
 
