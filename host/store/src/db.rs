@@ -10,7 +10,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tovor_domain::document::{DocumentNumber, DocumentNumberError};
 
 use crate::error::{StoreError, StoreResult};
-use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, next_in_year};
+use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, ReservedOrderNumber, next_in_year};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -83,11 +83,9 @@ pub struct Store {
     /// spinning on SQLITE_BUSY. On PostgreSQL the same pool as `read`.
     write: AnyPool,
     read: AnyPool,
-    /// PostgreSQL only: one connection that takes blocks of order numbers, apart from
-    /// the main pool so an import holding a connection for its transaction never waits
-    /// for a second one from the same pool.
-    numbering: Option<AnyPool>,
-    order_numbers: Arc<OrderNumbers>,
+    /// PostgreSQL only: the order numbers this process has taken in blocks (see
+    /// [`crate::numbering`]).
+    order_numbers: Option<Arc<OrderNumbers>>,
 }
 
 impl Store {
@@ -114,8 +112,7 @@ impl Store {
                     backend,
                     write,
                     read,
-                    numbering: None,
-                    order_numbers: Arc::default(),
+                    order_numbers: None,
                 }
             }
             Backend::Postgres => {
@@ -124,17 +121,11 @@ impl Store {
                     .acquire_timeout(options.acquire_timeout)
                     .connect(url)
                     .await?;
-                let numbering = AnyPoolOptions::new()
-                    .max_connections(1)
-                    .min_connections(0)
-                    .acquire_timeout(options.acquire_timeout)
-                    .connect_lazy(url)?;
                 Self {
                     backend,
                     write: pool.clone(),
                     read: pool,
-                    numbering: Some(numbering),
-                    order_numbers: Arc::default(),
+                    order_numbers: Some(Arc::default()),
                 }
             }
         };
@@ -159,25 +150,37 @@ impl Store {
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
-        if let Some(numbering) = &self.numbering {
-            numbering.close().await;
-        }
     }
 
-    /// A number for an order `company` creates in `year` (its local year), inside the
-    /// import's transaction `conn`: unique, and on SQLite also without holes (see
-    /// [`crate::numbering`]).
+    /// On PostgreSQL, reserves an order number of `company` in `year` (its local
+    /// year) before an import's transaction; `None` on SQLite, which numbers orders
+    /// inside the transaction (see [`crate::numbering`]).
+    pub(crate) async fn reserve_order_number(
+        &self,
+        company: i64,
+        year: i32,
+    ) -> StoreResult<Option<ReservedOrderNumber>> {
+        let Some(numbers) = &self.order_numbers else {
+            return Ok(None);
+        };
+        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
+        Ok(Some(numbers.reserve(&self.write, company, year).await?))
+    }
+
+    /// The number of an order `company` creates in `year`, in the import's transaction
+    /// `conn`: the one reserved before it, or on SQLite the next of the series.
     pub(crate) async fn order_number(
         &self,
         conn: &mut AnyConnection,
         company: i64,
         year: i32,
+        reserved: Option<&mut ReservedOrderNumber>,
     ) -> StoreResult<DocumentNumber> {
-        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
-        match &self.numbering {
-            None => next_in_year(conn, company, ORDER_SEQUENCE, year).await,
-            Some(pool) => self.order_numbers.take(pool, company, year).await,
+        if let Some(number) = reserved.and_then(ReservedOrderNumber::take) {
+            return Ok(number);
         }
+        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
+        next_in_year(conn, company, ORDER_SEQUENCE, year).await
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {

@@ -9,11 +9,14 @@
 //! Orders only need unique numbers. Holding the counter row until an import commits
 //! would make every import on PostgreSQL wait for the one before it, so there a process
 //! takes order numbers in blocks, each in a short statement of its own
-//! ([`OrderNumbers`]). SQLite has one writer anyway and keeps taking them in the
-//! import's transaction, without holes.
+//! ([`OrderNumbers`]), and an import reserves its number before its transaction begins:
+//! a transaction that waited on another connection for a number could wait forever
+//! behind a lock of its own (a schema change queued behind it, say), unseen by the
+//! database's deadlock detection. SQLite has one writer anyway and keeps taking them in
+//! the import's transaction, without holes.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
@@ -88,26 +91,54 @@ fn numbered(year: u16, seq: i64) -> StoreResult<DocumentNumber> {
 }
 
 /// The order numbers this process has taken from the database and not yet used, per
-/// company and year. A number taken by an import that then rolls back is not given
-/// back: it becomes a hole, which order numbers may have.
+/// company and year. A number an import reserved and did not need comes back; one it
+/// used in a transaction that then rolled back becomes a hole, which order numbers may
+/// have.
 #[derive(Debug, Default)]
 pub(crate) struct OrderNumbers {
     unused: Mutex<HashMap<(i64, u16), BTreeSet<u32>>>,
 }
 
+/// An order number reserved for one import, given back unless [`Self::take`]n.
+#[derive(Debug)]
+pub(crate) struct ReservedOrderNumber {
+    numbers: Arc<OrderNumbers>,
+    company: i64,
+    number: Option<DocumentNumber>,
+}
+
+impl ReservedOrderNumber {
+    pub(crate) fn take(&mut self) -> Option<DocumentNumber> {
+        self.number.take()
+    }
+}
+
+impl Drop for ReservedOrderNumber {
+    fn drop(&mut self) {
+        if let Some(number) = self.number.take() {
+            self.numbers.give_back(self.company, number);
+        }
+    }
+}
+
 impl OrderNumbers {
-    /// The lowest unused number of the company's year, taking a new block from the
-    /// counter through `pool` (its own short transaction, never the caller's) when
-    /// none is left.
-    pub(crate) async fn take(
-        &self,
+    /// Reserves the lowest unused number of the company's year, taking a new block
+    /// from the counter through `pool` (a statement of its own) when none is left. The
+    /// caller holds no transaction.
+    pub(crate) async fn reserve(
+        self: &Arc<Self>,
         pool: &AnyPool,
         company: i64,
         year: u16,
-    ) -> StoreResult<DocumentNumber> {
+    ) -> StoreResult<ReservedOrderNumber> {
+        let reserved = |number| ReservedOrderNumber {
+            numbers: self.clone(),
+            company,
+            number: Some(number),
+        };
         loop {
             if let Some(seq) = self.pop(company, year) {
-                return numbered(year, i64::from(seq));
+                return Ok(reserved(numbered(year, i64::from(seq))?));
             }
             let last = advance(pool, company, ORDER_SEQUENCE, year, ORDER_BLOCK).await?;
             let first = last - ORDER_BLOCK + 1;
@@ -117,8 +148,17 @@ impl OrderNumbers {
             } else {
                 // Only a panic while holding the lock poisons it; the block is lost,
                 // which leaves a hole and nothing worse.
-                return numbered(year, last);
+                return Ok(reserved(numbered(year, last)?));
             }
+        }
+    }
+
+    fn give_back(&self, company: i64, number: DocumentNumber) {
+        if let Ok(mut unused) = self.unused.lock() {
+            unused
+                .entry((company, number.year()))
+                .or_default()
+                .insert(number.seq());
         }
     }
 

@@ -233,6 +233,9 @@ impl CompanyScope<'_> {
         // Read before the transaction: a settings change racing an import lands before
         // or after it either way.
         let shop = load_import_context(self.store.reader(), company, shop_id).await?;
+        let year = shop.time_zone.local_date(at).year();
+        // Reserved before the transaction and given back if the import creates nothing.
+        let mut reserved = self.store.reserve_order_number(company, year).await?;
         let mut tx = self.store.begin().await?;
         let sql = format!(
             "SELECT {STORED_COLUMNS} FROM orders \
@@ -261,10 +264,9 @@ impl CompanyScope<'_> {
         let outcome = match (&decision, existing) {
             (ImportDecision::Create, _) => {
                 let resolved = resolve(&mut tx, company, &shop, order, at).await?;
-                let year = shop.time_zone.local_date(at).year();
                 let number = self
                     .store
-                    .order_number(&mut tx, company, year)
+                    .order_number(&mut tx, company, year, reserved.as_mut())
                     .await?
                     .to_string();
                 let id = insert_order(
