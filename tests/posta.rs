@@ -463,7 +463,9 @@ async fn posta_parcel_handed_over_yesterday_is_out_of_sight_today(db: Db) {
     let shipment =
         t.s.until("the parcel to be out of sight", || async {
             let shipment = t.s.get(&format!("/api/v1/shipments/{id}")).await;
-            (shipment["status"] == "unknown").then_some(shipment)
+            // The status and the end of looking are two writes: wait for both.
+            (shipment["status"] == "unknown" && shipment["next_track_at"].is_null())
+                .then_some(shipment)
         })
         .await;
     let codes: Vec<&str> = shipment["events"]
