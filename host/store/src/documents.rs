@@ -808,15 +808,16 @@ async fn add_delivered(
     order: OrderId,
     draft: &DocumentDraft,
 ) -> StoreResult<()> {
-    let mut deltas = Vec::new();
+    // Summed per order line: an `UPDATE … FROM` applies one matching row per line, so
+    // two document lines of one order line must arrive as one.
+    let mut deltas: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
     for (source, quantity) in draft.issued_quantities() {
         if let LineRef::Item(position) = source {
-            deltas.push((
-                i64::from(position),
-                quantity_e4("delivered quantity", quantity)?,
-            ));
+            *deltas.entry(i64::from(position)).or_default() +=
+                quantity_e4("delivered quantity", quantity)?;
         }
     }
+    let deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
     // One statement for every line: `VALUES` names its columns column1, column2 on
     // both databases.
     for chunk in deltas.chunks(ROWS_PER_STATEMENT) {
