@@ -21,6 +21,7 @@ use tovor_domain::{CustomerId, HostPaymentMethodId, ItemId, OrderId, ShopId, War
 
 use crate::catalog::{insert_customer, insert_new_item, link_customer, link_to, upsert_item_link};
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
+use crate::db::Backend;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
 use crate::shops::{ImportContext, load_import_context, parse_status, record_unmapped_payment};
@@ -230,13 +231,25 @@ impl CompanyScope<'_> {
         at: OffsetDateTime,
     ) -> StoreResult<ImportOutcome> {
         let company = self.cid();
-        // Read before the transaction: a settings change racing an import lands before
-        // or after it either way.
-        let shop = load_import_context(self.store.reader(), company, shop_id).await?;
+        // SQLite has one writer: reading in its transaction spares taking (and pinging)
+        // a second connection. On PostgreSQL the context is read, and the order number
+        // reserved (never inside the transaction: see `crate::numbering`), before the
+        // transaction, which then holds its locks for less; a settings change racing an
+        // import lands before or after it either way.
+        let (shop, mut reserved, mut tx) = match self.store.backend() {
+            Backend::Sqlite => {
+                let mut tx = self.store.begin().await?;
+                let shop = load_import_context(&mut *tx, company, shop_id).await?;
+                (shop, None, tx)
+            }
+            Backend::Postgres => {
+                let shop = load_import_context(self.store.reader(), company, shop_id).await?;
+                let year = shop.time_zone.local_date(at).year();
+                let reserved = self.store.reserve_order_number(company, year).await?;
+                (shop, reserved, self.store.begin().await?)
+            }
+        };
         let year = shop.time_zone.local_date(at).year();
-        // Reserved before the transaction and given back if the import creates nothing.
-        let mut reserved = self.store.reserve_order_number(company, year).await?;
-        let mut tx = self.store.begin().await?;
         let sql = format!(
             "SELECT {STORED_COLUMNS} FROM orders \
              WHERE company_id = $1 AND shop_id = $2 AND external_id = $3{}",
