@@ -327,38 +327,38 @@ fn today() -> String {
         .unwrap_or_default()
 }
 
+/// The last recorded value of `id` and its unit.
+fn measured(figures: &[Value], id: &str) -> (Option<f64>, String) {
+    let found = figure(figures, id);
+    (
+        found.and_then(|f| f["value"].as_f64()),
+        found
+            .and_then(|f| f["unit"].as_str())
+            .unwrap_or("")
+            .to_owned(),
+    )
+}
+
 fn report(figures: &[Value]) -> Report {
     let mut rows = Vec::new();
-    let mut listed = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     for row in ROWS {
-        listed.insert(row.id);
-        let found = figure(figures, row.id);
-        let value = found.and_then(|f| f["value"].as_f64());
-        let unit = found.and_then(|f| f["unit"].as_str()).unwrap_or("");
+        seen.insert(row.id.to_owned());
+        let (value, unit) = measured(figures, row.id);
         rows.push((
             row.id.to_owned(),
             row.what.to_owned(),
             value,
-            unit.to_owned(),
+            unit,
             row.goal,
         ));
     }
-    for f in figures {
-        let Some(id) = f["id"].as_str() else { continue };
-        if listed.contains(id) || rows.iter().any(|(known, ..)| known == id) {
-            continue;
+    // Figures no row lists follow, once each, without a goal.
+    for id in figures.iter().filter_map(|f| f["id"].as_str()) {
+        if seen.insert(id.to_owned()) {
+            let (value, unit) = measured(figures, id);
+            rows.push((id.to_owned(), id.to_owned(), value, unit, None));
         }
-        let found = figure(figures, id);
-        rows.push((
-            id.to_owned(),
-            id.to_owned(),
-            found.and_then(|f| f["value"].as_f64()),
-            found
-                .and_then(|f| f["unit"].as_str())
-                .unwrap_or("")
-                .to_owned(),
-            None,
-        ));
     }
 
     let heading = format!("tovor benchmarks, {}, {}", today(), machine());
