@@ -14,8 +14,9 @@ use serde_json::{Value, json};
 use crate::{DEMO_FEATURE, cargo, status};
 
 /// Every benchmark `cargo xtask bench` runs, in order.
-const BENCHES: [&str; 9] = [
+const BENCHES: [&str; 10] = [
     "store",
+    "driver",
     "intake",
     "service",
     "plugin_calls",
@@ -84,6 +85,46 @@ const ROWS: &[Row] = &[
     row(
         "store.postgresql.stock_level",
         "stock level read, PostgreSQL",
+        None,
+    ),
+    row(
+        "store.driver.sqlite.read_any",
+        "point read, SQLite, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.sqlite.read_typed",
+        "point read, SQLite, typed driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.sqlite.insert_five_any",
+        "five-row insert, SQLite, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.sqlite.insert_five_typed",
+        "five-row insert, SQLite, typed driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.read_any",
+        "point read, PostgreSQL, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.read_typed",
+        "point read, PostgreSQL, typed driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.insert_five_any",
+        "five-row insert, PostgreSQL, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.insert_five_typed",
+        "five-row insert, PostgreSQL, typed driver (µs per statement)",
         None,
     ),
     row(

@@ -9,6 +9,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tovor_domain::document::{DocumentNumber, DocumentNumberError};
 
+use crate::checkpoint::Checkpointer;
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, ReservedOrderNumber, next_in_year};
 
@@ -86,6 +87,9 @@ pub struct Store {
     /// PostgreSQL only: the order numbers this process has taken in blocks (see
     /// [`crate::numbering`]).
     order_numbers: Option<Arc<OrderNumbers>>,
+    /// SQLite only: the task that checkpoints the WAL off the write path (see
+    /// [`crate::checkpoint`]), stopped with the last clone of the store.
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl Store {
@@ -108,11 +112,13 @@ impl Store {
                 let read = sqlite_pool(options.max_connections, &options)
                     .connect_with(connect)
                     .await?;
+                let checkpointer = Checkpointer::start(read.clone());
                 Self {
                     backend,
                     write,
                     read,
                     order_numbers: None,
+                    _checkpointer: Some(Arc::new(checkpointer)),
                 }
             }
             Backend::Postgres => {
@@ -126,6 +132,7 @@ impl Store {
                     write: pool.clone(),
                     read: pool,
                     order_numbers: Some(Arc::default()),
+                    _checkpointer: None,
                 }
             }
         };
@@ -187,6 +194,22 @@ impl Store {
         &self.read
     }
 
+    /// Starts a read-only transaction that sees one snapshot, for answers read with
+    /// several statements (an order and its lines): without it each statement sees
+    /// the latest commit, and an import committing between them would pair the old
+    /// order with its new lines.
+    pub(crate) async fn read_snapshot(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            // A deferred transaction in WAL mode keeps the snapshot of its first read.
+            Backend::Sqlite => self.read.begin().await?,
+            Backend::Postgres => {
+                self.read
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?
+            }
+        })
+    }
+
     /// For single-statement writes outside a transaction.
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.write
@@ -212,12 +235,13 @@ fn sqlite_pool(max_connections: u32, options: &StoreOptions) -> AnyPoolOptions {
                 // across process crashes (not power loss of the last commits), the
                 // usual trade for WAL; foreign keys enforce company ownership;
                 // `optimize` on open keeps the planner's statistics current, as SQLite
-                // recommends for long-lived connections.
+                // recommends for long-lived connections; no commit checkpoints the WAL,
+                // the store's own task does (see `crate::checkpoint`).
                 connection
                     .execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                         PRAGMA optimize = 0x10002;",
+                         PRAGMA optimize = 0x10002; PRAGMA wal_autocheckpoint = 0;",
                     )
                     .await?;
                 Ok(())

@@ -446,8 +446,10 @@ impl CompanyScope<'_> {
     }
 
     pub async fn document(&self, id: DocumentId) -> StoreResult<Document> {
-        let mut conn = self.store.reader().acquire().await?;
-        load_document(&mut conn, self.cid(), id).await
+        let mut snapshot = self.store.read_snapshot().await?;
+        let document = load_document(&mut snapshot, self.cid(), id).await?;
+        snapshot.commit().await?;
+        Ok(document)
     }
 
     /// The documents issued from an order, in the order they were issued.

@@ -16,6 +16,7 @@
 //! the same transaction.
 
 pub mod catalog;
+mod checkpoint;
 mod codec;
 pub mod companies;
 pub mod connector_state;

@@ -428,7 +428,7 @@ impl CompanyScope<'_> {
     /// The order with its lines.
     pub async fn order(&self, id: OrderId) -> StoreResult<Order> {
         let company = self.cid();
-        let mut conn = self.store.reader().acquire().await?;
+        let mut snapshot = self.store.read_snapshot().await?;
         let row = sqlx::query(
             "SELECT id, number, shop_id, warehouse_id, external_id, external_number, status, \
              shop_status, shop_status_raw, payment_status, payment_method_id, customer_id, currency, \
@@ -437,7 +437,7 @@ impl CompanyScope<'_> {
         )
         .bind(company)
         .bind(id.0)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *snapshot)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id))?;
         let lines = sqlx::query(
@@ -446,7 +446,7 @@ impl CompanyScope<'_> {
         )
         .bind(company)
         .bind(id.0)
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut *snapshot)
         .await?
         .iter()
         .map(|line| {
@@ -463,6 +463,7 @@ impl CompanyScope<'_> {
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+        snapshot.commit().await?;
         Ok(Order {
             id,
             number: row.text("number")?,

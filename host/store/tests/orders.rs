@@ -29,6 +29,7 @@ on_both!(
     invalid_order_is_refused_with_its_problems,
     concurrent_orders_sharing_new_items_all_import,
     two_processes_importing_at_once_number_every_order_once,
+    an_order_read_while_it_is_overwritten_is_one_version,
 );
 
 async fn new_order_creates_items_and_customer(db: TestDb) {
@@ -486,4 +487,67 @@ async fn two_processes_importing_at_once_number_every_order_once(db: TestDb) {
             .collect();
         assert_eq!(numbers, expected);
     }
+}
+
+/// An order is read with several statements (the order, then its lines): a reader
+/// running beside imports that overwrite it must get one version whole, never the
+/// old order with the new lines.
+async fn an_order_read_while_it_is_overwritten_is_one_version(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
+    let scope = t.scope(&db.store);
+    let one_line = |minute| order("1001", vec![line("MUG-1", "101", "1", "12.20")], minute);
+    let two_lines = |minute| {
+        order(
+            "1001",
+            vec![
+                line("MUG-1", "101", "1", "12.20"),
+                line("TEE-1", "102", "2", "24.40"),
+            ],
+            minute,
+        )
+    };
+    let first = scope
+        .import_order(t.shop, &one_line(0), WEBHOOK, NOW)
+        .await
+        .unwrap();
+    let (short_total, long_total) = (one_line(0).total, two_lines(0).total);
+
+    let writer = async {
+        for minute in 1..=60 {
+            let version = if minute % 2 == 0 {
+                one_line(minute)
+            } else {
+                two_lines(minute)
+            };
+            scope
+                .import_order(t.shop, &version, WEBHOOK, NOW)
+                .await
+                .unwrap();
+        }
+    };
+    let reader = async {
+        let mut reads = 0;
+        let mut done = false;
+        while !done {
+            let stored = scope.order(first.order).await.unwrap();
+            let expected = if stored.lines.len() == 1 {
+                short_total
+            } else {
+                long_total
+            };
+            assert_eq!(
+                stored.total,
+                expected,
+                "read {reads}: {} lines with the total of the other version",
+                stored.lines.len()
+            );
+            reads += 1;
+            done = reads >= 300;
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::join!(writer, reader);
 }
