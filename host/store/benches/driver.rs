@@ -6,10 +6,12 @@
 //! settings, and prints µs per statement for each:
 //! - a point read by key (the customer and item matches);
 //! - a one-row insert (the order, its history entry);
-//! - a five-row insert with 40 values (the order's lines).
+//! - a five-row insert with 40 values (the order's lines);
 //!
-//! The rounds alternate between the drivers and the best round of each is kept, so a
-//! busy moment of the machine does not fall on one driver only. PostgreSQL is the one
+//! the inserts inside a transaction, as an import makes them.
+//!
+//! The rounds alternate between the drivers and each figure is the median of its
+//! rounds, so a busy moment of the machine does not fall on one driver only. PostgreSQL is the one
 //! at `TOVOR_TEST_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432/test); its
 //! tables are made for the run and dropped after it.
 
@@ -19,14 +21,14 @@ use std::time::Instant;
 
 use sqlx::{AnyConnection, Connection, PgConnection, SqliteConnection};
 
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 const PER_ROUND: usize = 2_000;
 const ITEMS: i64 = 500;
 /// The same settings the store gives every SQLite connection.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
 
-/// µs per statement, best round.
+/// µs per statement of one round, or the median of several.
 #[derive(Debug, Clone, Copy)]
 struct Costs {
     read: f64,
@@ -35,11 +37,18 @@ struct Costs {
 }
 
 impl Costs {
-    fn best(self, other: Self) -> Self {
+    /// Each statement's median over `rounds`, so a busy moment of the machine in one
+    /// round moves nothing.
+    fn median(rounds: &[Costs]) -> Self {
+        let median = |pick: fn(&Costs) -> f64| {
+            let mut values: Vec<f64> = rounds.iter().map(pick).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
         Self {
-            read: self.read.min(other.read),
-            insert: self.insert.min(other.insert),
-            insert_five: self.insert_five.min(other.insert_five),
+            read: median(|c| c.read),
+            insert: median(|c| c.insert),
+            insert_five: median(|c| c.insert_five),
         }
     }
 }
@@ -65,6 +74,9 @@ macro_rules! round {
         }
         let read = per_statement(started);
 
+        // The inserts run in one transaction, as an import's do: a commit per
+        // statement would measure the commit (a WAL flush) instead of the statement.
+        sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
         let insert_sql = format!(
             "INSERT INTO {lines} (company_id, order_id, position, sku, name, quantity_e4, \
              unit_price, total) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -115,6 +127,7 @@ macro_rules! round {
             query.execute(&mut *conn).await.unwrap();
         }
         let insert_five = per_statement(started);
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await.unwrap();
         Costs {
             read,
             insert,
@@ -214,20 +227,18 @@ async fn postgres() -> Option<(Costs, Costs)> {
     Some(costs)
 }
 
-/// Alternates rounds between the `any` and the typed connection; the best of each.
+/// Alternates rounds between the `any` and the typed connection; the median of each.
 async fn rounds<T>(any: &mut AnyConnection, typed: &mut T, tables: (&str, &str)) -> (Costs, Costs)
 where
     T: TypedConnection,
 {
-    let mut best_any: Option<Costs> = None;
-    let mut best_typed: Option<Costs> = None;
+    let mut any_rounds = Vec::with_capacity(ROUNDS);
+    let mut typed_rounds = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
-        let a = round!(&mut *any, tables, 2 * round);
-        let t = typed.round(tables, 2 * round + 1).await;
-        best_any = Some(best_any.map_or(a, |best| best.best(a)));
-        best_typed = Some(best_typed.map_or(t, |best| best.best(t)));
+        any_rounds.push(round!(&mut *any, tables, 2 * round));
+        typed_rounds.push(typed.round(tables, 2 * round + 1).await);
     }
-    (best_any.unwrap(), best_typed.unwrap())
+    (Costs::median(&any_rounds), Costs::median(&typed_rounds))
 }
 
 /// The typed connections, each running [`round!`] on itself.
@@ -276,7 +287,7 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         println!(
-            "µs per statement, one connection, best of {ROUNDS} rounds of {PER_ROUND}, \
+            "µs per statement, one connection, median of {ROUNDS} rounds of {PER_ROUND}, \
              the drivers' rounds alternating"
         );
         let (any, typed) = sqlite().await;

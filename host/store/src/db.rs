@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
-use tovor_domain::document::{DocumentNumber, DocumentNumberError};
+use tovor_domain::document::DocumentNumber;
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{StoreError, StoreResult};
@@ -165,12 +165,11 @@ impl Store {
     pub(crate) async fn reserve_order_number(
         &self,
         company: i64,
-        year: i32,
+        year: u16,
     ) -> StoreResult<Option<ReservedOrderNumber>> {
         let Some(numbers) = &self.order_numbers else {
             return Ok(None);
         };
-        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
         Ok(Some(numbers.reserve(&self.write, company, year).await?))
     }
 
@@ -180,13 +179,12 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         company: i64,
-        year: i32,
+        year: u16,
         reserved: Option<&mut ReservedOrderNumber>,
     ) -> StoreResult<DocumentNumber> {
         if let Some(number) = reserved.and_then(ReservedOrderNumber::take) {
             return Ok(number);
         }
-        let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
         next_in_year(conn, company, ORDER_SEQUENCE, year).await
     }
 
@@ -229,6 +227,10 @@ fn sqlite_pool(max_connections: u32, options: &StoreOptions) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(options.acquire_timeout)
+        // A connection to a local file does not go stale the way a socket does, and the
+        // ping sqlx would send on every acquire is a round trip to the connection's
+        // thread: one more hop per transaction and per read.
+        .test_before_acquire(false)
         .after_connect(|connection, _| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; NORMAL synchronous is durable

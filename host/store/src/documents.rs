@@ -16,8 +16,9 @@ use tovor_domain::{DocumentId, ItemId, OrderId, WarehouseId};
 
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
-use crate::numbering::next_number;
-use crate::orders::{Source, add_history, lock_order};
+use crate::numbering::{local_year, next_in_year, next_number};
+use crate::orders::{Source, add_history, lock_order, touch_order_for_documents};
+use crate::profiles::time_zone_of;
 use crate::scope::CompanyScope;
 use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows, value_rows_from};
 use crate::stock::{apply_movements, document_movements};
@@ -122,18 +123,21 @@ impl CompanyScope<'_> {
         let mut tx = self.store.begin().await?;
         // Locking the order serialises documents of one order across processes, so two
         // partial deliveries cannot both take the same remaining quantity.
-        let stored = lock_order(&mut tx, company, self.store.backend().for_update(), order).await?;
-        let stock_document = sqlx::query(
-            "SELECT s.stock_document FROM shops s JOIN orders o \
+        let stored = touch_order_for_documents(&mut tx, company, order, at).await?;
+        // The shop's stock-moving kind and the company's time zone (the number's year)
+        // in one round trip.
+        let settings = sqlx::query(
+            "SELECT s.stock_document, p.time_zone FROM shops s JOIN orders o \
              ON o.company_id = s.company_id AND o.shop_id = s.id \
+             LEFT JOIN company_profiles p ON p.company_id = o.company_id \
              WHERE o.company_id = $1 AND o.id = $2",
         )
         .bind(company)
         .bind(order.0)
         .fetch_one(&mut *tx)
-        .await?
-        .text("stock_document")?;
-        let moves_stock = parse_kind(&stock_document)? == kind;
+        .await?;
+        let moves_stock = parse_kind(&settings.text("stock_document")?)? == kind;
+        let zone = time_zone_of(settings.opt_text("time_zone")?.as_deref())?;
 
         let already = issued_quantities(&mut tx, company, order, kind).await?;
         let draft = draft_document(kind, &stored.state.content, selection, &already)?;
@@ -147,7 +151,7 @@ impl CompanyScope<'_> {
             })
             .collect();
 
-        let number = next_number(&mut tx, company, kind.as_str(), at).await?;
+        let number = next_in_year(&mut tx, company, kind.as_str(), local_year(&zone, at)?).await?;
         let id = insert_document(
             &mut tx,
             company,
@@ -185,12 +189,6 @@ impl CompanyScope<'_> {
         if moves_stock {
             add_delivered(&mut tx, company, order, &draft).await?;
         }
-        sqlx::query("UPDATE orders SET touched_documents = 1, updated_at = $3 WHERE company_id = $1 AND id = $2")
-            .bind(company)
-            .bind(order.0)
-            .bind(time_text(at))
-            .execute(&mut *tx)
-            .await?;
         let detail = json!({
             "document": id, "kind": kind, "number": number.to_string(), "gross": draft.totals.gross,
         });

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use sqlx::{AnyConnection, AnyPool};
 use time::OffsetDateTime;
+use tovor_domain::company::CompanyTimeZone;
 use tovor_domain::document::{DocumentNumber, DocumentNumberError};
 
 use crate::codec::RowExt;
@@ -43,9 +44,14 @@ pub(crate) async fn next_number(
     kind: &str,
     at: OffsetDateTime,
 ) -> StoreResult<DocumentNumber> {
-    let year = time_zone(conn, company).await?.local_date(at).year();
-    let year = u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?;
-    next_in_year(conn, company, kind, year).await
+    let zone = time_zone(conn, company).await?;
+    next_in_year(conn, company, kind, local_year(&zone, at)?).await
+}
+
+/// The year `at` falls in, in `zone`: the year of a number taken at `at`.
+pub(crate) fn local_year(zone: &CompanyTimeZone, at: OffsetDateTime) -> StoreResult<u16> {
+    let year = zone.local_date(at).year();
+    Ok(u16::try_from(year).map_err(|_| DocumentNumberError::YearOutOfRange(0))?)
 }
 
 /// Takes the next gapless number of `kind` in `year`.

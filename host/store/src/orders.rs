@@ -23,6 +23,7 @@ use crate::catalog::{insert_customer, insert_new_item, link_customer, link_to, u
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::db::Backend;
 use crate::error::{StoreError, StoreResult};
+use crate::numbering::local_year;
 use crate::scope::CompanyScope;
 use crate::shops::{ImportContext, load_import_context, parse_status, record_unmapped_payment};
 use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
@@ -236,20 +237,20 @@ impl CompanyScope<'_> {
         // reserved (never inside the transaction: see `crate::numbering`), before the
         // transaction, which then holds its locks for less; a settings change racing an
         // import lands before or after it either way.
-        let (shop, mut reserved, mut tx) = match self.store.backend() {
+        let (shop, year, mut reserved, mut tx) = match self.store.backend() {
             Backend::Sqlite => {
                 let mut tx = self.store.begin().await?;
                 let shop = load_import_context(&mut *tx, company, shop_id).await?;
-                (shop, None, tx)
+                let year = local_year(&shop.time_zone, at)?;
+                (shop, year, None, tx)
             }
             Backend::Postgres => {
                 let shop = load_import_context(self.store.reader(), company, shop_id).await?;
-                let year = shop.time_zone.local_date(at).year();
+                let year = local_year(&shop.time_zone, at)?;
                 let reserved = self.store.reserve_order_number(company, year).await?;
-                (shop, reserved, self.store.begin().await?)
+                (shop, year, reserved, self.store.begin().await?)
             }
         };
-        let year = shop.time_zone.local_date(at).year();
         let sql = format!(
             "SELECT {STORED_COLUMNS} FROM orders \
              WHERE company_id = $1 AND shop_id = $2 AND external_id = $3{}",
@@ -737,6 +738,29 @@ pub(crate) async fn lock_order(
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
         .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", id))?;
+    stored_of(&row)
+}
+
+/// Marks an order touched by documents and loads it, in one statement that also locks
+/// its row (an `UPDATE` does on PostgreSQL; SQLite's write transaction excludes the
+/// others anyway). The mark is undone with the transaction if no document comes of it.
+pub(crate) async fn touch_order_for_documents(
+    conn: &mut AnyConnection,
+    company: i64,
+    id: OrderId,
+    at: OffsetDateTime,
+) -> StoreResult<StoredRow> {
+    let sql = format!(
+        "UPDATE orders SET touched_documents = 1, updated_at = $3 \
+         WHERE company_id = $1 AND id = $2 RETURNING {STORED_COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(company)
+        .bind(id.0)
+        .bind(time_text(at))
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id))?;

@@ -185,9 +185,14 @@ pub(crate) async fn time_zone(
         .bind(company)
         .fetch_optional(&mut *conn)
         .await?;
-    match row {
-        Some(row) => CompanyTimeZone::parse(&row.text("time_zone")?)
-            .map_err(|error| StoreError::corrupt("company_profiles.time_zone", error)),
-        None => Ok(CompanyTimeZone::default()),
-    }
+    let stored = row.map(|row| row.text("time_zone")).transpose()?;
+    time_zone_of(stored.as_deref())
+}
+
+/// The company's time zone as its profile stores it; the default without a profile.
+pub(crate) fn time_zone_of(stored: Option<&str>) -> StoreResult<CompanyTimeZone> {
+    stored.map_or(Ok(CompanyTimeZone::default()), |zone| {
+        CompanyTimeZone::parse(zone)
+            .map_err(|error| StoreError::corrupt("company_profiles.time_zone", error))
+    })
 }
