@@ -98,6 +98,16 @@ const ROWS: &[Row] = &[
         None,
     ),
     row(
+        "store.driver.sqlite.insert_any",
+        "one-row insert, SQLite, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.sqlite.insert_typed",
+        "one-row insert, SQLite, typed driver (µs per statement)",
+        None,
+    ),
+    row(
         "store.driver.sqlite.insert_five_any",
         "five-row insert, SQLite, sqlx any driver (µs per statement)",
         None,
@@ -115,6 +125,16 @@ const ROWS: &[Row] = &[
     row(
         "store.driver.postgres.read_typed",
         "point read, PostgreSQL, typed driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.insert_any",
+        "one-row insert, PostgreSQL, sqlx any driver (µs per statement)",
+        None,
+    ),
+    row(
+        "store.driver.postgres.insert_typed",
+        "one-row insert, PostgreSQL, typed driver (µs per statement)",
         None,
     ),
     row(

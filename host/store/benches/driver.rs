@@ -140,45 +140,41 @@ fn per_statement(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64
 }
 
-/// Creates the run's two tables and fills the items, through `$conn`.
-macro_rules! set_up {
-    ($conn:expr, $tables:expr) => {{
-        let conn = $conn;
-        let (items, lines) = $tables;
-        for sql in [
-            format!("DROP TABLE IF EXISTS {items}"),
-            format!("DROP TABLE IF EXISTS {lines}"),
-            format!(
-                "CREATE TABLE {items} (company_id BIGINT NOT NULL, id BIGINT NOT NULL, \
-                 sku TEXT NOT NULL, name TEXT NOT NULL, price TEXT NOT NULL, \
-                 PRIMARY KEY (company_id, id))"
-            ),
-            format!(
-                "CREATE TABLE {lines} (company_id BIGINT NOT NULL, order_id BIGINT NOT NULL, \
-                 position BIGINT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL, \
-                 quantity_e4 BIGINT NOT NULL, unit_price TEXT NOT NULL, total TEXT NOT NULL)"
-            ),
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
-        let insert = format!(
-            "INSERT INTO {items} (company_id, id, sku, name, price) VALUES ($1, $2, $3, $4, $5)"
-        );
-        for id in 0..ITEMS {
-            sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
-                .bind(1_i64)
-                .bind(id)
-                .bind(format!("SKU-{id:04}"))
-                .bind(format!("Item {id}"))
-                .bind("12.20")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
-        }
-    }};
+/// Creates the run's two tables and fills the items. Both drivers then work on them.
+async fn set_up(conn: &mut AnyConnection, (items, lines): (&str, &str)) {
+    for sql in [
+        format!("DROP TABLE IF EXISTS {items}"),
+        format!("DROP TABLE IF EXISTS {lines}"),
+        format!(
+            "CREATE TABLE {items} (company_id BIGINT NOT NULL, id BIGINT NOT NULL, \
+             sku TEXT NOT NULL, name TEXT NOT NULL, price TEXT NOT NULL, \
+             PRIMARY KEY (company_id, id))"
+        ),
+        format!(
+            "CREATE TABLE {lines} (company_id BIGINT NOT NULL, order_id BIGINT NOT NULL, \
+             position BIGINT NOT NULL, sku TEXT NOT NULL, name TEXT NOT NULL, \
+             quantity_e4 BIGINT NOT NULL, unit_price TEXT NOT NULL, total TEXT NOT NULL)"
+        ),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let insert = format!(
+        "INSERT INTO {items} (company_id, id, sku, name, price) VALUES ($1, $2, $3, $4, $5)"
+    );
+    for id in 0..ITEMS {
+        sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+            .bind(1_i64)
+            .bind(id)
+            .bind(format!("SKU-{id:04}"))
+            .bind(format!("Item {id}"))
+            .bind("12.20")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
 }
 
 async fn sqlite() -> (Costs, Costs) {
@@ -193,7 +189,7 @@ async fn sqlite() -> (Costs, Costs) {
         .execute(&mut any)
         .await
         .unwrap();
-    set_up!(&mut any, tables);
+    set_up(&mut any, tables).await;
     let mut typed = SqliteConnection::connect(&url).await.unwrap();
     sqlx::raw_sql(SQLITE_PRAGMAS)
         .execute(&mut typed)
@@ -215,7 +211,7 @@ async fn postgres() -> Option<(Costs, Costs)> {
     let items = format!("driver_items_{pid}");
     let lines = format!("driver_lines_{pid}");
     let tables = (items.as_str(), lines.as_str());
-    set_up!(&mut any, tables);
+    set_up(&mut any, tables).await;
     let mut typed = PgConnection::connect(&url).await.unwrap();
     let costs = rounds(&mut any, &mut typed, tables).await;
     for table in [&items, &lines] {
@@ -228,35 +224,36 @@ async fn postgres() -> Option<(Costs, Costs)> {
 }
 
 /// Alternates rounds between the `any` and the typed connection; the median of each.
-async fn rounds<T>(any: &mut AnyConnection, typed: &mut T, tables: (&str, &str)) -> (Costs, Costs)
-where
-    T: TypedConnection,
-{
+async fn rounds(
+    any: &mut AnyConnection,
+    typed: &mut impl Measured,
+    tables: (&str, &str),
+) -> (Costs, Costs) {
     let mut any_rounds = Vec::with_capacity(ROUNDS);
     let mut typed_rounds = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
-        any_rounds.push(round!(&mut *any, tables, 2 * round));
+        any_rounds.push(any.round(tables, 2 * round).await);
         typed_rounds.push(typed.round(tables, 2 * round + 1).await);
     }
     (Costs::median(&any_rounds), Costs::median(&typed_rounds))
 }
 
-/// The typed connections, each running [`round!`] on itself.
-trait TypedConnection {
+/// A connection of any of the drivers, running [`round!`] on itself.
+trait Measured {
     async fn round(&mut self, tables: (&str, &str), round: usize) -> Costs;
 }
 
-impl TypedConnection for SqliteConnection {
-    async fn round(&mut self, tables: (&str, &str), round: usize) -> Costs {
-        round!(self, tables, round)
-    }
+macro_rules! measured {
+    ($($connection:ty),*) => {$(
+        impl Measured for $connection {
+            async fn round(&mut self, tables: (&str, &str), round: usize) -> Costs {
+                round!(self, tables, round)
+            }
+        }
+    )*};
 }
 
-impl TypedConnection for PgConnection {
-    async fn round(&mut self, tables: (&str, &str), round: usize) -> Costs {
-        round!(self, tables, round)
-    }
-}
+measured!(AnyConnection, SqliteConnection, PgConnection);
 
 fn report(backend: &str, any: Costs, typed: Costs) {
     for (statement, key, a, t) in [

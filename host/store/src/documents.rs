@@ -810,7 +810,7 @@ async fn add_delivered(
 ) -> StoreResult<()> {
     // Summed per order line: an `UPDATE … FROM` applies one matching row per line, so
     // two document lines of one order line must arrive as one.
-    let mut deltas: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    let mut deltas: BTreeMap<i64, i64> = BTreeMap::new();
     for (source, quantity) in draft.issued_quantities() {
         if let LineRef::Item(position) = source {
             *deltas.entry(i64::from(position)).or_default() +=

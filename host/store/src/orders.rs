@@ -735,13 +735,10 @@ pub(crate) async fn lock_order(
     let sql = format!(
         "SELECT {STORED_COLUMNS} FROM orders WHERE company_id = $1 AND id = $2{for_update}"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::not_found("order", id))?;
-    stored_of(&row)
+        .bind(id.0);
+    fetch_stored(conn, query, id).await
 }
 
 /// Marks an order touched by documents and loads it, in one statement that also locks
@@ -757,10 +754,21 @@ pub(crate) async fn touch_order_for_documents(
         "UPDATE orders SET touched_documents = 1, updated_at = $3 \
          WHERE company_id = $1 AND id = $2 RETURNING {STORED_COLUMNS}"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
         .bind(id.0)
-        .bind(time_text(at))
+        .bind(time_text(at));
+    fetch_stored(conn, query, id).await
+}
+
+/// Runs `query`, which returns [`STORED_COLUMNS`] of the order `id`; the order not
+/// found is an error.
+async fn fetch_stored(
+    conn: &mut AnyConnection,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    id: OrderId,
+) -> StoreResult<StoredRow> {
+    let row = query
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id))?;

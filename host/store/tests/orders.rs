@@ -529,9 +529,7 @@ async fn an_order_read_while_it_is_overwritten_is_one_version(db: TestDb) {
         }
     };
     let reader = async {
-        let mut reads = 0;
-        let mut done = false;
-        while !done {
+        for read in 0..300 {
             let stored = scope.order(first.order).await.unwrap();
             let expected = if stored.lines.len() == 1 {
                 short_total
@@ -541,11 +539,9 @@ async fn an_order_read_while_it_is_overwritten_is_one_version(db: TestDb) {
             assert_eq!(
                 stored.total,
                 expected,
-                "read {reads}: {} lines with the total of the other version",
+                "read {read}: {} lines with the total of the other version",
                 stored.lines.len()
             );
-            reads += 1;
-            done = reads >= 300;
             tokio::task::yield_now().await;
         }
     };
