@@ -52,23 +52,43 @@ use Bound::{AtLeast, AtMost};
 /// listed here follow at the end without a goal.
 const ROWS: &[Row] = &[
     row(
-        "store.sqlite.import_4_tasks",
-        "order import, SQLite, 4 at once (as the inbox worker)",
+        "store.sqlite.import_pages_4_tasks",
+        "order import, SQLite, pages of 100, 4 at once (syncs and history imports of 4 shops)",
         Some(AtLeast(2000.0)),
     ),
     row(
+        "store.sqlite.import_pages",
+        "order import, SQLite, pages of 100, one at a time",
+        None,
+    ),
+    row(
+        "store.sqlite.import_4_tasks",
+        "order import, SQLite, one order at a time, 4 at once (as the inbox worker)",
+        None,
+    ),
+    row(
         "store.sqlite.import",
-        "order import, SQLite, one at a time",
+        "order import, SQLite, one order at a time",
+        None,
+    ),
+    row(
+        "store.postgresql.import_pages_4_tasks",
+        "order import, PostgreSQL, pages of 100, 4 at once (syncs and history imports of 4 shops)",
+        Some(AtLeast(1000.0)),
+    ),
+    row(
+        "store.postgresql.import_pages",
+        "order import, PostgreSQL, pages of 100, one at a time",
         None,
     ),
     row(
         "store.postgresql.import_4_tasks",
-        "order import, PostgreSQL, 4 at once (as the inbox worker)",
-        Some(AtLeast(1000.0)),
+        "order import, PostgreSQL, one order at a time, 4 at once (as the inbox worker)",
+        None,
     ),
     row(
         "store.postgresql.import",
-        "order import, PostgreSQL, one at a time",
+        "order import, PostgreSQL, one order at a time",
         None,
     ),
     row(

@@ -140,15 +140,74 @@ pub async fn ingest(
     order: &NormalizedOrder,
     source: &'static str,
 ) -> Result<Ingested, ServiceError> {
-    if let Some(reason) = skip_reason(shop.settings.import_from, order.created_at, source) {
-        metrics::skipped(reason.as_str(), source);
+    if let Some(reason) = skip(shop, order, source) {
         return Ok(Ingested::Skipped(reason));
     }
-    let scope = state.store.company(company);
-    let now = OffsetDateTime::now_utc();
-    let outcome = scope
-        .import_order(shop.id, order, Source(source), now)
+    let outcome = state
+        .store
+        .company(company)
+        .import_order(shop.id, order, Source(source), OffsetDateTime::now_utc())
         .await;
+    after_import(state, company, shop, outcome, source).await
+}
+
+/// [`ingest`] for a page of orders of one shop (a sync's or an import of history's),
+/// imported in as few transactions as the store can: one result per order, in their
+/// order.
+pub async fn ingest_page(
+    state: &AppState,
+    company: CompanyId,
+    shop: &Shop,
+    orders: &[&NormalizedOrder],
+    source: &'static str,
+) -> Vec<Result<Ingested, ServiceError>> {
+    let mut results: Vec<Option<Result<Ingested, ServiceError>>> = Vec::with_capacity(orders.len());
+    let mut imported = Vec::with_capacity(orders.len());
+    for &order in orders {
+        let skipped = skip(shop, order, source);
+        if skipped.is_none() {
+            imported.push(order);
+        }
+        results.push(skipped.map(|reason| Ok(Ingested::Skipped(reason))));
+    }
+    let outcomes = state
+        .store
+        .company(company)
+        .import_orders(
+            shop.id,
+            &imported,
+            Source(source),
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+    let mut outcomes = outcomes.into_iter();
+    for result in results.iter_mut().filter(|result| result.is_none()) {
+        let outcome = outcomes.next().unwrap_or_else(|| {
+            Err(StoreError::Invalid(
+                "the store returned fewer results than orders".into(),
+            ))
+        });
+        *result = Some(after_import(state, company, shop, outcome, source).await);
+    }
+    results.into_iter().flatten().collect()
+}
+
+/// Why a rule keeps `order` out, counted by its reason.
+fn skip(shop: &Shop, order: &NormalizedOrder, source: &'static str) -> Option<SkipReason> {
+    let reason = skip_reason(shop.settings.import_from, order.created_at, source)?;
+    metrics::skipped(reason.as_str(), source);
+    Some(reason)
+}
+
+/// Counts an import's outcome and, when it changed the order, wakes the stock pusher
+/// and applies the shop's invoicing and credit policies.
+async fn after_import(
+    state: &AppState,
+    company: CompanyId,
+    shop: &Shop,
+    outcome: Result<ImportOutcome, StoreError>,
+    source: &'static str,
+) -> Result<Ingested, ServiceError> {
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {

@@ -4,7 +4,9 @@
 //! - after 1,000 orders with their delivery notes already in (the history every database
 //!   in use has), importing 10,000 normalized orders (5 lines each; a quarter bring a new item and a
 //!   new customer, the rest reuse linked items and known customers), orders/s, one
-//!   importer and four concurrent importers;
+//!   importer and four concurrent importers, each first one order at a time (as
+//!   webhooks come) and then a page of 100 at a time (as syncs and imports of history
+//!   bring them), a quarter of the orders each;
 //! - issuing a delivery note for each of them (stock moved, reservation released),
 //!   notes/s;
 //! - reading an item's stock level once the ledger holds over 100,000 movements, and
@@ -43,6 +45,8 @@ const LINES: usize = 5;
 const TARGET_MOVEMENTS: usize = 100_000;
 /// Orders (each with its delivery note) in the database before anything is timed.
 const HISTORY: usize = 1_000;
+/// Orders per page of a sync or an import of history (the page most platforms list).
+const PAGE: usize = 100;
 
 fn generated_order(n: usize) -> NormalizedOrder {
     let mut lines = Vec::with_capacity(LINES);
@@ -79,6 +83,8 @@ struct Figures {
     backend: &'static str,
     import_serial: f64,
     import_concurrent: f64,
+    pages_serial: f64,
+    pages_concurrent: f64,
     notes: f64,
     movements: usize,
     level_us: f64,
@@ -160,50 +166,22 @@ async fn run(
     }
     let payloads: Vec<NormalizedOrder> = (0..orders).map(generated_order).collect();
 
-    // One importer: the first half.
-    let half = orders / 2;
-    let started = Instant::now();
+    // A quarter each: one importer, four importers at once, one order at a time (as
+    // webhooks come); then one importer and four at once, a page at a time (as a sync
+    // or an import of history brings them).
+    let quarter = orders / 4;
     let mut imported: Vec<OrderId> = Vec::with_capacity(orders);
-    for payload in &payloads[..half] {
-        imported.push(
-            scope
-                .import_order(t.shop, payload, Source("bench"), NOW)
-                .await
-                .unwrap()
-                .order,
-        );
-    }
-    let import_serial = rate(half, started.elapsed());
-
-    // Four importers at once: the second half.
-    let started = Instant::now();
-    let chunks: Vec<Vec<NormalizedOrder>> = payloads[half..]
-        .chunks(orders.div_ceil(8).max(1))
-        .map(<[_]>::to_vec)
-        .collect();
-    let tasks = chunks.into_iter().map(|chunk| {
-        let store = db.store.clone();
-        let company = t.company;
-        let shop = t.shop;
-        tokio::spawn(async move {
-            let scope = store.company(company);
-            let mut ids = Vec::with_capacity(chunk.len());
-            for payload in &chunk {
-                ids.push(
-                    scope
-                        .import_order(shop, payload, Source("bench"), NOW)
-                        .await
-                        .unwrap()
-                        .order,
-                );
-            }
-            ids
-        })
-    });
-    for ids in futures::future::join_all(tasks.collect::<Vec<_>>()).await {
-        imported.extend(ids.unwrap());
-    }
-    let import_concurrent = rate(orders - half, started.elapsed());
+    let (import_serial, ids) = import_timed(&db.store, &t, &payloads[..quarter], 1, 1).await;
+    imported.extend(ids);
+    let (import_concurrent, ids) =
+        import_timed(&db.store, &t, &payloads[quarter..2 * quarter], 4, 1).await;
+    imported.extend(ids);
+    let (pages_serial, ids) =
+        import_timed(&db.store, &t, &payloads[2 * quarter..3 * quarter], 1, PAGE).await;
+    imported.extend(ids);
+    let (pages_concurrent, ids) =
+        import_timed(&db.store, &t, &payloads[3 * quarter..], 4, PAGE).await;
+    imported.extend(ids);
     let import_statements = match postgres {
         Some(admin) => admin.top_statements().await,
         None => Vec::new(),
@@ -263,6 +241,8 @@ async fn run(
         backend,
         import_serial,
         import_concurrent,
+        pages_serial,
+        pages_concurrent,
         notes,
         movements,
         level_us,
@@ -270,6 +250,51 @@ async fn run(
         import_statements,
         note_statements,
     }
+}
+
+/// Imports `payloads` with `tasks` importers at once, each importing `page` orders at a
+/// time; orders per second and the orders' ids.
+async fn import_timed(
+    store: &tovor_store::Store,
+    t: &support::Tenant,
+    payloads: &[NormalizedOrder],
+    tasks: usize,
+    page: usize,
+) -> (f64, Vec<OrderId>) {
+    let started = Instant::now();
+    let chunks: Vec<Vec<NormalizedOrder>> = payloads
+        .chunks(payloads.len().div_ceil(tasks).max(1))
+        .map(<[_]>::to_vec)
+        .collect();
+    let work = chunks.into_iter().map(|chunk| {
+        let store = store.clone();
+        let (company, shop) = (t.company, t.shop);
+        tokio::spawn(async move {
+            let scope = store.company(company);
+            let mut ids = Vec::with_capacity(chunk.len());
+            for orders in chunk.chunks(page) {
+                let results = if page == 1 {
+                    vec![
+                        scope
+                            .import_order(shop, &orders[0], Source("bench"), NOW)
+                            .await,
+                    ]
+                } else {
+                    let orders: Vec<&NormalizedOrder> = orders.iter().collect();
+                    scope
+                        .import_orders(shop, &orders, Source("bench"), NOW)
+                        .await
+                };
+                ids.extend(results.into_iter().map(|result| result.unwrap().order));
+            }
+            ids
+        })
+    });
+    let mut ids = Vec::with_capacity(payloads.len());
+    for chunk in futures::future::join_all(work.collect::<Vec<_>>()).await {
+        ids.extend(chunk.unwrap());
+    }
+    (rate(payloads.len(), started.elapsed()), ids)
 }
 
 fn rate(count: usize, elapsed: Duration) -> f64 {
@@ -468,24 +493,43 @@ fn main() {
         "\ncommerce core, {orders} orders of {LINES} lines (a quarter with a new item and customer)\n"
     );
     println!(
-        "{:<11} {:>16} {:>18} {:>17} {:>22} {:>20}",
+        "{:<11} {:>16} {:>18} {:>12} {:>14} {:>17} {:>22} {:>20}",
         "backend",
         "import orders/s",
         "import 4 tasks/s",
+        "pages/s",
+        "pages 4 tasks/s",
         "delivery notes/s",
         "stock level µs/query",
         "ledger sum µs/item"
     );
     for f in &figures {
         println!(
-            "{:<11} {:>16.0} {:>18.0} {:>17.0} {:>22.1} {:>20.1}",
-            f.backend, f.import_serial, f.import_concurrent, f.notes, f.level_us, f.ledger_us
+            "{:<11} {:>16.0} {:>18.0} {:>12.0} {:>14.0} {:>17.0} {:>22.1} {:>20.1}",
+            f.backend,
+            f.import_serial,
+            f.import_concurrent,
+            f.pages_serial,
+            f.pages_concurrent,
+            f.notes,
+            f.level_us,
+            f.ledger_us
         );
         let key = f.backend.to_lowercase();
         tovor_bench_figures::record(&format!("store.{key}.import"), f.import_serial, "orders/s");
         tovor_bench_figures::record(
             &format!("store.{key}.import_4_tasks"),
             f.import_concurrent,
+            "orders/s",
+        );
+        tovor_bench_figures::record(
+            &format!("store.{key}.import_pages"),
+            f.pages_serial,
+            "orders/s",
+        );
+        tovor_bench_figures::record(
+            &format!("store.{key}.import_pages_4_tasks"),
+            f.pages_concurrent,
             "orders/s",
         );
         tovor_bench_figures::record(&format!("store.{key}.delivery_notes"), f.notes, "notes/s");

@@ -11,7 +11,7 @@ use tovor_domain::document::DocumentNumber;
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{StoreError, StoreResult};
-use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, ReservedOrderNumber, next_in_year};
+use crate::numbering::{ORDER_SEQUENCE, OrderNumbers, ReservedOrderNumber, next_many_in_year};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -159,33 +159,47 @@ impl Store {
         self.read.close().await;
     }
 
-    /// On PostgreSQL, reserves an order number of `company` in `year` (its local
-    /// year) before an import's transaction; `None` on SQLite, which numbers orders
+    /// On PostgreSQL, reserves `count` order numbers of `company` in `year` (its local
+    /// year) before an import's transaction; none on SQLite, which numbers orders
     /// inside the transaction (see [`crate::numbering`]).
-    pub(crate) async fn reserve_order_number(
+    pub(crate) async fn reserve_order_numbers(
         &self,
         company: i64,
         year: u16,
-    ) -> StoreResult<Option<ReservedOrderNumber>> {
-        let Some(numbers) = &self.order_numbers else {
-            return Ok(None);
-        };
-        Ok(Some(numbers.reserve(&self.write, company, year).await?))
+        count: usize,
+    ) -> StoreResult<Vec<ReservedOrderNumber>> {
+        match &self.order_numbers {
+            Some(numbers) => numbers.reserve(&self.write, company, year, count).await,
+            None => Ok(Vec::new()),
+        }
     }
 
-    /// The number of an order `company` creates in `year`, in the import's transaction
-    /// `conn`: the one reserved before it, or on SQLite the next of the series.
-    pub(crate) async fn order_number(
+    /// The numbers of `count` orders `company` creates in `year`, in the import's
+    /// transaction `conn`: on SQLite the next of the series, on PostgreSQL those
+    /// reserved before it (the rest of which go back when `reserved` drops).
+    pub(crate) async fn order_numbers(
         &self,
         conn: &mut AnyConnection,
         company: i64,
         year: u16,
-        reserved: Option<&mut ReservedOrderNumber>,
-    ) -> StoreResult<DocumentNumber> {
-        if let Some(number) = reserved.and_then(ReservedOrderNumber::take) {
-            return Ok(number);
+        reserved: &mut [ReservedOrderNumber],
+        count: usize,
+    ) -> StoreResult<Vec<DocumentNumber>> {
+        if self.order_numbers.is_none() {
+            return next_many_in_year(conn, company, ORDER_SEQUENCE, year, count).await;
         }
-        next_in_year(conn, company, ORDER_SEQUENCE, year).await
+        let numbers: Vec<DocumentNumber> = reserved
+            .iter_mut()
+            .filter_map(ReservedOrderNumber::take)
+            .take(count)
+            .collect();
+        if numbers.len() < count {
+            return Err(StoreError::Invalid(format!(
+                "{count} order numbers needed, {} reserved",
+                numbers.len()
+            )));
+        }
+        Ok(numbers)
     }
 
     pub(crate) fn reader(&self) -> &AnyPool {

@@ -24,6 +24,7 @@ mod db;
 pub mod documents;
 mod error;
 pub mod handovers;
+pub mod import;
 pub mod inbox;
 mod numbering;
 pub mod orders;

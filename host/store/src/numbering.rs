@@ -65,6 +65,24 @@ pub(crate) async fn next_in_year(
     numbered(year, last)
 }
 
+/// Takes the next `count` numbers of `kind` in `year` at once, in their order.
+pub(crate) async fn next_many_in_year(
+    conn: &mut AnyConnection,
+    company: i64,
+    kind: &str,
+    year: u16,
+    count: usize,
+) -> StoreResult<Vec<DocumentNumber>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let by = i64::try_from(count).map_err(|_| DocumentNumberError::Exhausted(year))?;
+    let last = advance(conn, company, kind, year, by).await?;
+    (last - by + 1..=last)
+        .map(|seq| numbered(year, seq))
+        .collect()
+}
+
 /// Moves the counter of (`company`, `kind`, `year`) on by `by` and returns its new
 /// value: the last number of the `by` numbers just taken.
 async fn advance<'c, E>(
@@ -128,35 +146,48 @@ impl Drop for ReservedOrderNumber {
 }
 
 impl OrderNumbers {
-    /// Reserves the lowest unused number of the company's year, taking a new block
-    /// from the counter through `pool` (a statement of its own) when none is left. The
-    /// caller holds no transaction.
+    /// Reserves the `count` lowest unused numbers of the company's year, taking new
+    /// blocks from the counter through `pool` (a statement each) when too few are left.
+    /// The caller holds no transaction.
     pub(crate) async fn reserve(
         self: &Arc<Self>,
         pool: &AnyPool,
         company: i64,
         year: u16,
-    ) -> StoreResult<ReservedOrderNumber> {
-        let reserved = |number| ReservedOrderNumber {
-            numbers: self.clone(),
-            company,
-            number: Some(number),
+        count: usize,
+    ) -> StoreResult<Vec<ReservedOrderNumber>> {
+        let reserve = |seq: u32| -> StoreResult<ReservedOrderNumber> {
+            Ok(ReservedOrderNumber {
+                numbers: self.clone(),
+                company,
+                number: Some(numbered(year, i64::from(seq))?),
+            })
         };
-        loop {
-            if let Some(seq) = self.pop(company, year) {
-                return Ok(reserved(numbered(year, i64::from(seq))?));
+        let mut reserved = Vec::with_capacity(count);
+        for seq in self.pop(company, year, count) {
+            reserved.push(reserve(seq)?);
+        }
+        while reserved.len() < count {
+            let missing = count - reserved.len();
+            let block = i64::try_from(missing).unwrap_or(i64::MAX).max(ORDER_BLOCK);
+            let last = advance(pool, company, ORDER_SEQUENCE, year, block).await?;
+            let fresh: Vec<u32> = (last - block + 1..=last)
+                .filter_map(|seq| u32::try_from(seq).ok())
+                .collect();
+            let (now, rest) = fresh.split_at(missing.min(fresh.len()));
+            if now.is_empty() {
+                return Err(DocumentNumberError::Exhausted(year).into());
             }
-            let last = advance(pool, company, ORDER_SEQUENCE, year, ORDER_BLOCK).await?;
-            let first = last - ORDER_BLOCK + 1;
-            let block = (first.max(1)..=last).filter_map(|seq| u32::try_from(seq).ok());
+            for &seq in now {
+                reserved.push(reserve(seq)?);
+            }
+            // Only a panic while holding the lock poisons it: the rest of the block is
+            // lost then, which leaves a hole and nothing worse.
             if let Ok(mut unused) = self.unused.lock() {
-                unused.entry((company, year)).or_default().extend(block);
-            } else {
-                // Only a panic while holding the lock poisons it; the block is lost,
-                // which leaves a hole and nothing worse.
-                return Ok(reserved(numbered(year, last)?));
+                unused.entry((company, year)).or_default().extend(rest);
             }
         }
+        Ok(reserved)
     }
 
     fn give_back(&self, company: i64, number: DocumentNumber) {
@@ -168,11 +199,16 @@ impl OrderNumbers {
         }
     }
 
-    fn pop(&self, company: i64, year: u16) -> Option<u32> {
-        self.unused
-            .lock()
-            .ok()?
-            .get_mut(&(company, year))
-            .and_then(BTreeSet::pop_first)
+    /// Up to `count` of the lowest unused numbers of the company's year.
+    fn pop(&self, company: i64, year: u16, count: usize) -> Vec<u32> {
+        let Ok(mut unused) = self.unused.lock() else {
+            return Vec::new();
+        };
+        let Some(free) = unused.get_mut(&(company, year)) else {
+            return Vec::new();
+        };
+        std::iter::from_fn(|| free.pop_first())
+            .take(count)
+            .collect()
     }
 }

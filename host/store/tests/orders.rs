@@ -28,6 +28,8 @@ on_both!(
     status_mapping_overrides_the_default,
     invalid_order_is_refused_with_its_problems,
     concurrent_orders_sharing_new_items_all_import,
+    concurrent_batches_sharing_new_items_all_import,
+    a_batch_with_a_refused_order_imports_the_rest,
     two_processes_importing_at_once_number_every_order_once,
     an_order_read_while_it_is_overwritten_is_one_version,
 );
@@ -439,6 +441,119 @@ async fn concurrent_orders_sharing_new_items_all_import(db: TestDb) {
     let items = scope.items(None, 100).await.unwrap();
     let codes: Vec<_> = items.iter().map(|item| item.code.as_str()).collect();
     assert_eq!(codes, ["RACE-1", "RACE-2"]);
+}
+
+/// Batches racing on the same new items and customers: the batch that loses a unique
+/// key is imported again one order at a time, and every order gets in once, with its
+/// own number, and every new item and customer exists once.
+async fn concurrent_batches_sharing_new_items_all_import(db: TestDb) {
+    const BATCHES: usize = 4;
+    const PER_BATCH: usize = 10;
+    let t = tenant(&db.store, "Acme", |_| {}).await;
+    let other_process = tovor_store::Store::open(&db.url).await.unwrap();
+    let imports = (0..BATCHES).map(|batch| {
+        let store = if batch % 2 == 0 {
+            db.store.clone()
+        } else {
+            other_process.clone()
+        };
+        let (company, shop) = (t.company, t.shop);
+        let orders: Vec<_> = (0..PER_BATCH)
+            .map(|n| {
+                let mut incoming = order(
+                    &format!("b{batch}-{n}"),
+                    vec![
+                        line(&format!("RACE-{n}"), &format!("p{n}-{batch}"), "1", "12.20"),
+                        line("RACE-ALL", &format!("all-{batch}"), "1", "24.40"),
+                    ],
+                    0,
+                );
+                // Every batch brings the same new customers too.
+                let customer = incoming.customer.as_mut().unwrap();
+                customer.email = Some(format!("shared-{n}@example.com"));
+                customer.platform_id = Some(format!("shared-{n}"));
+                incoming
+            })
+            .collect();
+        tokio::spawn(async move {
+            store
+                .company(company)
+                .import_orders(shop, &orders.iter().collect::<Vec<_>>(), WEBHOOK, NOW)
+                .await
+        })
+    });
+    let mut numbers = std::collections::BTreeSet::new();
+    let mut customers = std::collections::BTreeSet::new();
+    for results in futures::future::join_all(imports).await {
+        let results = results.unwrap();
+        assert_eq!(results.len(), PER_BATCH);
+        for outcome in results {
+            let outcome = outcome.unwrap();
+            assert_eq!(outcome.decision, ImportDecision::Create);
+            assert!(
+                numbers.insert(outcome.number.clone()),
+                "{} twice",
+                outcome.number
+            );
+            customers.insert(
+                t.scope(&db.store)
+                    .order(outcome.order)
+                    .await
+                    .unwrap()
+                    .customer,
+            );
+        }
+    }
+    assert_eq!(numbers.len(), BATCHES * PER_BATCH);
+    assert_eq!(customers.len(), PER_BATCH, "one customer per shared e-mail");
+    let items = t.scope(&db.store).items(None, 100).await.unwrap();
+    assert_eq!(items.len(), PER_BATCH + 1, "every new code created once");
+    other_process.close().await;
+}
+
+/// An order the rules refuse gets its own error; the rest of its batch is imported,
+/// and a second version of an order in the same batch comes after the first.
+async fn a_batch_with_a_refused_order_imports_the_rest(db: TestDb) {
+    let t = tenant(&db.store, "Acme", |settings| {
+        settings.update_existing = true
+    })
+    .await;
+    let scope = t.scope(&db.store);
+    let mut refused = two_line_order("1002", 0);
+    refused.currency = String::new();
+    let newer = order("1001", vec![line("MUG-1", "101", "2", "12.20")], 5);
+    let batch = [
+        two_line_order("1001", 0),
+        refused,
+        two_line_order("1003", 0),
+        newer.clone(),
+    ];
+    let batch: Vec<_> = batch.iter().collect();
+    let results = scope.import_orders(t.shop, &batch, WEBHOOK, NOW).await;
+    assert_eq!(results.len(), 4);
+    let first = results[0].as_ref().unwrap();
+    assert_eq!(first.decision, ImportDecision::Create);
+    assert!(matches!(results[1], Err(StoreError::InvalidOrder(_))));
+    assert_eq!(
+        results[2].as_ref().unwrap().decision,
+        ImportDecision::Create
+    );
+    let second = results[3].as_ref().unwrap();
+    assert_eq!(second.decision, ImportDecision::Overwrite);
+    assert_eq!(second.order, first.order);
+    let stored = scope.order(first.order).await.unwrap();
+    assert_eq!(stored.content, newer);
+    assert_eq!(stored.lines.len(), 1);
+    let history = scope.order_history(first.order).await.unwrap();
+    let actions: Vec<_> = history.iter().map(|entry| entry.action.as_str()).collect();
+    assert_eq!(actions, ["created", "overwritten"]);
+    assert!(
+        scope
+            .order_by_external_id(t.shop, "1002")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// Two processes importing a company's orders at once never hand out one number twice.

@@ -1,6 +1,7 @@
 //! Properties of the store, checked over generated cases on SQLite and PostgreSQL:
 //! gapless numbering under concurrency, the ledger's sums, idempotent import, touched
-//! orders never overwritten, and out-of-order versions converging to the newest.
+//! orders never overwritten, out-of-order versions converging to the newest, and a
+//! batch of orders imported as one order at a time would be.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -57,6 +58,156 @@ fn order_from(id: &str, lines: &[(u32, u32)], modified_minute: i64) -> Normalize
         })
         .collect();
     order(id, lines, modified_minute)
+}
+
+/// An incoming order of a generated stream: one of a few orders in one of its versions,
+/// with lines from a small catalog (some of it new to the company, so a batch creates
+/// items its later orders match) and one of a few customers (likewise).
+#[derive(Debug, Clone)]
+struct Incoming {
+    id: u8,
+    minute: i64,
+    lines: Vec<(u8, u32)>,
+    customer: u8,
+    cancelled: bool,
+    invalid: bool,
+}
+
+fn incoming() -> impl Strategy<Value = Incoming> {
+    (
+        0_u8..6,
+        0_i64..4,
+        prop::collection::vec((0_u8..6, 1_u32..4), 1..4),
+        0_u8..4,
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(id, minute, lines, customer, cancelled, invalid)| Incoming {
+                id,
+                minute,
+                lines,
+                customer,
+                cancelled,
+                invalid,
+            },
+        )
+}
+
+fn incoming_order(incoming: &Incoming) -> NormalizedOrder {
+    let lines = incoming
+        .lines
+        .iter()
+        .map(|(sku, quantity)| {
+            line(
+                &format!("SKU-{sku}"),
+                &format!("{}", 100 + sku),
+                &quantity.to_string(),
+                "12.20",
+            )
+        })
+        .collect();
+    let mut order = order(&format!("o{}", incoming.id), lines, incoming.minute);
+    if let Some(customer) = order.customer.as_mut() {
+        customer.platform_id = Some(format!("c{}", incoming.customer));
+        customer.email = Some(format!("c{}@example.com", incoming.customer));
+    }
+    if incoming.cancelled {
+        order.status = tovor_domain::order::OrderStatus::Cancelled;
+        order.status_raw = "cancelled".into();
+    }
+    if incoming.invalid {
+        order.currency = String::new();
+    }
+    order
+}
+
+/// A company whose catalog knows SKU-0 (linked to the shop), SKU-1 (not linked) and a
+/// customer with c0's e-mail (not linked): the rest is new to it.
+async fn seeded(store: &tovor_store::Store, name: &str) -> support::Tenant {
+    let t = tenant(store, name, |settings| settings.update_existing = true).await;
+    let scope = t.scope(store);
+    for sku in 0..2 {
+        let input = tovor_store::catalog::ItemInput {
+            code: format!("SKU-{sku}"),
+            name: format!("Product {sku}"),
+            unit: "pcs".into(),
+            vat_rate: d("22"),
+            price: d("10"),
+            barcode: None,
+        };
+        let item = scope.create_item(&input, NOW).await.unwrap();
+        if sku == 0 {
+            let link = tovor_store::catalog::ItemLink {
+                shop: t.shop,
+                item,
+                product_id: "100".into(),
+                variation_id: None,
+                inventory_id: None,
+            };
+            scope.link_item(&link).await.unwrap();
+        }
+    }
+    let customer = tovor_domain::matching::NewCustomer {
+        name: "Known".into(),
+        company: None,
+        email: Some("c0@example.com".into()),
+        phone: None,
+        vat_id: None,
+        billing: None,
+        delivery: None,
+        platform_id: None,
+    };
+    scope.create_customer(&customer, None, NOW).await.unwrap();
+    t
+}
+
+/// What an order looks like in a company, told by codes and e-mails rather than the
+/// company's own ids.
+async fn order_as_stored(
+    scope: &tovor_store::CompanyScope<'_>,
+    shop: tovor_domain::ShopId,
+    id: &str,
+) -> Option<String> {
+    let order = scope.order_by_external_id(shop, id).await.unwrap()?;
+    let order = scope.order(order).await.unwrap();
+    let mut lines = Vec::new();
+    for line in &order.lines {
+        let code = match line.item {
+            Some(item) => scope.item(item).await.unwrap().code,
+            None => String::new(),
+        };
+        lines.push((code, line.quantity, line.total));
+    }
+    let customer = match order.customer {
+        Some(customer) => scope.customer(customer).await.unwrap().email,
+        None => None,
+    };
+    let history: Vec<String> = scope
+        .order_history(order.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    Some(format!(
+        "{} {:?} {} {:?} {:?} {:?} {:?}",
+        order.number, order.status, order.total, customer, lines, history, order.content
+    ))
+}
+
+/// A company's customers (by e-mail) and item codes.
+async fn catalog(scope: tovor_store::CompanyScope<'_>) -> (Vec<Option<String>>, Vec<String>) {
+    let mut emails: Vec<_> = scope
+        .customers(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|customer| customer.email)
+        .collect();
+    emails.sort();
+    let codes = scope.items(None, 100).await.unwrap();
+    (emails, codes.into_iter().map(|item| item.code).collect())
 }
 
 #[derive(Debug, Clone)]
@@ -275,6 +426,48 @@ proptest! {
                 let stored = scope.order(last.unwrap()).await.unwrap();
                 assert_eq!(stored.content, newest);
                 assert_eq!(stored.lines.len(), newest.lines.len());
+            }
+        });
+    }
+
+    #[test]
+    fn a_batch_imports_as_one_order_at_a_time_would(
+        pages in prop::collection::vec(prop::collection::vec(incoming(), 1..8), 1..4),
+    ) {
+        on_both_backends(|db| {
+            let pages = pages.clone();
+            async move {
+                let alone = seeded(&db.store, "Alone").await;
+                let batched = seeded(&db.store, "Batched").await;
+                let (alone_scope, batched_scope) = (alone.scope(&db.store), batched.scope(&db.store));
+                for page in &pages {
+                    let orders: Vec<NormalizedOrder> = page.iter().map(incoming_order).collect();
+                    let results = batched_scope.import_orders(batched.shop, &orders.iter().collect::<Vec<_>>(), USER, NOW).await;
+                    assert_eq!(results.len(), orders.len());
+                    for (order, result) in orders.iter().zip(results) {
+                        let expected = alone_scope.import_order(alone.shop, order, USER, NOW).await;
+                        match (expected, result) {
+                            (Ok(expected), Ok(result)) => {
+                                assert_eq!(expected.decision, result.decision);
+                                assert_eq!(expected.number, result.number);
+                                assert_eq!(expected.items_created.len(), result.items_created.len());
+                                assert_eq!(expected.customer_created.is_some(), result.customer_created.is_some());
+                                assert_eq!(expected.unmapped_payment, result.unmapped_payment);
+                            }
+                            (Err(expected), Err(result)) => assert_eq!(expected.to_string(), result.to_string()),
+                            (expected, result) => panic!("alone {expected:?}, in a batch {result:?}"),
+                        }
+                    }
+                }
+                for id in 0..6 {
+                    let id = format!("o{id}");
+                    assert_eq!(
+                        order_as_stored(&alone_scope, alone.shop, &id).await,
+                        order_as_stored(&batched_scope, batched.shop, &id).await,
+                        "order {id}"
+                    );
+                }
+                assert_eq!(catalog(alone_scope).await, catalog(batched_scope).await);
             }
         });
     }

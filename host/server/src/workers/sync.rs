@@ -19,6 +19,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tovor_domain::CompanyId;
+use tovor_domain::order::NormalizedOrder;
 use tovor_runtime::ShopClient;
 use tovor_runtime::model::PageOrder;
 use tovor_store::StoreError;
@@ -29,7 +30,7 @@ use tovor_store::sync::{HistoryState, SyncRunEnd, SyncStatus};
 use super::{backoff, later, lease};
 use crate::connectors::{sends_webhooks, shop_client};
 use crate::error::ServiceError;
-use crate::ingest::{HISTORY, ImportFailure, classify, ingest};
+use crate::ingest::{HISTORY, ImportFailure, Ingested, classify, ingest, ingest_page};
 use crate::metrics;
 use crate::state::AppState;
 
@@ -201,11 +202,51 @@ impl Run<'_> {
         order: &PageOrder,
         source: &'static str,
     ) -> Result<Handled, ServiceError> {
-        self.tried.insert(order.id.clone());
         let result = match &order.order {
             Ok(normalized) => ingest(self.state, self.company, self.shop, normalized, source).await,
             Err(error) => Err(error.clone().into()),
         };
+        self.settle(order, source, result).await
+    }
+
+    /// [`Self::handle`] for a page of orders, imported together; what became of each,
+    /// in their order.
+    async fn handle_page(
+        &mut self,
+        orders: &[PageOrder],
+        source: &'static str,
+    ) -> Result<Vec<Handled>, ServiceError> {
+        let converted: Vec<&NormalizedOrder> = orders
+            .iter()
+            .filter_map(|order| order.order.as_ref().ok())
+            .collect();
+        let mut ingested = ingest_page(self.state, self.company, self.shop, &converted, source)
+            .await
+            .into_iter();
+        let mut handled = Vec::with_capacity(orders.len());
+        for order in orders {
+            let result = match &order.order {
+                Ok(_) => ingested.next().unwrap_or_else(|| {
+                    Err(ServiceError::Invalid(
+                        "fewer import results than orders".into(),
+                    ))
+                }),
+                Err(error) => Err(error.clone().into()),
+            };
+            handled.push(self.settle(order, source, result).await?);
+        }
+        Ok(handled)
+    }
+
+    /// What an import's result means for the run: a problem resolved, a refusal
+    /// recorded, or an error that must fail it.
+    async fn settle(
+        &mut self,
+        order: &PageOrder,
+        source: &'static str,
+        result: Result<Ingested, ServiceError>,
+    ) -> Result<Handled, ServiceError> {
+        self.tried.insert(order.id.clone());
         match result {
             Ok(ingested) => {
                 if self.problems.remove(&order.id) {
@@ -335,12 +376,10 @@ async fn regular_sync(
         let page = run.client.list_orders(since, cursor.as_deref()).await;
         metrics::plugin_call(&run.shop.settings.plugin_id, "list-orders", page.is_ok());
         let page = page.map_err(|error| (seen, error.into()))?;
-        for order in &page.orders {
-            seen += 1;
-            run.handle(order, SYNC)
-                .await
-                .map_err(|error| (seen, error))?;
-        }
+        seen += i64::try_from(page.orders.len()).unwrap_or(i64::MAX);
+        run.handle_page(&page.orders, SYNC)
+            .await
+            .map_err(|error| (seen, error))?;
         run.renew_lease().await.map_err(|error| (seen, error))?;
         match page.next_cursor {
             Some(next) if !stop.is_cancelled() => cursor = Some(next),
@@ -386,17 +425,16 @@ async fn import_history(
                 return Ok(());
             }
         };
-        let mut imported = 0;
-        for order in &page.orders {
-            match run.handle(order, HISTORY).await {
-                Ok(Handled::Imported) => imported += 1,
-                Ok(Handled::Skipped | Handled::Refused) => {}
-                Err(error) => {
-                    retry_history_page(run, failures, &error).await?;
-                    return Ok(());
-                }
+        let imported = match run.handle_page(&page.orders, HISTORY).await {
+            Ok(handled) => {
+                let imported = handled.iter().filter(|h| **h == Handled::Imported).count();
+                i64::try_from(imported).unwrap_or(i64::MAX)
             }
-        }
+            Err(error) => {
+                retry_history_page(run, failures, &error).await?;
+                return Ok(());
+            }
+        };
         failures = 0;
         let still_ours = run
             .state
