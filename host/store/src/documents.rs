@@ -17,11 +17,11 @@ use tovor_domain::{DocumentId, ItemId, OrderId, WarehouseId};
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::{local_year, next_in_year, next_number};
-use crate::orders::{Source, add_history, lock_order, touch_order_for_documents};
+use crate::orders::{Source, add_history, history_writes, lock_order, touch_order_for_documents};
 use crate::profiles::time_zone_of;
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows, value_rows_from};
-use crate::stock::{apply_movements, document_movements};
+use crate::sql::{ROWS_PER_STATEMENT, Writes, placeholders, value_rows, value_rows_from};
+use crate::stock::{apply_movements, document_movements, movement_writes};
 
 /// Where a document stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,23 +185,19 @@ impl CompanyScope<'_> {
                 },
             )
             .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
-        apply_movements(&mut tx, company, &movements, None, at).await?;
+        // The ledger, the delivered quantities and the history are independent writes:
+        // one round trip on PostgreSQL (see `Writes`).
+        let mut writes = Writes::default();
+        movement_writes(&mut writes, company, &movements, None, at)?;
         if moves_stock {
-            add_delivered(&mut tx, company, order, &draft).await?;
+            delivered_writes(&mut writes, company, order, &draft)?;
         }
         let detail = json!({
             "document": id, "kind": kind, "number": number.to_string(), "gross": draft.totals.gross,
         });
-        add_history(
-            &mut tx,
-            company,
-            order,
-            source,
-            "document_issued",
-            &detail,
-            at,
-        )
-        .await?;
+        let history = [(order, "document_issued", &detail)];
+        history_writes(&mut writes, company, &history, source, at)?;
+        writes.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Document {
             id,
@@ -270,29 +266,23 @@ impl CompanyScope<'_> {
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
+        let mut writes = Writes::default();
         if original.moves_stock {
             let issued = document_movements(&mut tx, company, id).await?;
             let movements = movements_for_cancel(&issued, reversal_id);
-            apply_movements(&mut tx, company, &movements, None, at).await?;
+            movement_writes(&mut writes, company, &movements, None, at)?;
             // A credit note's goods came back; they were never delivered by it.
             if kind != DocumentKind::CreditNote {
-                add_delivered(&mut tx, company, original.order, &reversal).await?;
+                delivered_writes(&mut writes, company, original.order, &reversal)?;
             }
         }
         let detail = json!({
             "document": id, "kind": kind, "number": original.number,
             "reversal": reversal_id, "reversal_number": number.to_string(),
         });
-        add_history(
-            &mut tx,
-            company,
-            original.order,
-            source,
-            "document_cancelled",
-            &detail,
-            at,
-        )
-        .await?;
+        let history = [(original.order, "document_cancelled", &detail)];
+        history_writes(&mut writes, company, &history, source, at)?;
+        writes.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Document {
             id: reversal_id,
@@ -802,8 +792,8 @@ async fn order_line_items(
 
 /// Adds a stock-moving document's item quantities (negative for a reversal) to what
 /// the order's lines have delivered, which releases their reservation.
-async fn add_delivered(
-    conn: &mut AnyConnection,
+fn delivered_writes(
+    writes: &mut Writes,
     company: i64,
     order: OrderId,
     draft: &DocumentDraft,
@@ -827,13 +817,12 @@ async fn add_delivered(
              AND order_lines.order_id = $2 AND order_lines.position = v.column1",
             value_rows_from(3, chunk.len(), 2)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(company)
-            .bind(order.0);
+        let mut values = Vec::with_capacity(2 + chunk.len() * 2);
+        values.extend([company.into(), order.0.into()]);
         for &(position, delta) in chunk {
-            query = query.bind(position).bind(delta);
+            values.extend([position.into(), delta.into()]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
     Ok(())
 }

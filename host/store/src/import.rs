@@ -32,12 +32,14 @@ use crate::db::Backend;
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::local_year;
 use crate::orders::{
-    ImportOutcome, STORED_COLUMNS, Source, StoredRow, reservation_change, stored_of,
+    ImportOutcome, STORED_COLUMNS, Source, StoredRow, history_writes, reservation_change, stored_of,
 };
 use crate::scope::CompanyScope;
 use crate::shops::{ImportContext, load_import_context, record_unmapped_payment};
-use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows};
-use crate::stock::{ChangeKind, emit_stock_changes};
+use crate::sql::{
+    ROWS_PER_STATEMENT, Value, Writes, bound, for_connection, placeholders, value_rows,
+};
+use crate::stock::{ChangeKind, stock_change_writes};
 
 /// How often an import is tried when it collides with a concurrent one.
 const IMPORT_ATTEMPTS: u32 = 4;
@@ -227,7 +229,7 @@ impl CompanyScope<'_> {
             .collect();
         let mut known = Known::load(&mut tx, company, shop_id, &matched).await?;
 
-        let mut writes = Writes::default();
+        let mut writes = PageRows::default();
         let mut outcomes = Vec::with_capacity(orders.len());
         for (&(order, hash), (decision, stored)) in orders.iter().zip(decided) {
             let outcome = match (decision, stored) {
@@ -383,6 +385,7 @@ async fn stored_orders(
          WHERE company_id = $1 AND shop_id = $2 AND external_id IN ({}){for_update}",
         placeholders(3, orders.len())
     );
+    let sql = for_connection(conn, sql);
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
         .bind(shop.0);
@@ -484,7 +487,7 @@ struct History {
 
 /// The rows a batch writes once its orders are decided, one statement per table.
 #[derive(Default)]
-struct Writes<'a> {
+struct PageRows<'a> {
     created: Vec<NewOrder<'a>>,
     lines: Vec<(OrderRef, &'a NormalizedOrder, Vec<ItemId>)>,
     history: Vec<History>,
@@ -493,8 +496,9 @@ struct Writes<'a> {
     changes: BTreeSet<(ItemId, WarehouseId)>,
 }
 
-impl Writes<'_> {
-    /// Writes the rows; the ids of the new orders, in their order.
+impl PageRows<'_> {
+    /// Writes the rows: the new orders, then everything else in one go (see
+    /// [`Writes`]); the ids of the new orders, in their order.
     async fn apply(
         self,
         conn: &mut AnyConnection,
@@ -504,21 +508,27 @@ impl Writes<'_> {
         at: OffsetDateTime,
     ) -> StoreResult<Vec<OrderId>> {
         let created = insert_orders(conn, company, shop, &self.created, at).await?;
+        let mut writes = Writes::default();
         let lines = self
             .lines
             .iter()
             .map(|(order, incoming, items)| Ok((order.id(&created)?, *incoming, items.as_slice())))
             .collect::<StoreResult<Vec<_>>>()?;
-        insert_lines(conn, company, &lines).await?;
+        line_writes(&mut writes, company, &lines)?;
         let history = self
             .history
             .iter()
             .map(|entry| Ok((entry.order.id(&created)?, entry.action, &entry.detail)))
             .collect::<StoreResult<Vec<_>>>()?;
-        insert_history(conn, company, &history, source, at).await?;
-        if !self.changes.is_empty() {
-            emit_stock_changes(conn, company, self.changes, ChangeKind::Reservation, at).await?;
-        }
+        history_writes(&mut writes, company, &history, source, at)?;
+        stock_change_writes(
+            &mut writes,
+            company,
+            self.changes,
+            ChangeKind::Reservation,
+            at,
+        );
+        writes.execute(conn).await?;
         Ok(created)
     }
 }
@@ -576,52 +586,38 @@ impl CustomerKeys {
     }
 }
 
-/// A statement of `UNION ALL` parts whose values are numbered as they are added, after
-/// the company as `$1`.
+/// A statement of `UNION ALL` parts whose values are numbered as they are added, so
+/// they run `$1, $2, …` in order (see [`for_connection`]).
 #[derive(Default)]
 struct Union {
     parts: Vec<String>,
     values: Vec<Value>,
 }
 
-enum Value {
-    Int(i64),
-    Text(String),
-}
-
 impl Union {
     /// The placeholder of `value`.
     fn int(&mut self, value: i64) -> String {
-        self.values.push(Value::Int(value));
-        format!("${}", self.values.len() + 1)
+        self.values.push(value.into());
+        format!("${}", self.values.len())
     }
 
     /// `$n, $n+1, ...` for `values`, bound in their order.
     fn list<'v>(&mut self, values: impl IntoIterator<Item = &'v String>) -> String {
-        let start = self.values.len() + 2;
+        let start = self.values.len() + 1;
         self.values
-            .extend(values.into_iter().map(|value| Value::Text(value.clone())));
-        placeholders(start, self.values.len() + 2 - start)
+            .extend(values.into_iter().map(|value| value.clone().into()));
+        placeholders(start, self.values.len() + 1 - start)
     }
 
     /// Runs the parts; nothing when there are none.
-    async fn fetch(
-        self,
-        conn: &mut AnyConnection,
-        company: i64,
-    ) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+    async fn fetch(self, conn: &mut AnyConnection) -> StoreResult<Vec<sqlx::any::AnyRow>> {
         if self.parts.is_empty() {
             return Ok(Vec::new());
         }
-        let sql = self.parts.join(" UNION ALL ");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company);
-        for value in self.values {
-            query = match value {
-                Value::Int(value) => query.bind(value),
-                Value::Text(value) => query.bind(value),
-            };
-        }
-        Ok(query.fetch_all(&mut *conn).await?)
+        let sql = for_connection(conn, self.parts.join(" UNION ALL "));
+        Ok(bound(sqlx::query(sqlx::AssertSqlSafe(sql)), self.values)
+            .fetch_all(&mut *conn)
+            .await?)
     }
 }
 
@@ -646,11 +642,11 @@ impl Known {
         let vat_ids: BTreeSet<&String> = keys.iter().filter_map(|k| k.vat_id.as_ref()).collect();
         let mut customers = Union::default();
         if !platform_ids.is_empty() {
-            let shop = customers.int(shop.0);
+            let (company, shop) = (customers.int(company), customers.int(shop.0));
             let list = customers.list(platform_ids);
             customers.parts.push(format!(
                 "SELECT 'link' AS via, customer_id AS id, platform_id AS k FROM customer_links \
-                 WHERE company_id = $1 AND shop_id = {shop} AND platform_id IN ({list})"
+                 WHERE company_id = {company} AND shop_id = {shop} AND platform_id IN ({list})"
             ));
         }
         for (via, column, values) in [
@@ -658,14 +654,15 @@ impl Known {
             ("vat_id", "vat_id_key", vat_ids),
         ] {
             if !values.is_empty() {
+                let company = customers.int(company);
                 let list = customers.list(values);
                 customers.parts.push(format!(
                     "SELECT '{via}' AS via, MIN(id) AS id, {column} AS k FROM customers \
-                     WHERE company_id = $1 AND {column} IN ({list}) GROUP BY {column}"
+                     WHERE company_id = {company} AND {column} IN ({list}) GROUP BY {column}"
                 ));
             }
         }
-        for row in customers.fetch(conn, company).await? {
+        for row in customers.fetch(conn).await? {
             let id = CustomerId(row.int("id")?);
             let key = row.text("k")?;
             match row.text("via")?.as_str() {
@@ -684,22 +681,23 @@ impl Known {
         let codes: BTreeSet<String> = lines.flat_map(candidate_codes).collect();
         let mut items = Union::default();
         if !products.is_empty() {
-            let shop = items.int(shop.0);
+            let (company, shop) = (items.int(company), items.int(shop.0));
             let list = items.list(&products);
             items.parts.push(format!(
                 "SELECT 'link' AS via, item_id AS id, product_id AS code, variation_id AS variation \
-                 FROM item_links WHERE company_id = $1 AND shop_id = {shop} \
+                 FROM item_links WHERE company_id = {company} AND shop_id = {shop} \
                  AND product_id IN ({list})"
             ));
         }
         if !codes.is_empty() {
+            let company = items.int(company);
             let list = items.list(&codes);
             items.parts.push(format!(
                 "SELECT 'code' AS via, id, code, '' AS variation FROM items \
-                 WHERE company_id = $1 AND code IN ({list})"
+                 WHERE company_id = {company} AND code IN ({list})"
             ));
         }
-        for row in items.fetch(conn, company).await? {
+        for row in items.fetch(conn).await? {
             let id = ItemId(row.int("id")?);
             if row.text("via")? == "link" {
                 let variation = row.text("variation")?;
@@ -950,6 +948,7 @@ async fn insert_orders(
             CONTENT_COLUMNS.join(", "),
             value_rows(chunk.len(), columns),
         );
+        let sql = for_connection(conn, sql);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for new in chunk {
             query = query
@@ -977,8 +976,8 @@ async fn insert_orders(
 }
 
 /// Inserts the lines of orders, each with the items its lines matched.
-async fn insert_lines(
-    conn: &mut AnyConnection,
+fn line_writes(
+    writes: &mut Writes,
     company: i64,
     orders: &[(OrderId, &NormalizedOrder, &[ItemId])],
 ) -> StoreResult<()> {
@@ -999,58 +998,28 @@ async fn insert_lines(
              name, quantity, unit_price, discount, vat_rate, vat_amount, total, quantity_e4) VALUES {}",
             value_rows(chunk.len(), 14)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 14);
         for &(order_id, position, line, item) in chunk {
             let position =
                 i64::try_from(position).map_err(|error| StoreError::Invalid(error.to_string()))?;
-            query = query
-                .bind(company)
-                .bind(order_id.0)
-                .bind(position)
-                .bind(item.0)
-                .bind(line.platform_line_id.clone())
-                .bind(line.sku.clone())
-                .bind(line.name.clone())
-                .bind(decimal_text(line.quantity))
-                .bind(decimal_text(line.unit_price))
-                .bind(decimal_text(line.discount))
-                .bind(decimal_text(line.effective_tax_rate()))
-                .bind(decimal_text(line.tax_amount))
-                .bind(decimal_text(line.total))
-                .bind(quantity_e4(
-                    &format!("lines[{position}].quantity"),
-                    line.quantity,
-                )?);
+            values.extend([
+                company.into(),
+                order_id.0.into(),
+                position.into(),
+                item.0.into(),
+                line.platform_line_id.clone().into(),
+                line.sku.clone().into(),
+                line.name.clone().into(),
+                decimal_text(line.quantity).into(),
+                decimal_text(line.unit_price).into(),
+                decimal_text(line.discount).into(),
+                decimal_text(line.effective_tax_rate()).into(),
+                decimal_text(line.tax_amount).into(),
+                decimal_text(line.total).into(),
+                quantity_e4(&format!("lines[{position}].quantity"), line.quantity)?.into(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// Adds entries to the history of orders.
-async fn insert_history(
-    conn: &mut AnyConnection,
-    company: i64,
-    entries: &[(OrderId, &str, &serde_json::Value)],
-    source: Source<'_>,
-    at: OffsetDateTime,
-) -> StoreResult<()> {
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO order_history (company_id, order_id, at, source, action, detail) VALUES {}",
-            value_rows(chunk.len(), 6)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for &(order, action, detail) in chunk {
-            query = query
-                .bind(company)
-                .bind(order.0)
-                .bind(time_text(at))
-                .bind(source.0)
-                .bind(action)
-                .bind(to_json(detail)?);
-        }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
     Ok(())
 }

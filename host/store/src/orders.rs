@@ -18,6 +18,7 @@ use crate::codec::{RowExt, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
 use crate::shops::parse_status;
+use crate::sql::{ROWS_PER_STATEMENT, Writes, value_rows};
 use crate::stock::{ChangeKind, emit_stock_changes};
 
 /// Where a change of an order came from, kept in its history: `webhook`, `poll`,
@@ -547,18 +548,37 @@ pub(crate) async fn add_history(
     detail: &serde_json::Value,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO order_history (company_id, order_id, at, source, action, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(company)
-    .bind(order.0)
-    .bind(time_text(at))
-    .bind(source.0)
-    .bind(action)
-    .bind(to_json(detail)?)
-    .execute(&mut *conn)
-    .await?;
+    let mut writes = Writes::default();
+    history_writes(&mut writes, company, &[(order, action, detail)], source, at)?;
+    writes.execute(conn).await
+}
+
+/// Adds entries to the history of orders.
+pub(crate) fn history_writes(
+    writes: &mut Writes,
+    company: i64,
+    entries: &[(OrderId, &str, &serde_json::Value)],
+    source: Source<'_>,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO order_history (company_id, order_id, at, source, action, detail) VALUES {}",
+            value_rows(chunk.len(), 6)
+        );
+        let mut values = Vec::with_capacity(chunk.len() * 6);
+        for &(order, action, detail) in chunk {
+            values.extend([
+                company.into(),
+                order.0.into(),
+                time_text(at).into(),
+                source.0.into(),
+                action.into(),
+                to_json(detail)?.into(),
+            ]);
+        }
+        writes.push(sql, values);
+    }
     Ok(())
 }
 

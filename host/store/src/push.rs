@@ -17,7 +17,7 @@ use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
 use crate::db::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, placeholders, value_rows_from};
+use crate::sql::{ROWS_PER_STATEMENT, Writes, placeholders, value_rows_from};
 use crate::stock::ChangeKind;
 
 /// A queued push claimed by a pusher.
@@ -58,13 +58,13 @@ pub struct PushState {
 
 /// Queues pushes of these items for every connector shop of the company that sells
 /// from the warehouse they changed in.
-pub(crate) async fn queue_pushes(
-    conn: &mut sqlx::AnyConnection,
+pub(crate) fn queue_push_writes(
+    writes: &mut Writes,
     company: i64,
     changed: &[(ItemId, WarehouseId)],
     change: ChangeKind,
     at: OffsetDateTime,
-) -> StoreResult<()> {
+) {
     let now = time_text(at);
     // A reservation leaves the on-hand figure as it was: shops told on-hand stock have
     // nothing new to hear, and telling them the same figure again would undo the
@@ -84,15 +84,13 @@ pub(crate) async fn queue_pushes(
              queued_at = excluded.queued_at",
             value_rows_from(3, chunk.len(), 2)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(now.clone())
-            .bind(company);
+        let mut values = Vec::with_capacity(2 + chunk.len() * 2);
+        values.extend([now.clone().into(), company.into()]);
         for (item, warehouse) in chunk {
-            query = query.bind(item.0).bind(warehouse.0);
+            values.extend([item.0.into(), warehouse.0.into()]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
-    Ok(())
 }
 
 impl Store {

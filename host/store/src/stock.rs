@@ -12,7 +12,7 @@ use tovor_domain::{DocumentId, ItemId, WarehouseId};
 use crate::codec::{RowExt, quantity_e4, quantity_from_e4, time_text};
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, value_rows};
+use crate::sql::{ROWS_PER_STATEMENT, Writes, value_rows};
 
 /// Why a movement was recorded by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +99,19 @@ pub(crate) async fn apply_movements(
     note: Option<&str>,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
+    let mut writes = Writes::default();
+    movement_writes(&mut writes, company, movements, note, at)?;
+    writes.execute(conn).await
+}
+
+/// The writes of [`apply_movements`], for a caller that sends them with others.
+pub(crate) fn movement_writes(
+    writes: &mut Writes,
+    company: i64,
+    movements: &[Movement],
+    note: Option<&str>,
+    at: OffsetDateTime,
+) -> StoreResult<()> {
     let now = time_text(at);
     let mut deltas: BTreeMap<(ItemId, WarehouseId), i64> = BTreeMap::new();
     for chunk in movements.chunks(ROWS_PER_STATEMENT) {
@@ -107,7 +120,7 @@ pub(crate) async fn apply_movements(
              document_id, note, at) VALUES {}",
             value_rows(chunk.len(), 8)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 8);
         for movement in chunk {
             let quantity = quantity_e4("movement quantity", movement.quantity)?;
             let delta = deltas
@@ -117,17 +130,18 @@ pub(crate) async fn apply_movements(
                 .checked_add(quantity)
                 .ok_or_else(|| StoreError::Invalid("stock quantity out of range".into()))?;
             let (kind, document) = kind_parts(movement.kind);
-            query = query
-                .bind(company)
-                .bind(movement.item.0)
-                .bind(movement.warehouse.0)
-                .bind(quantity)
-                .bind(kind)
-                .bind(document)
-                .bind(note.map(str::to_owned))
-                .bind(now.clone());
+            values.extend([
+                company.into(),
+                movement.item.0.into(),
+                movement.warehouse.0.into(),
+                quantity.into(),
+                kind.into(),
+                document.into(),
+                note.map(str::to_owned).into(),
+                now.clone().into(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
     // One row per key: an upsert may not touch the same row twice in one statement.
     let deltas: Vec<_> = deltas.into_iter().collect();
@@ -138,18 +152,20 @@ pub(crate) async fn apply_movements(
              DO UPDATE SET on_hand_e4 = stock_balances.on_hand_e4 + excluded.on_hand_e4",
             value_rows(chunk.len(), 4)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 4);
         for ((item, warehouse), delta) in chunk {
-            query = query
-                .bind(company)
-                .bind(item.0)
-                .bind(warehouse.0)
-                .bind(*delta);
+            values.extend([
+                company.into(),
+                item.0.into(),
+                warehouse.0.into(),
+                (*delta).into(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
     let touched = deltas.iter().map(|(key, _)| *key);
-    emit_stock_changes(conn, company, touched, ChangeKind::Movement, at).await
+    stock_change_writes(writes, company, touched, ChangeKind::Movement, at);
+    Ok(())
 }
 
 /// Records that these items' stock changed in these warehouses.
@@ -178,6 +194,19 @@ pub(crate) async fn emit_stock_changes(
     change: ChangeKind,
     at: OffsetDateTime,
 ) -> StoreResult<()> {
+    let mut writes = Writes::default();
+    stock_change_writes(&mut writes, company, changed, change, at);
+    writes.execute(conn).await
+}
+
+/// The writes of [`emit_stock_changes`], for a caller that sends them with others.
+pub(crate) fn stock_change_writes(
+    writes: &mut Writes,
+    company: i64,
+    changed: impl IntoIterator<Item = (ItemId, WarehouseId)>,
+    change: ChangeKind,
+    at: OffsetDateTime,
+) {
     let reason = change.reason();
     let now = time_text(at);
     let changed: Vec<(ItemId, WarehouseId)> = changed.into_iter().collect();
@@ -186,18 +215,19 @@ pub(crate) async fn emit_stock_changes(
             "INSERT INTO stock_changes (company_id, item_id, warehouse_id, reason, at) VALUES {}",
             value_rows(chunk.len(), 5)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 5);
         for (item, warehouse) in chunk {
-            query = query
-                .bind(company)
-                .bind(item.0)
-                .bind(warehouse.0)
-                .bind(reason.to_owned())
-                .bind(now.clone());
+            values.extend([
+                company.into(),
+                item.0.into(),
+                warehouse.0.into(),
+                reason.into(),
+                now.clone().into(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
-    crate::push::queue_pushes(conn, company, &changed, change, at).await
+    crate::push::queue_push_writes(writes, company, &changed, change, at);
 }
 
 pub(crate) async fn document_movements(
