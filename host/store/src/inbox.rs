@@ -10,7 +10,7 @@ use crate::codec::{RowExt, parse_time, time_text};
 use crate::db::Store;
 use crate::error::{StoreError, StoreResult};
 use crate::scope::CompanyScope;
-use crate::sql::{ROWS_PER_STATEMENT, value_rows};
+use crate::sql::{ROWS_PER_STATEMENT, for_connection, value_rows};
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +122,7 @@ impl Store {
                  ON CONFLICT (shop_id, delivery_id) DO NOTHING",
                 value_rows(chunk.len(), 10)
             );
+            let sql = for_connection(&tx, sql);
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for delivery in chunk {
                 query = query

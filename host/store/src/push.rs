@@ -60,7 +60,7 @@ pub struct PushState {
 /// from the warehouse they changed in.
 pub(crate) fn queue_push_writes(
     writes: &mut Writes,
-    company: i64,
+    company_id: i64,
     changed: &[(ItemId, WarehouseId)],
     change: ChangeKind,
     at: OffsetDateTime,
@@ -74,21 +74,24 @@ pub(crate) fn queue_push_writes(
         ChangeKind::Reservation => " AND s.stock_mode <> 'on_hand'",
     };
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        // `WHERE` keeps SQLite from reading `ON CONFLICT` as part of the join.
+        // `WHERE` keeps SQLite from reading `ON CONFLICT` as part of the join. The
+        // values are numbered in the order they appear (see `sql::for_connection`).
+        let company = 3 + 2 * chunk.len();
         let sql = format!(
             "INSERT INTO stock_push_queue (company_id, shop_id, item_id, queued_at, next_attempt_at) \
-             SELECT s.company_id, s.id, v.column1, $1, $1 FROM shops s \
+             SELECT s.company_id, s.id, v.column1, $1, $2 FROM shops s \
              JOIN (VALUES {}) v ON v.column2 = s.warehouse_id \
-             WHERE s.company_id = $2 AND s.plugin_id <> ''{shops} \
+             WHERE s.company_id = ${company} AND s.plugin_id <> ''{shops} \
              ON CONFLICT (shop_id, item_id) DO UPDATE SET version = stock_push_queue.version + 1, \
              queued_at = excluded.queued_at",
             value_rows_from(3, chunk.len(), 2)
         );
-        let mut values = Vec::with_capacity(2 + chunk.len() * 2);
-        values.extend([now.clone().into(), company.into()]);
+        let mut values = Vec::with_capacity(3 + chunk.len() * 2);
+        values.extend([now.clone().into(), now.clone().into()]);
         for (item, warehouse) in chunk {
             values.extend([item.0.into(), warehouse.0.into()]);
         }
+        values.push(company_id.into());
         writes.push(sql, values);
     }
 }

@@ -88,13 +88,12 @@ impl Writes {
 
     /// Runs the writes on `conn`, inside the caller's transaction.
     pub(crate) async fn execute(self, conn: &mut AnyConnection) -> StoreResult<()> {
-        if conn.backend_name() == <sqlx::Postgres as sqlx::Database>::NAME
-            && self.statements.len() > 1
-        {
+        if !is_sqlite(conn) && self.statements.len() > 1 {
             let (sql, values) = self.chained();
             return run(conn, sql, values).await;
         }
         for (sql, values) in self.statements {
+            let sql = for_connection(conn, sql);
             run(conn, sql, values).await?;
         }
         Ok(())
