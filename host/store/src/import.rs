@@ -787,15 +787,15 @@ async fn resolve_customer(
             }
             // The oldest customer of an e-mail or VAT id is the one matched: a new one
             // is only when there was none.
-            if let Some(email) = new.email.as_deref().and_then(normalize_email) {
-                if known.by_email(&email).is_none() {
-                    known.insert_email(&email, id);
-                }
+            if let Some(email) = new.email.as_deref().and_then(normalize_email)
+                && known.by_email(&email).is_none()
+            {
+                known.insert_email(&email, id);
             }
-            if let Some(vat_id) = new.vat_id.as_deref().and_then(normalize_vat_id) {
-                if known.by_vat_id(&vat_id).is_none() {
-                    known.insert_vat_id(&vat_id, id);
-                }
+            if let Some(vat_id) = new.vat_id.as_deref().and_then(normalize_vat_id)
+                && known.by_vat_id(&vat_id).is_none()
+            {
+                known.insert_vat_id(&vat_id, id);
             }
             Ok((id, Some(id)))
         }
