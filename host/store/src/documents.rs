@@ -17,11 +17,11 @@ use tovor_domain::{DocumentId, ItemId, OrderId, WarehouseId};
 use crate::codec::{RowExt, decimal_text, flag, quantity_e4, time_text, to_json};
 use crate::error::{StoreError, StoreResult};
 use crate::numbering::{local_year, next_in_year, next_number};
-use crate::orders::{Source, add_history, history_writes, lock_order, touch_order_for_documents};
+use crate::orders::{Source, history_writes, lock_order, touch_order_for_documents};
 use crate::profiles::time_zone_of;
 use crate::scope::CompanyScope;
 use crate::sql::{ROWS_PER_STATEMENT, Writes, placeholders, value_rows, value_rows_from};
-use crate::stock::{apply_movements, document_movements, movement_writes};
+use crate::stock::{document_movements, movement_writes};
 
 /// Where a document stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,9 +139,10 @@ impl CompanyScope<'_> {
         let moves_stock = parse_kind(&settings.text("stock_document")?)? == kind;
         let zone = time_zone_of(settings.opt_text("time_zone")?.as_deref())?;
 
-        let already = issued_quantities(&mut tx, company, order, kind).await?;
+        let (documents, item_of_line) =
+            order_documents_and_items(&mut tx, company, order, kind).await?;
+        let already = issued_quantities(&mut tx, company, &documents).await?;
         let draft = draft_document(kind, &stored.state.content, selection, &already)?;
-        let item_of_line = order_line_items(&mut tx, company, order).await?;
         let line_items: Vec<Option<ItemId>> = draft
             .lines
             .iter()
@@ -152,8 +153,12 @@ impl CompanyScope<'_> {
             .collect();
 
         let number = next_in_year(&mut tx, company, kind.as_str(), local_year(&zone, at)?).await?;
+        // The lines, the ledger, the delivered quantities and the history are independent
+        // writes: one round trip on PostgreSQL (see `Writes`).
+        let mut writes = Writes::default();
         let id = insert_document(
             &mut tx,
+            &mut writes,
             company,
             NewDocument {
                 order,
@@ -185,9 +190,6 @@ impl CompanyScope<'_> {
                 },
             )
             .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
-        // The ledger, the delivered quantities and the history are independent writes:
-        // one round trip on PostgreSQL (see `Writes`).
-        let mut writes = Writes::default();
         movement_writes(&mut writes, company, &movements, None, at)?;
         if moves_stock {
             delivered_writes(&mut writes, company, order, &draft)?;
@@ -241,8 +243,10 @@ impl CompanyScope<'_> {
         let reversal = reverse(&original.draft);
         let kind = original.draft.kind;
         let number = next_number(&mut tx, company, kind.as_str(), at).await?;
+        let mut writes = Writes::default();
         let reversal_id = insert_document(
             &mut tx,
+            &mut writes,
             company,
             NewDocument {
                 order: original.order,
@@ -261,12 +265,10 @@ impl CompanyScope<'_> {
             at,
         )
         .await?;
-        sqlx::query("UPDATE documents SET state = 'cancelled' WHERE company_id = $1 AND id = $2")
-            .bind(company)
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        let mut writes = Writes::default();
+        writes.push(
+            "UPDATE documents SET state = 'cancelled' WHERE company_id = $1 AND id = $2".into(),
+            vec![company.into(), id.0.into()],
+        );
         if original.moves_stock {
             let issued = document_movements(&mut tx, company, id).await?;
             let movements = movements_for_cancel(&issued, reversal_id);
@@ -369,8 +371,10 @@ impl CompanyScope<'_> {
             .collect();
 
         let number = next_number(&mut tx, company, DocumentKind::CreditNote.as_str(), at).await?;
+        let mut writes = Writes::default();
         let id = insert_document(
             &mut tx,
+            &mut writes,
             company,
             NewDocument {
                 order: original.order,
@@ -399,23 +403,16 @@ impl CompanyScope<'_> {
             };
             let movements = movements_for_return(&draft, id, original.warehouse, item_of)
                 .map_err(|unlinked| StoreError::Invalid(unlinked.to_string()))?;
-            apply_movements(&mut tx, company, &movements, None, at).await?;
+            movement_writes(&mut writes, company, &movements, None, at)?;
         }
         let detail = json!({
             "document": id, "kind": DocumentKind::CreditNote, "number": number.to_string(),
             "invoice": invoice, "invoice_number": original.number, "refund": refund_id,
             "restock": restock, "gross": draft.totals.gross,
         });
-        add_history(
-            &mut tx,
-            company,
-            original.order,
-            source,
-            "credit_note_issued",
-            &detail,
-            at,
-        )
-        .await?;
+        let history = [(original.order, "credit_note_issued", &detail)];
+        history_writes(&mut writes, company, &history, source, at)?;
+        writes.execute(&mut tx).await?;
         tx.commit().await?;
         Ok(Document {
             id,
@@ -583,8 +580,10 @@ struct NewDocument<'a> {
     line_items: &'a [Option<ItemId>],
 }
 
+/// Inserts the document's row; its lines go into `writes`, which the caller runs.
 async fn insert_document(
     conn: &mut AnyConnection,
+    writes: &mut Writes,
     company: i64,
     document: NewDocument<'_>,
     at: OffsetDateTime,
@@ -626,30 +625,31 @@ async fn insert_document(
              item_id, sku, name, quantity, unit_price, discount, vat_rate, net, vat, gross) VALUES {}",
             value_rows(chunk.len(), 15)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut values = Vec::with_capacity(chunk.len() * 15);
         for &(index, line) in chunk {
             let (source_kind, source_index) = source_parts(line.source);
             let item = document.line_items.get(index).copied().flatten();
             let position =
                 i64::try_from(index).map_err(|error| StoreError::Invalid(error.to_string()))?;
-            query = query
-                .bind(company)
-                .bind(id)
-                .bind(position)
-                .bind(source_kind)
-                .bind(source_index)
-                .bind(item.map(|item| item.0))
-                .bind(line.sku.clone())
-                .bind(line.name.clone())
-                .bind(decimal_text(line.quantity))
-                .bind(decimal_text(line.unit_price))
-                .bind(decimal_text(line.discount))
-                .bind(decimal_text(line.vat_rate))
-                .bind(decimal_text(line.net))
-                .bind(decimal_text(line.vat))
-                .bind(decimal_text(line.gross));
+            values.extend([
+                company.into(),
+                id.into(),
+                position.into(),
+                source_kind.map(str::to_owned).into(),
+                source_index.into(),
+                item.map(|item| item.0).into(),
+                line.sku.clone().into(),
+                line.name.clone().into(),
+                decimal_text(line.quantity).into(),
+                decimal_text(line.unit_price).into(),
+                decimal_text(line.discount).into(),
+                decimal_text(line.vat_rate).into(),
+                decimal_text(line.net).into(),
+                decimal_text(line.vat).into(),
+                decimal_text(line.gross).into(),
+            ]);
         }
-        query.execute(&mut *conn).await?;
+        writes.push(sql, values);
     }
     Ok(DocumentId(id))
 }
@@ -723,25 +723,53 @@ async fn load_document(
     })
 }
 
-/// What documents of `kind` (reversals included, negative) already carry per order line.
-async fn issued_quantities(
+/// The order's documents of `kind` and the catalog item of each of its lines (by
+/// position), in one statement.
+async fn order_documents_and_items(
     conn: &mut AnyConnection,
     company: i64,
     order: OrderId,
     kind: DocumentKind,
-) -> StoreResult<Vec<(LineRef, Decimal)>> {
-    // Two index lookups rather than a join: no planner can turn them into a scan.
-    let documents: Vec<i64> = sqlx::query(
-        "SELECT id FROM documents WHERE company_id = $1 AND order_id = $2 AND kind = $3",
+) -> StoreResult<(Vec<i64>, BTreeMap<u32, ItemId>)> {
+    // Two index lookups rather than a join: no planner can turn them into a scan. No
+    // `item_id IS NOT NULL` on the lines: it tempts SQLite's planner into the by-item
+    // index, which scans every line of the company.
+    let rows = sqlx::query(
+        "SELECT CAST(0 AS BIGINT) AS part, id AS a, CAST(NULL AS BIGINT) AS b FROM documents \
+         WHERE company_id = $1 AND order_id = $2 AND kind = $3 \
+         UNION ALL SELECT 1, position, item_id FROM order_lines \
+         WHERE company_id = $4 AND order_id = $5",
     )
     .bind(company)
     .bind(order.0)
     .bind(kind.as_str())
+    .bind(company)
+    .bind(order.0)
     .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| row.int("id"))
-    .collect::<StoreResult<_>>()?;
+    .await?;
+    let mut documents = Vec::new();
+    let mut items = BTreeMap::new();
+    for row in &rows {
+        if row.int("part")? == 0 {
+            documents.push(row.int("a")?);
+            continue;
+        }
+        let position =
+            u32::try_from(row.int("a")?).map_err(|error| StoreError::corrupt("position", error))?;
+        if let Some(item) = row.opt_int("b")? {
+            items.insert(position, ItemId(item));
+        }
+    }
+    Ok((documents, items))
+}
+
+/// What `documents` (of one kind, reversals included, negative) already carry per
+/// order line.
+async fn issued_quantities(
+    conn: &mut AnyConnection,
+    company: i64,
+    documents: &[i64],
+) -> StoreResult<Vec<(LineRef, Decimal)>> {
     let mut issued = Vec::new();
     for chunk in documents.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
@@ -762,32 +790,6 @@ async fn issued_quantities(
         }
     }
     Ok(issued)
-}
-
-/// The catalog item of each order line, by position.
-async fn order_line_items(
-    conn: &mut AnyConnection,
-    company: i64,
-    order: OrderId,
-) -> StoreResult<BTreeMap<u32, ItemId>> {
-    let mut items = BTreeMap::new();
-    for row in sqlx::query(
-        // No `item_id IS NOT NULL` here: it tempts SQLite's planner into the by-item
-        // index, which scans every line of the company.
-        "SELECT position, item_id FROM order_lines WHERE company_id = $1 AND order_id = $2",
-    )
-    .bind(company)
-    .bind(order.0)
-    .fetch_all(&mut *conn)
-    .await?
-    {
-        let position = u32::try_from(row.int("position")?)
-            .map_err(|error| StoreError::corrupt("position", error))?;
-        if let Some(item) = row.opt_int("item_id")? {
-            items.insert(position, ItemId(item));
-        }
-    }
-    Ok(items)
 }
 
 /// Adds a stock-moving document's item quantities (negative for a reversal) to what

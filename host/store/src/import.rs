@@ -229,7 +229,7 @@ impl CompanyScope<'_> {
             .collect();
         let mut known = Known::load(&mut tx, company, shop_id, &matched).await?;
 
-        let mut writes = PageRows::default();
+        let mut rows = PageRows::default();
         let mut outcomes = Vec::with_capacity(orders.len());
         for (&(order, hash), (decision, stored)) in orders.iter().zip(decided) {
             let outcome = match (decision, stored) {
@@ -240,8 +240,8 @@ impl CompanyScope<'_> {
                         .next()
                         .ok_or_else(|| StoreError::Invalid("an order number is missing".into()))?
                         .to_string();
-                    let created = OrderRef::Created(writes.created.len());
-                    writes.history.push(History {
+                    let created = OrderRef::Created(rows.created.len());
+                    rows.history.push(History {
                         order: created,
                         action: "created",
                         detail: json!({
@@ -253,14 +253,13 @@ impl CompanyScope<'_> {
                         }),
                     });
                     if resolved.status.is_open() {
-                        writes
-                            .changes
+                        rows.changes
                             .extend(resolved.items.iter().map(|item| (*item, shop.warehouse)));
                     }
-                    writes.lines.push((created, order, resolved.items.clone()));
+                    rows.lines.push((created, order, resolved.items.clone()));
                     let outcome =
                         pending(created, number.clone(), ImportDecision::Create, &resolved);
-                    writes.created.push(NewOrder {
+                    rows.created.push(NewOrder {
                         order,
                         hash,
                         number,
@@ -280,8 +279,8 @@ impl CompanyScope<'_> {
                         .execute(&mut *tx)
                         .await?;
                     let target = OrderRef::Stored(stored.id);
-                    writes.lines.push((target, order, resolved.items.clone()));
-                    writes.history.push(History {
+                    rows.lines.push((target, order, resolved.items.clone()));
+                    rows.history.push(History {
                         order: target,
                         action: "overwritten",
                         detail: json!({
@@ -291,7 +290,7 @@ impl CompanyScope<'_> {
                             "customer_created": resolved.customer_created,
                         }),
                     });
-                    writes.changes.extend(
+                    rows.changes.extend(
                         old_items
                             .into_iter()
                             .chain(resolved.items.iter().copied())
@@ -323,7 +322,7 @@ impl CompanyScope<'_> {
                     .execute(&mut *tx)
                     .await?;
                     let target = OrderRef::Stored(stored.id);
-                    writes.history.push(History {
+                    rows.history.push(History {
                         order: target,
                         action: "status_updated",
                         detail: json!({
@@ -331,8 +330,7 @@ impl CompanyScope<'_> {
                             "differences": differences,
                         }),
                     });
-                    writes
-                        .changes
+                    rows.changes
                         .extend(reservation_change(&mut tx, company, &stored, status).await?);
                     unchanged(
                         target,
@@ -362,7 +360,7 @@ impl CompanyScope<'_> {
             };
             outcomes.push(outcome);
         }
-        let created = writes.apply(&mut tx, company, &shop, source, at).await?;
+        let created = rows.apply(&mut tx, company, &shop, source, at).await?;
         tx.commit().await?;
         outcomes
             .into_iter()
