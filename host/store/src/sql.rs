@@ -138,11 +138,27 @@ pub(crate) fn for_connection(conn: &AnyConnection, sql: String) -> String {
 
 /// `sql` with `$1, $2, …` written as `?`, if they appear once each and in that order.
 fn anonymous(sql: &str) -> Option<String> {
-    let mut out = String::with_capacity(sql.len());
     let mut expected = 1;
+    map_placeholders(sql, |n| {
+        (n == expected).then(|| {
+            expected += 1;
+            "?".to_owned()
+        })
+    })
+}
+
+/// `sql` with every placeholder `$n` turned into `$(n + offset)`.
+fn renumbered(sql: &str, offset: usize) -> String {
+    map_placeholders(sql, |n| Some(format!("${}", n + offset))).unwrap_or_else(|| sql.to_owned())
+}
+
+/// `sql` with every placeholder `$n` replaced by `replace(n)`, or `None` where `replace`
+/// refuses one. The statements built here hold no other `$` followed by a digit.
+fn map_placeholders(sql: &str, mut replace: impl FnMut(usize) -> Option<String>) -> Option<String> {
+    let mut out = String::with_capacity(sql.len() + 16);
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
-        if c != '$' {
+        if c != '$' || !chars.peek().is_some_and(char::is_ascii_digit) {
             out.push(c);
             continue;
         }
@@ -151,36 +167,9 @@ fn anonymous(sql: &str) -> Option<String> {
             number = number.checked_mul(10)?.checked_add(digit as usize)?;
             chars.next();
         }
-        if number != expected {
-            return None;
-        }
-        expected += 1;
-        out.push('?');
+        out.push_str(&replace(number)?);
     }
     Some(out)
-}
-
-/// `sql` with every placeholder `$n` turned into `$(n + offset)`. The statements built
-/// here hold no other `$`.
-fn renumbered(sql: &str, offset: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c != '$' {
-            continue;
-        }
-        let mut digits = String::new();
-        while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-            digits.push(d);
-            chars.next();
-        }
-        match digits.parse::<usize>() {
-            Ok(n) => out.push_str(&(n + offset).to_string()),
-            Err(_) => out.push_str(&digits),
-        }
-    }
-    out
 }
 
 async fn run(conn: &mut AnyConnection, sql: String, values: Vec<Value>) -> StoreResult<()> {
