@@ -56,7 +56,16 @@ impl Demo {
         };
         match self.set_up(&client).await {
             Ok(session) => self.simulate(session, every).await,
-            Err(error) => tracing::error!("the demo could not be set up: {error:#}"),
+            Err(error) => {
+                tracing::error!("the demo could not be set up: {error:#}");
+                if format!("{error:#}").contains("no plugin") {
+                    tracing::error!(
+                        "the demo needs the bundled connectors: run `cargo xtask run --demo` \
+                         in the checkout, or pass `--plugins` the folder `cargo xtask setup` \
+                         built them into (target/plugins)"
+                    );
+                }
+            }
         }
     }
 
