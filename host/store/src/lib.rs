@@ -5,7 +5,7 @@
 //!   tokens ([`Store::create_company`], [`Store::authenticate`]).
 //! - [`CompanyScope`] ([`Store::company`]) is the only way to a company's records:
 //!   catalogs ([`catalog`]), shops and mappings ([`shops`]), orders and the import
-//!   transaction ([`orders`]), documents ([`documents`]) and the stock ledger
+//!   transaction ([`orders`], [`import`]), documents ([`documents`]) and the stock ledger
 //!   ([`stock`]). No query through it can see or touch another company's rows, and
 //!   composite foreign keys in the schema make cross-company references impossible.
 //! - [`users`]: the people who sign in to the web admin, their roles in companies,
