@@ -122,22 +122,12 @@ impl CompanyScope<'_> {
         let company = self.cid();
         let mut tx = self.store.begin().await?;
         // Locking the order serialises documents of one order across processes, so two
-        // partial deliveries cannot both take the same remaining quantity.
-        let stored = touch_order_for_documents(&mut tx, company, order, at).await?;
-        // The shop's stock-moving kind and the company's time zone (the number's year)
-        // in one round trip.
-        let settings = sqlx::query(
-            "SELECT s.stock_document, p.time_zone FROM shops s JOIN orders o \
-             ON o.company_id = s.company_id AND o.shop_id = s.id \
-             LEFT JOIN company_profiles p ON p.company_id = o.company_id \
-             WHERE o.company_id = $1 AND o.id = $2",
-        )
-        .bind(company)
-        .bind(order.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        let moves_stock = parse_kind(&settings.text("stock_document")?)? == kind;
-        let zone = time_zone_of(settings.opt_text("time_zone")?.as_deref())?;
+        // partial deliveries cannot both take the same remaining quantity. The shop's
+        // stock-moving kind and the company's time zone (the number's year) come with it.
+        let touched = touch_order_for_documents(&mut tx, company, order, at).await?;
+        let stored = touched.stored;
+        let moves_stock = parse_kind(&touched.stock_document)? == kind;
+        let zone = time_zone_of(touched.time_zone.as_deref())?;
 
         let (documents, item_of_line) =
             order_documents_and_items(&mut tx, company, order, kind).await?;

@@ -468,44 +468,54 @@ pub(crate) async fn lock_order(
     let sql = format!(
         "SELECT {STORED_COLUMNS} FROM orders WHERE company_id = $1 AND id = $2{for_update}"
     );
-    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
-        .bind(id.0);
-    fetch_stored(conn, query, id).await
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("order", id))?;
+    stored_of(&row)
 }
 
-/// Marks an order touched by documents and loads it, in one statement that also locks
-/// its row (an `UPDATE` does on PostgreSQL; SQLite's write transaction excludes the
-/// others anyway). The mark is undone with the transaction if no document comes of it.
+/// An order marked touched by documents, with what a document of it needs to know.
+pub(crate) struct TouchedOrder {
+    pub(crate) stored: StoredRow,
+    /// The shop's stock-moving document kind.
+    pub(crate) stock_document: String,
+    /// The company's time zone (the year of a document's number), if it has set one.
+    pub(crate) time_zone: Option<String>,
+}
+
+/// Marks an order touched by documents and loads it with its shop's stock-moving kind
+/// and its company's time zone, in one statement that also locks its row (an `UPDATE`
+/// does on PostgreSQL; SQLite's write transaction excludes the others anyway). The mark
+/// is undone with the transaction if no document comes of it.
 pub(crate) async fn touch_order_for_documents(
     conn: &mut AnyConnection,
     company: i64,
     id: OrderId,
     at: OffsetDateTime,
-) -> StoreResult<StoredRow> {
+) -> StoreResult<TouchedOrder> {
     let sql = format!(
         "UPDATE orders SET touched_documents = 1, updated_at = $3 \
-         WHERE company_id = $1 AND id = $2 RETURNING {STORED_COLUMNS}"
+         WHERE company_id = $1 AND id = $2 RETURNING {STORED_COLUMNS}, \
+         (SELECT s.stock_document FROM shops s \
+          WHERE s.company_id = orders.company_id AND s.id = orders.shop_id) AS stock_document, \
+         (SELECT p.time_zone FROM company_profiles p \
+          WHERE p.company_id = orders.company_id) AS time_zone"
     );
-    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(company)
         .bind(id.0)
-        .bind(time_text(at));
-    fetch_stored(conn, query, id).await
-}
-
-/// Runs `query`, which returns [`STORED_COLUMNS`] of the order `id`; the order not
-/// found is an error.
-async fn fetch_stored(
-    conn: &mut AnyConnection,
-    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
-    id: OrderId,
-) -> StoreResult<StoredRow> {
-    let row = query
+        .bind(time_text(at))
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::not_found("order", id))?;
-    stored_of(&row)
+    Ok(TouchedOrder {
+        stored: stored_of(&row)?,
+        stock_document: row.text("stock_document")?,
+        time_zone: row.opt_text("time_zone")?,
+    })
 }
 
 /// An order that opens or closes reserves or releases its items: records a stock
