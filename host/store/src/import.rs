@@ -332,7 +332,7 @@ impl CompanyScope<'_> {
                     });
                     rows.changes
                         .extend(reservation_change(&mut tx, company, &stored, status).await?);
-                    unchanged(
+                    nothing_created(
                         target,
                         stored.number,
                         ImportDecision::StatusOnly { differences },
@@ -350,7 +350,7 @@ impl CompanyScope<'_> {
                         );
                     }
                     let target = OrderRef::Stored(stored.id);
-                    unchanged(target, stored.number, ImportDecision::Unchanged(reason))
+                    nothing_created(target, stored.number, ImportDecision::Unchanged(reason))
                 }
                 (decision, None) => {
                     return Err(StoreError::Invalid(format!(
@@ -457,7 +457,9 @@ fn pending(
     }
 }
 
-fn unchanged(order: OrderRef, number: String, decision: ImportDecision) -> Pending {
+/// The outcome of a decision that matched and created nothing (a status update, or
+/// nothing to do).
+fn nothing_created(order: OrderRef, number: String, decision: ImportDecision) -> Pending {
     Pending {
         order,
         number,

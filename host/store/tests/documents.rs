@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use support::{NOW, TestDb, d, line, order, tenant, two_line_order};
+use support::{NOW, TestDb, d, history_actions, line, order, tenant, two_line_order};
 use tovor_domain::company::CompanyTimeZone;
 use tovor_domain::document::{Credit, DocumentError, DocumentKind, LineRef};
 use tovor_domain::mapping::HostStatus;
@@ -233,13 +233,7 @@ async fn cancelling_reverses_stock_and_takes_its_own_number(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(again.number, "2026-00003");
-    let actions: Vec<_> = scope
-        .order_history(imported.order)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|entry| entry.action)
-        .collect();
+    let actions = history_actions(&scope, imported.order).await;
     assert_eq!(
         actions,
         [

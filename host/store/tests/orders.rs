@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{NOW, TestDb, d, line, order, tenant, two_line_order};
+use support::{NOW, TestDb, d, history_actions, line, order, tenant, two_line_order};
 use time::Duration;
 use tovor_domain::document::DocumentKind;
 use tovor_domain::import::{ImportDecision, UnchangedReason};
@@ -544,8 +544,7 @@ async fn a_batch_with_a_refused_order_imports_the_rest(db: TestDb) {
     let stored = scope.order(first.order).await.unwrap();
     assert_eq!(stored.content, newer);
     assert_eq!(stored.lines.len(), 1);
-    let history = scope.order_history(first.order).await.unwrap();
-    let actions: Vec<_> = history.iter().map(|entry| entry.action.as_str()).collect();
+    let actions = history_actions(&scope, first.order).await;
     assert_eq!(actions, ["created", "overwritten"]);
     assert!(
         scope

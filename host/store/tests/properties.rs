@@ -183,13 +183,7 @@ async fn order_as_stored(
         Some(customer) => scope.customer(customer).await.unwrap().email,
         None => None,
     };
-    let history: Vec<String> = scope
-        .order_history(order.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|entry| entry.action)
-        .collect();
+    let history = support::history_actions(scope, order.id).await;
     Some(format!(
         "{} {:?} {} {:?} {:?} {:?} {:?}",
         order.number, order.status, order.total, customer, lines, history, order.content

@@ -13,7 +13,7 @@ use tovor_domain::order::{
     Address, ChargeLine, Customer, LineItem, NormalizedOrder, OrderStatus, PaymentMethod,
     PaymentStatus,
 };
-use tovor_domain::{CompanyId, ShopId, WarehouseId};
+use tovor_domain::{CompanyId, OrderId, ShopId, WarehouseId};
 use tovor_store::shops::ShopSettings;
 use tovor_store::{CompanyScope, Store, StoreOptions};
 
@@ -177,6 +177,17 @@ impl Tenant {
     pub fn scope<'s>(&self, store: &'s Store) -> CompanyScope<'s> {
         store.company(self.company)
     }
+}
+
+/// The actions of an order's history, oldest first.
+pub async fn history_actions(scope: &CompanyScope<'_>, order: OrderId) -> Vec<String> {
+    scope
+        .order_history(order)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect()
 }
 
 /// A line of `quantity` × `gross_unit` (VAT included) at 22 %.
